@@ -1,0 +1,57 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/login`.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest").field("username", &self.username).field("password", &"***").finish()
+    }
+}
+
+/// A new login session; `token` is shown this once.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub token_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("token", &"***")
+            .field("token_id", &self.token_id)
+            .field("username", &self.username)
+            .finish()
+    }
+}
+
+/// `GET /v1/whoami`: the caller and the token it used.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhoAmI {
+    pub user_id: String,
+    pub username: String,
+    /// `admin` or `user`; `service` for a service user.
+    pub role: String,
+    pub token_id: String,
+    #[serde(rename = "type")]
+    pub token_type: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/logout`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogoutResponse {
+    pub revoked: bool,
+    pub token_id: String,
+}

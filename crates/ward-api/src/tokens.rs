@@ -1,0 +1,142 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /v1/tokens`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CreateTokenRequest {
+    pub name: String,
+    /// `personal`, `pipeline`, `service` or `registry`.
+    #[serde(rename = "type")]
+    pub token_type: String,
+    /// Scopes or meta-scopes. Omitted: a personal token gets its owner's
+    /// permissions, other types get none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+    /// A duration such as `2h`, `30d` or `1h30m`; exclusive with `expires_in_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    /// The owner, by id (`usr_…`) or name; admins only when not the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// A token just created: the only response that carries `token`.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    pub id: String,
+    pub token: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub token_type: String,
+    /// The display start, e.g. `ward_p_Ab3x`.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub user_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("id", &self.id)
+            .field("token", &"***")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token's metadata. Never the token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub token_type: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub user_id: String,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The token this one replaced by rotation.
+    pub rotated_from: Option<String>,
+}
+
+/// `GET /v1/tokens`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<TokenInfo>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Query of `GET /v1/tokens`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+pub struct TokenQuery {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[param(rename = "type")]
+    pub token_type: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Id or name; admins may name anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// 1 to 1000, default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `POST /v1/tokens/{id}/rotate` and `…/rotate-key`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct RotateRequest {
+    /// How long the old token keeps working, e.g. `1h`; default: it stops at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace: Option<String>,
+}
+
+/// A rotation: the new token (shown once) and what became of the old one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Rotated {
+    #[serde(flatten)]
+    pub token: CreatedToken,
+    pub previous: TokenInfo,
+}
+
+/// `POST /v1/verify`.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifyRequest {
+    pub token: String,
+}
+
+impl std::fmt::Debug for VerifyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifyRequest { token: *** }")
+    }
+}
+
+/// The answer of `POST /v1/verify` (always HTTP 200).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResponse {
+    pub valid: bool,
+    /// `VALID`, `MALFORMED`, `NOT_FOUND`, `EXPIRED` or `REVOKED`.
+    pub code: String,
+    pub token_id: Option<String>,
+    #[serde(rename = "type")]
+    pub token_type: Option<String>,
+    /// The owner's name.
+    pub user: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,21 @@
+//! ward's domain, with no I/O: the token format, public ids, token kinds,
+//! scopes and meta-scopes, roles, the rules that decide who may do what, and
+//! durations.
+//!
+//! Time and randomness are passed in (`now`, [`Entropy`]) so that every
+//! function here is deterministic under test.
+
+pub mod base62;
+pub mod duration;
+pub mod id;
+pub mod names;
+pub mod policy;
+pub mod scope;
+pub mod token;
+
+pub use duration::Ttl;
+pub use id::{TokenId, UserId};
+pub use names::{Password, TokenName, Username};
+pub use policy::{Caller, Denied, Principal, PrincipalKind, Role};
+pub use scope::{Risk, Scope, ScopeCatalog, ScopeSet, UnknownScopes};
+pub use token::{Entropy, PlainToken, Prefix, TokenHash, TokenKind};

@@ -1,0 +1,351 @@
+//! The opaque token format: `{prefix}_{kind}_{secret}{checksum}`.
+//!
+//! - `prefix`: per deployment, 2-8 chars `[a-z0-9]` (default `ward`);
+//! - `kind`: one letter, see [`TokenKind`];
+//! - `secret`: 32 base62 chars from the caller's CSPRNG (about 190 bits);
+//! - `checksum`: 6 base62 chars of CRC32 over everything before it.
+//!
+//! A [`PlainToken`] exists only between creation and the response that shows
+//! it once; its `Debug` is redacted and its memory is zeroed on drop. What is
+//! stored is the [`TokenHash`] (SHA-256) and a short display start.
+
+use crate::base62;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+use zeroize::Zeroizing;
+
+/// Length of the random part of a token.
+pub const SECRET_LEN: usize = 32;
+/// Length of the base62 CRC32 checksum.
+pub const CHECKSUM_LEN: usize = 6;
+/// How many secret characters the display start keeps.
+const DISPLAY_SECRET_CHARS: usize = 4;
+
+/// A source of cryptographically secure random bytes (the OS CSPRNG in the
+/// server, a fixed sequence in tests).
+pub trait Entropy {
+    fn fill(&mut self, buf: &mut [u8]);
+}
+
+/// What a token is for; the letter is part of the token string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Personal,
+    Pipeline,
+    Service,
+    Registry,
+    Login,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 5] =
+        [TokenKind::Personal, TokenKind::Pipeline, TokenKind::Service, TokenKind::Registry, TokenKind::Login];
+
+    pub fn letter(self) -> char {
+        match self {
+            TokenKind::Personal => 'u',
+            TokenKind::Pipeline => 'p',
+            TokenKind::Service => 's',
+            TokenKind::Registry => 'r',
+            TokenKind::Login => 'l',
+        }
+    }
+
+    pub fn from_letter(letter: char) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.letter() == letter)
+    }
+
+    /// The name used in the API, the CLI and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Personal => "personal",
+            TokenKind::Pipeline => "pipeline",
+            TokenKind::Service => "service",
+            TokenKind::Registry => "registry",
+            TokenKind::Login => "login",
+        }
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown token type name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown token type '{0}': use personal, pipeline, service or registry")]
+pub struct UnknownKind(String);
+
+impl FromStr for TokenKind {
+    type Err = UnknownKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.chars().take(40).collect()))
+    }
+}
+
+/// The deployment's token prefix: 2-8 chars `[a-z0-9]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Prefix(String);
+
+/// A prefix that does not fit the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid token prefix '{0}': use 2 to 8 characters a-z or 0-9")]
+pub struct InvalidPrefix(String);
+
+impl Prefix {
+    pub fn parse(s: &str) -> Result<Self, InvalidPrefix> {
+        let ok =
+            (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidPrefix(s.chars().take(40).collect())) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Prefix {
+    fn default() -> Self {
+        Self("ward".to_owned())
+    }
+}
+
+/// Why a string is not a well-formed token. Never carries the string itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    #[error("the token does not have the shape prefix_kind_secret")]
+    Shape,
+    #[error("the token's type letter is unknown")]
+    Kind,
+    #[error("the token's checksum does not match (a typo, or not a ward token)")]
+    Checksum,
+}
+
+/// A complete token string, shown once. `Debug` prints `PlainToken(***)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlainToken(Zeroizing<String>);
+
+impl fmt::Debug for PlainToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PlainToken(***)")
+    }
+}
+
+impl PlainToken {
+    /// Draws a new token of `kind` from `entropy`.
+    pub fn generate(prefix: &Prefix, kind: TokenKind, entropy: &mut dyn Entropy) -> Self {
+        let mut body = String::with_capacity(prefix.0.len() + 3 + SECRET_LEN + CHECKSUM_LEN);
+        body.push_str(&prefix.0);
+        body.push('_');
+        body.push(kind.letter());
+        body.push('_');
+        let mut produced = 0;
+        let mut buf = [0u8; 48];
+        while produced < SECRET_LEN {
+            entropy.fill(&mut buf);
+            // Rejection sampling keeps every character equally likely:
+            // 248 = 4 * 62, so bytes >= 248 are dropped.
+            for &b in buf.iter().filter(|&&b| b < 248) {
+                if produced == SECRET_LEN {
+                    break;
+                }
+                body.push(char::from(base62::ALPHABET[usize::from(b % 62)]));
+                produced += 1;
+            }
+        }
+        let checksum = checksum(&body);
+        body.push_str(&checksum);
+        Self(Zeroizing::new(body))
+    }
+
+    /// Checks shape, kind letter and checksum without touching any store.
+    pub fn parse(s: &str) -> Result<Self, Malformed> {
+        inspect(s)?;
+        Ok(Self(Zeroizing::new(s.to_owned())))
+    }
+
+    /// The token string, for the one response that shows it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn kind(&self) -> TokenKind {
+        // Parsed or generated, so the shape is known to be valid.
+        inspect(&self.0).map(|t| t.kind).unwrap_or(TokenKind::Personal)
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(&self.0)
+    }
+
+    /// The start kept for display: `ward_p_Ab3x`.
+    pub fn display_start(&self) -> String {
+        let head = self.0.len() - SECRET_LEN - CHECKSUM_LEN;
+        self.0[..head + DISPLAY_SECRET_CHARS].to_owned()
+    }
+}
+
+/// The parts of a token string that has passed the shape and checksum check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspected<'a> {
+    pub prefix: &'a str,
+    pub kind: TokenKind,
+}
+
+/// Shape, kind and checksum check on a borrowed string (the verify hot path).
+pub fn inspect(s: &str) -> Result<Inspected<'_>, Malformed> {
+    let tail_len = SECRET_LEN + CHECKSUM_LEN;
+    if !s.is_ascii() || s.len() < 2 + 3 + tail_len || s.len() > 8 + 3 + tail_len {
+        return Err(Malformed::Shape);
+    }
+    let (head, tail) = s.split_at(s.len() - tail_len);
+    let bytes = head.as_bytes();
+    let n = bytes.len();
+    if bytes[n - 1] != b'_' || bytes[n - 3] != b'_' {
+        return Err(Malformed::Shape);
+    }
+    let prefix = &head[..n - 3];
+    if Prefix::parse(prefix).is_err() || !base62::is_base62(tail) {
+        return Err(Malformed::Shape);
+    }
+    let kind = TokenKind::from_letter(char::from(bytes[n - 2])).ok_or(Malformed::Kind)?;
+    let (body, sum) = s.split_at(s.len() - CHECKSUM_LEN);
+    if checksum(body) != sum {
+        return Err(Malformed::Checksum);
+    }
+    Ok(Inspected { prefix, kind })
+}
+
+fn checksum(body: &str) -> String {
+    base62::encode_fixed(u64::from(crc32fast::hash(body.as_bytes())), CHECKSUM_LEN)
+}
+
+/// SHA-256 of a token string: the only form a token is stored in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    pub fn of(token: &str) -> Self {
+        Self(Sha256::digest(token.as_bytes()).into())
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenHash(")?;
+        for b in &self.0[..4] {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A deterministic byte stream for tests.
+    pub(crate) struct Counter(u8);
+    impl Entropy for Counter {
+        fn fill(&mut self, buf: &mut [u8]) {
+            for b in buf {
+                *b = self.0;
+                self.0 = self.0.wrapping_add(37);
+            }
+        }
+    }
+
+    fn token(kind: TokenKind) -> PlainToken {
+        PlainToken::generate(&Prefix::default(), kind, &mut Counter(1))
+    }
+
+    #[test]
+    fn generated_token_has_the_documented_shape() {
+        let t = token(TokenKind::Pipeline);
+        let s = t.expose();
+        assert!(s.starts_with("ward_p_"), "{s}");
+        assert_eq!(s.len(), "ward_p_".len() + SECRET_LEN + CHECKSUM_LEN);
+        assert_eq!(PlainToken::parse(s), Ok(t.clone()));
+        assert_eq!(t.kind(), TokenKind::Pipeline);
+        assert_eq!(t.display_start().len(), "ward_p_".len() + 4);
+    }
+
+    #[test]
+    fn a_changed_character_fails_the_checksum() {
+        let t = token(TokenKind::Personal);
+        let mut s = t.expose().to_owned();
+        let i = 10;
+        let c = if &s[i..=i] == "a" { "b" } else { "a" };
+        s.replace_range(i..=i, c);
+        assert_eq!(PlainToken::parse(&s), Err(Malformed::Checksum));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let t = token(TokenKind::Service);
+        assert_eq!(format!("{t:?}"), "PlainToken(***)");
+        assert!(!format!("{:?}", t.hash()).contains(t.expose()));
+    }
+
+    #[test]
+    fn random_strings_and_wrong_shapes_are_malformed() {
+        for bad in [
+            "",
+            "ward",
+            "ward_x_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "WARD_p_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "ward_p_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "ward_p_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-AA",
+        ] {
+            assert!(PlainToken::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefix_rules() {
+        assert!(Prefix::parse("acme").is_ok());
+        assert!(Prefix::parse("a").is_err());
+        assert!(Prefix::parse("toolongpx").is_err());
+        assert!(Prefix::parse("Ac").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_generated_token_round_trips(seed in any::<u8>(), k in 0usize..5, p in "[a-z0-9]{2,8}") {
+            let prefix = Prefix::parse(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let kind = TokenKind::ALL[k];
+            let t = PlainToken::generate(&prefix, kind, &mut Counter(seed));
+            let parsed = inspect(t.expose()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(parsed.kind, kind);
+            prop_assert_eq!(parsed.prefix, p.as_str());
+        }
+
+        #[test]
+        fn any_single_substitution_is_caught(seed in any::<u8>(), pos in 7usize..45, to in 0usize..62) {
+            let t = PlainToken::generate(&Prefix::default(), TokenKind::Personal, &mut Counter(seed));
+            let mut bytes = t.expose().as_bytes().to_vec();
+            let new = base62::ALPHABET[to];
+            prop_assume!(bytes[pos] != new);
+            bytes[pos] = new;
+            let s = String::from_utf8(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(PlainToken::parse(&s).is_err());
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The first admin, and getting back in when its password is lost.
+
+use crate::entropy::{OsEntropy, random_password};
+use crate::error::{ApiError, ApiResult};
+use crate::password;
+use ward_core::{Password, Role, UserId};
+use ward_store::{Store, UserKind, UserRecord};
+
+/// The name of the user created on first start.
+pub const ADMIN: &str = "admin";
+const GENERATED_LEN: usize = 24;
+
+/// Where the admin password came from.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminPassword {
+    /// Given (e.g. `WARD_ADMIN_PASSWORD`); nothing to show.
+    Given,
+    /// Generated; to be shown once to the operator.
+    Generated(String),
+}
+
+fn choose(given: Option<String>) -> ApiResult<(Password, AdminPassword)> {
+    match given {
+        Some(p) => Ok((Password::new_checked(p).map_err(ApiError::invalid)?, AdminPassword::Given)),
+        None => {
+            let p = random_password(GENERATED_LEN);
+            Ok((Password::new_checked(p.clone()).map_err(ApiError::invalid)?, AdminPassword::Generated(p)))
+        }
+    }
+}
+
+/// On an empty database, creates `admin` (role admin). Returns `None` when
+/// users already exist.
+pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult<Option<AdminPassword>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let (password, shown) = choose(given)?;
+    let now = chrono::Utc::now();
+    let user = UserRecord {
+        id: UserId::generate(now, &mut OsEntropy),
+        name: ADMIN.to_owned(),
+        kind: UserKind::Human { role: Role::Admin, password_hash: Some(password::hash(password).await?) },
+        created_at: now,
+        deleted_at: None,
+    };
+    store.create_user(&user).await?;
+    Ok(Some(shown))
+}
+
+/// Resets the `admin` password (re-creating the user if it was deleted).
+pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResult<AdminPassword> {
+    let (password, shown) = choose(given)?;
+    let hash = password::hash(password).await?;
+    match store.user_by_name(ADMIN).await? {
+        Some(user) if matches!(user.kind, UserKind::Human { role: Role::Admin, .. }) => {
+            store.set_password_hash(&user.id, &hash).await?;
+        }
+        Some(_) => {
+            return Err(ApiError::Conflict(format!(
+                "the user '{ADMIN}' exists but is not an admin; fix the database by hand"
+            )));
+        }
+        None => {
+            let now = chrono::Utc::now();
+            let user = UserRecord {
+                id: UserId::generate(now, &mut OsEntropy),
+                name: ADMIN.to_owned(),
+                kind: UserKind::Human { role: Role::Admin, password_hash: Some(hash) },
+                created_at: now,
+                deleted_at: None,
+            };
+            store.create_user(&user).await?;
+        }
+    }
+    Ok(shown)
+}

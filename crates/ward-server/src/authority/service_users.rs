@@ -1,0 +1,105 @@
+//! Service users: machine principals with fixed scopes and rotatable keys
+//! (`s` tokens).
+
+use super::{Issue, expiry, issue, resolve_user, token_view, user_view};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use ward_api::{CreateServiceUserRequest, CreatedServiceUser, Rotated, ServiceUser, ServiceUserList};
+use ward_core::{Caller, TokenKind, UserId, Username};
+use ward_store::{TokenFilter, TokenStatus, UserKind, UserKindFilter, UserRecord};
+
+/// `POST /v1/service-users` (admins): the user and its first key.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateServiceUserRequest,
+) -> ApiResult<CreatedServiceUser> {
+    caller.require_admin("create service users")?;
+    let name = Username::parse(&req.name).map_err(ApiError::invalid)?;
+    let scopes = state.settings.catalog.expand(&req.scopes).map_err(ApiError::invalid)?;
+    if scopes.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "a service user needs at least one scope; valid scopes: {}",
+            state.settings.catalog.valid_names().join(", ")
+        )));
+    }
+    let beyond: Vec<String> = scopes.difference(&caller.scopes).map(ToString::to_string).collect();
+    if !beyond.is_empty() {
+        return Err(ward_core::Denied::ExceedsCaller(beyond).into());
+    }
+    let now = state.now();
+    let expires_at = expiry(now, req.expires_in_days, None)?;
+    let user = UserRecord {
+        id: UserId::generate(now, &mut crate::entropy::OsEntropy),
+        name: name.as_str().to_owned(),
+        kind: UserKind::Service { scopes: scopes.clone() },
+        created_at: now,
+        deleted_at: None,
+    };
+    state.store.create_user(&user).await?;
+    let key = issue(
+        state,
+        now,
+        Issue {
+            name: format!("{} key", user.name),
+            kind: TokenKind::Service,
+            owner: user.id.clone(),
+            scopes,
+            expires_at,
+            rotated_from: None,
+        },
+    )
+    .await?;
+    tracing::info!(user.id = %user.id, token.id = %key.id, by.token = %caller.token_id, "service user created");
+    Ok(CreatedServiceUser { user: user_view(state, &user), key })
+}
+
+/// `GET /v1/service-users` (admins), each with its active keys.
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<ServiceUserList> {
+    caller.require_admin("list service users")?;
+    let now = state.now();
+    let mut out = Vec::new();
+    for user in state.store.list_users(Some(UserKindFilter::Service)).await? {
+        let filter = TokenFilter {
+            user_id: Some(user.id.clone()),
+            kind: None,
+            status: Some(TokenStatus::Active),
+            now,
+            before: None,
+            limit: 100,
+        };
+        let keys = state.store.list_tokens(&filter).await?;
+        out.push(ServiceUser {
+            user: user_view(state, &user),
+            keys: keys.iter().map(|k| token_view(state, now, k)).collect(),
+        });
+    }
+    Ok(ServiceUserList { service_users: out })
+}
+
+/// `POST /v1/service-users/{id}/rotate-key` (admins): rotates the newest
+/// active key; the old one lives on for `grace`.
+pub async fn rotate_key(
+    state: &AppState,
+    caller: &Caller,
+    who: &str,
+    grace: Option<&str>,
+) -> ApiResult<Rotated> {
+    caller.require_admin("rotate service user keys")?;
+    let user = resolve_user(state, who).await?;
+    if !matches!(user.kind, UserKind::Service { .. }) {
+        return Err(ApiError::NotFound("service user"));
+    }
+    let filter = TokenFilter {
+        user_id: Some(user.id.clone()),
+        kind: Some(TokenKind::Service),
+        status: Some(TokenStatus::Active),
+        now: state.now(),
+        before: None,
+        limit: 1,
+    };
+    let Some(current) = state.store.list_tokens(&filter).await?.into_iter().next() else {
+        return Err(ApiError::Conflict(format!("service user {} has no active key to rotate", user.name)));
+    };
+    super::tokens::rotate_found(state, caller, current, grace).await
+}

@@ -1,0 +1,166 @@
+//! The token lifecycle: create, list, show, revoke, delete, rotate.
+
+use super::{Issue, expiry, find_token, issue, mint, permissions, resolve_user, token_view};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use ward_api::{CreateTokenRequest, CreatedToken, Rotated, TokenInfo, TokenList, TokenQuery};
+use ward_core::policy::{SCOPE_TOKENS, scopes_for_new_token};
+use ward_core::{Caller, TokenId, TokenKind, TokenName, Ttl};
+use ward_store::{TokenFilter, TokenStatus, TokenWithOwner};
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1000;
+
+/// `POST /v1/tokens`.
+pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) -> ApiResult<CreatedToken> {
+    caller.require(SCOPE_TOKENS)?;
+    let owner = match req.user_id.as_deref() {
+        Some(who) => resolve_user(state, who).await?,
+        None => state.store.user_by_id(&caller.principal.id).await?.ok_or(ApiError::NotFound("user"))?,
+    };
+    if owner.id != caller.principal.id {
+        caller.require_admin("create tokens for other users")?;
+    }
+    let name = TokenName::parse(&req.name).map_err(ApiError::invalid)?;
+    let kind: TokenKind = req.token_type.parse().map_err(ApiError::invalid)?;
+    let requested = match &req.scopes {
+        Some(names) => Some(state.settings.catalog.expand(names).map_err(ApiError::invalid)?),
+        None => None,
+    };
+    let now = state.now();
+    let expires_at = expiry(now, req.expires_in_days, req.ttl.as_deref())?;
+    let scopes = scopes_for_new_token(caller, kind, requested, &permissions(state, &owner))?;
+    let created = issue(
+        state,
+        now,
+        Issue {
+            name: name.as_str().to_owned(),
+            kind,
+            owner: owner.id.clone(),
+            scopes,
+            expires_at,
+            rotated_from: None,
+        },
+    )
+    .await?;
+    tracing::info!(token.id = %created.id, token.kind = %kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
+    Ok(created)
+}
+
+/// `GET /v1/tokens`: the caller's own tokens, or anyone's for an admin.
+pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiResult<TokenList> {
+    let owner = match query.user_id.as_deref() {
+        Some(who) => resolve_user(state, who).await?.id,
+        None => caller.principal.id.clone(),
+    };
+    caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
+    let kind = match query.token_type.as_deref() {
+        Some(t) => Some(t.parse::<TokenKind>().map_err(ApiError::invalid)?),
+        None => None,
+    };
+    let status = match query.status.as_deref() {
+        Some(s) => Some(TokenStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid(format!("unknown status '{s}': use active, expired or revoked"))
+        })?),
+        None => None,
+    };
+    let before = match query.cursor.as_deref() {
+        Some(c) => Some(
+            TokenId::parse(c).map_err(|_| ApiError::invalid("cursor is not a token id from next_cursor"))?,
+        ),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let now = state.now();
+    let filter = TokenFilter { user_id: Some(owner), kind, status, now, before, limit };
+    let found = state.store.list_tokens(&filter).await?;
+    let next_cursor =
+        if found.len() == limit as usize { found.last().map(|t| t.token.id.to_string()) } else { None };
+    let tokens = found.iter().map(|t| token_view(state, now, t)).collect();
+    Ok(TokenList { tokens, next_cursor })
+}
+
+/// A token the caller may manage, or 403/404.
+async fn owned(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &'static str,
+) -> ApiResult<TokenWithOwner> {
+    let found = find_token(state, id).await?;
+    caller.may_manage_tokens_of(&found.token.user_id, action)?;
+    Ok(found)
+}
+
+/// `GET /v1/tokens/{id}`.
+pub async fn show(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
+    let found = owned(state, caller, id, "view other users' tokens").await?;
+    Ok(token_view(state, state.now(), &found))
+}
+
+/// `POST /v1/tokens/{id}/revoke`: permanent. Revoking twice is a 409.
+pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
+    let found = owned(state, caller, id, "revoke other users' tokens").await?;
+    let now = state.now();
+    if !state.store.revoke_token(&found.token.id, now).await? {
+        return Err(ApiError::Conflict(format!("token {} is already revoked", found.token.id)));
+    }
+    tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token revoked");
+    let after = find_token(state, found.token.id.as_str()).await?;
+    Ok(token_view(state, now, &after))
+}
+
+/// `DELETE /v1/tokens/{id}`: admins only; the record is gone, the token
+/// answers `NOT_FOUND` from then on.
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    caller.require_admin("delete tokens")?;
+    let found = find_token(state, id).await?;
+    state.store.delete_token(&found.token.id).await?;
+    tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token deleted");
+    Ok(())
+}
+
+/// `POST /v1/tokens/{id}/rotate`.
+pub async fn rotate(state: &AppState, caller: &Caller, id: &str, grace: Option<&str>) -> ApiResult<Rotated> {
+    let found = owned(state, caller, id, "rotate other users' tokens").await?;
+    rotate_found(state, caller, found, grace).await
+}
+
+/// Issues a successor with the same name, kind, owner, scopes and lifetime,
+/// and lets the old token live until `min(now + grace, its expiry)`, both in
+/// one transaction.
+pub async fn rotate_found(
+    state: &AppState,
+    caller: &Caller,
+    found: TokenWithOwner,
+    grace: Option<&str>,
+) -> ApiResult<Rotated> {
+    let old = &found.token;
+    if old.kind == TokenKind::Login {
+        return Err(ApiError::invalid("login sessions are not rotated; log in again"));
+    }
+    let grace = grace.map(Ttl::parse).transpose().map_err(ApiError::invalid)?;
+    let now = state.now();
+    if old.status(now) != TokenStatus::Active {
+        return Err(ApiError::Conflict(format!(
+            "token {} is {} and cannot be rotated",
+            old.id,
+            old.status(now).as_str()
+        )));
+    }
+    let lifetime = old.expires_at.map(|e| e - old.created_at);
+    let issue = Issue {
+        name: old.name.clone(),
+        kind: old.kind,
+        owner: old.user_id.clone(),
+        scopes: old.scopes.clone(),
+        expires_at: lifetime.map(|l| now + l),
+        rotated_from: Some(old.id.clone()),
+    };
+    let (plain, record) = mint(state, now, issue);
+    let old_ends_at = grace.map(|g| now + g.as_duration());
+    state.store.rotate_token(&old.id, old_ends_at, &record, &plain.hash(), now).await?;
+    tracing::info!(token.id = %record.id, token.rotated_from = %old.id, by.token = %caller.token_id, "token rotated");
+    let previous = find_token(state, old.id.as_str()).await?;
+    Ok(Rotated { token: super::created_view(&plain, &record), previous: token_view(state, now, &previous) })
+}

@@ -1,0 +1,86 @@
+//! Users: create, list, their tokens, revoke all, delete.
+
+use super::{resolve_user, token_view, user_view};
+use crate::error::{ApiError, ApiResult};
+use crate::password;
+use crate::state::AppState;
+use ward_api::{CreateUserRequest, RevokedCount, TokenList, User, UserList};
+use ward_core::{Caller, Password, Role, UserId, Username};
+use ward_store::{TokenFilter, UserKind, UserKindFilter, UserRecord};
+
+/// `POST /v1/users` (admins).
+pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -> ApiResult<User> {
+    caller.require_admin("create users")?;
+    let name = Username::parse(&req.name).map_err(ApiError::invalid)?;
+    let role = match req.role.as_deref() {
+        Some(r) => r.parse::<Role>().map_err(ApiError::invalid)?,
+        None => Role::User,
+    };
+    let password = Password::new_checked(req.password).map_err(ApiError::invalid)?;
+    let hash = password::hash(password).await?;
+    let now = state.now();
+    let user = UserRecord {
+        id: UserId::generate(now, &mut crate::entropy::OsEntropy),
+        name: name.as_str().to_owned(),
+        kind: UserKind::Human { role, password_hash: Some(hash) },
+        created_at: now,
+        deleted_at: None,
+    };
+    state.store.create_user(&user).await?;
+    tracing::info!(user.id = %user.id, user.role = %role, by.token = %caller.token_id, "user created");
+    Ok(user_view(state, &user))
+}
+
+/// `GET /v1/users` (admins): people, not service users.
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<UserList> {
+    caller.require_admin("list users")?;
+    let users = state.store.list_users(Some(UserKindFilter::Human)).await?;
+    Ok(UserList { users: users.iter().map(|u| user_view(state, u)).collect() })
+}
+
+/// `GET /v1/users/{id}/tokens`: a user's tokens (themselves or an admin).
+pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<TokenList> {
+    let user = resolve_user(state, who).await?;
+    caller.may_manage_tokens_of(&user.id, "list other users' tokens")?;
+    let now = state.now();
+    let filter =
+        TokenFilter { user_id: Some(user.id), kind: None, status: None, now, before: None, limit: 10_000 };
+    let found = state.store.list_tokens(&filter).await?;
+    Ok(TokenList { tokens: found.iter().map(|t| token_view(state, now, t)).collect(), next_cursor: None })
+}
+
+/// `POST /v1/users/{id}/revoke-tokens`: every token of the user, at once.
+pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<RevokedCount> {
+    let user = resolve_user(state, who).await?;
+    caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
+    let revoked = state.store.revoke_user_tokens(&user.id, state.now()).await?;
+    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user tokens revoked");
+    Ok(RevokedCount { revoked })
+}
+
+/// `DELETE /v1/users/{id}` (admins): the user and all their tokens, in one
+/// transaction. An admin cannot delete themselves, so one admin always
+/// remains able to log in.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    who: &str,
+    kind: UserKindFilter,
+) -> ApiResult<RevokedCount> {
+    caller.require_admin("delete users")?;
+    let user = resolve_user(state, who).await?;
+    let is_service = matches!(user.kind, UserKind::Service { .. });
+    if is_service != (kind == UserKindFilter::Service) {
+        return Err(ApiError::NotFound(if is_service {
+            "user (that is a service user)"
+        } else {
+            "service user"
+        }));
+    }
+    if user.id == caller.principal.id {
+        return Err(ApiError::Conflict("you cannot delete the user you are logged in as".into()));
+    }
+    let revoked = state.store.delete_user(&user.id, state.now()).await?;
+    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
+    Ok(RevokedCount { revoked })
+}

@@ -1,0 +1,213 @@
+//! The server config file (TOML) and the settings derived from it.
+//!
+//! Every key is optional: with no file at all ward runs with its built-in
+//! `ward:*` scopes, the `ward` prefix and the defaults below.
+//!
+//! ```toml
+//! prefix = "ward"
+//!
+//! [[scopes]]
+//! name = "read:stacks"
+//! description = "List stacks"
+//! risk = "low"
+//!
+//! [meta_scopes]
+//! readonly = ["read:stacks"]
+//!
+//! [roles]
+//! user = ["read:stacks", "ward:tokens", "ward:introspect"]
+//!
+//! [login]
+//! session_ttl = "12h"
+//! max_failures = 5
+//! window = "15m"
+//! lockout = "5m"
+//!
+//! [usage]
+//! flush_interval = "5s"
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use ward_core::policy::{Roles, default_user_permissions};
+use ward_core::scope::CatalogError;
+use ward_core::token::Prefix;
+use ward_core::{Risk, ScopeCatalog, Ttl};
+
+/// A config file that cannot be used; the message names the key and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse { path: String, message: String },
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    prefix: Option<String>,
+    #[serde(default)]
+    scopes: Vec<RawScope>,
+    #[serde(default)]
+    meta_scopes: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    roles: RawRoles,
+    #[serde(default)]
+    login: RawLogin,
+    #[serde(default)]
+    usage: RawUsage,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    name: String,
+    #[serde(default)]
+    description: String,
+    risk: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoles {
+    user: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogin {
+    session_ttl: Option<String>,
+    max_failures: Option<u32>,
+    window: Option<String>,
+    lockout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUsage {
+    flush_interval: Option<String>,
+}
+
+/// Login limits: after `max_failures` failures within `window` for one
+/// username or one client address, logins are refused for `lockout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub session_ttl: Ttl,
+    pub max_failures: u32,
+    pub window: Duration,
+    pub lockout: Duration,
+}
+
+/// Everything the server needs from its config, parsed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub prefix: Prefix,
+    pub catalog: ScopeCatalog,
+    pub roles: Roles,
+    pub login: LoginLimits,
+    pub usage_flush: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_raw(RawConfig::default()).expect("the empty config is valid (tested)")
+    }
+}
+
+impl Settings {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        Self::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse { path: shown, message },
+            other => other,
+        })
+    }
+
+    /// Parses config text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: "<text>".into(), message: e.message().to_owned() })?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
+        let invalid = |msg: String| ConfigError::Invalid(msg);
+        let prefix = match raw.prefix {
+            Some(p) => Prefix::parse(&p).map_err(|e| invalid(e.to_string()))?,
+            None => Prefix::default(),
+        };
+        let mut declared = Vec::with_capacity(raw.scopes.len());
+        for s in &raw.scopes {
+            let risk: Risk = s.risk.parse().map_err(|e| invalid(format!("scope {}: {e}", s.name)))?;
+            if s.name.starts_with("ward:") {
+                return Err(invalid(format!(
+                    "scope {}: the ward: namespace is reserved for ward's own API",
+                    s.name
+                )));
+            }
+            declared.push((s.name.as_str(), s.description.as_str(), risk));
+        }
+        let meta = raw.meta_scopes.iter().map(|(k, v)| (k.as_str(), v.clone()));
+        let catalog = ScopeCatalog::new(declared, meta).map_err(|e: CatalogError| invalid(e.to_string()))?;
+        let user = match raw.roles.user {
+            Some(names) => catalog.expand(&names).map_err(|e| invalid(format!("roles.user: {e}")))?,
+            None => default_user_permissions(&catalog),
+        };
+        let roles = Roles::new(&catalog, user);
+        let duration = |key: &str, value: Option<String>, default: &str| -> Result<Ttl, ConfigError> {
+            Ttl::parse(value.as_deref().unwrap_or(default)).map_err(|e| invalid(format!("{key}: {e}")))
+        };
+        let std = |t: Ttl| t.as_duration().to_std().unwrap_or(Duration::ZERO);
+        let login = LoginLimits {
+            session_ttl: duration("login.session_ttl", raw.login.session_ttl, "12h")?,
+            max_failures: raw.login.max_failures.unwrap_or(5).max(1),
+            window: std(duration("login.window", raw.login.window, "15m")?),
+            lockout: std(duration("login.lockout", raw.login.lockout, "5m")?),
+        };
+        let usage_flush = std(duration("usage.flush_interval", raw.usage.flush_interval, "5s")?);
+        Ok(Self { prefix, catalog, roles, login, usage_flush })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_valid() {
+        let s = Settings::parse("");
+        assert!(s.is_ok());
+        let s = s.unwrap_or_default();
+        assert_eq!(s.prefix.as_str(), "ward");
+        assert_eq!(s.login.max_failures, 5);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_risks_are_refused_with_the_key() {
+        let err = Settings::parse("prefx = \"x\"").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("prefx"), "{err}");
+        let err = Settings::parse("[[scopes]]\nname = \"a:b\"\nrisk = \"huge\"")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("a:b") && err.contains("unknown risk level"), "{err}");
+    }
+
+    #[test]
+    fn declared_scopes_feed_the_catalog_and_roles() {
+        let s = Settings::parse(
+            "[[scopes]]\nname = \"read:stacks\"\nrisk = \"low\"\n[roles]\nuser = [\"read:stacks\"]",
+        )
+        .unwrap_or_default();
+        assert!(s.catalog.expand(["read:stacks", "readonly"]).is_ok());
+        assert_eq!(s.roles.user.len(), 1);
+    }
+}

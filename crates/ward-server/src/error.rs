@@ -1,0 +1,198 @@
+//! The one place where failures become HTTP responses.
+//!
+//! Policy: every error body is `{"error":{"code","message"}}` with a stable
+//! `code` and a message that says what to do next. 401 and 403 carry an RFC
+//! 6750 `WWW-Authenticate` header. A 5xx is logged once, here, with its
+//! detail; the client sees only that it happened. No message ever contains a
+//! token or a password: the types that hold them cannot be formatted.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ward_api::{ErrorBody, ErrorDetail};
+use ward_core::Denied;
+use ward_store::StoreError;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token was sent.
+    #[error("authentication required: send Authorization: Bearer <token> (run `ward login`)")]
+    MissingToken,
+    /// A token was sent but is malformed, unknown, expired or revoked.
+    #[error("{0}")]
+    InvalidToken(&'static str),
+    #[error("invalid username or password")]
+    BadCredentials,
+    #[error(transparent)]
+    Forbidden(#[from] Denied),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body or query could not be read as JSON of the right shape.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed input that breaks a rule (unknown scope, bad duration …).
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("too many failed logins; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MissingToken | ApiError::InvalidToken(_) | ApiError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MissingToken | ApiError::InvalidToken(_) => "invalid_token",
+            ApiError::BadCredentials => "invalid_credentials",
+            ApiError::Forbidden(_) => "insufficient_scope",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unprocessable(_) => "invalid_request",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// Shorthand for a 422 from any displayable validation error.
+    pub fn invalid(e: impl std::fmt::Display) -> Self {
+        ApiError::Unprocessable(e.to_string())
+    }
+
+    fn www_authenticate(&self) -> Option<String> {
+        match self {
+            ApiError::MissingToken => Some(r#"Bearer realm="ward""#.to_owned()),
+            ApiError::InvalidToken(why) => {
+                Some(format!(r#"Bearer realm="ward", error="invalid_token", error_description="{why}""#))
+            }
+            ApiError::Forbidden(denied) => Some(match denied.missing_scope() {
+                Some(scope) => format!(r#"Bearer realm="ward", error="insufficient_scope", scope="{scope}""#),
+                None => r#"Bearer realm="ward", error="insufficient_scope""#.to_owned(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(error.detail = %detail, "request failed");
+                "internal error; the server log has the details".to_owned()
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::error!(error.detail = %detail, "database unavailable");
+                self.to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message } };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(value) = self.www_authenticate().and_then(|v| HeaderValue::from_str(&v).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let ApiError::TooManyRequests { retry_after } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound("record"),
+            StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::Backend(detail) => ApiError::Unavailable(detail),
+            StoreError::Corrupt(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => {
+                ApiError::Unprocessable(format!("invalid request body: {}", redact_values(&e.body_text())))
+            }
+            other => ApiError::BadRequest(format!(
+                "{}; send a JSON body with Content-Type: application/json",
+                other.body_text()
+            )),
+        }
+    }
+}
+
+/// Replaces quoted input values in a deserializer message with `…`, so that a
+/// value sent in the wrong field (a password where a number belongs) is not
+/// echoed back.
+pub(crate) fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut open: Option<char> = None;
+    for c in message.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None if c == '`' || c == '"' => {
+                out.push(c);
+                open = Some(c);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::Unprocessable(redact_values(&r.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::BadRequest(r.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deserializer_messages_lose_the_values_they_quote() {
+        let msg = "password: invalid type: integer `12345678`, expected a string at line 1";
+        assert_eq!(redact_values(msg), "password: invalid type: integer `…`, expected a string at line 1");
+        assert_eq!(redact_values(r#"unknown variant "sekret""#), r#"unknown variant "…""#);
+    }
+}

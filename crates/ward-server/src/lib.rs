@@ -1,0 +1,122 @@
+//! ward's HTTP server.
+//!
+//! [`serve`] runs the API on a listener until a shutdown future resolves, so
+//! tests bind port 0 and never wait on a sleep; [`launch`] is what `ward
+//! server` runs: open the store, create the first admin, bind, serve, flush.
+
+pub mod auth;
+pub mod authority;
+pub mod config;
+pub mod entropy;
+pub mod error;
+pub mod extract;
+pub mod password;
+pub mod routes;
+pub mod state;
+pub mod throttle;
+pub mod usage;
+
+pub use config::Settings;
+pub use state::AppState;
+
+use authority::bootstrap::{self, AdminPassword};
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// Serves the API on `listener` until `shutdown` resolves, then lets
+/// in-flight requests finish and writes pending usage.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
+    let app = routes::router(state.clone())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    flusher.abort();
+    state.usage.flush().await;
+    served
+}
+
+/// How `ward server` was asked to run.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    pub listen: String,
+    pub database_url: String,
+    pub settings: Settings,
+    /// `WARD_ADMIN_PASSWORD`, used only when the database is new.
+    pub admin_password: Option<String>,
+}
+
+/// Why the server could not start; each message names the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] ward_store::StoreError),
+    #[error("cannot create the first admin: {0}")]
+    Bootstrap(error::ApiError),
+    #[error(
+        "cannot listen on {addr}: {source} (is another ward server running? pick another --listen address)"
+    )]
+    Bind { addr: String, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the store, bootstraps the admin, binds and serves until `shutdown`.
+/// Prints the listening address (and a generated admin password, once) to
+/// stderr.
+pub async fn launch(
+    options: LaunchOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaunchError> {
+    let store = ward_store::open(&options.database_url).await?;
+    match bootstrap::ensure_admin(store.as_ref(), options.admin_password)
+        .await
+        .map_err(LaunchError::Bootstrap)?
+    {
+        Some(AdminPassword::Generated(password)) => {
+            eprintln!("Created the first user 'admin' with password: {password}");
+            eprintln!("This password is shown only once. Log in with `ward login --username admin`.");
+        }
+        Some(AdminPassword::Given) => {
+            eprintln!("Created the first user 'admin' with the password from WARD_ADMIN_PASSWORD.")
+        }
+        None => {}
+    }
+    let listener = TcpListener::bind(&options.listen)
+        .await
+        .map_err(|source| LaunchError::Bind { addr: options.listen.clone(), source })?;
+    let addr = listener.local_addr().map_err(LaunchError::Serve)?;
+    eprintln!("ward server listening on http://{addr}");
+    tracing::info!(server.addr = %addr, "listening");
+    serve(AppState::new(store, options.settings), listener, shutdown).await.map_err(LaunchError::Serve)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,82 @@
+//! The router: every route is registered through `utoipa_axum`, so the
+//! OpenAPI document at `/openapi.json` is built from the same list the
+//! router serves and cannot miss one.
+
+mod session;
+mod tokens;
+mod users;
+
+use crate::state::AppState;
+use axum::{Json, Router};
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use ward_api::Health;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "ward", description = "Issue, verify, revoke and audit API tokens."),
+    modifiers(&BearerAuth),
+    tags((name = "session"), (name = "tokens"), (name = "users"), (name = "service-users"), (name = "meta"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Liveness: 200 while the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+/// The OpenAPI document, built once.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| api().1)
+}
+
+/// The OpenAPI document and the routes it describes.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::whoami))
+        .routes(routes!(tokens::create, tokens::list))
+        .routes(routes!(tokens::show, tokens::delete))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(tokens::rotate))
+        .routes(routes!(tokens::verify))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::tokens))
+        .routes(routes!(users::revoke_tokens))
+        .routes(routes!(users::delete))
+        .routes(routes!(users::create_service_user, users::list_service_users))
+        .routes(routes!(users::rotate_key))
+        .routes(routes!(users::delete_service_user))
+        .split_for_parts()
+}
+
+/// The full router, bound to `state`.
+pub fn router(state: AppState) -> Router {
+    api().0.with_state(state)
+}

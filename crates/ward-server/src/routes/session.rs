@@ -1,0 +1,37 @@
+//! `POST /v1/login`, `POST /v1/logout`, `GET /v1/whoami`.
+
+use crate::auth::Auth;
+use crate::authority::session;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use std::net::SocketAddr;
+use ward_api::{ErrorBody, LoginRequest, LoginResponse, LogoutResponse, WhoAmI};
+
+/// Log in with a username and password; returns a session token (shown once).
+#[utoipa::path(post, path = "/v1/login", tag = "session", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many failures; see Retry-After")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    session::login(&state, req, Some(client.ip())).await.map(Json)
+}
+
+/// Revoke the calling token.
+#[utoipa::path(post, path = "/v1/logout", tag = "session", security(("bearer" = [])),
+    responses((status = 200, body = LogoutResponse), (status = 401, body = ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<LogoutResponse>> {
+    session::logout(&state, &caller).await.map(Json)
+}
+
+/// Who the calling token belongs to, and what it may do.
+#[utoipa::path(get, path = "/v1/whoami", tag = "session", security(("bearer" = [])),
+    responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
+pub async fn whoami(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<WhoAmI>> {
+    session::whoami(&state, &caller).await.map(Json)
+}

@@ -1,0 +1,232 @@
+//! `TestApp`: one server per test, on port 0, with a fresh database and a
+//! store that counts token lookups.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::oneshot;
+use ward_core::{TokenHash, TokenId, UserId};
+use ward_server::authority::bootstrap::ensure_admin;
+use ward_server::{AppState, Settings};
+use ward_store::{
+    SqliteStore, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
+};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// A store that counts hash lookups, to prove which requests reach it.
+pub struct CountingStore {
+    inner: SqliteStore,
+    pub hash_lookups: AtomicU64,
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+        self.inner.create_user(user).await
+    }
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_by_id(id).await
+    }
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_by_name(name).await
+    }
+    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
+        self.inner.list_users(kind).await
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        self.inner.count_users().await
+    }
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
+        self.inner.set_password_hash(id, hash).await
+    }
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.inner.delete_user(id, now).await
+    }
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
+        self.inner.insert_token(token, hash).await
+    }
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
+        self.hash_lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.token_by_hash(hash).await
+    }
+    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
+        self.inner.token_by_id(id).await
+    }
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
+        self.inner.list_tokens(filter).await
+    }
+    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.inner.revoke_token(id, now).await
+    }
+    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.inner.revoke_user_tokens(user, now).await
+    }
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
+        self.inner.delete_token(id).await
+    }
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        old_ends_at: Option<DateTime<Utc>>,
+        new: &TokenRecord,
+        new_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.inner.rotate_token(old, old_ends_at, new, new_hash, now).await
+    }
+    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+        self.inner.record_usage(used).await
+    }
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Arc<CountingStore>,
+    pub db_path: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A response: status, headers, JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn str(&self, key: &str) -> String {
+        self.body[key].as_str().unwrap_or_default().to_owned()
+    }
+    pub fn header(&self, name: &str) -> String {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::with_config("").await
+    }
+
+    /// A server whose config file has `config` (TOML).
+    pub async fn with_config(config: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("ward.db");
+        let inner = SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store");
+        let store = Arc::new(CountingStore { inner, hash_lookups: AtomicU64::new(0) });
+        ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
+        let settings = Settings::parse(config).expect("test config");
+        let state = AppState::new(store.clone(), settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let served = tokio::spawn(ward_server::serve(state, listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            store,
+            db_path,
+            shutdown: Some(tx),
+            served: Some(served),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server the way SIGTERM does and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request reaches the server");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.call(Method::POST, "/v1/login", None, Some(json!({"username": username, "password": password})))
+            .await
+    }
+
+    /// Logs in and returns the session token.
+    pub async fn session(&self, username: &str, password: &str) -> String {
+        let r = self.login(username, password).await;
+        assert_eq!(r.status, StatusCode::OK, "login as {username}: {:?}", r.body);
+        r.str("token")
+    }
+
+    pub async fn admin(&self) -> String {
+        self.session("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user (as admin) and returns a session for them.
+    pub async fn user(&self, name: &str) -> String {
+        let admin = self.admin().await;
+        let password = format!("{name}-password");
+        let r = self.post("/v1/users", &admin, json!({"name": name, "password": password})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        self.session(name, &password).await
+    }
+
+    /// Creates a token with `body` and returns the response.
+    pub async fn create_token(&self, caller: &str, body: Value) -> Reply {
+        self.post("/v1/tokens", caller, body).await
+    }
+
+    pub async fn verify(&self, caller: &str, token: &str) -> Reply {
+        let r = self.post("/v1/verify", caller, json!({"token": token})).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r
+    }
+
+    pub fn hash_lookups(&self) -> u64 {
+        self.store.hash_lookups.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

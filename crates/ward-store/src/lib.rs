@@ -1,0 +1,107 @@
+//! ward's persistence, behind one trait.
+//!
+//! [`Store`] is everything the server asks of a database. Each backend lives
+//! in its own module and owns its migrations; [`open`] picks one from the
+//! URL scheme. The same contract suite (`tests/contract.rs`) runs against
+//! every backend.
+//!
+//! What is stored of a token is its SHA-256 and a short display start: no
+//! method here ever receives the token string.
+
+mod records;
+mod sqlite;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use ward_core::{TokenHash, TokenId, UserId};
+
+/// A storage failure, typed so the server can map it to HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint: the message names what already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database could not be reached or failed; details are for the log.
+    #[error("storage failure: {0}")]
+    Backend(String),
+    /// Stored data that no longer parses; details are for the log.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything ward persists. Every multi-statement change is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Users -----------------------------------------------------------------
+
+    /// Inserts a user; `Conflict` when an undeleted user has that name.
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// A live (not deleted) user by id.
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
+    /// A live user by name.
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>>;
+    /// Live users, by creation, optionally of one kind.
+    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>>;
+    /// How many users exist, deleted ones included (0 means a new database).
+    async fn count_users(&self) -> StoreResult<u64>;
+    /// Replaces a user's password hash; `NotFound` for no such live user.
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
+    /// Marks a user deleted and revokes all their live tokens, atomically.
+    /// Returns how many tokens were revoked.
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    // Tokens ----------------------------------------------------------------
+
+    /// Inserts a token record with its hash; `Conflict` on a hash collision.
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()>;
+    /// The token with this hash and its (live or deleted) owner.
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>>;
+    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>>;
+    /// Tokens matching `filter`, newest first, at most `filter.limit`.
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>>;
+    /// Sets `revoked_at` on a live token. `NotFound`, or `Ok(false)` when it
+    /// was already revoked.
+    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Revokes every unrevoked token of a user; returns how many.
+    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Removes a token record; `NotFound` when there is none.
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<()>;
+    /// In one transaction: inserts `new`, and ends the old token at
+    /// `old_ends_at` (revoked now when `None`). `NotFound` when the old token
+    /// is missing, `Conflict` when it is no longer active.
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        old_ends_at: Option<DateTime<Utc>>,
+        new: &TokenRecord,
+        new_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Records last-used times in one batch; a later time never moves back.
+    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()>;
+}
+
+/// Opens the store a URL names and brings its schema up to date.
+/// `sqlite://PATH` (or a bare path ending in `.db`) is the embedded default.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        return Ok(Arc::new(SqliteStore::open(path).await?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Backend(
+            "PostgreSQL is not supported by this build yet; use sqlite://PATH or omit --database-url".into(),
+        ));
+    }
+    Err(StoreError::Backend(format!(
+        "unsupported database URL scheme in '{}': use sqlite://PATH",
+        url.split("://").next().unwrap_or("")
+    )))
+}

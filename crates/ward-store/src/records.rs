@@ -1,0 +1,104 @@
+//! The rows ward persists, as domain types.
+
+use chrono::{DateTime, Utc};
+use ward_core::{Role, ScopeSet, TokenId, TokenKind, UserId};
+
+/// A human with a role and a password, or a service user with fixed scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserKind {
+    Human { role: Role, password_hash: Option<String> },
+    Service { scopes: ScopeSet },
+}
+
+/// Filter for [`crate::Store::list_users`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKindFilter {
+    Human,
+    Service,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub name: String,
+    pub kind: UserKind,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A token's metadata: never the token, never its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub name: String,
+    pub kind: TokenKind,
+    pub user_id: UserId,
+    pub scopes: ScopeSet,
+    /// The display start, e.g. `ward_p_Ab3x`.
+    pub display: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub rotated_from: Option<TokenId>,
+}
+
+/// Where a token stands at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Expired => "expired",
+            TokenStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(TokenStatus::Active),
+            "expired" => Some(TokenStatus::Expired),
+            "revoked" => Some(TokenStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+impl TokenRecord {
+    /// Revoked beats expired; expiry is derived from `expires_at`.
+    pub fn status(&self, now: DateTime<Utc>) -> TokenStatus {
+        if self.revoked_at.is_some_and(|t| t <= now) {
+            TokenStatus::Revoked
+        } else if self.expires_at.is_some_and(|t| t <= now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+/// A token with its owner, as verify and listings need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenWithOwner {
+    pub token: TokenRecord,
+    pub owner: UserRecord,
+}
+
+/// What [`crate::Store::list_tokens`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFilter {
+    pub user_id: Option<UserId>,
+    pub kind: Option<TokenKind>,
+    pub status: Option<TokenStatus>,
+    /// The moment `status` is judged at.
+    pub now: DateTime<Utc>,
+    /// Only tokens whose id sorts before this one (the previous page's last).
+    pub before: Option<TokenId>,
+    pub limit: u32,
+}
