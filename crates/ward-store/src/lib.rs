@@ -95,6 +95,9 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         return Ok(Arc::new(SqliteStore::open(path).await?));
     }
+    if !url.contains("://") && url.ends_with(".db") {
+        return Ok(Arc::new(SqliteStore::open(url).await?));
+    }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Err(StoreError::Backend(
             "PostgreSQL is not supported by this build yet; use sqlite://PATH or omit --database-url".into(),

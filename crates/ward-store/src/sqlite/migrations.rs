@@ -1,0 +1,117 @@
+//! The SQLite schema, as numbered migrations embedded in the binary.
+//!
+//! `schema_migrations` records every version applied. Each migration runs in
+//! its own `BEGIN IMMEDIATE` transaction together with the row that records
+//! it, and re-reads the current version under that lock, so two processes
+//! opening the same new file cannot apply a migration twice. Migrations are
+//! append-only: never edit one that has shipped, add the next number.
+
+use super::rows::db_error;
+use crate::{StoreError, StoreResult};
+use chrono::Utc;
+use sqlx::SqlitePool;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "users and tokens",
+    sql: r"
+CREATE TABLE users (
+    id            TEXT    PRIMARY KEY NOT NULL,
+    name          TEXT    NOT NULL,
+    kind          TEXT    NOT NULL CHECK (kind IN ('human', 'service')),
+    role          TEXT    CHECK (role IN ('admin', 'user')),
+    password_hash TEXT,
+    scopes        TEXT    NOT NULL DEFAULT '[]',
+    created_at    INTEGER NOT NULL,
+    deleted_at    INTEGER
+) STRICT;
+
+-- A name is unique among live users only: it can be reused after a delete.
+CREATE UNIQUE INDEX users_live_name ON users (name) WHERE deleted_at IS NULL;
+
+CREATE TABLE tokens (
+    id           TEXT    PRIMARY KEY NOT NULL,
+    hash         BLOB    NOT NULL UNIQUE CHECK (length(hash) = 32),
+    display      TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    user_id      TEXT    NOT NULL REFERENCES users (id),
+    scopes       TEXT    NOT NULL DEFAULT '[]',
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    revoked_at   INTEGER,
+    last_used_at INTEGER,
+    rotated_from TEXT
+) STRICT;
+
+CREATE INDEX tokens_user ON tokens (user_id, id);
+",
+}];
+
+/// The schema version this build writes.
+pub(super) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies every migration the database has not seen yet.
+pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY NOT NULL,
+            name       TEXT    NOT NULL,
+            applied_at INTEGER NOT NULL
+        ) STRICT",
+    )
+    .execute(pool)
+    .await
+    .map_err(|e| db_error("create schema_migrations", e))?;
+
+    let current = current_version(pool).await?;
+    if current > latest_version() {
+        return Err(StoreError::Backend(format!(
+            "the database schema is at version {current}, newer than this build of ward \
+             supports ({}): upgrade ward",
+            latest_version()
+        )));
+    }
+
+    for migration in MIGRATIONS {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin migration", e))?;
+        let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| db_error("read schema version", e))?;
+        if applied >= migration.version {
+            continue;
+        }
+        sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| db_error("apply migration", e))?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(Utc::now().timestamp_millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error("record migration", e))?;
+        tx.commit().await.map_err(|e| db_error("commit migration", e))?;
+        tracing::info!(
+            schema.version = migration.version,
+            schema.name = migration.name,
+            "applied database migration"
+        );
+    }
+    Ok(())
+}
+
+/// The highest migration recorded in the database (0 for a new file).
+pub(super) async fn current_version(pool: &SqlitePool) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| db_error("read schema version", e))
+}

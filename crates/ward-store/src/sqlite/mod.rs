@@ -1,0 +1,183 @@
+//! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
+//! foreign keys on, a small connection pool.
+//!
+//! The file is created with mode 0600 (and a missing parent directory with
+//! 0700) before SQLite opens it; SQLite gives its `-wal` and `-shm` files
+//! the same mode. `:memory:` opens a private in-memory database on a single
+//! connection, for tests and throw-away servers.
+
+mod migrations;
+mod rows;
+mod tokens;
+mod users;
+
+use crate::{
+    Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rows::db_error;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::time::Duration;
+use ward_core::{TokenHash, TokenId, UserId};
+
+/// How long a connection waits for another writer before `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite has one writer at a time; a few connections let reads overlap.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path` and brings its
+    /// schema up to date. `:memory:` opens a private in-memory database.
+    pub async fn open(path: &str) -> StoreResult<Self> {
+        let (options, pool) = if path == ":memory:" {
+            let options = SqliteConnectOptions::new().in_memory(true);
+            // Every connection would see its own empty database: keep one
+            // connection, forever.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+            (options, pool)
+        } else {
+            prepare_file(Path::new(path))?;
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+            (options, SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS))
+        };
+        let options =
+            options.synchronous(SqliteSynchronous::Full).foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
+        let pool = pool
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("could not open database '{path}': {e}")))?;
+        migrations::run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The schema version of the open database.
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        migrations::current_version(&self.pool).await
+    }
+
+    /// The schema version this build creates and expects.
+    pub fn latest_schema_version() -> i64 {
+        migrations::latest_version()
+    }
+
+    /// Waits for running queries, then closes every connection (which
+    /// checkpoints the WAL into the main file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates the parent directory (0700) and the file (0600) when missing.
+/// Blocking, but only once at start-up.
+fn prepare_file(path: &Path) -> StoreResult<()> {
+    let fail = |what: &str, p: &Path, e: std::io::Error| {
+        StoreError::Backend(format!("could not create {what} '{}': {e}", p.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| fail("directory", dir, e))?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(fail("database file", path, e)),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+        users::create(&self.pool, user).await
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        users::by_id(&self.pool, id).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        users::by_name(&self.pool, name).await
+    }
+
+    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
+        users::list(&self.pool, kind).await
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        users::count(&self.pool).await
+    }
+
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
+        users::set_password_hash(&self.pool, id, hash).await
+    }
+
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        users::delete(&self.pool, id, now).await
+    }
+
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(|e| db_error("acquire connection", e))?;
+        tokens::insert(&mut conn, token, hash).await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
+        tokens::by_hash(&self.pool, hash).await
+    }
+
+    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
+        tokens::by_id(&self.pool, id).await
+    }
+
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
+        tokens::list(&self.pool, filter).await
+    }
+
+    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+        tokens::revoke(&self.pool, id, now).await
+    }
+
+    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        tokens::revoke_for_user(&self.pool, user, now).await
+    }
+
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
+        tokens::delete(&self.pool, id).await
+    }
+
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        old_ends_at: Option<DateTime<Utc>>,
+        new: &TokenRecord,
+        new_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await
+    }
+
+    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+        tokens::record_usage(&self.pool, used).await
+    }
+}

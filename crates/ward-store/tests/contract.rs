@@ -1,0 +1,90 @@
+//! The storage contract: every check a backend of [`ward_store::Store`]
+//! must pass, written once against `&dyn Store` and run against each
+//! backend by [`contract_suite!`]. A new backend adds one `mod` at the
+//! bottom with a function that opens a fresh, empty store.
+
+#[path = "contract/listing.rs"]
+mod listing;
+#[path = "contract/sqlite.rs"]
+mod sqlite;
+#[path = "contract/support.rs"]
+mod support;
+#[path = "contract/tokens.rs"]
+mod tokens;
+#[path = "contract/users.rs"]
+mod users;
+
+use std::sync::Arc;
+use ward_store::Store;
+
+/// A fresh store and whatever keeps it alive (a temp dir, a database).
+pub(crate) struct Backend {
+    pub(crate) store: Arc<dyn Store>,
+    _guard: Box<dyn std::any::Any + Send>,
+}
+
+/// One `#[tokio::test]` per check, each on a fresh store from `$fresh()`.
+macro_rules! contract_suite {
+    ($fresh:path) => {
+        contract_suite!(@tests $fresh;
+            users::a_new_database_has_no_users,
+            users::a_created_user_is_found_by_id_and_by_name,
+            users::a_duplicate_username_is_a_conflict_that_names_the_user,
+            users::a_name_is_reusable_after_its_user_is_deleted,
+            users::a_deleted_user_is_hidden_from_lookups_and_listings,
+            users::users_are_listed_by_creation_and_filtered_by_kind,
+            users::a_password_hash_can_be_replaced_for_a_live_human_only,
+            users::deleting_a_user_revokes_their_unrevoked_tokens_and_counts_them,
+            users::deleting_a_missing_or_deleted_user_is_not_found_and_revokes_nothing,
+            users::a_token_of_a_deleted_user_still_resolves_with_its_deleted_owner,
+            tokens::an_inserted_token_is_found_by_hash_and_by_id_with_its_owner,
+            tokens::an_unknown_hash_or_id_finds_nothing,
+            tokens::a_hash_or_id_collision_is_a_conflict,
+            tokens::a_token_for_a_missing_or_deleted_owner_is_not_found,
+            tokens::revoking_twice_keeps_the_first_time_and_returns_false,
+            tokens::revoking_an_expired_token_marks_it_revoked,
+            tokens::revoking_a_missing_token_is_not_found,
+            tokens::revoking_a_users_tokens_touches_only_their_unrevoked_tokens,
+            tokens::deleting_a_token_removes_it_and_a_second_delete_is_not_found,
+            tokens::rotating_without_grace_revokes_the_old_token_now,
+            tokens::rotating_with_grace_ends_the_old_token_at_the_earlier_of_grace_and_expiry,
+            tokens::rotating_a_revoked_or_expired_token_is_a_conflict_and_changes_nothing,
+            tokens::rotating_a_missing_token_is_not_found_and_inserts_nothing,
+            tokens::a_rotation_that_fails_to_insert_leaves_the_old_token_untouched,
+            tokens::recorded_usage_never_moves_last_used_back,
+            listing::tokens_are_listed_newest_first_up_to_the_limit,
+            listing::the_before_cursor_pages_through_every_token_once,
+            listing::tokens_are_filtered_by_user,
+            listing::tokens_are_filtered_by_kind,
+            listing::tokens_are_filtered_by_status_at_the_given_moment,
+            listing::token_filters_combine,
+        );
+    };
+    (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let backend: $crate::Backend = $fresh().await;
+                $crate::$module::$check(backend.store.as_ref()).await;
+            }
+        )+
+    };
+}
+
+/// The contract on a new SQLite file in its own temp dir.
+mod on_sqlite {
+    use super::Backend;
+    use std::sync::Arc;
+    use ward_store::SqliteStore;
+
+    async fn fresh() -> Backend {
+        let dir = tempfile::tempdir().expect("create a temp dir");
+        let path = dir.path().join("ward.db");
+        let store = SqliteStore::open(path.to_str().expect("a UTF-8 temp path"))
+            .await
+            .expect("open a new SQLite store");
+        Backend { store: Arc::new(store), _guard: Box::new(dir) }
+    }
+
+    contract_suite!(fresh);
+}
