@@ -1,0 +1,137 @@
+//! `ward login`, `ward logout`, `ward whoami`.
+
+use crate::app::{App, Source};
+use crate::cli::LoginArgs;
+use crate::exit::{CliError, Exit};
+use crate::input;
+use crate::output;
+use crate::session::Session;
+use crate::table::key_values;
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+use ward_api::LoginRequest;
+
+pub const LOGGED_OUT: &str = "Token revoked successfully! You have been logged out.";
+
+/// What `ward login --output json` prints. Not the token: it is saved in the
+/// session file, and `ward token create` makes tokens meant for scripts.
+#[derive(Debug, Serialize)]
+struct LoggedIn<'a> {
+    server: &'a str,
+    user_id: &'a str,
+    username: &'a str,
+    token_id: &'a str,
+    expires_at: &'a chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
+    let username = match args.username {
+        Some(name) => name,
+        None if input::stdin_is_terminal() => input::prompt_line("Username: ")?,
+        None => {
+            return Err(CliError::usage(
+                "no terminal to ask for the user name on",
+                Some("pass --username NAME"),
+            )
+            .into());
+        }
+    };
+    if username.trim().is_empty() {
+        return Err(CliError::usage("the user name is empty", Some("pass --username NAME")).into());
+    }
+    let password = input::password(args.password_stdin, false)?;
+    let request = LoginRequest { username: username.trim().to_owned(), password: password.to_string() };
+    let response = app.anonymous_client()?.login(&request).await.map_err(|err| match err {
+        ward_client::Error::Api { status: 401, message, .. } => CliError::LoginRefused { message }.into(),
+        other => anyhow::Error::new(other),
+    })?;
+    let session = Session {
+        token: response.token.clone(),
+        token_id: response.token_id.clone(),
+        user_id: response.user_id.clone(),
+        username: response.username.clone(),
+        expires_at: response.expires_at,
+    };
+    app.sessions.save(&app.server, session)?;
+    let shown = LoggedIn {
+        server: &app.server,
+        user_id: &response.user_id,
+        username: &response.username,
+        token_id: &response.token_id,
+        expires_at: &response.expires_at,
+    };
+    output::emit(app.output, &shown, || {
+        format!(
+            "✓ Logged in to {} as {}.\nSession {} expires at {}.",
+            app.server,
+            response.username,
+            response.token_id,
+            output::time(&response.expires_at)
+        )
+    })?;
+    if std::env::var_os("WARD_TOKEN").is_some_and(|t| !t.is_empty()) {
+        writeln!(
+            std::io::stderr(),
+            "note: WARD_TOKEN is set and takes precedence over this session; unset it to use the session"
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
+    let credential = match app.credential() {
+        Err(err) if matches!(err.downcast_ref(), Some(CliError::SessionExpired { .. })) => {
+            app.sessions.remove(&app.server)?;
+            output::write_stdout(
+                "Your session had already expired; it has been removed. You have been logged out.\n",
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other?.ok_or_else(|| CliError::NotLoggedIn { server: app.server.clone() })?,
+    };
+    let client = app.client_for(&credential)?;
+    let from_session = matches!(credential.source, Source::Session);
+    let response = match client.logout().await {
+        Ok(response) => response,
+        Err(err) if err.is_unauthenticated() && from_session => {
+            app.sessions.remove(&app.server)?;
+            writeln!(
+                std::io::stderr(),
+                "The server no longer accepted this session; it has been removed. You have been logged out."
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if from_session {
+        app.sessions.remove(&app.server)?;
+    }
+    output::emit(app.output, &response, || LOGGED_OUT.to_owned())?;
+    if !from_session {
+        writeln!(std::io::stderr(), "note: the token in WARD_TOKEN is revoked now; unset WARD_TOKEN")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn whoami(app: &App) -> anyhow::Result<ExitCode> {
+    let (client, credential) = app.client_and_credential()?;
+    let me = client.whoami().await?;
+    let source = match &credential.source {
+        Source::Env => "WARD_TOKEN".to_owned(),
+        Source::Session => format!("session in {}", app.sessions.path().display()),
+    };
+    output::emit(app.output, &me, || {
+        key_values(&[
+            ("User", format!("{} ({})", me.username, me.user_id)),
+            ("Role", me.role.clone()),
+            ("Token ID", me.token_id.clone()),
+            ("Token type", me.token_type.clone()),
+            ("Scopes", output::scopes(&me.scopes)),
+            ("Expires", output::time_or_never(me.expires_at.as_ref())),
+            ("Server", app.server.clone()),
+            ("Token from", source),
+        ])
+    })?;
+    Ok(Exit::Ok.into())
+}

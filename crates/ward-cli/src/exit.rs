@@ -1,0 +1,247 @@
+//! Exit codes, and how an error is told to the user.
+//!
+//! 0 ok, 1 error, 2 usage (clap's errors too, and a destructive command
+//! refused for want of `--confirm`), 3 unauthenticated (HTTP 401, or no token
+//! at all, or a failed `token verify`), 4 forbidden (403), 5 not found (404).
+//!
+//! Errors print as `error: <what went wrong>` and, where there is one,
+//! `hint: <what to do next>`, both on stderr. Nothing here ever prints a
+//! token: client errors carry none, and CLI errors are built without them.
+
+use std::process::ExitCode;
+
+/// The process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Error = 1,
+    Usage = 2,
+    Unauthenticated = 3,
+    Forbidden = 4,
+    NotFound = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Errors the CLI itself raises, each with its exit code and hint.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// No `WARD_TOKEN` and no saved session for the server.
+    #[error("not logged in: run `ward login` or set WARD_TOKEN")]
+    NotLoggedIn { server: String },
+    /// `ward login` with a wrong user name or password (HTTP 401).
+    #[error("{message}")]
+    LoginRefused { message: String },
+    /// The saved session's own expiry has passed.
+    #[error("your session for {server} expired at {at}")]
+    SessionExpired { server: String, at: String },
+    /// Wrong or missing input that clap cannot see.
+    #[error("{message}")]
+    Usage { message: String, hint: Option<String> },
+    /// A destructive command with no terminal to ask on and no `--confirm`.
+    #[error("refusing to {action} without confirmation: stdin is not a terminal")]
+    NeedsConfirmation { action: String },
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Self {
+        Self::Usage { message: message.into(), hint: hint.map(str::to_owned) }
+    }
+
+    fn exit(&self) -> Exit {
+        match self {
+            Self::NotLoggedIn { .. } | Self::SessionExpired { .. } | Self::LoginRefused { .. } => {
+                Exit::Unauthenticated
+            }
+            Self::Usage { .. } | Self::NeedsConfirmation { .. } => Exit::Usage,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotLoggedIn { server } => Some(format!(
+                "no session is saved for {server}; use --server or WARD_SERVER if you meant another server"
+            )),
+            Self::SessionExpired { .. } => Some("run `ward login` to start a new session".into()),
+            Self::LoginRefused { .. } => Some(
+                "check the user name and password; on the server host, `ward server recover-admin` resets the admin user's password".into(),
+            ),
+            Self::Usage { hint, .. } => hint.clone(),
+            Self::NeedsConfirmation { .. } => {
+                Some("pass --confirm to go ahead without being asked".into())
+            }
+        }
+    }
+}
+
+/// The exit code for a failed command.
+pub fn code_for(err: &anyhow::Error) -> Exit {
+    if let Some(cli) = err.downcast_ref::<CliError>() {
+        return cli.exit();
+    }
+    if let Some(ward_client::Error::InvalidUrl { .. }) = client_error(err) {
+        return Exit::Usage;
+    }
+    match client_error(err).and_then(ward_client::Error::status) {
+        Some(401) => Exit::Unauthenticated,
+        Some(403) => Exit::Forbidden,
+        Some(404) => Exit::NotFound,
+        _ => Exit::Error,
+    }
+}
+
+/// The `error:` and `hint:` lines for a failed command.
+pub fn describe(err: &anyhow::Error) -> (String, Option<String>) {
+    if let Some(cli) = err.downcast_ref::<CliError>() {
+        return (cli.to_string(), cli.hint());
+    }
+    let Some(client) = client_error(err) else {
+        return (format!("{err:#}"), None);
+    };
+    // The context a command added ("revoking tok_1"), then the server's words.
+    let mut parts: Vec<String> = err
+        .chain()
+        .take_while(|e| e.downcast_ref::<ward_client::Error>().is_none())
+        .map(ToString::to_string)
+        .collect();
+    parts.push(client_message(client));
+    (parts.join(": "), client_hint(client))
+}
+
+/// Whether the failure is a closed stdout, which is not a failure at all.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn client_error(err: &anyhow::Error) -> Option<&ward_client::Error> {
+    err.chain().find_map(|e| e.downcast_ref::<ward_client::Error>())
+}
+
+fn client_message(err: &ward_client::Error) -> String {
+    match err {
+        ward_client::Error::Unreachable { url, reason } => {
+            format!("could not reach the ward server at {url} ({reason})")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn client_hint(err: &ward_client::Error) -> Option<String> {
+    use ward_client::Error as E;
+    match err {
+        E::Unreachable { .. } => {
+            Some("is `ward server` running? set --server or WARD_SERVER".into())
+        }
+        E::Api { status: 401, .. } if std::env::var_os("WARD_TOKEN").is_some_and(|t| !t.is_empty()) => {
+            Some("the token in WARD_TOKEN was refused: set a valid one, or unset it to use your `ward login` session".into())
+        }
+        E::Api { status: 401, .. } => Some("run `ward login` to start a new session".into()),
+        E::Api { status: 403, .. } => {
+            Some("this needs rights your token does not have: see them with `ward whoami`, or ask an admin".into())
+        }
+        E::Api { status: 404, .. } => {
+            Some("check the id or name with `ward token list` or `ward user list`".into())
+        }
+        E::Api { status: 429, retry_after: Some(secs), .. } => {
+            Some(format!("wait {secs} seconds, then try again"))
+        }
+        E::Api { status, .. } if *status >= 500 => {
+            Some("the server failed; its log has the details".into())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> anyhow::Error {
+        anyhow::Error::new(ward_client::Error::Api {
+            status,
+            code: "c".into(),
+            message: "m".into(),
+            retry_after: None,
+        })
+    }
+
+    #[test]
+    fn http_statuses_map_to_their_exit_codes() {
+        assert_eq!(code_for(&api(401)), Exit::Unauthenticated);
+        assert_eq!(code_for(&api(403)), Exit::Forbidden);
+        assert_eq!(code_for(&api(404)), Exit::NotFound);
+        for other in [400, 409, 422, 429, 500] {
+            assert_eq!(code_for(&api(other)), Exit::Error, "status {other}");
+        }
+    }
+
+    #[test]
+    fn statuses_are_found_under_added_context() {
+        assert_eq!(code_for(&api(404).context("revoking tok_1")), Exit::NotFound);
+        let (message, _) = describe(&api(404).context("revoking tok_1"));
+        assert_eq!(message, "revoking tok_1: m");
+    }
+
+    #[test]
+    fn cli_errors_map_to_their_exit_codes() {
+        let not_logged_in = anyhow::Error::new(CliError::NotLoggedIn { server: "s".into() });
+        assert_eq!(code_for(&not_logged_in), Exit::Unauthenticated);
+        let refused = anyhow::Error::new(CliError::NeedsConfirmation { action: "x".into() });
+        assert_eq!(code_for(&refused), Exit::Usage);
+        assert_eq!(code_for(&anyhow::Error::new(CliError::usage("bad", None))), Exit::Usage);
+        assert_eq!(code_for(&anyhow::anyhow!("disk full")), Exit::Error);
+    }
+
+    #[test]
+    fn exit_codes_have_their_documented_numbers() {
+        let numbers =
+            [Exit::Ok, Exit::Error, Exit::Usage, Exit::Unauthenticated, Exit::Forbidden, Exit::NotFound]
+                .map(|e| e as u8);
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn not_logged_in_says_what_to_do() {
+        let (message, hint) =
+            describe(&anyhow::Error::new(CliError::NotLoggedIn { server: "http://s".into() }));
+        assert_eq!(message, "not logged in: run `ward login` or set WARD_TOKEN");
+        assert!(hint.is_some_and(|h| h.contains("http://s")));
+    }
+
+    #[test]
+    fn unreachable_servers_are_named_with_a_hint() {
+        let err = anyhow::Error::new(ward_client::Error::Unreachable {
+            url: "http://127.0.0.1:9".into(),
+            reason: "Connection refused".into(),
+        });
+        let (message, hint) = describe(&err);
+        assert!(message.contains("http://127.0.0.1:9"), "{message}");
+        assert!(hint.is_some_and(|h| h.contains("WARD_SERVER")));
+        assert_eq!(code_for(&err), Exit::Error);
+    }
+
+    #[test]
+    fn too_many_requests_says_how_long_to_wait() {
+        let err = anyhow::Error::new(ward_client::Error::Api {
+            status: 429,
+            code: "rate_limited".into(),
+            message: "too many failed logins".into(),
+            retry_after: Some(30),
+        });
+        assert_eq!(describe(&err).1.as_deref(), Some("wait 30 seconds, then try again"));
+    }
+
+    #[test]
+    fn broken_pipes_are_recognised_under_context() {
+        let err =
+            anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)).context("printing");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

@@ -1,0 +1,53 @@
+//! `ward`: the server (`ward server`) and the CLI that talks to it.
+//!
+//! `main` only reports: `run` parses the command line, hands `ward server` to
+//! its own module (which owns its runtime), and runs every other command on a
+//! single-threaded runtime. A closed stdout is success, as for any Unix tool.
+
+mod app;
+mod cli;
+mod commands;
+mod confirm;
+mod exit;
+mod input;
+mod output;
+mod server_cmd;
+mod session;
+mod table;
+
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let (message, hint) = exit::describe(&err);
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {message}");
+            if let Some(hint) = hint {
+                let _ = writeln!(stderr, "hint: {hint}");
+            }
+            exit::code_for(&err).into()
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version land here too, with exit code 0.
+            let _ = err.print();
+            return Ok(ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2)));
+        }
+    };
+    if let cli::Command::Server(args) = cli.command {
+        return server_cmd::run(args);
+    }
+    let app = app::App::new(&cli.global)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(commands::run(&app, cli.command))
+}
