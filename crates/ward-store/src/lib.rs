@@ -1,16 +1,19 @@
 //! ward's persistence, behind one trait.
 //!
 //! [`Store`] is everything the server asks of a database. Each backend lives
-//! in its own module and owns its migrations; [`open`] picks one from the
-//! URL scheme. The same contract suite (`tests/contract.rs`) runs against
-//! every backend.
+//! in its own module and owns its migrations: [`SqliteStore`] (embedded,
+//! the default) and [`PostgresStore`] (many server nodes on one database).
+//! [`open`] picks one from the URL scheme. The same contract suite
+//! (`tests/contract.rs`) runs against every backend.
 //!
 //! What is stored of a token is its SHA-256 and a short display start: no
 //! method here ever receives the token string.
 
+mod postgres;
 mod records;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -90,7 +93,8 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store a URL names and brings its schema up to date.
-/// `sqlite://PATH` (or a bare path ending in `.db`) is the embedded default.
+/// `sqlite://PATH` (or a bare path ending in `.db`) is the embedded default;
+/// `postgres://…` or `postgresql://…` connects to PostgreSQL.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         return Ok(Arc::new(SqliteStore::open(path).await?));
@@ -99,12 +103,10 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
         return Ok(Arc::new(SqliteStore::open(url).await?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Backend(
-            "PostgreSQL is not supported by this build yet; use sqlite://PATH or omit --database-url".into(),
-        ));
+        return Ok(Arc::new(PostgresStore::connect(url).await?));
     }
     Err(StoreError::Backend(format!(
-        "unsupported database URL scheme in '{}': use sqlite://PATH",
+        "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",
         url.split("://").next().unwrap_or("")
     )))
 }

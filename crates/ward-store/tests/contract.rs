@@ -1,10 +1,19 @@
 //! The storage contract: every check a backend of [`ward_store::Store`]
 //! must pass, written once against `&dyn Store` and run against each
 //! backend by [`contract_suite!`]. A new backend adds one `mod` at the
-//! bottom with a function that opens a fresh, empty store.
+//! bottom with a function that opens a fresh, empty store (or `None` when
+//! the backend is not available here, and the checks say they are skipped).
+//!
+//! PostgreSQL runs when `WARD_TEST_DATABASE_URL` names a server to create
+//! test databases on, e.g. `postgres://postgres@127.0.0.1:5432/postgres`;
+//! each check gets a database of its own, dropped afterwards. Without the
+//! variable the PostgreSQL checks are skipped, except under `CI`, where
+//! they fail.
 
 #[path = "contract/listing.rs"]
 mod listing;
+#[path = "contract/postgres.rs"]
+mod postgres;
 #[path = "contract/sqlite.rs"]
 mod sqlite;
 #[path = "contract/support.rs"]
@@ -23,7 +32,8 @@ pub(crate) struct Backend {
     _guard: Box<dyn std::any::Any + Send>,
 }
 
-/// One `#[tokio::test]` per check, each on a fresh store from `$fresh()`.
+/// One `#[tokio::test]` per check, each on a fresh store from `$fresh()`,
+/// which returns `None` (having said why) when its backend is skipped.
 macro_rules! contract_suite {
     ($fresh:path) => {
         contract_suite!(@tests $fresh;
@@ -64,7 +74,7 @@ macro_rules! contract_suite {
         $(
             #[tokio::test]
             async fn $check() {
-                let backend: $crate::Backend = $fresh().await;
+                let Some(backend): Option<$crate::Backend> = $fresh().await else { return };
                 $crate::$module::$check(backend.store.as_ref()).await;
             }
         )+
@@ -77,13 +87,29 @@ mod on_sqlite {
     use std::sync::Arc;
     use ward_store::SqliteStore;
 
-    async fn fresh() -> Backend {
+    async fn fresh() -> Option<Backend> {
         let dir = tempfile::tempdir().expect("create a temp dir");
         let path = dir.path().join("ward.db");
         let store = SqliteStore::open(path.to_str().expect("a UTF-8 temp path"))
             .await
             .expect("open a new SQLite store");
-        Backend { store: Arc::new(store), _guard: Box::new(dir) }
+        Some(Backend { store: Arc::new(store), _guard: Box::new(dir) })
+    }
+
+    contract_suite!(fresh);
+}
+
+/// The contract on a new PostgreSQL database of its own, dropped after.
+mod on_postgres {
+    use super::Backend;
+    use crate::postgres::TestDatabase;
+    use std::sync::Arc;
+    use ward_store::PostgresStore;
+
+    async fn fresh() -> Option<Backend> {
+        let db = TestDatabase::create().await?;
+        let store = PostgresStore::connect(db.url()).await.expect("connect to a new PostgreSQL database");
+        Some(Backend { store: Arc::new(store), _guard: Box::new(db) })
     }
 
     contract_suite!(fresh);

@@ -1,0 +1,137 @@
+//! The PostgreSQL schema, as numbered migrations embedded in the binary.
+//!
+//! `schema_migrations` records every version applied. [`run`] does all its
+//! work in one transaction that first takes a transaction-level advisory
+//! lock (`pg_advisory_xact_lock`), so when several `ward server` nodes start
+//! at once on a new database, one migrates and the others wait, then find
+//! nothing left to do. PostgreSQL's DDL is transactional: a migration that
+//! fails leaves no half-built schema, and the lock goes with the
+//! transaction. Migrations are append-only: never edit one that has
+//! shipped, add the next number.
+//!
+//! Ids are `TEXT COLLATE "C"` so that ordering and the `before` cursor
+//! compare bytes, as in SQLite, whatever the database's default collation.
+
+use super::rows::db_error;
+use crate::{StoreError, StoreResult};
+use chrono::Utc;
+use sqlx::{Executor, PgPool};
+
+/// The advisory lock every ward node takes to migrate: "wardmigr" in ASCII.
+const MIGRATION_LOCK: i64 = 0x7761_7264_6d69_6772;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "users and tokens",
+    sql: r#"
+CREATE TABLE users (
+    id            TEXT COLLATE "C" NOT NULL,
+    name          TEXT   NOT NULL,
+    kind          TEXT   NOT NULL CHECK (kind IN ('human', 'service')),
+    role          TEXT   CHECK (role IN ('admin', 'user')),
+    password_hash TEXT,
+    scopes        TEXT   NOT NULL DEFAULT '[]',
+    created_at    BIGINT NOT NULL,
+    deleted_at    BIGINT,
+    CONSTRAINT users_pkey PRIMARY KEY (id)
+);
+
+-- A name is unique among live users only: it can be reused after a delete.
+CREATE UNIQUE INDEX users_live_name ON users (name) WHERE deleted_at IS NULL;
+
+CREATE TABLE tokens (
+    id           TEXT COLLATE "C" NOT NULL,
+    hash         BYTEA  NOT NULL CHECK (octet_length(hash) = 32),
+    display      TEXT   NOT NULL,
+    name         TEXT   NOT NULL,
+    kind         TEXT   NOT NULL,
+    user_id      TEXT COLLATE "C" NOT NULL,
+    scopes       TEXT   NOT NULL DEFAULT '[]',
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT,
+    revoked_at   BIGINT,
+    last_used_at BIGINT,
+    rotated_from TEXT COLLATE "C",
+    CONSTRAINT tokens_pkey PRIMARY KEY (id),
+    CONSTRAINT tokens_hash_key UNIQUE (hash),
+    CONSTRAINT tokens_user_fkey FOREIGN KEY (user_id) REFERENCES users (id)
+);
+
+CREATE INDEX tokens_user ON tokens (user_id, id);
+"#,
+}];
+
+/// The schema version this build writes.
+pub(super) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies every migration the database has not seen yet, under the
+/// migration lock, in one transaction.
+pub(super) async fn run(pool: &PgPool) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin migration", e))?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error("take the migration lock", e))?;
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    BIGINT NOT NULL PRIMARY KEY,
+            name       TEXT   NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .await
+    .map_err(|e| db_error("create schema_migrations", e))?;
+
+    let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| db_error("read schema version", e))?;
+    if current > latest_version() {
+        return Err(StoreError::Backend(format!(
+            "the database schema is at version {current}, newer than this build of ward \
+             supports ({}): upgrade ward",
+            latest_version()
+        )));
+    }
+
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    for migration in &pending {
+        // A `&str` with no arguments goes by the simple query protocol,
+        // which runs several statements. (`raw_sql` would too, but its
+        // future is not `Send` when spawned: launchbadge/sqlx#3150.)
+        tx.execute(migration.sql).await.map_err(|e| db_error("apply migration", e))?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(Utc::now().timestamp_millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error("record migration", e))?;
+    }
+    tx.commit().await.map_err(|e| db_error("commit migration", e))?;
+    for migration in pending {
+        tracing::info!(
+            schema.version = migration.version,
+            schema.name = migration.name,
+            "applied database migration"
+        );
+    }
+    Ok(())
+}
+
+/// The highest migration recorded in the database.
+pub(super) async fn current_version(pool: &PgPool) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| db_error("read schema version", e))
+}

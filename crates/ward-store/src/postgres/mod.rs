@@ -1,0 +1,158 @@
+//! The PostgreSQL backend: one database shared by any number of `ward
+//! server` nodes.
+//!
+//! [`PostgresStore::connect`] opens a connection pool and migrates under an
+//! advisory lock (see `migrations.rs`), so nodes may start together on a new
+//! database. The schema and the encoding of every column follow the SQLite
+//! backend: times as BIGINT milliseconds UTC, the token hash as 32 bytes of
+//! BYTEA under a unique constraint, ids as TEXT, scope sets as JSON text.
+//!
+//! Errors never carry the URL's password or a bound value: a failure to
+//! connect names the user, host, port and database only.
+
+mod migrations;
+mod rows;
+mod tokens;
+mod users;
+
+use crate::{
+    Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+use ward_core::{TokenHash, TokenId, UserId};
+
+/// Connections per node; the database's `max_connections` bounds the sum.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a query waits for a free (or new) connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` or `postgresql://` URL
+    /// names and brings its schema up to date.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        if options.get_application_name().is_none() {
+            options = options.application_name("ward");
+        }
+        let target = describe(&options);
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("could not connect to PostgreSQL at {target}: {e}")))?;
+        migrations::run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The schema version of the connected database.
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        migrations::current_version(&self.pool).await
+    }
+
+    /// The schema version this build creates and expects.
+    pub fn latest_schema_version() -> i64 {
+        migrations::latest_version()
+    }
+
+    /// Waits for running queries, then closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `user@host:port/database`, for error messages: never the password.
+fn describe(options: &PgConnectOptions) -> String {
+    let host = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    let database = options.get_database().unwrap_or(options.get_username());
+    format!("{}@{host}/{database}", options.get_username())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+        users::create(&self.pool, user).await
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        users::by_id(&self.pool, id).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        users::by_name(&self.pool, name).await
+    }
+
+    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
+        users::list(&self.pool, kind).await
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        users::count(&self.pool).await
+    }
+
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
+        users::set_password_hash(&self.pool, id, hash).await
+    }
+
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        users::delete(&self.pool, id, now).await
+    }
+
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
+        tokens::insert(&self.pool, token, hash).await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
+        tokens::by_hash(&self.pool, hash).await
+    }
+
+    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
+        tokens::by_id(&self.pool, id).await
+    }
+
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
+        tokens::list(&self.pool, filter).await
+    }
+
+    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+        tokens::revoke(&self.pool, id, now).await
+    }
+
+    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        tokens::revoke_for_user(&self.pool, user, now).await
+    }
+
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
+        tokens::delete(&self.pool, id).await
+    }
+
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        old_ends_at: Option<DateTime<Utc>>,
+        new: &TokenRecord,
+        new_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await
+    }
+
+    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+        tokens::record_usage(&self.pool, used).await
+    }
+}

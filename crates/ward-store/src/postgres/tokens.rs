@@ -1,0 +1,249 @@
+//! Token records: metadata plus the SHA-256 of the token, never the token.
+//!
+//! Status is derived at a moment `now`: revoked when `revoked_at <= now`,
+//! else expired when `expires_at <= now`, else active. The SQL here and
+//! [`crate::TokenRecord::status`] must agree.
+//!
+//! PostgreSQL runs many writers at once (READ COMMITTED), where SQLite runs
+//! one: the statements here take the row locks that make each operation
+//! behave as it does on SQLite. Locks are taken users before tokens, and
+//! tokens in id order, so that concurrent operations queue rather than
+//! deadlock.
+
+use super::rows::{
+    self, SELECT_TOKEN_WITH_OWNER, db_error, is_unique_violation, millis, opt_millis, scopes_json,
+};
+use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, TokenWithOwner};
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use ward_core::{TokenHash, TokenId, UserId};
+
+/// Inserts a record for a live owner. `NotFound` when the owner is missing
+/// or deleted, so a deleted user can never gain a live token in a race with
+/// [`super::users::delete`]: the owner's row is share-locked by the same
+/// statement, so the insert waits for a delete in flight and then sees the
+/// owner deleted, or holds off the delete until it has committed (and the
+/// delete then revokes the new token).
+pub(super) async fn insert<'e>(
+    exec: impl PgExecutor<'e>,
+    token: &TokenRecord,
+    hash: &TokenHash,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
+                             expires_at, revoked_at, last_used_at, rotated_from)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = $6 AND deleted_at IS NULL FOR SHARE)",
+    )
+    .bind(token.id.as_str())
+    .bind(hash.as_bytes().as_slice())
+    .bind(&token.display)
+    .bind(&token.name)
+    .bind(token.kind.as_str())
+    .bind(token.user_id.as_str())
+    .bind(scopes_json(&token.scopes)?)
+    .bind(millis(token.created_at))
+    .bind(opt_millis(token.expires_at))
+    .bind(opt_millis(token.revoked_at))
+    .bind(opt_millis(token.last_used_at))
+    .bind(token.rotated_from.as_ref().map(TokenId::as_str))
+    .execute(exec)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e, "tokens_hash_key") {
+            StoreError::Conflict("a token with this hash already exists".into())
+        } else if is_unique_violation(&e, "tokens_pkey") {
+            StoreError::Conflict(format!("a token with id '{}' already exists", token.id))
+        } else {
+            db_error("insert token", e)
+        }
+    })?;
+    match done.rows_affected() {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub(super) async fn by_hash(pool: &PgPool, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
+    let sql = format!("{SELECT_TOKEN_WITH_OWNER} WHERE t.hash = $1");
+    sqlx::query(&sql)
+        .bind(hash.as_bytes().as_slice())
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| db_error("select token by hash", e))?
+        .as_ref()
+        .map(rows::token_with_owner)
+        .transpose()
+}
+
+pub(super) async fn by_id(pool: &PgPool, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
+    let sql = format!("{SELECT_TOKEN_WITH_OWNER} WHERE t.id = $1");
+    sqlx::query(&sql)
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| db_error("select token by id", e))?
+        .as_ref()
+        .map(rows::token_with_owner)
+        .transpose()
+}
+
+pub(super) async fn list(pool: &PgPool, f: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
+    let now = millis(f.now);
+    let mut q = QueryBuilder::<Postgres>::new(SELECT_TOKEN_WITH_OWNER);
+    q.push(" WHERE TRUE");
+    if let Some(user) = &f.user_id {
+        q.push(" AND t.user_id = ").push_bind(user.as_str());
+    }
+    if let Some(kind) = f.kind {
+        q.push(" AND t.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(before) = &f.before {
+        q.push(" AND t.id < ").push_bind(before.as_str());
+    }
+    match f.status {
+        None => {}
+        Some(TokenStatus::Revoked) => {
+            q.push(" AND t.revoked_at IS NOT NULL AND t.revoked_at <= ").push_bind(now);
+        }
+        Some(TokenStatus::Expired) => {
+            q.push(" AND (t.revoked_at IS NULL OR t.revoked_at > ").push_bind(now);
+            q.push(") AND t.expires_at IS NOT NULL AND t.expires_at <= ").push_bind(now);
+        }
+        Some(TokenStatus::Active) => {
+            q.push(" AND (t.revoked_at IS NULL OR t.revoked_at > ").push_bind(now);
+            q.push(") AND (t.expires_at IS NULL OR t.expires_at > ").push_bind(now);
+            q.push(")");
+        }
+    }
+    q.push(" ORDER BY t.id DESC LIMIT ").push_bind(i64::from(f.limit));
+    q.build()
+        .fetch_all(pool)
+        .await
+        .map_err(|e| db_error("list tokens", e))?
+        .iter()
+        .map(rows::token_with_owner)
+        .collect()
+}
+
+/// Sets `revoked_at` once. One statement: `revoked` says whether this call
+/// set it, and a row comes back at all only when the token exists.
+pub(super) async fn revoke(pool: &PgPool, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+    let revoked: Option<bool> = sqlx::query_scalar(
+        "WITH hit AS (
+             UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id
+         )
+         SELECT EXISTS (SELECT 1 FROM hit) FROM tokens WHERE id = $2",
+    )
+    .bind(millis(now))
+    .bind(id.as_str())
+    .fetch_optional(pool)
+    .await
+    .map_err(|e| db_error("revoke token", e))?;
+    revoked.ok_or(StoreError::NotFound)
+}
+
+/// Revokes every unrevoked token of user `$2` at `$1`, locking them in id
+/// order first (as [`record_usage`] does) so the two cannot deadlock.
+pub(super) const REVOKE_USER_TOKENS: &str = "UPDATE tokens SET revoked_at = $1
+    WHERE revoked_at IS NULL AND id IN (
+        SELECT id FROM tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id FOR UPDATE
+    )";
+
+pub(super) async fn revoke_for_user(pool: &PgPool, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    let done = sqlx::query(REVOKE_USER_TOKENS)
+        .bind(millis(now))
+        .bind(user.as_str())
+        .execute(pool)
+        .await
+        .map_err(|e| db_error("revoke user tokens", e))?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn delete(pool: &PgPool, id: &TokenId) -> StoreResult<()> {
+    let done = sqlx::query("DELETE FROM tokens WHERE id = $1")
+        .bind(id.as_str())
+        .execute(pool)
+        .await
+        .map_err(|e| db_error("delete token", e))?;
+    match done.rows_affected() {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Ends `old` (at `old_ends_at`, never later than its own expiry, or now)
+/// and inserts `new`, in one transaction. The old token's row is locked for
+/// the whole transaction, so of two concurrent rotations of one token the
+/// second waits, then finds it no longer active.
+pub(super) async fn rotate(
+    pool: &PgPool,
+    old: &TokenId,
+    old_ends_at: Option<DateTime<Utc>>,
+    new: &TokenRecord,
+    new_hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let now = millis(now);
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin rotate token", e))?;
+    // The owner before the token, in the order `users::delete` locks them.
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR SHARE")
+        .bind(new.user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error("lock token owner", e))?;
+    let row: Option<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT expires_at, revoked_at FROM tokens WHERE id = $1 FOR UPDATE")
+            .bind(old.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error("select token to rotate", e))?;
+    let (expires_at, revoked_at) = row.ok_or(StoreError::NotFound)?;
+    if revoked_at.is_some_and(|t| t <= now) {
+        return Err(StoreError::Conflict(format!("token is not active: '{old}' is revoked")));
+    }
+    if expires_at.is_some_and(|t| t <= now) {
+        return Err(StoreError::Conflict(format!("token is not active: '{old}' has expired")));
+    }
+    let end = match old_ends_at {
+        Some(end) => {
+            let end = millis(end);
+            let end = expires_at.map_or(end, |t| t.min(end));
+            sqlx::query("UPDATE tokens SET expires_at = $1 WHERE id = $2").bind(end)
+        }
+        None => sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2").bind(now),
+    };
+    end.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
+    insert(&mut *tx, new, new_hash).await?;
+    tx.commit().await.map_err(|e| db_error("commit rotate token", e))
+}
+
+/// Moves `last_used_at` forward, never back, for the whole batch in one
+/// transaction: the rows are locked in id order first, then one statement
+/// updates each to the latest time the batch holds for it. Ids with no
+/// record (deleted since use) are skipped.
+pub(super) async fn record_usage(pool: &PgPool, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+    if used.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = used.iter().map(|(id, _)| id.as_str()).collect();
+    let times: Vec<i64> = used.iter().map(|(_, at)| millis(*at)).collect();
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin record usage", e))?;
+    sqlx::query("SELECT 1 FROM tokens WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error("lock used tokens", e))?;
+    sqlx::query(
+        "UPDATE tokens t SET last_used_at = GREATEST(COALESCE(t.last_used_at, u.at), u.at)
+         FROM (SELECT id, MAX(at) AS at FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS b (id, at)
+               GROUP BY id) u
+         WHERE t.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&times)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error("record token usage", e))?;
+    tx.commit().await.map_err(|e| db_error("commit record usage", e))
+}
