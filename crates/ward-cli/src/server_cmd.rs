@@ -54,7 +54,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 settings,
                 admin_password: std::env::var("WARD_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
             };
-            runtime.block_on(ward_server::launch(options, ward_server::shutdown_signal()))?;
+            runtime.block_on(async { ward_server::launch(options, ward_server::shutdown_signal()).await })?;
             Ok(ExitCode::SUCCESS)
         }
         Some(ServerCommand::RecoverAdmin { password_stdin }) => {
@@ -110,5 +110,9 @@ fn read_password_line() -> anyhow::Result<String> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

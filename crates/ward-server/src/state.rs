@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 use ward_store::Store;
 
@@ -29,8 +29,9 @@ impl AppState {
         Self { store, settings: Arc::new(settings), throttle, usage }
     }
 
-    /// The clock every decision reads.
+    /// The clock every decision reads, in whole milliseconds: the precision
+    /// the store keeps, so a time read back equals the time written.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(3)
     }
 }

@@ -125,7 +125,7 @@ mod tests {
             assert!(t.check("alice", None).is_ok());
         }
         t.failure("alice", None);
-        let wait = t.check("alice", None).err().expect("locked");
+        let wait = t.check("alice", None).expect_err("locked");
         assert!(wait <= Duration::from_secs(2) && wait > Duration::from_millis(1_900));
         assert!(t.check("bob", None).is_ok(), "other users are not affected");
         tokio::time::advance(Duration::from_millis(2_001)).await;

@@ -1,0 +1,12 @@
+//! The real `ward` binary against a real `ward server` process.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+#[path = "e2e/lifecycle.rs"]
+mod lifecycle;
+#[path = "e2e/secrecy.rs"]
+mod secrecy;
+#[path = "e2e/server.rs"]
+mod server;
+#[path = "e2e/users.rs"]
+mod users;

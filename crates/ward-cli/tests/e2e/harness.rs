@@ -1,0 +1,163 @@
+//! A real `ward server` process on port 0 and the real `ward` CLI against
+//! it. The server's stderr is kept so tests can read what it logged.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A running `ward server`.
+pub struct Server {
+    pub url: String,
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    log: Arc<Mutex<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start(config: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data_dir = dir.path().join("data");
+        let config_path = dir.path().join("server.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        let mut server = Self { url: String::new(), data_dir, child: None, log: Arc::default(), _dir: dir };
+        server.spawn(&config_path, Some(ADMIN_PASSWORD));
+        server
+    }
+
+    /// Starts (or restarts) the process and waits for its listening line.
+    pub fn spawn(&mut self, config: &Path, admin_password: Option<&str>) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ward"));
+        command
+            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&self.data_dir)
+            .arg("--config")
+            .arg(config)
+            .env_remove("WARD_ADMIN_PASSWORD")
+            .env("WARD_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(p) = admin_password {
+            command.env("WARD_ADMIN_PASSWORD", p);
+        }
+        let mut child = command.spawn().expect("start ward server");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("ward server listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+                let mut log = log.lock().expect("log lock");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        self.url = rx.recv_timeout(Duration::from_secs(30)).expect("the server printed its address");
+        self.child = Some(child);
+    }
+
+    /// Sends SIGTERM and waits; returns whether it exited cleanly.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return true };
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log lock").clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One CLI user: their own config dir (and so their own session).
+pub struct User {
+    pub server: String,
+    config: tempfile::TempDir,
+}
+
+impl User {
+    pub fn new(server: &Server) -> Self {
+        Self { server: server.url.clone(), config: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ward"));
+        command
+            .args(args)
+            .env_remove("WARD_TOKEN")
+            .env_remove("WARD_OUTPUT")
+            .env("WARD_SERVER", &self.server)
+            .env("XDG_CONFIG_HOME", self.config.path())
+            .env("XDG_DATA_HOME", self.config.path().join("data"))
+            .env("WARD_CONFIG_DIR", self.config.path().join("ward"))
+            .env("WARD_PASSPHRASE", "test passphrase for the local store");
+        command
+    }
+
+    /// Runs `ward ARGS` with `stdin` fed in (no terminal).
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ward runs");
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        child.wait_with_output().expect("ward finishes")
+    }
+
+    pub fn ward(&self, args: &[&str]) -> Output {
+        self.run(args, "")
+    }
+
+    /// Runs and insists on exit 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.ward(args);
+        assert_eq!(out.status.code(), Some(0), "ward {args:?} failed:\n{}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Runs with `--output json` and parses stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        serde_json::from_str(&self.ok(&all)).expect("JSON output")
+    }
+
+    pub fn login(&self, username: &str, password: &str) {
+        let out = self.run(&["login", "--username", username, "--password-stdin"], &format!("{password}\n"));
+        assert_eq!(out.status.code(), Some(0), "login failed: {}", text(&out.stderr));
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Polls `check` every 100 ms for up to `secs` seconds.
+pub fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
