@@ -5,6 +5,7 @@
 //! is then decided by `ward_core::policy` at the top of the handler's
 //! authority function.
 
+use crate::audit::AuditEvent;
 use crate::authority::check::{Check, check};
 use crate::authority::principal;
 use crate::error::ApiError;
@@ -24,13 +25,28 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let presented = bearer(parts)?;
         match check(state, presented).await? {
-            Check::Valid { found, scopes } => Ok(Auth(Caller {
-                principal: principal(&found.owner),
-                token_id: found.token.id,
-                token_kind: found.token.kind,
-                scopes,
-            })),
-            refused => Err(ApiError::InvalidToken(refused.refusal())),
+            Check::Valid { found, scopes } => {
+                state.audit.emit(
+                    AuditEvent::new("token.use")
+                        .subject(&found.owner.name)
+                        .token(&found.token.id)
+                        .operation(format!("{} {}", parts.method, parts.uri.path())),
+                );
+                Ok(Auth(Caller {
+                    principal: principal(&found.owner),
+                    token_id: found.token.id,
+                    token_kind: found.token.kind,
+                    scopes,
+                }))
+            }
+            refused => {
+                let event = AuditEvent::new("token.use").decision(refused.code()).error(refused.refusal());
+                state.audit.emit(match refused.token_id() {
+                    Some(id) => event.token(id),
+                    None => event,
+                });
+                Err(ApiError::InvalidToken(refused.refusal()))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! tests bind port 0 and never wait on a sleep; [`launch`] is what `ward
 //! server` runs: open the store, create the first admin, bind, serve, flush.
 
+pub mod audit;
 pub mod auth;
 pub mod authority;
 pub mod config;
@@ -33,6 +34,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
     let app = routes::router(state.clone())
+        .layer(axum::middleware::from_fn(audit::context::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use crate::audit::AuditSink;
 use crate::config::Settings;
 use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
@@ -14,6 +15,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub throttle: Arc<LoginThrottle>,
     pub usage: Arc<UsageTracker>,
+    pub audit: Arc<AuditSink>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -26,7 +28,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
-        Self { store, settings: Arc::new(settings), throttle, usage }
+        Self { store, settings: Arc::new(settings), throttle, usage, audit: Arc::new(AuditSink::default()) }
     }
 
     /// The clock every decision reads, in whole milliseconds: the precision

@@ -34,6 +34,16 @@ impl Check {
         }
     }
 
+    /// The id of the token found, if one was.
+    pub fn token_id(&self) -> Option<&ward_core::TokenId> {
+        match self {
+            Check::Valid { found, .. } | Check::Expired(found) | Check::Revoked(found) => {
+                Some(&found.token.id)
+            }
+            Check::Malformed | Check::NotFound => None,
+        }
+    }
+
     /// Why a token was refused, for a 401 (never contains the token).
     pub fn refusal(&self) -> &'static str {
         match self {

@@ -2,6 +2,7 @@
 //! (`s` tokens).
 
 use super::{Issue, expiry, issue, resolve_user, token_view, user_view};
+use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use ward_api::{CreateServiceUserRequest, CreatedServiceUser, Rotated, ServiceUser, ServiceUserList};
@@ -51,6 +52,9 @@ pub async fn create(
     )
     .await?;
     tracing::info!(user.id = %user.id, token.id = %key.id, by.token = %caller.token_id, "service user created");
+    state
+        .audit
+        .emit(AuditEvent::new("service_user.create").subject(&user.name).token(&key.id).scopes(&key.scopes));
     Ok(CreatedServiceUser { user: user_view(state, &user), key })
 }
 

@@ -1,6 +1,7 @@
 //! Login, logout and whoami.
 
 use super::{Issue, issue, permissions};
+use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::password;
 use crate::state::AppState;
@@ -15,6 +16,9 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
     let username = req.username.trim().to_owned();
     let password = Password::any(req.password).map_err(ApiError::invalid)?;
     if let Err(wait) = state.throttle.check(&username, client) {
+        state.audit.emit(
+            AuditEvent::new("login.failure").subject(&username).error("throttled: too many failed logins"),
+        );
         return Err(ApiError::TooManyRequests { retry_after: wait.as_secs().max(1) });
     }
     let user = state.store.user_by_name(&username).await?;
@@ -25,6 +29,9 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
     if !password::verify(password, stored).await? {
         let delay = state.throttle.failure(&username, client);
         tracing::info!(user.name = %username, client.ip = ?client, "login failed");
+        state
+            .audit
+            .emit(AuditEvent::new("login.failure").subject(&username).error("invalid username or password"));
         tokio::time::sleep(delay).await;
         return Err(ApiError::BadCredentials);
     }
@@ -48,6 +55,9 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
     )
     .await?;
     tracing::info!(user.id = %user.id, token.id = %created.id, "login");
+    state.audit.emit(
+        AuditEvent::new("login.success").subject(&user.name).token(&created.id).scopes(&created.scopes),
+    );
     Ok(LoginResponse {
         expires_at: created.expires_at.unwrap_or(now),
         token: created.token,
@@ -61,6 +71,7 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
 pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<LogoutResponse> {
     let revoked = state.store.revoke_token(&caller.token_id, state.now()).await?;
     tracing::info!(token.id = %caller.token_id, "logout");
+    state.audit.emit(AuditEvent::new("logout").subject(&caller.principal.name).token(&caller.token_id));
     Ok(LogoutResponse { revoked, token_id: caller.token_id.to_string() })
 }
 

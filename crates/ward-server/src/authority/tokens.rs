@@ -1,6 +1,7 @@
 //! The token lifecycle: create, list, show, revoke, delete, rotate.
 
 use super::{Issue, expiry, find_token, issue, mint, permissions, resolve_user, token_view};
+use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use ward_api::{CreateTokenRequest, CreatedToken, Rotated, TokenInfo, TokenList, TokenQuery};
@@ -44,6 +45,14 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
     )
     .await?;
     tracing::info!(token.id = %created.id, token.kind = %kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
+    let risk = state.settings.catalog.max_risk(&scopes_of(&created.scopes));
+    state.audit.emit(
+        AuditEvent::new("token.create")
+            .subject(&owner.name)
+            .token(&created.id)
+            .scopes(&created.scopes)
+            .risk(risk),
+    );
     Ok(created)
 }
 
@@ -106,6 +115,12 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<To
         return Err(ApiError::Conflict(format!("token {} is already revoked", found.token.id)));
     }
     tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token revoked");
+    state.audit.emit(
+        AuditEvent::new("token.revoke")
+            .subject(&found.owner.name)
+            .token(&found.token.id)
+            .scopes(&found.token.scopes),
+    );
     let after = find_token(state, found.token.id.as_str()).await?;
     Ok(token_view(state, now, &after))
 }
@@ -117,6 +132,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     let found = find_token(state, id).await?;
     state.store.delete_token(&found.token.id).await?;
     tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token deleted");
+    state.audit.emit(AuditEvent::new("token.delete").subject(&found.owner.name).token(&found.token.id));
     Ok(())
 }
 
@@ -161,6 +177,22 @@ pub async fn rotate_found(
     let old_ends_at = grace.map(|g| now + g.as_duration());
     state.store.rotate_token(&old.id, old_ends_at, &record, &plain.hash(), now).await?;
     tracing::info!(token.id = %record.id, token.rotated_from = %old.id, by.token = %caller.token_id, "token rotated");
+    let linked = format!(
+        "rotated from {} (old token ends {})",
+        old.id,
+        old_ends_at.map_or("now".to_owned(), |t| t.to_rfc3339())
+    );
+    state.audit.emit(
+        AuditEvent::new("token.rotate")
+            .subject(&found.owner.name)
+            .token(&record.id)
+            .scopes(&record.scopes)
+            .decision(linked),
+    );
     let previous = find_token(state, old.id.as_str()).await?;
     Ok(Rotated { token: super::created_view(&plain, &record), previous: token_view(state, now, &previous) })
+}
+
+fn scopes_of(names: &[String]) -> Vec<ward_core::Scope> {
+    names.iter().filter_map(|n| ward_core::Scope::parse(n).ok()).collect()
 }

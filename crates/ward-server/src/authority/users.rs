@@ -1,6 +1,7 @@
 //! Users: create, list, their tokens, revoke all, delete.
 
 use super::{resolve_user, token_view, user_view};
+use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::password;
 use crate::state::AppState;
@@ -28,6 +29,9 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -
     };
     state.store.create_user(&user).await?;
     tracing::info!(user.id = %user.id, user.role = %role, by.token = %caller.token_id, "user created");
+    state.audit.emit(
+        AuditEvent::new("user.create").subject(&user.name).token(&caller.token_id).decision(role.as_str()),
+    );
     Ok(user_view(state, &user))
 }
 
@@ -55,6 +59,12 @@ pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiR
     caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
     let revoked = state.store.revoke_user_tokens(&user.id, state.now()).await?;
     tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user tokens revoked");
+    state.audit.emit(
+        AuditEvent::new("user.revoke_tokens")
+            .subject(&user.name)
+            .token(&caller.token_id)
+            .decision(format!("{revoked} revoked")),
+    );
     Ok(RevokedCount { revoked })
 }
 
@@ -82,5 +92,12 @@ pub async fn delete(
     }
     let revoked = state.store.delete_user(&user.id, state.now()).await?;
     tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
+    let action = if is_service { "service_user.delete" } else { "user.delete" };
+    state.audit.emit(
+        AuditEvent::new(action)
+            .subject(&user.name)
+            .token(&caller.token_id)
+            .decision(format!("{revoked} revoked")),
+    );
     Ok(RevokedCount { revoked })
 }

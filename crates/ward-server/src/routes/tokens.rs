@@ -1,5 +1,6 @@
 //! `/v1/tokens…` and `POST /v1/verify`.
 
+use crate::audit::AuditEvent;
 use crate::auth::Auth;
 use crate::authority::check::{Check, check};
 use crate::authority::tokens;
@@ -105,6 +106,11 @@ pub async fn verify(
 ) -> ApiResult<Json<VerifyResponse>> {
     caller.require(SCOPE_INTROSPECT)?;
     let verdict = check(&state, &req.token).await?;
+    let event = AuditEvent::new("token.verify").decision(verdict.code()).subject(&caller.principal.name);
+    state.audit.emit(match verdict.token_id() {
+        Some(id) => event.token(id),
+        None => event,
+    });
     Ok(Json(verify_view(&verdict)))
 }
 
