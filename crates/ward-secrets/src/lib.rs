@@ -1,0 +1,33 @@
+//! ward's local credential store: where the people and machines that hold
+//! tokens keep them.
+//!
+//! - [`entry`]: what is stored (`namespace/name`, type, provider, expiry,
+//!   metadata, and the secret);
+//! - [`backend`]: the [`Backend`] trait, one module per backend (OS
+//!   keyring, age-encrypted file, Vault/OpenBao KV v2), and [`Store`], which
+//!   adds the cross-process lock ([`lock`]) and OAuth refresh ([`oauth`]);
+//! - [`config`] and [`open`]: profiles, and which backend a profile uses;
+//! - [`template`]: `${TOKEN:namespace:name}` references;
+//! - [`git`] and [`docker`]: the credential-helper protocols.
+//!
+//! Nothing here prints or logs a secret: secrets are [`SecretString`]s,
+//! whose `Debug` is redacted and whose memory is zeroed on drop.
+
+pub mod atomic;
+pub mod backend;
+pub mod config;
+pub mod docker;
+pub mod entry;
+pub mod error;
+pub mod git;
+mod http;
+pub mod lock;
+pub mod oauth;
+pub mod open;
+pub mod secret;
+pub mod template;
+
+pub use backend::{Backend, BackendKind, Refresher, Store};
+pub use entry::{Entry, EntryId, EntryMeta, Kind, SecretValue};
+pub use error::{Error, Result};
+pub use secret::SecretString;

@@ -1,0 +1,157 @@
+//! `${TOKEN:namespace:name}` references, resolved anywhere inside a string.
+//!
+//! `$${` is a literal `${`. Other `${…}` forms (`${HOME}`) are left alone:
+//! they belong to whoever reads the file next. Every reference is collected
+//! first, so one error names every unresolved reference, and a render that
+//! fails produces nothing at all.
+
+use crate::entry::EntryId;
+use crate::error::{Error, Result};
+use crate::secret::SecretString;
+
+const OPEN: &str = "${TOKEN:";
+
+/// A piece of parsed text.
+#[derive(Debug, PartialEq, Eq)]
+enum Part<'a> {
+    Text(&'a str),
+    Reference(EntryId),
+}
+
+/// The references in `text`, in order (duplicates included).
+pub fn references(text: &str) -> Result<Vec<EntryId>> {
+    Ok(parse(text)?
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::Reference(id) => Some(id),
+            Part::Text(_) => None,
+        })
+        .collect())
+}
+
+/// Replaces every reference with what `resolve` returns for it. Fails,
+/// naming them all, when any resolves to nothing.
+pub fn render(
+    text: &str,
+    mut resolve: impl FnMut(&EntryId) -> Result<Option<SecretString>>,
+) -> Result<SecretString> {
+    let parts = parse(text)?;
+    let mut values = Vec::with_capacity(parts.len());
+    let mut missing: Vec<String> = Vec::new();
+    for part in &parts {
+        if let Part::Reference(id) = part {
+            let value = resolve(id)?;
+            let shown = format!("${{TOKEN:{}:{}}}", id.namespace, id.name);
+            if value.is_none() && !missing.contains(&shown) {
+                missing.push(shown);
+            }
+            values.push(value);
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::Unresolved(missing));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut values = values.into_iter().flatten();
+    for part in &parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Reference(_) => {
+                out.push_str(values.next().as_ref().map(SecretString::expose).unwrap_or_default())
+            }
+        }
+    }
+    Ok(SecretString::from(out))
+}
+
+fn parse(text: &str) -> Result<Vec<Part<'_>>> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let (before, tail) = rest.split_at(at);
+        if let Some(after) = tail.strip_prefix("$${") {
+            parts.push(Part::Text(before));
+            parts.push(Part::Text("${"));
+            rest = after;
+        } else if let Some(body) = tail.strip_prefix(OPEN) {
+            parts.push(Part::Text(before));
+            let end = body.find('}').ok_or_else(|| unclosed(text, tail))?;
+            parts.push(Part::Reference(reference(&body[..end])?));
+            rest = &body[end + 1..];
+        } else {
+            parts.push(Part::Text(&rest[..=at]));
+            rest = &tail[1..];
+        }
+    }
+    parts.push(Part::Text(rest));
+    parts.retain(|p| !matches!(p, Part::Text("")));
+    Ok(parts)
+}
+
+fn reference(body: &str) -> Result<EntryId> {
+    let shown = format!("${{TOKEN:{body}}}");
+    let Some((namespace, name)) = body.split_once(':') else {
+        return Err(Error::Template(format!("`{shown}` needs a namespace: write ${{TOKEN:namespace:name}}")));
+    };
+    EntryId::new(namespace, name).map_err(|e| Error::Template(format!("`{shown}`: {e}")))
+}
+
+fn unclosed(text: &str, tail: &str) -> Error {
+    let line = text[..text.len() - tail.len()].matches('\n').count() + 1;
+    let start: String = tail.chars().take(30).take_while(|c| *c != '\n').collect();
+    Error::Template(format!("line {line}: `{start}` has no closing `}}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(id: &EntryId) -> Result<Option<SecretString>> {
+        Ok(match (id.namespace.as_str(), id.name.as_str()) {
+            ("api-key", "openai") => Some(SecretString::new("sk-1")),
+            ("bearer", "gh") => Some(SecretString::new("ghp_2")),
+            _ => None,
+        })
+    }
+
+    fn render_str(text: &str) -> Result<String> {
+        render(text, lookup).map(|s| s.expose().to_owned())
+    }
+
+    #[test]
+    fn references_resolve_inside_strings() {
+        assert_eq!(
+            render_str("Authorization: Bearer ${TOKEN:bearer:gh}; key=${TOKEN:api-key:openai}!")
+                .expect("renders"),
+            "Authorization: Bearer ghp_2; key=sk-1!"
+        );
+    }
+
+    #[test]
+    fn a_doubled_dollar_escapes_a_reference() {
+        assert_eq!(
+            render_str("$${TOKEN:bearer:gh} costs $5 ${HOME}").expect("renders"),
+            "${TOKEN:bearer:gh} costs $5 ${HOME}"
+        );
+    }
+
+    #[test]
+    fn unresolved_references_are_all_named_once() {
+        let err = render_str("${TOKEN:x:a} ${TOKEN:bearer:gh} ${TOKEN:x:b} ${TOKEN:x:a}").expect_err("fails");
+        assert_eq!(err.to_string(), "unresolved references: ${TOKEN:x:a}, ${TOKEN:x:b}");
+    }
+
+    #[test]
+    fn malformed_references_are_errors() {
+        assert!(render_str("${TOKEN:justname}").expect_err("fails").to_string().contains("namespace"));
+        assert!(render_str("a\n${TOKEN:x:y").expect_err("fails").to_string().contains("line 2"));
+        assert!(render_str("${TOKEN:x:a b}").is_err());
+    }
+
+    #[test]
+    fn text_without_references_is_unchanged() {
+        for text in ["", "$", "a$", "$$", "plain", "ünïcode $ ${X}"] {
+            assert_eq!(render_str(text).expect("renders"), text);
+        }
+    }
+}
