@@ -3,10 +3,14 @@
 //! parses them). Field names are snake_case and stable: scripts rely on them.
 //! Times are RFC 3339 UTC.
 
+mod agents;
+mod audit;
 mod session;
 mod tokens;
 mod users;
 
+pub use agents::*;
+pub use audit::*;
 pub use session::*;
 pub use tokens::*;
 pub use users::*;

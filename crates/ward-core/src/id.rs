@@ -1,4 +1,4 @@
-//! Public ids: `tok_…`, `usr_…`. Opaque, unique and sortable by creation
+//! Public ids: `tok_…`, `usr_…`, `evt_…`. Opaque, unique and sortable by creation
 //! time: 48 bits of milliseconds then 80 random bits, in lower-case Crockford
 //! base32 (26 characters), like a ULID.
 
@@ -88,6 +88,19 @@ public_id!(
 public_id!(
     /// A user's (or service user's) public id, `usr_…`.
     UserId, "usr", "user"
+);
+public_id!(
+    /// An audit event's public id, `evt_…`.
+    EventId, "evt", "audit event"
+);
+
+public_id!(
+    /// A signing key's id (the JWT `kid`), `key_…`.
+    KeyId, "key", "signing key"
+);
+public_id!(
+    /// An approval's id, `apr_…`.
+    ApprovalId, "apr", "approval"
 );
 
 #[cfg(test)]

@@ -5,16 +5,19 @@
 //! Time and randomness are passed in (`now`, [`Entropy`]) so that every
 //! function here is deterministic under test.
 
+pub mod audit;
 pub mod base62;
 pub mod duration;
 pub mod id;
 pub mod names;
+pub mod operation;
 pub mod policy;
 pub mod scope;
+pub mod signed;
 pub mod token;
 
 pub use duration::Ttl;
-pub use id::{TokenId, UserId};
+pub use id::{EventId, TokenId, UserId};
 pub use names::{Password, TokenName, Username};
 pub use policy::{Caller, Denied, Principal, PrincipalKind, Role};
 pub use scope::{Risk, Scope, ScopeCatalog, ScopeSet, UnknownScopes};

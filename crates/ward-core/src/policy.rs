@@ -18,6 +18,8 @@ use std::str::FromStr;
 pub const SCOPE_TOKENS: &str = "ward:tokens";
 pub const SCOPE_ADMIN: &str = "ward:admin";
 pub const SCOPE_INTROSPECT: &str = "ward:introspect";
+pub const SCOPE_MINT: &str = "ward:mint";
+pub const SCOPE_AUDIT: &str = "ward:audit";
 
 /// The role of a human user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +60,11 @@ impl FromStr for Role {
 pub enum PrincipalKind {
     Human(Role),
     Service(ScopeSet),
+    /// An agent holding a signed token; it may do what its token says, as
+    /// far as the user who minted it (`minted_by`) still may.
+    Agent {
+        minted_by: UserId,
+    },
 }
 
 /// The owner of a token.
@@ -103,6 +110,9 @@ impl Roles {
             PrincipalKind::Human(Role::Admin) => self.admin.clone(),
             PrincipalKind::Human(Role::User) => self.user.clone(),
             PrincipalKind::Service(scopes) => scopes.clone(),
+            // An agent's ceiling is its minter's; the server resolves the
+            // minter and asks again with that principal.
+            PrincipalKind::Agent { .. } => ScopeSet::new(),
         }
     }
 }
@@ -128,7 +138,11 @@ pub enum Denied {
     ExceedsOwner(Vec<String>),
     #[error("a token cannot grant scopes the calling token lacks: {}", .0.join(", "))]
     ExceedsCaller(Vec<String>),
-    #[error("{0} tokens are created by logging in, not by POST /v1/tokens")]
+    #[error("you cannot decide your own approval request: ask another admin")]
+    OwnApproval,
+    #[error(
+        "{0} tokens are not created by POST /v1/tokens: log in for a session, use `ward mint` for an agent"
+    )]
     NotCreatable(TokenKind),
 }
 
@@ -180,7 +194,7 @@ pub fn scopes_for_new_token(
     requested: Option<ScopeSet>,
     owner_permissions: &ScopeSet,
 ) -> Result<ScopeSet, Denied> {
-    if kind == TokenKind::Login {
+    if matches!(kind, TokenKind::Login | TokenKind::Agent) {
         return Err(Denied::NotCreatable(kind));
     }
     let wanted = match requested {

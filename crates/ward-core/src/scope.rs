@@ -130,10 +130,11 @@ pub enum CatalogError {
 }
 
 /// ward's own API scopes, always present.
-pub const BUILTIN: [(&str, &str, Risk); 4] = [
+pub const BUILTIN: [(&str, &str, Risk); 5] = [
     ("ward:tokens", "create, list, rotate and revoke your own tokens", Risk::Moderate),
     ("ward:introspect", "verify tokens (POST /v1/verify)", Risk::Low),
     ("ward:audit", "read the audit trail", Risk::Moderate),
+    ("ward:mint", "mint signed agent tokens and manage signing keys", Risk::High),
     ("ward:admin", "manage users, service users and every token", Risk::Critical),
 ];
 

@@ -38,9 +38,12 @@ pub enum TokenKind {
     Service,
     Registry,
     Login,
+    /// A signed agent token (JWT) from `ward mint`; it has no letter.
+    Agent,
 }
 
 impl TokenKind {
+    /// The kinds of opaque tokens, which carry a letter.
     pub const ALL: [TokenKind; 5] =
         [TokenKind::Personal, TokenKind::Pipeline, TokenKind::Service, TokenKind::Registry, TokenKind::Login];
 
@@ -51,6 +54,7 @@ impl TokenKind {
             TokenKind::Service => 's',
             TokenKind::Registry => 'r',
             TokenKind::Login => 'l',
+            TokenKind::Agent => 'a',
         }
     }
 
@@ -66,6 +70,7 @@ impl TokenKind {
             TokenKind::Service => "service",
             TokenKind::Registry => "registry",
             TokenKind::Login => "login",
+            TokenKind::Agent => "agent",
         }
     }
 }
@@ -86,6 +91,7 @@ impl FromStr for TokenKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
+            .chain([TokenKind::Agent])
             .find(|k| k.as_str() == s)
             .ok_or_else(|| UnknownKind(s.chars().take(40).collect()))
     }

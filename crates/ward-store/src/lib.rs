@@ -1,6 +1,8 @@
 //! ward's persistence, behind one trait.
 //!
-//! [`Store`] is everything the server asks of a database. Each backend lives
+//! [`Store`] is everything the server asks of a database, [`AuditLog`] the
+//! hash-chained audit trail, [`AgentStore`] the agent side (signing keys,
+//! minted tokens, approvals); [`Backend`] is all three. Each backend lives
 //! in its own module and owns its migrations: [`SqliteStore`] (embedded,
 //! the default) and [`PostgresStore`] (many server nodes on one database).
 //! [`open`] picks one from the URL scheme. The same contract suite
@@ -9,10 +11,14 @@
 //! What is stored of a token is its SHA-256 and a short display start: no
 //! method here ever receives the token string.
 
+mod agents;
+mod audit;
 mod postgres;
 mod records;
 mod sqlite;
 
+pub use agents::*;
+pub use audit::{AuditFilter, AuditLog, MAX_AUDIT_LIMIT, verify_chain};
 pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
@@ -92,10 +98,15 @@ pub trait Store: Send + Sync + 'static {
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()>;
 }
 
+/// Everything a server needs of one database: [`Store`], [`AuditLog`] and
+/// [`AgentStore`]. Implemented for every type that implements its parts.
+pub trait Backend: Store + AuditLog + AgentStore {}
+impl<T: Store + AuditLog + AgentStore> Backend for T {}
+
 /// Opens the store a URL names and brings its schema up to date.
 /// `sqlite://PATH` (or a bare path ending in `.db`) is the embedded default;
 /// `postgres://…` or `postgresql://…` connects to PostgreSQL.
-pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Backend>> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         return Ok(Arc::new(SqliteStore::open(path).await?));
     }

@@ -10,6 +10,10 @@
 //! variable the PostgreSQL checks are skipped, except under `CI`, where
 //! they fail.
 
+#[path = "contract/agents.rs"]
+mod agents;
+#[path = "contract/audit.rs"]
+mod audit;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/postgres.rs"]
@@ -24,11 +28,10 @@ mod tokens;
 mod users;
 
 use std::sync::Arc;
-use ward_store::Store;
 
 /// A fresh store and whatever keeps it alive (a temp dir, a database).
 pub(crate) struct Backend {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn ward_store::Backend>,
     _guard: Box<dyn std::any::Any + Send>,
 }
 
@@ -68,6 +71,29 @@ macro_rules! contract_suite {
             listing::tokens_are_filtered_by_kind,
             listing::tokens_are_filtered_by_status_at_the_given_moment,
             listing::token_filters_combine,
+            audit::an_empty_log_has_no_head_and_verifies,
+            audit::appends_chain_from_genesis_and_go_on_from_the_head,
+            audit::events_read_back_exactly_as_appended,
+            audit::an_event_already_stored_is_not_appended_twice,
+            audit::concurrent_appenders_extend_one_chain,
+            audit::the_chain_is_read_and_verified_page_by_page,
+            audit::queries_are_newest_first_and_filter_by_each_field,
+            audit::queries_filter_by_inclusive_times_and_page_by_seq,
+            agents::signing_keys_are_listed_oldest_first_retired_ones_included,
+            agents::a_duplicate_kid_is_a_conflict_that_names_it,
+            agents::retiring_a_key_twice_keeps_the_first_time_and_a_missing_key_is_not_found,
+            agents::a_minted_token_is_found_by_jti_and_an_unknown_jti_finds_nothing,
+            agents::a_duplicate_jti_is_a_conflict_that_names_it,
+            agents::a_minted_token_for_a_missing_or_deleted_minter_is_not_found,
+            agents::minted_tokens_are_listed_newest_first_by_agent_up_to_the_limit,
+            agents::revoking_a_minted_token_twice_keeps_the_first_time_and_returns_false,
+            agents::revoking_an_agent_counts_only_its_unrevoked_tokens_issued_by_then,
+            agents::an_approval_is_found_by_id_and_a_duplicate_id_is_a_conflict,
+            agents::approvals_are_listed_newest_first_filtered_by_status_up_to_the_limit,
+            agents::deciding_a_pending_approval_approves_or_denies_it_exactly_once,
+            agents::deciding_an_expired_used_or_missing_approval_fails_and_changes_nothing,
+            agents::an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_the_caller,
+            agents::concurrent_consumers_of_one_approval_get_exactly_one_true,
         );
     };
     (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {

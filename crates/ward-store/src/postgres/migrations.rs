@@ -26,10 +26,11 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "users and tokens",
-    sql: r#"
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "users and tokens",
+        sql: r#"
 CREATE TABLE users (
     id            TEXT COLLATE "C" NOT NULL,
     name          TEXT   NOT NULL,
@@ -65,7 +66,96 @@ CREATE TABLE tokens (
 
 CREATE INDEX tokens_user ON tokens (user_id, id);
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "audit chain",
+        sql: r#"
+-- One row per event, chained: hash = sha256(prev_hash || canonical event).
+CREATE TABLE audit_events (
+    seq        BIGINT NOT NULL,
+    id         TEXT COLLATE "C" NOT NULL,
+    time       BIGINT NOT NULL,
+    action     TEXT   NOT NULL,
+    subject    TEXT,
+    token_id   TEXT COLLATE "C",
+    scopes     TEXT   NOT NULL DEFAULT '[]',
+    operation  TEXT,
+    decision   TEXT,
+    risk_level TEXT,
+    error      TEXT,
+    request_id TEXT,
+    client_ip  TEXT,
+    prev_hash  BYTEA  NOT NULL CHECK (octet_length(prev_hash) = 32),
+    hash       BYTEA  NOT NULL CHECK (octet_length(hash) = 32),
+    CONSTRAINT audit_events_pkey PRIMARY KEY (seq),
+    CONSTRAINT audit_events_id_key UNIQUE (id)
+);
+
+CREATE INDEX audit_events_subject ON audit_events (subject, seq);
+CREATE INDEX audit_events_token ON audit_events (token_id, seq);
+CREATE INDEX audit_events_action ON audit_events (action, seq);
+CREATE INDEX audit_events_time ON audit_events (time);
+
+-- The last event appended, so events removed from the end are noticed.
+CREATE TABLE audit_head (
+    id   SMALLINT NOT NULL CHECK (id = 1),
+    seq  BIGINT   NOT NULL,
+    hash BYTEA    NOT NULL CHECK (octet_length(hash) = 32),
+    CONSTRAINT audit_head_pkey PRIMARY KEY (id)
+);
+"#,
+    },
+    Migration {
+        version: 3,
+        name: "signing keys, minted tokens, approvals",
+        sql: r#"
+-- The private half arrives sealed by the server; the store never opens it.
+CREATE TABLE signing_keys (
+    kid            TEXT COLLATE "C" NOT NULL,
+    public_key     BYTEA  NOT NULL CHECK (octet_length(public_key) = 32),
+    private_sealed BYTEA  NOT NULL,
+    created_at     BIGINT NOT NULL,
+    retired_at     BIGINT,
+    CONSTRAINT signing_keys_pkey PRIMARY KEY (kid)
+);
+
+-- The metadata of every signed agent token, never the token.
+CREATE TABLE minted_tokens (
+    jti        TEXT COLLATE "C" NOT NULL,
+    agent      TEXT COLLATE "C" NOT NULL,
+    scopes     TEXT   NOT NULL DEFAULT '[]',
+    kid        TEXT COLLATE "C" NOT NULL,
+    minted_by  TEXT COLLATE "C" NOT NULL,
+    issued_at  BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    CONSTRAINT minted_tokens_pkey PRIMARY KEY (jti),
+    CONSTRAINT minted_tokens_minted_by_fkey FOREIGN KEY (minted_by) REFERENCES users (id)
+);
+
+CREATE INDEX minted_tokens_agent ON minted_tokens (agent, jti);
+
+CREATE TABLE approvals (
+    id           TEXT COLLATE "C" NOT NULL,
+    token_id     TEXT COLLATE "C" NOT NULL,
+    subject      TEXT   NOT NULL,
+    requested_by TEXT COLLATE "C",
+    operation    TEXT   NOT NULL,
+    risk         TEXT   NOT NULL,
+    status       TEXT   NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    decided_by   TEXT,
+    decided_at   BIGINT,
+    reason       TEXT,
+    CONSTRAINT approvals_pkey PRIMARY KEY (id)
+);
+
+CREATE INDEX approvals_status ON approvals (status, id);
+"#,
+    },
+];
 
 /// The schema version this build writes.
 pub(super) fn latest_version() -> i64 {

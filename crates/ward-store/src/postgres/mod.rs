@@ -10,11 +10,14 @@
 //! Errors never carry the URL's password or a bound value: a failure to
 //! connect names the user, host, port and database only.
 
+mod agents;
+mod audit;
 mod migrations;
 mod rows;
 mod tokens;
 mod users;
 
+use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
 use crate::{
     Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
 };
@@ -154,5 +157,77 @@ impl Store for PostgresStore {
 
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
         tokens::record_usage(&self.pool, used).await
+    }
+}
+
+#[async_trait]
+impl AgentStore for PostgresStore {
+    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
+        agents::insert_key(&self.pool, key).await
+    }
+
+    async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
+        agents::list_keys(&self.pool).await
+    }
+
+    async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        agents::retire_key(&self.pool, kid, now).await
+    }
+
+    async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()> {
+        agents::insert_minted(&self.pool, minted).await
+    }
+
+    async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
+        agents::minted_by_jti(&self.pool, jti).await
+    }
+
+    async fn list_minted(&self, agent: Option<&str>, limit: u32) -> StoreResult<Vec<MintedRecord>> {
+        agents::list_minted(&self.pool, agent, limit).await
+    }
+
+    async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+        agents::revoke_minted(&self.pool, jti, now).await
+    }
+
+    async fn revoke_agent(&self, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+        agents::revoke_agent(&self.pool, agent, now).await
+    }
+
+    async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {
+        agents::insert_approval(&self.pool, approval).await
+    }
+
+    async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
+        agents::approval_by_id(&self.pool, id).await
+    }
+
+    async fn list_approvals(
+        &self,
+        status: Option<ApprovalStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApprovalRecord>> {
+        agents::list_approvals(&self.pool, status, limit).await
+    }
+
+    async fn decide_approval(
+        &self,
+        id: &str,
+        approve: bool,
+        decided_by: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApprovalRecord> {
+        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now).await
+    }
+
+    async fn consume_approval(
+        &self,
+        id: &str,
+        token_id: &str,
+        operation: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        agents::consume_approval(&self.pool, id, token_id, operation, now).await
     }
 }

@@ -17,10 +17,11 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "users and tokens",
-    sql: r"
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "users and tokens",
+        sql: r"
 CREATE TABLE users (
     id            TEXT    PRIMARY KEY NOT NULL,
     name          TEXT    NOT NULL,
@@ -52,7 +53,89 @@ CREATE TABLE tokens (
 
 CREATE INDEX tokens_user ON tokens (user_id, id);
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "audit chain",
+        sql: r"
+-- One row per event, chained: hash = sha256(prev_hash || canonical event).
+CREATE TABLE audit_events (
+    seq        INTEGER PRIMARY KEY NOT NULL,
+    id         TEXT    NOT NULL UNIQUE,
+    time       INTEGER NOT NULL,
+    action     TEXT    NOT NULL,
+    subject    TEXT,
+    token_id   TEXT,
+    scopes     TEXT    NOT NULL DEFAULT '[]',
+    operation  TEXT,
+    decision   TEXT,
+    risk_level TEXT,
+    error      TEXT,
+    request_id TEXT,
+    client_ip  TEXT,
+    prev_hash  BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+    hash       BLOB    NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+
+CREATE INDEX audit_events_subject ON audit_events (subject, seq);
+CREATE INDEX audit_events_token ON audit_events (token_id, seq);
+CREATE INDEX audit_events_action ON audit_events (action, seq);
+CREATE INDEX audit_events_time ON audit_events (time);
+
+-- The last event appended, so events removed from the end are noticed.
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash BLOB    NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+",
+    },
+    Migration {
+        version: 3,
+        name: "signing keys, minted tokens, approvals",
+        sql: r"
+-- The private half arrives sealed by the server; the store never opens it.
+CREATE TABLE signing_keys (
+    kid            TEXT    PRIMARY KEY NOT NULL,
+    public_key     BLOB    NOT NULL CHECK (length(public_key) = 32),
+    private_sealed BLOB    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    retired_at     INTEGER
+) STRICT;
+
+-- The metadata of every signed agent token, never the token.
+CREATE TABLE minted_tokens (
+    jti        TEXT    PRIMARY KEY NOT NULL,
+    agent      TEXT    NOT NULL,
+    scopes     TEXT    NOT NULL DEFAULT '[]',
+    kid        TEXT    NOT NULL,
+    minted_by  TEXT    NOT NULL REFERENCES users (id),
+    issued_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) STRICT;
+
+CREATE INDEX minted_tokens_agent ON minted_tokens (agent, jti);
+
+CREATE TABLE approvals (
+    id           TEXT    PRIMARY KEY NOT NULL,
+    token_id     TEXT    NOT NULL,
+    subject      TEXT    NOT NULL,
+    requested_by TEXT,
+    operation    TEXT    NOT NULL,
+    risk         TEXT    NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    decided_by   TEXT,
+    decided_at   INTEGER,
+    reason       TEXT
+) STRICT;
+
+CREATE INDEX approvals_status ON approvals (status, id);
+",
+    },
+];
 
 /// The schema version this build writes.
 pub(super) fn latest_version() -> i64 {

@@ -6,11 +6,12 @@
 //! failure becomes `Backend` with a fixed context and SQLite's own message,
 //! which names tables and columns but never a bound value.
 
+use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
 use crate::{StoreError, StoreResult, TokenRecord, TokenWithOwner, UserKind, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use ward_core::{Role, ScopeSet, TokenId, TokenKind, UserId};
+use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, UserId};
 
 /// The columns [`token_with_owner`] reads, joined on the owner.
 pub(super) const SELECT_TOKEN_WITH_OWNER: &str = "SELECT
@@ -131,4 +132,68 @@ pub(super) fn token_with_owner(row: &SqliteRow) -> StoreResult<TokenWithOwner> {
             .transpose()?,
     };
     Ok(TokenWithOwner { token, owner: user_with_prefix(row, "u_")? })
+}
+
+/// The columns [`key`] reads.
+pub(super) const SELECT_KEY: &str =
+    "SELECT kid, public_key, private_sealed, created_at, retired_at FROM signing_keys";
+
+/// The columns [`minted`] reads.
+pub(super) const SELECT_MINTED: &str =
+    "SELECT jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at FROM minted_tokens";
+
+/// The columns [`approval`] reads, to follow `SELECT` or `RETURNING`.
+pub(super) const APPROVAL_COLUMNS: &str = "id, token_id, subject, requested_by, operation, risk, status,
+    created_at, expires_at, decided_by, decided_at, reason";
+
+/// A row of [`SELECT_KEY`].
+pub(super) fn key(row: &SqliteRow) -> StoreResult<KeyRecord> {
+    let public_key: Vec<u8> = get(row, "public_key")?;
+    Ok(KeyRecord {
+        kid: get(row, "kid")?,
+        public_key: public_key.try_into().map_err(|_| corrupt("signing_keys.public_key", "not 32 bytes"))?,
+        private_sealed: get(row, "private_sealed")?,
+        created_at: time(row, "created_at")?,
+        retired_at: opt_time(row, "retired_at")?,
+    })
+}
+
+/// A row of [`SELECT_MINTED`].
+pub(super) fn minted(row: &SqliteRow) -> StoreResult<MintedRecord> {
+    let jti: String = get(row, "jti")?;
+    let minted_by: String = get(row, "minted_by")?;
+    Ok(MintedRecord {
+        jti: TokenId::parse(&jti).map_err(|e| corrupt("minted_tokens.jti", e))?,
+        agent: get(row, "agent")?,
+        scopes: scopes(row, "scopes")?,
+        kid: get(row, "kid")?,
+        minted_by: UserId::parse(&minted_by).map_err(|e| corrupt("minted_tokens.minted_by", e))?,
+        issued_at: time(row, "issued_at")?,
+        expires_at: time(row, "expires_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}
+
+/// A row of [`APPROVAL_COLUMNS`].
+pub(super) fn approval(row: &SqliteRow) -> StoreResult<ApprovalRecord> {
+    let requested_by: Option<String> = get(row, "requested_by")?;
+    let risk: String = get(row, "risk")?;
+    let status: String = get(row, "status")?;
+    Ok(ApprovalRecord {
+        id: get(row, "id")?,
+        token_id: get(row, "token_id")?,
+        subject: get(row, "subject")?,
+        requested_by: requested_by
+            .map(|s| UserId::parse(&s).map_err(|e| corrupt("approvals.requested_by", e)))
+            .transpose()?,
+        operation: get(row, "operation")?,
+        risk: risk.parse::<Risk>().map_err(|e| corrupt("approvals.risk", e))?,
+        status: ApprovalStatus::parse(&status)
+            .ok_or_else(|| corrupt("approvals.status", format!("unknown status '{status}'")))?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        decided_by: get(row, "decided_by")?,
+        decided_at: opt_time(row, "decided_at")?,
+        reason: get(row, "reason")?,
+    })
 }

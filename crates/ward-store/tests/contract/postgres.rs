@@ -296,6 +296,30 @@ async fn concurrent_usage_batches_in_any_order_all_land() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_consumers_on_two_nodes_spend_an_approval_exactly_once() {
+    use ward_store::AgentStore;
+    let Some(db) = TestDatabase::create().await else { return };
+    let nodes = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
+    let a = crate::agents::approval(at(1), at(10));
+    nodes[0].insert_approval(&a).await.expect("insert approval");
+    nodes[0].decide_approval(&a.id, true, "usr_bob", None, at(2)).await.expect("approve");
+    let mut consumers = Vec::new();
+    for i in 0..8 {
+        let (node, a) = (nodes[i % 2].clone(), a.clone());
+        consumers.push(tokio::spawn(async move {
+            node.consume_approval(&a.id, &a.token_id, &a.operation, at(3)).await
+        }));
+    }
+    let mut won = 0;
+    for consumer in consumers {
+        if consumer.await.expect("task").expect("consume") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}
+
 #[test]
 fn a_test_database_url_keeps_the_server_and_options_and_swaps_the_database() {
     let swap = |url| with_database(url, "ward_test_1");

@@ -1,0 +1,165 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /v1/mint`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MintRequest {
+    /// The agent the token is for (its `sub`).
+    pub agent: String,
+    /// Scopes or meta-scopes; expanded in the answer.
+    pub scopes: Vec<String>,
+    /// `30d`, `7d`, `1d`, `2h`, `1h` … up to the server's `mint.max_ttl`.
+    pub ttl: String,
+}
+
+/// A minted token, shown once.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct Minted {
+    pub token: String,
+    pub jti: String,
+    pub agent: String,
+    pub kid: String,
+    pub scopes: Vec<String>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Minted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Minted").field("jti", &self.jti).field("agent", &self.agent).finish_non_exhaustive()
+    }
+}
+
+/// A minted token's metadata.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MintedInfo {
+    pub jti: String,
+    pub agent: String,
+    pub kid: String,
+    pub scopes: Vec<String>,
+    pub minted_by: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+}
+
+/// `GET /v1/mint`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MintedList {
+    pub tokens: Vec<MintedInfo>,
+}
+
+/// Query of `GET /v1/mint`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+pub struct MintedQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// `POST /v1/mint/revoke`: exactly one of `jti` or `agent`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct MintRevokeRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Every token of this agent issued so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+/// A signing key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+    /// `active` (signs new tokens), `verifying` (older, still verifies) or `retired`.
+    pub status: String,
+}
+
+/// `GET /v1/keys`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SigningKeyList {
+    pub keys: Vec<SigningKeyInfo>,
+}
+
+/// `POST /v1/authorize`.
+#[derive(Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct AuthorizeRequest {
+    /// The token to check; omitted: the bearer token itself. Checking
+    /// someone else's token needs `ward:introspect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub operation: String,
+    #[serde(default)]
+    pub auto_approve: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+}
+
+impl std::fmt::Debug for AuthorizeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeRequest")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("operation", &self.operation)
+            .field("auto_approve", &self.auto_approve)
+            .field("approval_id", &self.approval_id)
+            .finish()
+    }
+}
+
+/// The answer of `/v1/authorize`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuthorizeResponse {
+    /// `allow`, `deny` or `approval_required`.
+    pub decision: String,
+    pub reason: String,
+    pub operation: String,
+    pub risk: String,
+    pub subject: String,
+    pub token_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+}
+
+/// An approval.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Approval {
+    pub id: String,
+    pub token_id: String,
+    pub subject: String,
+    pub operation: String,
+    pub risk: String,
+    /// `pending`, `approved`, `denied`, `used` or `expired`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+/// `GET /v1/approvals`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApprovalList {
+    pub approvals: Vec<Approval>,
+}
+
+/// Query of `GET /v1/approvals`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+pub struct ApprovalQuery {
+    /// `pending`, `approved`, `denied` or `used`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// `POST /v1/approvals/{id}/deny`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct DecideRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,103 @@
+//! `GET /v1/audit` and `GET /v1/audit/verify`. [`AuditRecord`] is also the
+//! shape of each line of the JSON-lines mirror (`ward server --audit-log`).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+use utoipa::{IntoParams, ToSchema};
+
+/// One stored audit event. Never a secret: tokens appear by id only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditRecord {
+    /// Position in the chain: 1, 2, 3 … in the order events were written.
+    pub seq: u64,
+    /// `evt_…`.
+    pub id: String,
+    /// RFC 3339 UTC with milliseconds.
+    #[serde(serialize_with = "millis")]
+    pub time: DateTime<Utc>,
+    /// `login.success`, `login.failure`, `logout`, `token.create`, `token.revoke`,
+    /// `token.delete`, `token.rotate`, `token.use`, `token.verify`, `user.*`,
+    /// `service_user.*`, `mint.*`, `key.*`, `approval.*`, `authorize` …
+    pub action: String,
+    /// The user, service user or agent the event is about.
+    pub subject: Option<String>,
+    pub token_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub operation: Option<String>,
+    /// `allow`, `deny`, `approval_required`, a verify verdict …
+    pub decision: Option<String>,
+    /// `low`, `moderate`, `high` or `critical`.
+    pub risk_level: Option<String>,
+    pub error: Option<String>,
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+    /// The hash this event is chained after (hex; 64 zeros for the first).
+    pub prev_hash: String,
+    /// `sha256(prev_hash || canonical event)`, hex.
+    pub hash: String,
+}
+
+fn millis<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// `GET /v1/audit`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditList {
+    /// Newest first.
+    pub events: Vec<AuditRecord>,
+    /// Pass as `cursor` to get the next (older) page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Query of `GET /v1/audit`. Every filter is an exact match.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    /// `low`, `moderate`, `high` or `critical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+    /// RFC 3339, or a duration such as `24h` meaning that long ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// RFC 3339, or a duration such as `1h` meaning that long ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// 1 to 1000, default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `GET /v1/audit/verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerifyResponse {
+    /// True when every stored event is intact and in place.
+    pub ok: bool,
+    /// How many stored events were read.
+    pub checked: u64,
+    /// The first event that fails; absent when `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bad: Option<AuditBadEvent>,
+}
+
+/// The first event of the chain that was changed, removed or reordered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditBadEvent {
+    /// The event's `seq` (for a removed event, the `seq` it had).
+    pub seq: u64,
+    /// The event's id; absent for a removed event.
+    pub id: Option<String>,
+    /// `changed`, `removed` or `reordered`.
+    pub problem: String,
+    pub detail: String,
+}

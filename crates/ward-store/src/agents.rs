@@ -1,0 +1,152 @@
+//! What the agent side of ward persists: signing keys (private halves
+//! encrypted by the server before they arrive here), the metadata of every
+//! signed token minted (never the token), and approvals.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ward_core::{Risk, ScopeSet, TokenId, UserId};
+
+use crate::StoreResult;
+
+/// An Ed25519 signing key. `private_sealed` is opaque to the store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// `key_…`
+    pub kid: String,
+    pub public_key: [u8; 32],
+    pub private_sealed: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A minted (signed) agent token's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintedRecord {
+    /// The JWT `jti`, a `tok_…` id.
+    pub jti: TokenId,
+    pub agent: String,
+    pub scopes: ScopeSet,
+    pub kid: String,
+    pub minted_by: UserId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Where an approval stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Denied,
+    /// Approved and then spent by the request it allowed.
+    Used,
+}
+
+impl ApprovalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Denied => "denied",
+            ApprovalStatus::Used => "used",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(ApprovalStatus::Pending),
+            "approved" => Some(ApprovalStatus::Approved),
+            "denied" => Some(ApprovalStatus::Denied),
+            "used" => Some(ApprovalStatus::Used),
+            _ => None,
+        }
+    }
+}
+
+/// A request for a human (or webhook) to approve one operation by one token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRecord {
+    /// `apr_…`
+    pub id: String,
+    /// The token that asked (opaque `tok_…` id or a minted token's jti).
+    pub token_id: String,
+    /// Who asked: the token's owner or agent name.
+    pub subject: String,
+    /// The user behind the token (owner, or minter of an agent token): an
+    /// approver may not be this user.
+    pub requested_by: Option<UserId>,
+    pub operation: String,
+    pub risk: Risk,
+    pub status: ApprovalStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+#[async_trait]
+pub trait AgentStore: Send + Sync + 'static {
+    // Signing keys ----------------------------------------------------------
+
+    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
+    /// Every key, oldest first, retired ones included.
+    async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>>;
+    /// Sets `retired_at`; `NotFound`, or `Ok(false)` when already retired.
+    async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    // Minted tokens ---------------------------------------------------------
+
+    async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()>;
+    async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>>;
+    /// Newest first, optionally of one agent, at most `limit`.
+    async fn list_minted(&self, agent: Option<&str>, limit: u32) -> StoreResult<Vec<MintedRecord>>;
+    /// `NotFound`, or `Ok(false)` when already revoked.
+    async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Revokes every unrevoked token of `agent` issued at or before `now`;
+    /// returns how many.
+    async fn revoke_agent(&self, agent: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    // Approvals -------------------------------------------------------------
+
+    async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()>;
+    async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>>;
+    /// Newest first, optionally of one status, at most `limit`.
+    async fn list_approvals(
+        &self,
+        status: Option<ApprovalStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApprovalRecord>>;
+    /// Moves a *pending, unexpired* approval to `Approved` or `Denied`.
+    /// `NotFound` when missing; `Conflict` when it is no longer pending or
+    /// has expired (the message says which).
+    async fn decide_approval(
+        &self,
+        id: &str,
+        approve: bool,
+        decided_by: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApprovalRecord>;
+    /// Atomically spends an approval: succeeds (returns `true`) only when it
+    /// is `Approved`, unexpired at `now`, and bound to exactly this token and
+    /// operation; it is then `Used`. Two concurrent calls: one `true`.
+    async fn consume_approval(
+        &self,
+        id: &str,
+        token_id: &str,
+        operation: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+}

@@ -1,0 +1,183 @@
+//! The audit log: one hash chain of events per database.
+//!
+//! [`AuditLog::append_audit`] chains a batch after the current head and
+//! stores events and head in one transaction that excludes every other
+//! appender — SQLite's `BEGIN IMMEDIATE`, PostgreSQL's transaction-level
+//! advisory lock — so any number of server nodes on one PostgreSQL
+//! database extend one chain, never two. The hashing itself is
+//! `ward_core::audit`; [`verify_chain`] reads the chain back page by page
+//! and names the first event that was changed, removed or reordered.
+//!
+//! Appends are idempotent by event id: an event whose id is already stored
+//! is skipped, so a batch retried after a commit whose answer was lost is
+//! not written twice.
+
+use crate::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ward_core::audit::{AuditEntry, ChainHead, ChainVerifier, ChainedEntry, EventHash, Verdict, chain_after};
+
+/// How many events [`verify_chain`] reads per query.
+const VERIFY_PAGE: u32 = 1000;
+
+/// The most events one query returns, whatever the filter asks.
+pub const MAX_AUDIT_LIMIT: u32 = 1000;
+
+/// What [`AuditLog::query_audit`] returns: every field is an exact match,
+/// the times are inclusive, the result newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub subject: Option<String>,
+    pub token_id: Option<String>,
+    pub action: Option<String>,
+    pub decision: Option<String>,
+    pub risk_level: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Only events with a smaller `seq` (the previous page's last).
+    pub before_seq: Option<u64>,
+    /// At most this many (capped at [`MAX_AUDIT_LIMIT`]).
+    pub limit: u32,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        Self {
+            subject: None,
+            token_id: None,
+            action: None,
+            decision: None,
+            risk_level: None,
+            since: None,
+            until: None,
+            before_seq: None,
+            limit: 100,
+        }
+    }
+}
+
+/// The tamper-evident audit trail.
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Chains `events`, in order, after the current head and stores them
+    /// and the new head in one transaction that serialises appenders.
+    /// Events whose id is already stored are skipped. Returns what was
+    /// stored, with `seq`, `prev_hash` and `hash`.
+    async fn append_audit(&self, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>>;
+
+    /// Events matching `filter`, newest first.
+    async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>>;
+
+    /// Up to `limit` stored events in `seq` order: from the first when
+    /// `after` is `None`, else those with a larger `seq`. Rows are read as
+    /// they are, so a tampered one still comes back (and fails its hash).
+    async fn audit_chain(&self, after: Option<u64>, limit: u32) -> StoreResult<Vec<ChainedEntry>>;
+
+    /// The head recorded by the last append; `None` before the first.
+    async fn audit_head(&self) -> StoreResult<Option<ChainHead>>;
+}
+
+/// Reads the whole chain and checks it against the recorded head.
+pub async fn verify_chain(log: &dyn AuditLog) -> StoreResult<Verdict> {
+    let head = log.audit_head().await?;
+    let mut verifier = ChainVerifier::new(head);
+    let mut after = None;
+    loop {
+        let page = log.audit_chain(after, VERIFY_PAGE).await?;
+        for event in &page {
+            verifier.push(event);
+        }
+        match page.last() {
+            Some(last) if page.len() == VERIFY_PAGE as usize => after = Some(last.seq),
+            _ => break,
+        }
+    }
+    Ok(verifier.finish())
+}
+
+/// What the backends share: turning columns into chain records (leniently)
+/// and deciding where a batch goes.
+pub(crate) mod columns {
+    use super::*;
+
+    /// The columns every audit read selects, in [`Raw`]'s order.
+    pub(crate) const SELECT: &str = "SELECT seq, id, time, action, subject, token_id, scopes, operation, \
+         decision, risk_level, error, request_id, client_ip, prev_hash, hash FROM audit_events";
+
+    /// One row as read.
+    pub(crate) struct Raw {
+        pub seq: i64,
+        pub id: String,
+        pub time: i64,
+        pub action: String,
+        pub subject: Option<String>,
+        pub token_id: Option<String>,
+        pub scopes: String,
+        pub operation: Option<String>,
+        pub decision: Option<String>,
+        pub risk_level: Option<String>,
+        pub error: Option<String>,
+        pub request_id: Option<String>,
+        pub client_ip: Option<String>,
+        pub prev_hash: Vec<u8>,
+        pub hash: Vec<u8>,
+    }
+
+    /// A row as a chain record. Nothing here fails: a value edited into
+    /// something unreadable is kept in a form that cannot match its hash,
+    /// so verification names the row instead of erroring out.
+    pub(crate) fn chained(raw: Raw) -> ChainedEntry {
+        let unreadable = EventHash::from_bytes([0xff; 32]);
+        ChainedEntry {
+            seq: u64::try_from(raw.seq).unwrap_or(0),
+            prev_hash: EventHash::from_slice(&raw.prev_hash).unwrap_or(unreadable),
+            hash: EventHash::from_slice(&raw.hash).unwrap_or(unreadable),
+            entry: AuditEntry {
+                id: raw.id,
+                time: DateTime::from_timestamp_millis(raw.time).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                action: raw.action,
+                subject: raw.subject,
+                token_id: raw.token_id,
+                scopes: serde_json::from_str(&raw.scopes).unwrap_or_else(|_| vec![raw.scopes]),
+                operation: raw.operation,
+                decision: raw.decision,
+                risk_level: raw.risk_level,
+                error: raw.error,
+                request_id: raw.request_id,
+                client_ip: raw.client_ip,
+            },
+        }
+    }
+
+    /// The JSON array stored in `scopes`.
+    pub(crate) fn scopes_json(scopes: &[String]) -> String {
+        serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// A `seq` as the database stores it.
+    pub(crate) fn seq_param(seq: u64) -> i64 {
+        i64::try_from(seq).unwrap_or(i64::MAX)
+    }
+
+    /// Where the next event goes: after the recorded head, numbered past
+    /// every stored `seq` (so a tampered head cannot make appends collide
+    /// and stop the log), following the last stored event when no head is
+    /// recorded.
+    pub(crate) fn plan(
+        head: Option<ChainHead>,
+        last_stored: Option<ChainHead>,
+        events: Vec<AuditEntry>,
+    ) -> Vec<ChainedEntry> {
+        let prev = head.or(last_stored);
+        let seq = head.map_or(0, |h| h.seq).max(last_stored.map_or(0, |h| h.seq));
+        chain_after(prev.map(|p| ChainHead { seq, hash: p.hash }), events)
+    }
+
+    /// A `(seq, hash)` pair read from the database.
+    pub(crate) fn head(seq: i64, hash: &[u8]) -> ChainHead {
+        ChainHead {
+            seq: u64::try_from(seq).unwrap_or(0),
+            hash: EventHash::from_slice(hash).unwrap_or(EventHash::from_bytes([0xff; 32])),
+        }
+    }
+}
