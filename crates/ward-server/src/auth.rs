@@ -7,7 +7,6 @@
 
 use crate::audit::AuditEvent;
 use crate::authority::check::{Check, check};
-use crate::authority::principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -24,27 +23,19 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let presented = bearer(parts)?;
-        match check(state, presented).await? {
-            Check::Valid { found, scopes } => {
-                state.audit.emit(
-                    AuditEvent::new("token.use")
-                        .subject(&found.owner.name)
-                        .token(&found.token.id)
-                        .operation(format!("{} {}", parts.method, parts.uri.path())),
-                );
-                Ok(Auth(Caller {
-                    principal: principal(&found.owner),
-                    token_id: found.token.id,
-                    token_kind: found.token.kind,
-                    scopes,
-                }))
+        let verdict = check(state, presented).await?;
+        let event = AuditEvent::new("token.use").operation(format!("{} {}", parts.method, parts.uri.path()));
+        let event = match verdict.found() {
+            Some(found) => event.subject(&found.subject).token(&found.token_id),
+            None => event,
+        };
+        match verdict {
+            Check::Valid { caller, .. } => {
+                state.audit.emit(event.decision("VALID"));
+                Ok(Auth(caller))
             }
             refused => {
-                let event = AuditEvent::new("token.use").decision(refused.code()).error(refused.refusal());
-                state.audit.emit(match refused.token_id() {
-                    Some(id) => event.token(id),
-                    None => event,
-                });
+                state.audit.emit(event.decision(refused.code()).error(refused.refusal()));
                 Err(ApiError::InvalidToken(refused.refusal()))
             }
         }

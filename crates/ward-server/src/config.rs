@@ -31,6 +31,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use ward_core::operation::{ApprovalRule, OperationSpec, Policy, Route};
 use ward_core::policy::{Roles, default_user_permissions};
 use ward_core::scope::CatalogError;
 use ward_core::token::Prefix;
@@ -61,6 +62,56 @@ struct RawConfig {
     login: RawLogin,
     #[serde(default)]
     usage: RawUsage,
+    #[serde(default)]
+    operations: BTreeMap<String, RawOperation>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
+    #[serde(default)]
+    approval: RawApproval,
+    #[serde(default)]
+    mint: RawMint,
+    #[serde(default)]
+    cache: RawCache,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    ttl: Option<String>,
+    capacity: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOperation {
+    #[serde(default)]
+    description: String,
+    scopes: Vec<String>,
+    risk: String,
+    approval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    method: String,
+    path: String,
+    operation: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApproval {
+    ttl: Option<String>,
+    webhook_url: Option<String>,
+    webhook_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMint {
+    max_ttl: Option<String>,
+    issuer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +154,22 @@ pub struct LoginLimits {
     pub lockout: Duration,
 }
 
+/// How approvals work: how long one stays usable, and an optional webhook
+/// that decides instead of a human.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalSettings {
+    pub ttl: Ttl,
+    pub webhook_url: Option<String>,
+    pub webhook_timeout: Duration,
+}
+
+/// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintSettings {
+    pub max_ttl: Ttl,
+    pub issuer: String,
+}
+
 /// Everything the server needs from its config, parsed.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -111,6 +178,13 @@ pub struct Settings {
     pub roles: Roles,
     pub login: LoginLimits,
     pub usage_flush: Duration,
+    pub policy: Policy,
+    pub approval: ApprovalSettings,
+    pub mint: MintSettings,
+    /// How long a verified token may be answered from memory, and how many
+    /// are kept (0 turns the cache off).
+    pub cache_ttl: Duration,
+    pub cache_capacity: usize,
 }
 
 impl Default for Settings {
@@ -173,7 +247,58 @@ impl Settings {
             lockout: std(duration("login.lockout", raw.login.lockout, "5m")?),
         };
         let usage_flush = std(duration("usage.flush_interval", raw.usage.flush_interval, "5s")?);
-        Ok(Self { prefix, catalog, roles, login, usage_flush })
+        let mut specs = Vec::with_capacity(raw.operations.len());
+        for (name, op) in raw.operations {
+            let risk: Risk = op.risk.parse().map_err(|e| invalid(format!("operations.{name}: {e}")))?;
+            let approval = match op.approval.as_deref() {
+                Some(a) => {
+                    Some(a.parse::<ApprovalRule>().map_err(|e| invalid(format!("operations.{name}: {e}")))?)
+                }
+                None => None,
+            };
+            specs.push(OperationSpec {
+                name,
+                description: op.description,
+                scopes: op.scopes,
+                risk,
+                approval,
+            });
+        }
+        let routes = raw
+            .routes
+            .into_iter()
+            .map(|r| Route { method: r.method.to_ascii_uppercase(), path: r.path, operation: r.operation })
+            .collect();
+        let policy = Policy::new(&catalog, specs, routes).map_err(|e| invalid(e.to_string()))?;
+        let webhook_url = raw.approval.webhook_url.filter(|u| !u.is_empty());
+        if let Some(url) =
+            webhook_url.as_ref().filter(|u| !u.starts_with("http://") && !u.starts_with("https://"))
+        {
+            return Err(invalid(format!("approval.webhook_url must be an http(s) URL, not '{url}'")));
+        }
+        let approval = ApprovalSettings {
+            ttl: duration("approval.ttl", raw.approval.ttl, "15m")?,
+            webhook_url,
+            webhook_timeout: std(duration("approval.webhook_timeout", raw.approval.webhook_timeout, "5s")?),
+        };
+        let mint = MintSettings {
+            max_ttl: duration("mint.max_ttl", raw.mint.max_ttl, "30d")?,
+            issuer: raw.mint.issuer.unwrap_or_else(|| "ward".to_owned()),
+        };
+        let cache_ttl = std(duration("cache.ttl", raw.cache.ttl, "10s")?);
+        let cache_capacity = raw.cache.capacity.unwrap_or(200_000);
+        Ok(Self {
+            prefix,
+            catalog,
+            roles,
+            login,
+            usage_flush,
+            policy,
+            approval,
+            mint,
+            cache_ttl,
+            cache_capacity,
+        })
     }
 }
 

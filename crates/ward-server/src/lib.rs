@@ -7,12 +7,14 @@
 pub mod audit;
 pub mod auth;
 pub mod authority;
+pub mod cache;
 pub mod config;
 pub mod entropy;
 pub mod error;
 pub mod extract;
 pub mod password;
 pub mod routes;
+pub mod signing;
 pub mod state;
 pub mod throttle;
 pub mod usage;
@@ -26,20 +28,32 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
 /// Serves the API on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish and writes pending usage.
+/// in-flight requests finish, writes pending usage, and drains the audit
+/// writer (every event emitted is stored before this returns).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
+    let follower = state
+        .store
+        .invalidations()
+        .map(|feed| tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone())));
+    let audit_writer = audit::writer::AuditWriter::start(state.audit.clone());
     let app = routes::router(state.clone())
         .layer(axum::middleware::from_fn(audit::context::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     flusher.abort();
+    if let Some(f) = follower {
+        f.abort();
+    }
     state.usage.flush().await;
+    if let Some(writer) = audit_writer {
+        writer.stop().await;
+    }
     served
 }
 
@@ -51,6 +65,10 @@ pub struct LaunchOptions {
     pub settings: Settings,
     /// `WARD_ADMIN_PASSWORD`, used only when the database is new.
     pub admin_password: Option<String>,
+    /// Seals the private halves of signing keys at rest.
+    pub master_key: signing::MasterKey,
+    /// `--audit-log FILE`: mirror audit events there as JSON lines.
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 /// Why the server could not start; each message names the fix.
@@ -66,6 +84,8 @@ pub enum LaunchError {
     Bind { addr: String, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot open the audit log {path}: {source} (check that its directory exists and is writable)")]
+    AuditLog { path: String, source: std::io::Error },
 }
 
 /// Opens the store, bootstraps the admin, binds and serves until `shutdown`.
@@ -89,13 +109,25 @@ pub async fn launch(
         }
         None => {}
     }
+    let mirror = match &options.audit_log {
+        Some(path) => Some(
+            audit::mirror::Mirror::open(path)
+                .map_err(|source| LaunchError::AuditLog { path: path.display().to_string(), source })?,
+        ),
+        None => None,
+    };
     let listener = TcpListener::bind(&options.listen)
         .await
         .map_err(|source| LaunchError::Bind { addr: options.listen.clone(), source })?;
     let addr = listener.local_addr().map_err(LaunchError::Serve)?;
     eprintln!("ward server listening on http://{addr}");
     tracing::info!(server.addr = %addr, "listening");
-    serve(AppState::new(store, options.settings), listener, shutdown).await.map_err(LaunchError::Serve)
+    let state = AppState::new(store, options.settings, options.master_key);
+    if let Some(mirror) = mirror {
+        tracing::info!(audit.mirror = %mirror.path().display(), "mirroring audit events");
+        state.audit.mirror_to(mirror);
+    }
+    serve(state, listener, shutdown).await.map_err(LaunchError::Serve)
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

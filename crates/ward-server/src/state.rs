@@ -1,21 +1,26 @@
 //! What every handler shares.
 
 use crate::audit::AuditSink;
+use crate::cache::{CachedStore, VerifyCache};
 use crate::config::Settings;
+use crate::signing::{KeyRing, MasterKey};
 use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
-use ward_store::Store;
+use ward_store::{AgentStore, AuditLog, Backend, Store};
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub agents: Arc<dyn AgentStore>,
+    pub keys: Arc<KeyRing>,
     pub settings: Arc<Settings>,
     pub throttle: Arc<LoginThrottle>,
     pub usage: Arc<UsageTracker>,
     pub audit: Arc<AuditSink>,
+    pub cache: Arc<VerifyCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -24,11 +29,45 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// The parts of a database the server uses, which tests may wrap one by one.
+#[derive(Clone)]
+pub struct Stores {
+    pub store: Arc<dyn Store>,
+    pub agents: Arc<dyn AgentStore>,
+    pub audit: Arc<dyn AuditLog>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+impl From<Arc<dyn Backend>> for Stores {
+    fn from(backend: Arc<dyn Backend>) -> Self {
+        Self { store: backend.clone(), agents: backend.clone(), audit: backend }
+    }
+}
+
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+    /// State over one database. Signing keys are sealed with `master`.
+    pub fn new(stores: impl Into<Stores>, settings: Settings, master: MasterKey) -> Self {
+        let Stores { store, agents, audit } = stores.into();
+        let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl));
+        let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
-        Self { store, settings: Arc::new(settings), throttle, usage, audit: Arc::new(AuditSink::default()) }
+        let keys = Arc::new(KeyRing::new(agents.clone(), master));
+        Self {
+            store,
+            agents,
+            keys,
+            settings: Arc::new(settings),
+            throttle,
+            usage,
+            audit: Arc::new(AuditSink::new(audit)),
+            cache,
+        }
     }
 
     /// The clock every decision reads, in whole milliseconds: the precision

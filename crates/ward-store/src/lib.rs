@@ -13,12 +13,14 @@
 
 mod agents;
 mod audit;
+mod invalidation;
 mod postgres;
 mod records;
 mod sqlite;
 
 pub use agents::*;
 pub use audit::{AuditFilter, AuditLog, MAX_AUDIT_LIMIT, verify_chain};
+pub use invalidation::Invalidation;
 pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
@@ -96,6 +98,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Records last-used times in one batch; a later time never moves back.
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()>;
+
+    /// Changes other nodes made that invalidate cached verdicts, for stores
+    /// shared by several nodes; `None` for a single-node store.
+    fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
+        None
+    }
 }
 
 /// Everything a server needs of one database: [`Store`], [`AuditLog`] and

@@ -4,11 +4,28 @@
 //! Handlers and authority functions call [`AuditSink::emit`]; it returns at
 //! once. The request id and client address come from the request context
 //! set by [`context::layer`], so callers do not pass them around.
+//!
+//! - [`sink`]: `emit` gives the event an `evt_…` id and queues it on an
+//!   unbounded channel: a request never waits for the audit log, and no
+//!   event is dropped for want of room.
+//! - [`writer`]: one task per server, started and drained by
+//!   [`crate::serve`], appends queued events in batches (up to 500, at
+//!   least every 50 ms) in one transaction each, where the store chains
+//!   them by hash; a failed batch is kept and retried.
+//! - [`mirror`]: the optional JSON-lines copy (`ward server --audit-log`).
+//! - [`read`]: `GET /v1/audit` and `GET /v1/audit/verify`.
 
 pub mod context;
+pub mod mirror;
+pub mod read;
+pub mod sink;
+pub mod writer;
 
-use chrono::{DateTime, Utc};
-use ward_core::Risk;
+pub use sink::AuditSink;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use ward_core::audit::AuditEntry;
+use ward_core::{EventId, Risk};
 
 /// One audit event, before it is written and chained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,15 +104,22 @@ impl AuditEvent {
     }
 }
 
-/// Where events go. Cheap to call from any request.
-#[derive(Debug, Default)]
-pub struct AuditSink {
-    _private: (),
-}
-
-impl AuditSink {
-    /// Records `event` with the current request's id and client address.
-    pub fn emit(&self, event: AuditEvent) {
-        let _event = context::stamp(event);
+impl AuditEvent {
+    /// The event as the chain stores it, under the id `id`.
+    pub fn into_entry(self, id: EventId) -> AuditEntry {
+        AuditEntry {
+            id: id.to_string(),
+            time: self.time.trunc_subsecs(3),
+            action: self.action.to_owned(),
+            subject: self.subject,
+            token_id: self.token_id,
+            scopes: self.scopes,
+            operation: self.operation,
+            decision: self.decision,
+            risk_level: self.risk_level.map(|r| r.as_str().to_owned()),
+            error: self.error,
+            request_id: self.request_id,
+            client_ip: self.client_ip,
+        }
     }
 }

@@ -1,25 +1,39 @@
 //! Is this token string good right now? The one answer behind both the auth
-//! extractor and `POST /v1/verify`.
+//! extractor and `POST /v1/verify`, for opaque and signed tokens alike.
 //!
-//! Order matters for cost: shape and checksum first (no store), then the
-//! SHA-256 and one indexed lookup, then the state check.
+//! Order matters for cost. Opaque: shape and checksum first (no store), then
+//! the SHA-256 and one indexed lookup, then the state check. Signed: parse,
+//! find the key, check the signature (no store), then the minted record for
+//! revocation.
 
-use super::permissions;
+use super::{permissions, principal};
 use crate::error::ApiResult;
 use crate::state::AppState;
+use chrono::{DateTime, TimeZone, Utc};
 use ward_core::policy::effective_scopes;
+use ward_core::signed::{self, looks_like_jwt};
 use ward_core::token::inspect;
-use ward_core::{ScopeSet, TokenHash};
-use ward_store::{TokenStatus, TokenWithOwner};
+use ward_core::{Caller, Principal, PrincipalKind, ScopeSet, TokenHash, TokenId, TokenKind};
+use ward_store::TokenStatus;
+
+/// What is known of a token that was found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub token_id: TokenId,
+    pub kind: TokenKind,
+    /// The owner's name, or the agent's.
+    pub subject: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
 
 /// The verdict on a token string.
 #[derive(Debug)]
 pub enum Check {
-    Valid { found: TokenWithOwner, scopes: ScopeSet },
+    Valid { found: Found, caller: Caller },
     Malformed,
     NotFound,
-    Expired(TokenWithOwner),
-    Revoked(TokenWithOwner),
+    Expired(Found),
+    Revoked(Found),
 }
 
 impl Check {
@@ -34,13 +48,23 @@ impl Check {
         }
     }
 
-    /// The id of the token found, if one was.
-    pub fn token_id(&self) -> Option<&ward_core::TokenId> {
+    pub fn found(&self) -> Option<&Found> {
         match self {
-            Check::Valid { found, .. } | Check::Expired(found) | Check::Revoked(found) => {
-                Some(&found.token.id)
-            }
+            Check::Valid { found, .. } | Check::Expired(found) | Check::Revoked(found) => Some(found),
             Check::Malformed | Check::NotFound => None,
+        }
+    }
+
+    /// The id of the token found, if one was.
+    pub fn token_id(&self) -> Option<&TokenId> {
+        self.found().map(|f| &f.token_id)
+    }
+
+    /// The effective scopes of a valid token (empty otherwise).
+    pub fn scopes(&self) -> ScopeSet {
+        match self {
+            Check::Valid { caller, .. } => caller.scopes.clone(),
+            _ => ScopeSet::new(),
         }
     }
 
@@ -48,7 +72,7 @@ impl Check {
     pub fn refusal(&self) -> &'static str {
         match self {
             Check::Valid { .. } => "valid",
-            Check::Malformed => "the token is malformed (bad shape or checksum)",
+            Check::Malformed => "the token is malformed (bad shape, checksum or signature)",
             Check::NotFound => "the token is not known to this server",
             Check::Expired(_) => "the token has expired",
             Check::Revoked(_) => "the token has been revoked",
@@ -58,6 +82,9 @@ impl Check {
 
 /// Checks a presented token. A valid use is recorded for last-used tracking.
 pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
+    if looks_like_jwt(presented) {
+        return check_signed(state, presented).await;
+    }
     let Ok(inspected) = inspect(presented) else {
         return Ok(Check::Malformed);
     };
@@ -65,20 +92,77 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
         return Ok(Check::NotFound);
     }
     let hash = TokenHash::of(presented);
-    let Some(found) = state.store.token_by_hash(&hash).await? else {
+    let Some(t) = state.store.token_by_hash(&hash).await? else {
         return Ok(Check::NotFound);
     };
     let now = state.now();
-    if found.owner.deleted_at.is_some() {
+    let found = Found {
+        token_id: t.token.id.clone(),
+        kind: t.token.kind,
+        subject: t.owner.name.clone(),
+        expires_at: t.token.expires_at,
+    };
+    if t.owner.deleted_at.is_some() {
         return Ok(Check::Revoked(found));
     }
-    match found.token.status(now) {
+    match t.token.status(now) {
         TokenStatus::Revoked => Ok(Check::Revoked(found)),
         TokenStatus::Expired => Ok(Check::Expired(found)),
         TokenStatus::Active => {
-            state.usage.record(&found.token.id, now);
-            let scopes = effective_scopes(&found.token.scopes, &permissions(state, &found.owner));
-            Ok(Check::Valid { found, scopes })
+            state.usage.record(&t.token.id, now);
+            let scopes = effective_scopes(&t.token.scopes, &permissions(state, &t.owner));
+            let caller = Caller {
+                principal: principal(&t.owner),
+                token_id: t.token.id,
+                token_kind: t.token.kind,
+                scopes,
+            };
+            Ok(Check::Valid { found, caller })
         }
     }
+}
+
+async fn check_signed(state: &AppState, presented: &str) -> ApiResult<Check> {
+    let Ok(unverified) = signed::decode(presented) else {
+        return Ok(Check::Malformed);
+    };
+    let Some(key) = state.keys.find(&unverified.header.kid).await? else {
+        return Ok(Check::NotFound);
+    };
+    let Ok(claims) = unverified.verify(&key.public) else {
+        return Ok(Check::Malformed);
+    };
+    let Ok(jti) = TokenId::parse(&claims.jti) else {
+        return Ok(Check::Malformed);
+    };
+    if claims.iss != state.settings.mint.issuer {
+        return Ok(Check::NotFound);
+    }
+    let Some(minted) = state.agents.minted_by_jti(&jti).await? else {
+        return Ok(Check::NotFound);
+    };
+    let found = Found {
+        token_id: jti.clone(),
+        kind: TokenKind::Agent,
+        subject: minted.agent.clone(),
+        expires_at: Utc.timestamp_opt(claims.exp, 0).single(),
+    };
+    let now = state.now();
+    if key.retired_at.is_some() || minted.revoked_at.is_some() {
+        return Ok(Check::Revoked(found));
+    }
+    if minted.expires_at <= now || claims.exp <= now.timestamp() {
+        return Ok(Check::Expired(found));
+    }
+    let Some(minter) = state.store.user_by_id(&minted.minted_by).await? else {
+        return Ok(Check::Revoked(found));
+    };
+    let scopes = effective_scopes(&minted.scopes, &permissions(state, &minter));
+    let principal = Principal {
+        id: minter.id.clone(),
+        name: minted.agent.clone(),
+        kind: PrincipalKind::Agent { minted_by: minter.id },
+    };
+    let caller = Caller { principal, token_id: jti, token_kind: TokenKind::Agent, scopes };
+    Ok(Check::Valid { found, caller })
 }

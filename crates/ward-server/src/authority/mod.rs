@@ -2,8 +2,11 @@
 //! `ward_core::policy`, parse into domain types, call the store, and build
 //! the wire type. Handlers in `routes` only extract and render.
 
+pub mod approvals;
+pub mod authorize;
 pub mod bootstrap;
 pub mod check;
+pub mod mint;
 pub mod service_users;
 pub mod session;
 pub mod tokens;

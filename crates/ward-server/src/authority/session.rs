@@ -77,10 +77,22 @@ pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<LogoutRespon
 
 /// Describes the caller.
 pub async fn whoami(state: &AppState, caller: &Caller) -> ApiResult<WhoAmI> {
-    let found = state.store.token_by_id(&caller.token_id).await?.ok_or(ApiError::NotFound("token"))?;
+    let expires_at = match caller.token_kind {
+        TokenKind::Agent => state.agents.minted_by_jti(&caller.token_id).await?.map(|m| m.expires_at),
+        _ => {
+            state
+                .store
+                .token_by_id(&caller.token_id)
+                .await?
+                .ok_or(ApiError::NotFound("token"))?
+                .token
+                .expires_at
+        }
+    };
     let role = match &caller.principal.kind {
         PrincipalKind::Human(role) => role.as_str(),
         PrincipalKind::Service(_) => "service",
+        PrincipalKind::Agent { .. } => "agent",
     };
     Ok(WhoAmI {
         user_id: caller.principal.id.to_string(),
@@ -89,6 +101,6 @@ pub async fn whoami(state: &AppState, caller: &Caller) -> ApiResult<WhoAmI> {
         token_id: caller.token_id.to_string(),
         token_type: caller.token_kind.to_string(),
         scopes: caller.scopes.iter().map(ToString::to_string).collect(),
-        expires_at: found.token.expires_at,
+        expires_at,
     })
 }

@@ -2,6 +2,8 @@
 //! OpenAPI document at `/openapi.json` is built from the same list the
 //! router serves and cannot miss one.
 
+mod agents;
+mod audit;
 mod session;
 mod tokens;
 mod users;
@@ -19,7 +21,7 @@ use ward_api::Health;
 #[openapi(
     info(title = "ward", description = "Issue, verify, revoke and audit API tokens."),
     modifiers(&BearerAuth),
-    tags((name = "session"), (name = "tokens"), (name = "users"), (name = "service-users"), (name = "meta"))
+    tags((name = "session"), (name = "tokens"), (name = "users"), (name = "service-users"), (name = "policy"), (name = "agents"), (name = "audit"), (name = "meta"))
 )]
 struct ApiDoc;
 
@@ -73,6 +75,18 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::create_service_user, users::list_service_users))
         .routes(routes!(users::rotate_key))
         .routes(routes!(users::delete_service_user))
+        .routes(routes!(agents::authorize_op))
+        .routes(routes!(agents::list_approvals))
+        .routes(routes!(agents::approve))
+        .routes(routes!(agents::deny))
+        .routes(routes!(agents::mint_token, agents::list_minted))
+        .routes(routes!(agents::revoke_minted))
+        .routes(routes!(agents::list_keys))
+        .routes(routes!(agents::rotate_key))
+        .routes(routes!(agents::retire_key))
+        .routes(routes!(agents::jwks))
+        .routes(routes!(audit::search))
+        .routes(routes!(audit::verify))
         .split_for_parts()
 }
 

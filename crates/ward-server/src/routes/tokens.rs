@@ -106,28 +106,23 @@ pub async fn verify(
 ) -> ApiResult<Json<VerifyResponse>> {
     caller.require(SCOPE_INTROSPECT)?;
     let verdict = check(&state, &req.token).await?;
-    let event = AuditEvent::new("token.verify").decision(verdict.code()).subject(&caller.principal.name);
-    state.audit.emit(match verdict.token_id() {
-        Some(id) => event.token(id),
-        None => event,
+    let event = AuditEvent::new("token.verify").decision(verdict.code());
+    state.audit.emit(match verdict.found() {
+        Some(found) => event.subject(&found.subject).token(&found.token_id),
+        None => event.subject(&caller.principal.name),
     });
     Ok(Json(verify_view(&verdict)))
 }
 
 fn verify_view(verdict: &Check) -> VerifyResponse {
-    let code = verdict.code().to_owned();
-    let (found, scopes) = match verdict {
-        Check::Valid { found, scopes } => (Some(found), scopes.iter().map(ToString::to_string).collect()),
-        Check::Expired(found) | Check::Revoked(found) => (Some(found), Vec::new()),
-        Check::Malformed | Check::NotFound => (None, Vec::new()),
-    };
+    let found = verdict.found();
     VerifyResponse {
         valid: matches!(verdict, Check::Valid { .. }),
-        code,
-        token_id: found.map(|f| f.token.id.to_string()),
-        token_type: found.map(|f| f.token.kind.to_string()),
-        user: found.map(|f| f.owner.name.clone()),
-        scopes,
-        expires_at: found.and_then(|f| f.token.expires_at),
+        code: verdict.code().to_owned(),
+        token_id: found.map(|f| f.token_id.to_string()),
+        token_type: found.map(|f| f.kind.to_string()),
+        user: found.map(|f| f.subject.clone()),
+        scopes: verdict.scopes().iter().map(ToString::to_string).collect(),
+        expires_at: found.and_then(|f| f.expires_at),
     }
 }

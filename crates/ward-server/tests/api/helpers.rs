@@ -7,13 +7,16 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::oneshot;
+use ward_core::audit::{AuditEntry, ChainHead, ChainedEntry};
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_server::authority::bootstrap::ensure_admin;
+use ward_server::signing::MasterKey;
+use ward_server::state::Stores;
 use ward_server::{AppState, Settings};
 use ward_store::{
-    SqliteStore, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
+    AuditFilter, AuditLog, SqliteStore, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner,
+    UserKindFilter, UserRecord,
 };
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -21,7 +24,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-1";
 /// A store that counts hash lookups, to prove which requests reach it.
 pub struct CountingStore {
     inner: SqliteStore,
-    pub hash_lookups: AtomicU64,
+    /// Every hash looked up, in order.
+    pub looked_up: std::sync::Mutex<Vec<TokenHash>>,
 }
 
 #[async_trait]
@@ -51,7 +55,7 @@ impl Store for CountingStore {
         self.inner.insert_token(token, hash).await
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
-        self.hash_lookups.fetch_add(1, Ordering::SeqCst);
+        self.looked_up.lock().expect("lock").push(*hash);
         self.inner.token_by_hash(hash).await
     }
     async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
@@ -81,6 +85,23 @@ impl Store for CountingStore {
     }
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
         self.inner.record_usage(used).await
+    }
+}
+
+/// The audit log, untouched: the counting is of token lookups only.
+#[async_trait]
+impl AuditLog for CountingStore {
+    async fn append_audit(&self, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
+        self.inner.append_audit(events).await
+    }
+    async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
+        self.inner.query_audit(filter).await
+    }
+    async fn audit_chain(&self, after: Option<u64>, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
+        self.inner.audit_chain(after, limit).await
+    }
+    async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
+        self.inner.audit_head().await
     }
 }
 
@@ -122,10 +143,13 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_path = dir.path().join("ward.db");
         let inner = SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store");
-        let store = Arc::new(CountingStore { inner, hash_lookups: AtomicU64::new(0) });
+        let store = Arc::new(CountingStore { inner, looked_up: Default::default() });
         ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
         let settings = Settings::parse(config).expect("test config");
-        let state = AppState::new(store.clone(), settings);
+        let agents =
+            Arc::new(SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store"));
+        let stores = Stores { store: store.clone(), agents, audit: store.clone() };
+        let state = AppState::new(stores, settings, MasterKey::random());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -216,10 +240,6 @@ impl TestApp {
         let r = self.post("/v1/verify", caller, json!({"token": token})).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         r
-    }
-
-    pub fn hash_lookups(&self) -> u64 {
-        self.store.hash_lookups.load(Ordering::SeqCst)
     }
 }
 

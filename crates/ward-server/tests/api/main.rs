@@ -1,6 +1,10 @@
 //! ward-server's integration tests: a real server on port 0 over a real
 //! SQLite file, driven over HTTP.
 
+mod agents;
+mod audit;
+mod audit_writer;
+mod authorize;
 mod helpers;
 mod openapi;
 mod service_users;

@@ -26,6 +26,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/service-users"),
     ("post", "/v1/service-users/{id}/rotate-key"),
     ("delete", "/v1/service-users/{id}"),
+    ("get", "/v1/audit"),
+    ("get", "/v1/audit/verify"),
+    ("post", "/v1/authorize"),
+    ("get", "/v1/approvals"),
+    ("post", "/v1/approvals/{id}/approve"),
+    ("post", "/v1/approvals/{id}/deny"),
+    ("post", "/v1/mint"),
+    ("get", "/v1/mint"),
+    ("post", "/v1/mint/revoke"),
+    ("get", "/v1/keys"),
+    ("post", "/v1/keys/rotate"),
+    ("post", "/v1/keys/{kid}/retire"),
+    ("get", "/.well-known/jwks.json"),
 ];
 
 #[tokio::test]
@@ -48,7 +61,7 @@ async fn every_documented_route_is_served() {
     let app = TestApp::spawn().await;
     for (method, path) in ROUTES {
         let m: Method = method.to_uppercase().parse().expect("method");
-        let r = app.call(m, &path.replace("{id}", "tok_x"), None, None).await;
+        let r = app.call(m, &path.replace("{id}", "tok_x").replace("{kid}", "key_x"), None, None).await;
         assert_ne!(r.status, StatusCode::NOT_FOUND, "{method} {path} is not routed");
         assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is not routed");
     }

@@ -13,10 +13,12 @@
 mod agents;
 mod audit;
 mod migrations;
+mod notify;
 mod rows;
 mod tokens;
 mod users;
 
+use crate::Invalidation;
 use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
 use crate::{
     Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
@@ -113,7 +115,9 @@ impl Store for PostgresStore {
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        users::delete(&self.pool, id, now).await
+        let out = users::delete(&self.pool, id, now).await?;
+        notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
+        Ok(out)
     }
 
     async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
@@ -133,15 +137,21 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        tokens::revoke(&self.pool, id, now).await
+        let out = tokens::revoke(&self.pool, id, now).await?;
+        notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
+        Ok(out)
     }
 
     async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        tokens::revoke_for_user(&self.pool, user, now).await
+        let out = tokens::revoke_for_user(&self.pool, user, now).await?;
+        notify::publish(&self.pool, &Invalidation::User(user.clone())).await;
+        Ok(out)
     }
 
     async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
-        tokens::delete(&self.pool, id).await
+        let out = tokens::delete(&self.pool, id).await?;
+        notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
+        Ok(out)
     }
 
     async fn rotate_token(
@@ -152,18 +162,26 @@ impl Store for PostgresStore {
         new_hash: &TokenHash,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await
+        let out = tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await?;
+        notify::publish(&self.pool, &Invalidation::Token(old.clone())).await;
+        Ok(out)
     }
 
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
         tokens::record_usage(&self.pool, used).await
+    }
+
+    fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
+        Some(notify::subscribe(self.pool.clone()))
     }
 }
 
 #[async_trait]
 impl AgentStore for PostgresStore {
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        agents::insert_key(&self.pool, key).await
+        let out = agents::insert_key(&self.pool, key).await?;
+        notify::publish(&self.pool, &Invalidation::Keys).await;
+        Ok(out)
     }
 
     async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
@@ -171,7 +189,9 @@ impl AgentStore for PostgresStore {
     }
 
     async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        agents::retire_key(&self.pool, kid, now).await
+        let out = agents::retire_key(&self.pool, kid, now).await?;
+        notify::publish(&self.pool, &Invalidation::Keys).await;
+        Ok(out)
     }
 
     async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()> {

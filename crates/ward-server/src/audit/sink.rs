@@ -1,0 +1,123 @@
+//! [`AuditSink`]: where events go, cheap to call from any request.
+//!
+//! The channel is unbounded on purpose: an event is never dropped and a
+//! request never blocks on the audit log. Memory grows only while the
+//! database refuses writes, and the writer logs how many events wait.
+
+use super::AuditEvent;
+use super::context;
+use super::mirror::Mirror;
+use crate::entropy::OsEntropy;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use ward_core::EventId;
+use ward_core::audit::AuditEntry;
+use ward_store::AuditLog;
+
+/// How long [`AuditSink::flush`] waits for the writer.
+const FLUSH_WAIT: Duration = Duration::from_secs(5);
+
+/// What travels from requests to the writer.
+#[derive(Debug)]
+pub(super) enum Message {
+    Event(Box<AuditEntry>),
+    /// Answer once everything queued before this is stored.
+    Flush(oneshot::Sender<()>),
+}
+
+/// What the writer takes while it runs and gives back when it stops.
+#[derive(Debug)]
+pub(super) struct WriterParts {
+    pub(super) queue: mpsc::UnboundedReceiver<Message>,
+    pub(super) mirror: Option<Mirror>,
+}
+
+/// Where events go: a queue in front of the store's [`AuditLog`].
+pub struct AuditSink {
+    log: Arc<dyn AuditLog>,
+    sender: mpsc::UnboundedSender<Message>,
+    /// Here while no writer runs; the writer's while it does.
+    parts: Mutex<Option<WriterParts>>,
+    writing: AtomicBool,
+}
+
+impl std::fmt::Debug for AuditSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditSink").field("writing", &self.writing).finish_non_exhaustive()
+    }
+}
+
+impl AuditSink {
+    /// A sink that writes to `log` once a writer is started
+    /// ([`AuditSink::start`], which [`crate::serve`] does).
+    pub fn new(log: Arc<dyn AuditLog>) -> Self {
+        let (sender, queue) = mpsc::unbounded_channel();
+        Self {
+            log,
+            sender,
+            parts: Mutex::new(Some(WriterParts { queue, mirror: None })),
+            writing: AtomicBool::new(false),
+        }
+    }
+
+    /// The log events are written to (and read back from).
+    pub fn log(&self) -> &dyn AuditLog {
+        self.log.as_ref()
+    }
+
+    pub(super) fn log_handle(&self) -> Arc<dyn AuditLog> {
+        self.log.clone()
+    }
+
+    /// Mirrors every event written from now on to `mirror` as well. Takes
+    /// effect when the writer (re)starts: call it before [`crate::serve`].
+    pub fn mirror_to(&self, mirror: Mirror) {
+        if let Some(parts) = self.parts().as_mut() {
+            parts.mirror = Some(mirror);
+        } else {
+            tracing::warn!("the audit mirror was set while the writer runs; it is ignored");
+        }
+    }
+
+    /// Records `event` with the current request's id and client address.
+    /// Returns at once; the writer stores it within a batch interval.
+    pub fn emit(&self, event: AuditEvent) {
+        let event = context::stamp(event);
+        let action = event.action;
+        let entry = event.into_entry(EventId::generate(chrono::Utc::now(), &mut OsEntropy));
+        if self.sender.send(Message::Event(Box::new(entry))).is_err() {
+            // Only if the writer task panicked with the queue in hand.
+            tracing::error!(audit.action = action, "audit event lost: the audit writer is gone");
+        }
+    }
+
+    /// Waits (up to 5 s) until every event emitted before this call is
+    /// stored. False when no writer runs or it could not store them in time.
+    pub async fn flush(&self) -> bool {
+        let (done, answer) = oneshot::channel();
+        if self.sender.send(Message::Flush(done)).is_err() || !self.writing.load(Ordering::SeqCst) {
+            return false;
+        }
+        matches!(tokio::time::timeout(FLUSH_WAIT, answer).await, Ok(Ok(())))
+    }
+
+    pub(super) fn parts(&self) -> MutexGuard<'_, Option<WriterParts>> {
+        self.parts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the queue for a writer; `None` when one already runs.
+    pub(super) fn take_parts(&self) -> Option<WriterParts> {
+        let parts = self.parts().take()?;
+        self.writing.store(true, Ordering::SeqCst);
+        Some(parts)
+    }
+
+    /// Gives the queue back when a writer stops, so events emitted after
+    /// that wait for the next writer instead of being lost.
+    pub(super) fn return_parts(&self, parts: WriterParts) {
+        self.writing.store(false, Ordering::SeqCst);
+        *self.parts() = Some(parts);
+    }
+}

@@ -1,0 +1,215 @@
+//! Approvals for `human` operations: requested by `/v1/authorize`, decided
+//! by an admin who is not the requester (or by the configured webhook),
+//! spent once by the request they allow, and void after `approval.ttl`.
+
+use crate::audit::AuditEvent;
+use crate::entropy::OsEntropy;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use serde::Deserialize;
+use ward_api::{Approval, ApprovalList, ApprovalQuery};
+use ward_core::id::ApprovalId;
+use ward_core::operation::{ApprovalState, Decision, Operation};
+use ward_core::{Caller, Denied, PrincipalKind};
+use ward_store::{ApprovalRecord, ApprovalStatus};
+
+/// The user behind a caller: the owner, or the minter of an agent token.
+fn requester(caller: &Caller) -> ward_core::UserId {
+    match &caller.principal.kind {
+        PrincipalKind::Agent { minted_by } => minted_by.clone(),
+        _ => caller.principal.id.clone(),
+    }
+}
+
+/// What an `approval_id` sent with a request is worth; an approved one is
+/// spent here, atomically, so it allows exactly one request.
+pub async fn spend(
+    state: &AppState,
+    id: &str,
+    subject: &Caller,
+    operation: &str,
+) -> ApiResult<ApprovalState> {
+    let Some(found) = state.agents.approval_by_id(id).await? else {
+        return Ok(ApprovalState::Unusable);
+    };
+    let now = state.now();
+    if found.token_id != subject.token_id.as_str() || found.operation != operation {
+        return Ok(ApprovalState::Unusable);
+    }
+    Ok(match found.status {
+        ApprovalStatus::Pending if found.expires_at <= now => ApprovalState::Expired,
+        ApprovalStatus::Pending => ApprovalState::Pending,
+        ApprovalStatus::Denied => ApprovalState::Denied,
+        ApprovalStatus::Used => ApprovalState::Unusable,
+        ApprovalStatus::Approved if found.expires_at <= now => ApprovalState::Expired,
+        ApprovalStatus::Approved => {
+            if state.agents.consume_approval(id, subject.token_id.as_str(), operation, now).await? {
+                ApprovalState::Granted
+            } else {
+                ApprovalState::Unusable
+            }
+        }
+    })
+}
+
+/// Opens an approval for `op`. Without a webhook the answer is
+/// `approval_required` with its id; with one, the webhook decides now (a
+/// failure or timeout is a deny).
+pub async fn request(
+    state: &AppState,
+    subject: &Caller,
+    op: &Operation,
+    reason: &str,
+) -> ApiResult<(String, Decision)> {
+    let now = state.now();
+    let record = ApprovalRecord {
+        id: ApprovalId::generate(now, &mut OsEntropy).to_string(),
+        token_id: subject.token_id.to_string(),
+        subject: subject.principal.name.clone(),
+        requested_by: Some(requester(subject)),
+        operation: op.name.clone(),
+        risk: op.risk,
+        status: ApprovalStatus::Pending,
+        created_at: now,
+        expires_at: now + state.settings.approval.ttl.as_duration(),
+        decided_by: None,
+        decided_at: None,
+        reason: None,
+    };
+    state.agents.insert_approval(&record).await?;
+    state.audit.emit(
+        AuditEvent::new("approval.request")
+            .subject(&record.subject)
+            .token(&record.token_id)
+            .operation(&op.name)
+            .risk(op.risk)
+            .decision("pending"),
+    );
+    let Some(url) = state.settings.approval.webhook_url.clone() else {
+        return Ok((
+            record.id.clone(),
+            Decision::ApprovalRequired(format!(
+                "{reason}: ask an admin to run `ward approvals approve {}`",
+                record.id
+            )),
+        ));
+    };
+    let (approve, why) = ask_webhook(state, &url, &record, subject).await;
+    let decided =
+        state.agents.decide_approval(&record.id, approve, "webhook", Some(&why), state.now()).await?;
+    emit_decision(state, &decided, "webhook");
+    if approve && state.agents.consume_approval(&record.id, &record.token_id, &op.name, state.now()).await? {
+        return Ok((record.id, Decision::Allow(format!("{} was approved by the webhook: {why}", op.name))));
+    }
+    Ok((record.id, Decision::Deny(format!("the approval webhook denied {}: {why}", op.name))))
+}
+
+#[derive(Deserialize)]
+struct WebhookAnswer {
+    decision: Option<String>,
+    approved: Option<bool>,
+    reason: Option<String>,
+}
+
+/// POSTs the request to the webhook. `(approved, reason)`; anything but a
+/// clear 2xx approval is a deny.
+async fn ask_webhook(
+    state: &AppState,
+    url: &str,
+    record: &ApprovalRecord,
+    subject: &Caller,
+) -> (bool, String) {
+    let body = serde_json::json!({
+        "approval_id": record.id,
+        "operation": record.operation,
+        "risk": record.risk.as_str(),
+        "subject": record.subject,
+        "token_id": record.token_id,
+        "scopes": subject.scopes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "requested_at": record.created_at,
+        "expires_at": record.expires_at,
+    });
+    let client = reqwest::Client::builder().timeout(state.settings.approval.webhook_timeout).build();
+    let sent = match client {
+        Ok(c) => c.post(url).json(&body).send().await,
+        Err(e) => return (false, format!("webhook client: {e}")),
+    };
+    let response = match sent {
+        Ok(r) if r.status().is_success() => r,
+        Ok(r) => return (false, format!("webhook answered HTTP {}", r.status().as_u16())),
+        Err(e) if e.is_timeout() => return (false, "webhook timed out".into()),
+        Err(_) => return (false, "webhook unreachable".into()),
+    };
+    match response.json::<WebhookAnswer>().await {
+        Ok(answer) => {
+            let yes = answer.approved == Some(true) || answer.decision.as_deref() == Some("approve");
+            (yes, answer.reason.unwrap_or_else(|| if yes { "approved".into() } else { "denied".into() }))
+        }
+        Err(_) => (false, "webhook answer was not {\"decision\":\"approve\"|\"deny\"}".into()),
+    }
+}
+
+fn emit_decision(state: &AppState, a: &ApprovalRecord, by: &str) {
+    let action = if a.status == ApprovalStatus::Approved { "approval.approve" } else { "approval.deny" };
+    let event = AuditEvent::new(action)
+        .subject(&a.subject)
+        .token(&a.token_id)
+        .operation(&a.operation)
+        .risk(a.risk)
+        .decision(a.status.as_str());
+    let event = match &a.reason {
+        Some(r) => event.error(format!("decided by {by}: {r}")),
+        None => event.error(format!("decided by {by}")),
+    };
+    state.audit.emit(event);
+}
+
+fn view(state: &AppState, a: &ApprovalRecord) -> Approval {
+    let expired =
+        matches!(a.status, ApprovalStatus::Pending | ApprovalStatus::Approved) && a.expires_at <= state.now();
+    Approval {
+        id: a.id.clone(),
+        token_id: a.token_id.clone(),
+        subject: a.subject.clone(),
+        operation: a.operation.clone(),
+        risk: a.risk.as_str().to_owned(),
+        status: if expired { "expired" } else { a.status.as_str() }.to_owned(),
+        created_at: a.created_at,
+        expires_at: a.expires_at,
+        decided_by: a.decided_by.clone(),
+        decided_at: a.decided_at,
+        reason: a.reason.clone(),
+    }
+}
+
+/// `GET /v1/approvals` (admins).
+pub async fn list(state: &AppState, caller: &Caller, query: ApprovalQuery) -> ApiResult<ApprovalList> {
+    caller.require_admin("list approvals")?;
+    let status = match query.status.as_deref() {
+        Some(s) => Some(ApprovalStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid(format!("unknown status '{s}': use pending, approved, denied or used"))
+        })?),
+        None => None,
+    };
+    let found = state.agents.list_approvals(status, 500).await?;
+    Ok(ApprovalList { approvals: found.iter().map(|a| view(state, a)).collect() })
+}
+
+/// `POST /v1/approvals/{id}/approve|deny` (admins, not the requester).
+pub async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    approve: bool,
+    reason: Option<&str>,
+) -> ApiResult<Approval> {
+    caller.require_admin("decide approvals")?;
+    let found = state.agents.approval_by_id(id).await?.ok_or(ApiError::NotFound("approval"))?;
+    if found.requested_by.as_ref() == Some(&requester(caller)) {
+        return Err(Denied::OwnApproval.into());
+    }
+    let decided =
+        state.agents.decide_approval(id, approve, &caller.principal.name, reason, state.now()).await?;
+    emit_decision(state, &decided, &caller.principal.name);
+    Ok(view(state, &decided))
+}

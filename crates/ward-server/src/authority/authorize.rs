@@ -1,0 +1,78 @@
+//! `POST /v1/authorize`: may this token run this operation now?
+//!
+//! The checked token is the bearer's own, or — for a resource server
+//! holding `ward:introspect` — the one in the body. A bad checked token is a
+//! 401, a missing scope a 403 naming it; otherwise the answer is `allow`,
+//! `deny` or `approval_required` with the reason (see
+//! `ward_core::operation::decide`).
+
+use super::approvals;
+use super::check::{Check, check};
+use crate::audit::AuditEvent;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use ward_api::{AuthorizeRequest, AuthorizeResponse};
+use ward_core::operation::{ApprovalRule, Decision, decide};
+use ward_core::policy::SCOPE_INTROSPECT;
+use ward_core::{Caller, Denied};
+
+pub async fn authorize(
+    state: &AppState,
+    bearer: Caller,
+    req: AuthorizeRequest,
+) -> ApiResult<AuthorizeResponse> {
+    let subject = match req.token.as_deref() {
+        None => bearer,
+        Some(token) => {
+            bearer.require(SCOPE_INTROSPECT)?;
+            match check(state, token).await? {
+                Check::Valid { caller, .. } => caller,
+                refused => return Err(ApiError::InvalidToken(refused.refusal())),
+            }
+        }
+    };
+    let op = state.settings.policy.operation(&req.operation).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "unknown operation '{}'; operations: {}",
+            req.operation,
+            state.settings.policy.names().join(", ")
+        ))
+    })?;
+    let event = AuditEvent::new("authorize")
+        .subject(&subject.principal.name)
+        .token(&subject.token_id)
+        .scopes(&subject.scopes)
+        .operation(&op.name)
+        .risk(op.risk);
+
+    if let Err(missing) = decide(op, &subject.scopes, req.auto_approve, None) {
+        state.audit.emit(event.decision("deny").error(missing.to_string()));
+        return Err(Denied::MissingScope(missing.missing.join(" ")).into());
+    }
+    let approval_state = match (op.approval, req.approval_id.as_deref()) {
+        (ApprovalRule::Human, Some(id)) => Some(approvals::spend(state, id, &subject, &op.name).await?),
+        _ => None,
+    };
+    let mut approval_id = req.approval_id.clone().filter(|_| op.approval == ApprovalRule::Human);
+    let mut decision = decide(op, &subject.scopes, req.auto_approve, approval_state)
+        .map_err(|m| ApiError::from(Denied::MissingScope(m.missing.join(" "))))?;
+    if let Decision::NeedsApproval(reason) = &decision {
+        let (id, verdict) = approvals::request(state, &subject, op, reason).await?;
+        approval_id = Some(id);
+        decision = verdict;
+    }
+    let event = event.decision(decision.as_str());
+    state.audit.emit(match &decision {
+        Decision::Deny(reason) => event.error(reason.clone()),
+        _ => event,
+    });
+    Ok(AuthorizeResponse {
+        decision: decision.as_str().to_owned(),
+        reason: decision.reason().to_owned(),
+        operation: op.name.clone(),
+        risk: op.risk.as_str().to_owned(),
+        subject: subject.principal.name.clone(),
+        token_id: subject.token_id.to_string(),
+        approval_id,
+    })
+}

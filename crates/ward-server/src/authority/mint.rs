@@ -1,0 +1,213 @@
+//! Signed agent tokens: mint, list, revoke; signing keys: list, rotate,
+//! retire; the public JWKS.
+
+use crate::audit::AuditEvent;
+use crate::entropy::OsEntropy;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use ward_api::{
+    MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo, SigningKeyList,
+};
+use ward_core::policy::SCOPE_MINT;
+use ward_core::signed::{self, Claims};
+use ward_core::{Caller, TokenId, Ttl, Username};
+use ward_store::MintedRecord;
+
+/// `POST /v1/mint`: a signed token for `agent` with (expanded) `scopes`.
+pub async fn mint(
+    state: &AppState,
+    caller: &Caller,
+    agent: &str,
+    scopes: &[String],
+    ttl: &str,
+) -> ApiResult<Minted> {
+    caller.require(SCOPE_MINT)?;
+    let agent = Username::parse(agent).map_err(|_| {
+        ApiError::invalid(format!("agent name '{agent}' is invalid: use a-z, 0-9, '.', '_' or '-'"))
+    })?;
+    let ttl = Ttl::parse(ttl).map_err(ApiError::invalid)?;
+    let max = state.settings.mint.max_ttl;
+    if ttl > max {
+        return Err(ApiError::invalid(format!(
+            "ttl {ttl} is longer than this server allows ({max}): use a shorter --ttl"
+        )));
+    }
+    let scopes = state.settings.catalog.expand(scopes).map_err(ApiError::invalid)?;
+    if scopes.is_empty() {
+        return Err(ApiError::invalid("an agent token needs at least one scope"));
+    }
+    let beyond: Vec<String> = scopes.difference(&caller.scopes).map(ToString::to_string).collect();
+    if !beyond.is_empty() {
+        return Err(ward_core::Denied::ExceedsCaller(beyond).into());
+    }
+    let now = state.now();
+    let expires_at = now + ttl.as_duration();
+    let (kid, key) = state.keys.current(now).await?;
+    let jti = TokenId::generate(now, &mut OsEntropy);
+    let claims = Claims {
+        iss: state.settings.mint.issuer.clone(),
+        sub: agent.as_str().to_owned(),
+        scope: scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+        exp: expires_at.timestamp(),
+        iat: now.timestamp(),
+        jti: jti.to_string(),
+    };
+    let record = MintedRecord {
+        jti: jti.clone(),
+        agent: agent.as_str().to_owned(),
+        scopes: scopes.clone(),
+        kid: kid.clone(),
+        minted_by: caller.principal.id.clone(),
+        issued_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    state.agents.insert_minted(&record).await?;
+    let token = signed::encode(&kid, &claims, &key);
+    let risk = state.settings.catalog.max_risk(&scopes);
+    state.audit.emit(AuditEvent::new("mint").subject(agent.as_str()).token(&jti).scopes(&scopes).risk(risk));
+    tracing::info!(token.id = %jti, agent = %agent, key.id = %kid, by.token = %caller.token_id, "agent token minted");
+    Ok(Minted {
+        token,
+        jti: jti.to_string(),
+        agent: agent.as_str().to_owned(),
+        kid,
+        scopes: scopes.iter().map(ToString::to_string).collect(),
+        issued_at: now,
+        expires_at,
+    })
+}
+
+fn minted_view(state: &AppState, m: &MintedRecord) -> MintedInfo {
+    let now = state.now();
+    let status = if m.revoked_at.is_some() {
+        "revoked"
+    } else if m.expires_at <= now {
+        "expired"
+    } else {
+        "active"
+    };
+    MintedInfo {
+        jti: m.jti.to_string(),
+        agent: m.agent.clone(),
+        kid: m.kid.clone(),
+        scopes: m.scopes.iter().map(ToString::to_string).collect(),
+        minted_by: m.minted_by.to_string(),
+        issued_at: m.issued_at,
+        expires_at: m.expires_at,
+        revoked_at: m.revoked_at,
+        status: status.to_owned(),
+    }
+}
+
+/// `GET /v1/mint`.
+pub async fn list(state: &AppState, caller: &Caller, query: MintedQuery) -> ApiResult<MintedList> {
+    caller.require(SCOPE_MINT)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let found = state.agents.list_minted(query.agent.as_deref(), limit).await?;
+    Ok(MintedList { tokens: found.iter().map(|m| minted_view(state, m)).collect() })
+}
+
+/// `POST /v1/mint/revoke`: one token by `jti`, or every token of an agent
+/// issued so far (tokens minted afterwards are not affected).
+pub async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    req: MintRevokeRequest,
+) -> ApiResult<ward_api::RevokedCount> {
+    caller.require(SCOPE_MINT)?;
+    let now = state.now();
+    let revoked = match (req.jti.as_deref(), req.agent.as_deref()) {
+        (Some(jti), None) => {
+            let id = TokenId::parse(jti).map_err(|_| ApiError::NotFound("minted token"))?;
+            let minted = state.agents.minted_by_jti(&id).await?.ok_or(ApiError::NotFound("minted token"))?;
+            if !state.agents.revoke_minted(&id, now).await? {
+                return Err(ApiError::Conflict(format!("minted token {jti} is already revoked")));
+            }
+            state.audit.emit(AuditEvent::new("mint.revoke").subject(&minted.agent).token(&id));
+            1
+        }
+        (None, Some(agent)) => {
+            let n = state.agents.revoke_agent(agent, now).await?;
+            state.audit.emit(AuditEvent::new("mint.revoke").subject(agent).decision(format!("{n} revoked")));
+            n
+        }
+        _ => return Err(ApiError::invalid("give exactly one of jti or agent")),
+    };
+    tracing::info!(tokens.revoked = revoked, by.token = %caller.token_id, "agent tokens revoked");
+    Ok(ward_api::RevokedCount { revoked })
+}
+
+/// `GET /v1/keys`.
+pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyList> {
+    caller.require(SCOPE_MINT)?;
+    let keys = state.keys.keys().await?;
+    let newest_active = keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone());
+    let keys = keys
+        .into_iter()
+        .map(|k| SigningKeyInfo {
+            status: if k.retired_at.is_some() {
+                "retired"
+            } else if Some(&k.kid) == newest_active.as_ref() {
+                "active"
+            } else {
+                "verifying"
+            }
+            .to_owned(),
+            kid: k.kid,
+            created_at: k.created_at,
+            retired_at: k.retired_at,
+        })
+        .collect();
+    Ok(SigningKeyList { keys })
+}
+
+/// `POST /v1/keys/rotate`: admins.
+pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyInfo> {
+    caller.require_admin("rotate signing keys")?;
+    let record = state.keys.rotate(state.now()).await?;
+    state.audit.emit(
+        AuditEvent::new("key.rotate")
+            .subject(&caller.principal.name)
+            .token(&caller.token_id)
+            .operation(&record.kid),
+    );
+    Ok(SigningKeyInfo {
+        kid: record.kid,
+        created_at: record.created_at,
+        retired_at: None,
+        status: "active".into(),
+    })
+}
+
+/// `POST /v1/keys/{kid}/retire`: admins. Every token the key signed stops
+/// verifying.
+pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<SigningKeyInfo> {
+    caller.require_admin("retire signing keys")?;
+    if !state.keys.retire(kid, state.now()).await? {
+        return Err(ApiError::Conflict(format!("signing key {kid} is already retired")));
+    }
+    state.audit.emit(
+        AuditEvent::new("key.retire").subject(&caller.principal.name).token(&caller.token_id).operation(kid),
+    );
+    let key = state.keys.find(kid).await?.ok_or(ApiError::NotFound("signing key"))?;
+    Ok(SigningKeyInfo {
+        kid: key.kid,
+        created_at: key.created_at,
+        retired_at: key.retired_at,
+        status: "retired".into(),
+    })
+}
+
+/// `GET /.well-known/jwks.json`: every key that still verifies.
+pub async fn jwks(state: &AppState) -> ApiResult<serde_json::Value> {
+    let keys: Vec<serde_json::Value> = state
+        .keys
+        .keys()
+        .await?
+        .iter()
+        .filter(|k| k.retired_at.is_none())
+        .map(|k| signed::jwk(&k.kid, &k.public))
+        .collect();
+    Ok(serde_json::json!({ "keys": keys }))
+}

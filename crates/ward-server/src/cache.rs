@@ -1,0 +1,331 @@
+//! The verify cache: a bounded in-memory map from token hash to the stored
+//! token and owner, in front of the store.
+//!
+//! [`CachedStore`] wraps any [`Store`]: lookups by hash are served from
+//! memory while fresh (`cache.ttl`), and every write that can end a token
+//! (revoke, delete, rotate, revoke a user's tokens, delete a user) evicts
+//! before it returns, so this node never answers from a stale entry. Other
+//! nodes learn of such writes through the store's invalidation feed
+//! (PostgreSQL NOTIFY) and evict too; if that feed breaks they forget
+//! everything, and every entry expires after `cache.ttl` in any case.
+//!
+//! Status is judged at each check from the cached record (expiry needs no
+//! eviction). A lookup racing an eviction cannot re-insert what was just
+//! evicted: every eviction bumps a generation, and a put carrying an older
+//! generation is dropped.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use ward_core::{TokenHash, TokenId, UserId};
+use ward_store::{
+    Invalidation, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKind, UserKindFilter,
+    UserRecord,
+};
+
+#[derive(Clone)]
+struct Entry {
+    found: TokenWithOwner,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct Maps {
+    by_hash: HashMap<TokenHash, Entry>,
+    by_id: HashMap<TokenId, TokenHash>,
+}
+
+/// The map and its rules.
+pub struct VerifyCache {
+    maps: RwLock<Maps>,
+    generation: AtomicU64,
+    capacity: usize,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for VerifyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyCache")
+            .field("capacity", &self.capacity)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyCache {
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        Self { maps: RwLock::default(), generation: AtomicU64::new(0), capacity, ttl }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
+        self.maps.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Maps> {
+        self.maps.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, hash: &TokenHash) -> Option<TokenWithOwner> {
+        let maps = self.read();
+        let entry = maps.by_hash.get(hash)?;
+        (entry.at.elapsed() < self.ttl).then(|| entry.found.clone())
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches `found` unless an eviction happened since `generation`.
+    pub fn put(&self, generation: u64, hash: TokenHash, mut found: TokenWithOwner) {
+        if self.capacity == 0 {
+            return;
+        }
+        // Keep no password hash in the cache: verify never needs it.
+        if let UserKind::Human { password_hash, .. } = &mut found.owner.kind {
+            *password_hash = None;
+        }
+        let mut maps = self.write();
+        if self.generation() != generation {
+            return;
+        }
+        if maps.by_hash.len() >= self.capacity {
+            // Full: drop the stalest tenth.
+            let mut ages: Vec<(Instant, TokenHash)> = maps.by_hash.iter().map(|(h, e)| (e.at, *h)).collect();
+            ages.sort_unstable_by_key(|(at, _)| *at);
+            for (_, h) in ages.into_iter().take(self.capacity / 10 + 1) {
+                if let Some(e) = maps.by_hash.remove(&h) {
+                    maps.by_id.remove(&e.found.token.id);
+                }
+            }
+        }
+        maps.by_id.insert(found.token.id.clone(), hash);
+        maps.by_hash.insert(hash, Entry { found, at: Instant::now() });
+    }
+
+    pub fn evict(&self, what: &Invalidation) {
+        let mut maps = self.write();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        match what {
+            Invalidation::Token(id) => {
+                if let Some(h) = maps.by_id.remove(id) {
+                    maps.by_hash.remove(&h);
+                }
+            }
+            Invalidation::User(user) => {
+                let gone: Vec<TokenHash> =
+                    maps.by_hash.iter().filter(|(_, e)| &e.found.owner.id == user).map(|(h, _)| *h).collect();
+                for h in gone {
+                    if let Some(e) = maps.by_hash.remove(&h) {
+                        maps.by_id.remove(&e.found.token.id);
+                    }
+                }
+            }
+            Invalidation::Keys => {}
+            Invalidation::Resync => *maps = Maps::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().by_hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A [`Store`] with the verify cache in front of `token_by_hash`.
+pub struct CachedStore {
+    inner: Arc<dyn Store>,
+    pub cache: Arc<VerifyCache>,
+}
+
+impl std::fmt::Debug for CachedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedStore").field("cache", &self.cache).finish_non_exhaustive()
+    }
+}
+
+impl CachedStore {
+    pub fn new(inner: Arc<dyn Store>, cache: Arc<VerifyCache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+        self.inner.create_user(user).await
+    }
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_by_id(id).await
+    }
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_by_name(name).await
+    }
+    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
+        self.inner.list_users(kind).await
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        self.inner.count_users().await
+    }
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
+        self.inner.set_password_hash(id, hash).await
+    }
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        let out = self.inner.delete_user(id, now).await;
+        self.cache.evict(&Invalidation::User(id.clone()));
+        out
+    }
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
+        self.inner.insert_token(token, hash).await
+    }
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
+        if let Some(found) = self.cache.get(hash) {
+            return Ok(Some(found));
+        }
+        let generation = self.cache.generation();
+        let found = self.inner.token_by_hash(hash).await?;
+        if let Some(f) = &found {
+            self.cache.put(generation, *hash, f.clone());
+        }
+        Ok(found)
+    }
+    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
+        self.inner.token_by_id(id).await
+    }
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
+        self.inner.list_tokens(filter).await
+    }
+    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let out = self.inner.revoke_token(id, now).await;
+        self.cache.evict(&Invalidation::Token(id.clone()));
+        out
+    }
+    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        let out = self.inner.revoke_user_tokens(user, now).await;
+        self.cache.evict(&Invalidation::User(user.clone()));
+        out
+    }
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
+        let out = self.inner.delete_token(id).await;
+        self.cache.evict(&Invalidation::Token(id.clone()));
+        out
+    }
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        old_ends_at: Option<DateTime<Utc>>,
+        new: &TokenRecord,
+        new_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let out = self.inner.rotate_token(old, old_ends_at, new, new_hash, now).await;
+        self.cache.evict(&Invalidation::Token(old.clone()));
+        out
+    }
+    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+        self.inner.record_usage(used).await
+    }
+    fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
+        self.inner.invalidations()
+    }
+}
+
+/// Applies the store's invalidation feed to the cache (and the key ring)
+/// until the feed ends.
+pub async fn follow(
+    mut feed: tokio::sync::mpsc::UnboundedReceiver<Invalidation>,
+    cache: Arc<VerifyCache>,
+    keys: Arc<crate::signing::KeyRing>,
+) {
+    while let Some(what) = feed.recv().await {
+        tracing::debug!(invalidation = ?what, "cache invalidation");
+        cache.evict(&what);
+        if matches!(what, Invalidation::Keys | Invalidation::Resync) {
+            keys.forget().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_core::{Entropy, Role, TokenKind};
+
+    struct Fill(u8);
+    impl Entropy for Fill {
+        fn fill(&mut self, buf: &mut [u8]) {
+            buf.fill(self.0);
+        }
+    }
+
+    fn found(seed: u8, user: &UserId) -> TokenWithOwner {
+        let now = Utc::now();
+        TokenWithOwner {
+            token: TokenRecord {
+                id: TokenId::generate(now, &mut Fill(seed)),
+                name: "t".into(),
+                kind: TokenKind::Pipeline,
+                user_id: user.clone(),
+                scopes: Default::default(),
+                display: "ward_p_abcd".into(),
+                created_at: now,
+                expires_at: None,
+                revoked_at: None,
+                last_used_at: None,
+                rotated_from: None,
+            },
+            owner: UserRecord {
+                id: user.clone(),
+                name: "u".into(),
+                kind: UserKind::Human { role: Role::User, password_hash: Some("$argon2id$…".into()) },
+                created_at: now,
+                deleted_at: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_put_that_raced_an_eviction_is_dropped() {
+        let cache = VerifyCache::new(10, Duration::from_secs(60));
+        let user = UserId::generate(Utc::now(), &mut Fill(9));
+        let f = found(1, &user);
+        let hash = TokenHash::of("x");
+        let before = cache.generation();
+        cache.evict(&Invalidation::Token(f.token.id.clone()));
+        cache.put(before, hash, f);
+        assert!(cache.get(&hash).is_none());
+    }
+
+    #[test]
+    fn evicting_a_user_drops_all_their_tokens_and_no_password_hash_is_kept() {
+        let cache = VerifyCache::new(10, Duration::from_secs(60));
+        let alice = UserId::generate(Utc::now(), &mut Fill(1));
+        let bob = UserId::generate(Utc::now(), &mut Fill(2));
+        for (i, who) in [(1u8, &alice), (2, &alice), (3, &bob)] {
+            cache.put(cache.generation(), TokenHash::of(&i.to_string()), found(i, who));
+        }
+        let cached = cache.get(&TokenHash::of("1")).expect("cached");
+        assert!(matches!(cached.owner.kind, UserKind::Human { password_hash: None, .. }));
+        cache.evict(&Invalidation::User(alice));
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(&TokenHash::of("3")).is_some());
+    }
+
+    #[test]
+    fn entries_expire_and_capacity_is_bounded() {
+        let cache = VerifyCache::new(5, Duration::ZERO);
+        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        cache.put(0, TokenHash::of("a"), found(1, &user));
+        assert!(cache.get(&TokenHash::of("a")).is_none(), "a zero TTL caches nothing usable");
+        let cache = VerifyCache::new(5, Duration::from_secs(60));
+        for i in 0..20u8 {
+            cache.put(cache.generation(), TokenHash::of(&i.to_string()), found(i, &user));
+        }
+        assert!(cache.len() <= 5);
+    }
+}

@@ -1,0 +1,252 @@
+//! Signing keys for agent tokens, and the master key that seals them.
+//!
+//! Private keys are stored sealed with XChaCha20-Poly1305 under a 32-byte
+//! master key (`WARD_MASTER_KEY`, base64, or `master.key` in the data dir,
+//! mode 0600). Every node of one deployment needs the same master key.
+//! The [`KeyRing`] keeps keys in memory and re-reads the store when it meets
+//! a `kid` it does not know, or when its copy is older than [`REFRESH`].
+
+use crate::entropy::OsEntropy;
+use crate::error::{ApiError, ApiResult};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+use ward_core::Entropy;
+use ward_core::id::KeyId;
+use ward_store::{AgentStore, KeyRecord};
+use zeroize::Zeroizing;
+
+/// How long a node trusts its copy of the key list.
+pub const REFRESH: Duration = Duration::from_secs(5);
+
+/// The key that seals signing keys at rest. `Debug` is redacted.
+#[derive(Clone)]
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(***)")
+    }
+}
+
+/// A master key that cannot be loaded; the message names the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterKeyError {
+    #[error("WARD_MASTER_KEY must be 32 bytes in base64 (e.g. `head -c32 /dev/urandom | base64`)")]
+    BadEnv,
+    #[error("cannot read or create the master key file {path}: {source}")]
+    File { path: String, source: std::io::Error },
+    #[error("the master key file {0} is damaged: it must hold 32 bytes in base64")]
+    BadFile(String),
+}
+
+impl MasterKey {
+    /// A fresh random key (tests, and a first start).
+    pub fn random() -> Self {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        OsEntropy.fill(bytes.as_mut());
+        Self(bytes)
+    }
+
+    fn from_base64(text: &str) -> Option<Self> {
+        let bytes = Zeroizing::new(B64.decode(text.trim()).ok()?);
+        let array: [u8; 32] = bytes.as_slice().try_into().ok()?;
+        Some(Self(Zeroizing::new(array)))
+    }
+
+    /// `WARD_MASTER_KEY` if given, else the file (created, 0600, on first use).
+    pub fn load(env: Option<&str>, file: &Path) -> Result<Self, MasterKeyError> {
+        if let Some(value) = env.filter(|v| !v.is_empty()) {
+            return Self::from_base64(value).ok_or(MasterKeyError::BadEnv);
+        }
+        let shown = file.display().to_string();
+        let io = |source| MasterKeyError::File { path: shown.clone(), source };
+        match std::fs::read_to_string(file) {
+            Ok(text) => Self::from_base64(&text).ok_or_else(|| MasterKeyError::BadFile(shown.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::random();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut f = options.open(file).map_err(io)?;
+                let text = Zeroizing::new(B64.encode(key.0.as_ref()));
+                std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)?;
+                f.sync_all().map_err(io)?;
+                Ok(key)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(self.0.as_ref().into())
+    }
+
+    /// nonce (24 bytes) || ciphertext.
+    pub fn seal(&self, plaintext: &[u8]) -> ApiResult<Vec<u8>> {
+        let mut nonce = [0u8; 24];
+        OsEntropy.fill(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), plaintext)
+            .map_err(|_| ApiError::Internal("sealing a signing key failed".into()))?;
+        Ok([nonce.as_slice(), &sealed].concat())
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> ApiResult<Zeroizing<Vec<u8>>> {
+        if sealed.len() < 24 {
+            return Err(ApiError::Internal("a sealed signing key is too short".into()));
+        }
+        let (nonce, body) = sealed.split_at(24);
+        self.cipher().decrypt(XNonce::from_slice(nonce), body).map(Zeroizing::new).map_err(|_| {
+            ApiError::Internal(
+                "cannot unseal a signing key: this server's master key differs from the one that sealed it \
+                 (set the same WARD_MASTER_KEY on every node)"
+                    .into(),
+            )
+        })
+    }
+}
+
+/// A key as the ring holds it.
+#[derive(Clone)]
+pub struct LoadedKey {
+    pub kid: String,
+    pub public: VerifyingKey,
+    signing: Option<SigningKey>,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for LoadedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedKey")
+            .field("kid", &self.kid)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Cache {
+    keys: Vec<LoadedKey>,
+    loaded: Option<Instant>,
+}
+
+/// The signing keys of the deployment.
+pub struct KeyRing {
+    store: Arc<dyn AgentStore>,
+    master: MasterKey,
+    cache: RwLock<Cache>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    pub fn new(store: Arc<dyn AgentStore>, master: MasterKey) -> Self {
+        Self { store, master, cache: RwLock::new(Cache { keys: Vec::new(), loaded: None }) }
+    }
+
+    async fn reload(&self) -> ApiResult<Vec<LoadedKey>> {
+        let mut keys = Vec::new();
+        for record in self.store.list_keys().await? {
+            let public = VerifyingKey::from_bytes(&record.public_key)
+                .map_err(|_| ApiError::Internal(format!("stored public key {} is invalid", record.kid)))?;
+            let signing = match record.retired_at {
+                Some(_) => None,
+                None => {
+                    let secret = self.master.open(&record.private_sealed)?;
+                    let bytes: [u8; 32] = secret.as_slice().try_into().map_err(|_| {
+                        ApiError::Internal(format!("stored signing key {} is damaged", record.kid))
+                    })?;
+                    Some(SigningKey::from_bytes(&bytes))
+                }
+            };
+            keys.push(LoadedKey {
+                kid: record.kid,
+                public,
+                signing,
+                created_at: record.created_at,
+                retired_at: record.retired_at,
+            });
+        }
+        let mut cache = self.cache.write().await;
+        cache.keys = keys.clone();
+        cache.loaded = Some(Instant::now());
+        Ok(keys)
+    }
+
+    /// Every key, oldest first, fresh enough.
+    pub async fn keys(&self) -> ApiResult<Vec<LoadedKey>> {
+        {
+            let cache = self.cache.read().await;
+            if cache.loaded.is_some_and(|t| t.elapsed() < REFRESH) {
+                return Ok(cache.keys.clone());
+            }
+        }
+        self.reload().await
+    }
+
+    /// The key `kid`, re-reading the store once if it is not known.
+    pub async fn find(&self, kid: &str) -> ApiResult<Option<LoadedKey>> {
+        if let Some(k) = self.keys().await?.into_iter().find(|k| k.kid == kid) {
+            return Ok(Some(k));
+        }
+        Ok(self.reload().await?.into_iter().find(|k| k.kid == kid))
+    }
+
+    /// The newest active key, made on first use.
+    pub async fn current(&self, now: DateTime<Utc>) -> ApiResult<(String, SigningKey)> {
+        let newest = self.keys().await?.into_iter().rev().find_map(|k| k.signing.map(|s| (k.kid, s)));
+        match newest {
+            Some(found) => Ok(found),
+            None => {
+                let record = self.rotate(now).await?;
+                let key = self.find(&record.kid).await?.and_then(|k| k.signing);
+                key.map(|s| (record.kid, s))
+                    .ok_or_else(|| ApiError::Internal("a new signing key vanished".into()))
+            }
+        }
+    }
+
+    /// Adds a new signing key; older keys keep verifying.
+    pub async fn rotate(&self, now: DateTime<Utc>) -> ApiResult<KeyRecord> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        OsEntropy.fill(seed.as_mut());
+        let signing = SigningKey::from_bytes(&seed);
+        let record = KeyRecord {
+            kid: KeyId::generate(now, &mut OsEntropy).to_string(),
+            public_key: signing.verifying_key().to_bytes(),
+            private_sealed: self.master.seal(seed.as_ref())?,
+            created_at: now,
+            retired_at: None,
+        };
+        self.store.insert_key(&record).await?;
+        self.reload().await?;
+        Ok(record)
+    }
+
+    /// Drops the in-memory copy so the next use re-reads the store (another
+    /// node rotated or retired a key).
+    pub async fn forget(&self) {
+        self.cache.write().await.loaded = None;
+    }
+
+    /// Retires a key: everything it signed stops verifying.
+    pub async fn retire(&self, kid: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+        let changed = self.store.retire_key(kid, now).await?;
+        self.reload().await?;
+        Ok(changed)
+    }
+}
