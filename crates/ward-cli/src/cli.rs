@@ -20,10 +20,21 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The ward server to talk to.
-    #[arg(long, global = true, env = "WARD_SERVER", value_name = "URL",
-          default_value = ward_client::DEFAULT_SERVER)]
-    pub server: String,
+    /// The ward server to talk to [default: the profile's, else http://127.0.0.1:8420].
+    #[arg(long, global = true, env = "WARD_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The profile (environment) in config.toml to use [default: `profile` in it, else default].
+    #[arg(long, global = true, env = "WARD_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The config file [default: ~/.config/ward/config.toml].
+    #[arg(long, global = true, env = "WARD_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// The token to send, overriding WARD_TOKEN and the stored one (lands in shell history).
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The secret-store backend: keyring, file or vault [default: the profile's].
+    #[arg(long, global = true, env = "WARD_BACKEND", value_name = "BACKEND")]
+    pub backend: Option<String>,
     /// How to print results.
     #[arg(long, short = 'o', global = true, env = "WARD_OUTPUT", value_enum,
           default_value_t = Format::Table)]
@@ -49,6 +60,30 @@ pub enum Command {
     ServiceUser(ServiceUserCommand),
     /// Run the ward server.
     Server(ServerArgs),
+    /// Search the audit trail (--subject, --risk, --since 24h …), or check its hash chain (verify).
+    Audit(crate::commands::audit::AuditArgs),
+    /// Keep bearer tokens, API keys and OAuth tokens in the local secret store.
+    #[command(subcommand)]
+    Secret(crate::commands::secret_args::SecretCommand),
+    /// Render a file with ${TOKEN:namespace:name} references resolved.
+    Inject(crate::commands::secret_args::InjectArgs),
+    /// Run a command with ${TOKEN:namespace:name} references in its environment resolved.
+    Run(crate::commands::secret_args::RunArgs),
+    /// The token this profile uses: store one, or see where it comes from.
+    #[command(subcommand)]
+    Auth(crate::commands::secret_args::AuthCommand),
+    /// git's credential helper: credential.helper = "!ward git-credential".
+    GitCredential(crate::commands::secret_args::GitCredentialArgs),
+    /// Mint a short-lived signed token for an agent (shown once); verify, list, revoke them.
+    Mint(crate::commands::agent_args::MintArgs),
+    /// List, rotate and retire the keys that sign agent tokens.
+    #[command(subcommand)]
+    Keys(crate::commands::agent_args::KeysCommand),
+    /// May a token run an operation now? allow (exit 0), deny or approval_required (exit 4).
+    Authorize(crate::commands::agent_args::AuthorizeArgs),
+    /// List, approve and deny requests for operations that need a human approval (admins).
+    #[command(subcommand)]
+    Approvals(crate::commands::agent_args::ApprovalsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +176,7 @@ pub struct RotateArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The token, or `-` (or nothing) to read it from stdin.
+    #[arg(id = "checked_token", value_name = "TOKEN")]
     pub token: Option<String>,
 }
 

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if secrets_error(&err).is_some() => report_secrets_error(&err),
         Err(err) => {
             let (message, hint) = exit::describe(&err);
             let mut stderr = std::io::stderr().lock();
@@ -35,8 +36,25 @@ fn main() -> ExitCode {
     }
 }
 
+fn secrets_error(err: &anyhow::Error) -> Option<&ward_secrets::Error> {
+    err.chain().find_map(|e| e.downcast_ref::<ward_secrets::Error>())
+}
+
+/// A secret-store error: the context a command added, the error, its hint;
+/// exit 5 for a missing secret, 1 otherwise.
+fn report_secrets_error(err: &anyhow::Error) -> ExitCode {
+    let Some(secrets) = secrets_error(err) else { return exit::Exit::Error.into() };
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err:#}");
+    if let Some(hint) = secrets.hint() {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+    if secrets.is_not_found() { exit::Exit::NotFound } else { exit::Exit::Error }.into()
+}
+
 fn run() -> anyhow::Result<ExitCode> {
-    let cli = match cli::Cli::try_parse() {
+    let args = commands::secret_args::inject_out_alias(std::env::args_os().collect());
+    let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version land here too, with exit code 0.

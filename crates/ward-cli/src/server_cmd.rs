@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use ward_server::authority::bootstrap::{self, AdminPassword};
+use ward_server::signing::MasterKey;
 use ward_server::{LaunchOptions, Settings};
 
 /// Arguments of `ward server`.
@@ -25,6 +26,10 @@ pub struct ServerArgs {
     /// Server config file (TOML): scopes, meta-scopes, roles, login limits.
     #[arg(long, env = "WARD_SERVER_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+    /// Also append every audit event to FILE as one JSON object per line
+    /// (created with mode 0600), for grep and jq.
+    #[arg(long, env = "WARD_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,11 +53,15 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 Some(path) => Settings::load(path)?,
                 None => Settings::default(),
             };
+            let master_key =
+                MasterKey::load(std::env::var("WARD_MASTER_KEY").ok().as_deref(), &master_key_file(&args)?)?;
             let options = LaunchOptions {
                 listen: args.listen,
                 database_url,
                 settings,
                 admin_password: std::env::var("WARD_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+                audit_log: args.audit_log.clone(),
+                master_key,
             };
             runtime.block_on(async { ward_server::launch(options, ward_server::shutdown_signal()).await })?;
             Ok(ExitCode::SUCCESS)
@@ -75,17 +84,28 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `master.key` in the data dir: the key that seals signing keys.
+fn master_key_file(args: &ServerArgs) -> anyhow::Result<PathBuf> {
+    let dir = data_dir(args)?;
+    create_private_dir(&dir)?;
+    Ok(dir.join("master.key"))
+}
+
+fn data_dir(args: &ServerArgs) -> anyhow::Result<PathBuf> {
+    match &args.data_dir {
+        Some(dir) => Ok(dir.clone()),
+        None => dirs::data_dir()
+            .map(|d| d.join("ward"))
+            .context("cannot find your data directory; pass --data-dir DIR"),
+    }
+}
+
 /// `--database-url`, or the SQLite file in `--data-dir` / the user's data dir.
 fn database_url(args: &ServerArgs) -> anyhow::Result<String> {
     if let Some(url) = &args.database_url {
         return Ok(url.clone());
     }
-    let dir = match &args.data_dir {
-        Some(dir) => dir.clone(),
-        None => dirs::data_dir()
-            .map(|d| d.join("ward"))
-            .context("cannot find your data directory; pass --data-dir DIR")?,
-    };
+    let dir = data_dir(args)?;
     create_private_dir(&dir)?;
     Ok(format!("sqlite://{}", dir.join("ward.db").display()))
 }

@@ -1,23 +1,24 @@
-//! Login sessions kept per server until the credential store exists.
+//! The CLI's own login, kept in the secret store: one `bearer` entry per
+//! profile, `ward-login/<profile>`, whose metadata says which server it
+//! belongs to (a token is never sent to another server) and who it is.
+//! `ward login` and `ward auth set-token` write it; `ward logout` removes it.
 //!
-//! One JSON file, `sessions.json`, in `$WARD_CONFIG_DIR` or else in
-//! `<config dir>/ward` (`$XDG_CONFIG_HOME/ward` on Linux), keyed by server
-//! URL. The file is created with mode 0600 (the directory 0700) and replaced
-//! atomically: a temp file in the same directory, fsync, rename, fsync of the
-//! directory. A crash leaves the old file or the new one, never half of one.
-//! Concurrent `ward login`s are last-writer-wins; no lock is taken.
+//! Older versions kept sessions in a plaintext `sessions.json` in the
+//! config dir. The first command that looks for a session moves the one for
+//! its server into the store, removes it from the file, and deletes the
+//! file once it is empty.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use ward_secrets::{Entry, EntryId, EntryMeta, Kind, SecretString, SecretValue, Store};
 use zeroize::Zeroizing;
 
-const FILE_NAME: &str = "sessions.json";
+pub const NAMESPACE: &str = "ward-login";
+const LEGACY_FILE: &str = "sessions.json";
 
 /// One saved login. `Debug` never shows the token.
 #[derive(Clone, Serialize, Deserialize)]
@@ -40,201 +41,153 @@ impl fmt::Debug for Session {
     }
 }
 
-#[derive(Default, Serialize, Deserialize)]
-struct SessionFile {
+/// A stored token for this profile: the token and what is known about it.
+#[derive(Debug)]
+pub struct Stored {
+    pub token: SecretString,
+    pub meta: EntryMeta,
+}
+
+impl Stored {
+    pub fn server(&self) -> Option<&str> {
+        self.meta.metadata.get("server").map(String::as_str)
+    }
+}
+
+pub fn entry_id(profile: &str) -> anyhow::Result<EntryId> {
+    Ok(EntryId::new(NAMESPACE, profile)?)
+}
+
+/// The entry that keeps `token` for `profile` on `server`.
+pub fn entry(
+    profile: &str,
+    server: &str,
+    token: SecretString,
+    details: &[(&str, &str)],
+    expires_at: Option<DateTime<Utc>>,
+) -> anyhow::Result<Entry> {
+    let id = entry_id(profile)?;
+    let mut meta = EntryMeta::new(&id, Kind::Bearer, Utc::now());
+    meta.provider = Some("ward".into());
+    meta.expires_at = expires_at;
+    meta.metadata.insert("server".into(), key(server));
+    for (k, v) in details {
+        meta.metadata.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Ok(Entry { meta, secret: SecretValue::new(token) })
+}
+
+/// Saves a `ward login` session for `profile`.
+pub fn save(store: &Store, profile: &str, server: &str, session: Session) -> anyhow::Result<()> {
+    let Session { token, token_id, user_id, username, expires_at } = session;
+    let details = [
+        ("token_id", token_id.as_str()),
+        ("user_id", user_id.as_str()),
+        ("username", username.as_str()),
+        ("source", "login"),
+    ];
+    store.put(entry(profile, server, SecretString::from(token), &details, Some(expires_at))?)?;
+    Ok(())
+}
+
+/// The token stored for `profile`, whatever its server.
+pub fn load(store: &Store, profile: &str) -> anyhow::Result<Option<Stored>> {
+    Ok(store.get(&entry_id(profile)?)?.map(|e| Stored { token: e.secret.value, meta: e.meta }))
+}
+
+pub fn remove(store: &Store, profile: &str) -> anyhow::Result<bool> {
+    Ok(store.delete(&entry_id(profile)?)?)
+}
+
+#[derive(Default, Deserialize, Serialize)]
+struct LegacyFile {
     #[serde(default)]
     sessions: BTreeMap<String, Session>,
 }
 
-/// The session file of this user.
-#[derive(Debug, Clone)]
-pub struct SessionStore {
-    dir: PathBuf,
+/// Whether a legacy `sessions.json` has a session for `server`.
+pub fn legacy_has(config_dir: &Path, server: &str) -> bool {
+    read_legacy(config_dir).is_ok_and(|f| f.is_some_and(|f| f.sessions.contains_key(&key(server))))
 }
 
-impl SessionStore {
-    /// `$WARD_CONFIG_DIR`, else `<config dir>/ward`.
-    pub fn from_env() -> anyhow::Result<Self> {
-        if let Some(dir) = std::env::var_os("WARD_CONFIG_DIR").filter(|d| !d.is_empty()) {
-            return Ok(Self::at(dir));
-        }
-        let base = dirs::config_dir()
-            .context("cannot find the user's config directory: set WARD_CONFIG_DIR or HOME")?;
-        Ok(Self::at(base.join("ward")))
+/// Moves the legacy session for `server` into the store (unless the
+/// profile already has a token); returns a note for the user.
+pub fn migrate_legacy(
+    config_dir: &Path,
+    store: &Store,
+    profile: &str,
+    server: &str,
+) -> anyhow::Result<Option<String>> {
+    let path = config_dir.join(LEGACY_FILE);
+    let Some(mut file) = read_legacy(config_dir)? else { return Ok(None) };
+    let Some(session) = file.sessions.remove(&key(server)) else { return Ok(None) };
+    if load(store, profile)?.is_none() {
+        save(store, profile, server, session)?;
     }
-
-    pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+    if file.sessions.is_empty() {
+        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    } else {
+        let json = Zeroizing::new(serde_json::to_vec_pretty(&file)?);
+        ward_secrets::atomic::write(&path, &json)?;
     }
-
-    pub fn path(&self) -> PathBuf {
-        self.dir.join(FILE_NAME)
-    }
-
-    /// The session saved for `server`, if any.
-    pub fn load(&self, server: &str) -> anyhow::Result<Option<Session>> {
-        Ok(self.read()?.sessions.remove(&key(server)))
-    }
-
-    /// Saves (or replaces) the session for `server`.
-    pub fn save(&self, server: &str, session: Session) -> anyhow::Result<()> {
-        let mut file = self.read()?;
-        file.sessions.insert(key(server), session);
-        self.write(&file)
-    }
-
-    /// Forgets the session for `server`; `false` when there was none.
-    pub fn remove(&self, server: &str) -> anyhow::Result<bool> {
-        let mut file = self.read()?;
-        let removed = file.sessions.remove(&key(server)).is_some();
-        if removed {
-            self.write(&file)?;
-        }
-        Ok(removed)
-    }
-
-    fn read(&self) -> anyhow::Result<SessionFile> {
-        let path = self.path();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => Zeroizing::new(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SessionFile::default()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        // The error names the file and the position only: serde_json could
-        // quote a token from it.
-        serde_json::from_slice(&bytes).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is damaged (line {}, column {}): delete it and run `ward login` again",
-                path.display(),
-                e.line(),
-                e.column()
-            )
-        })
-    }
-
-    fn write(&self, file: &SessionFile) -> anyhow::Result<()> {
-        create_private_dir(&self.dir)?;
-        let json = Zeroizing::new(serde_json::to_vec_pretty(file)?);
-        write_atomically(&self.path(), &json)
-            .with_context(|| format!("cannot save the session to {}", self.path().display()))
-    }
+    Ok(Some(format!(
+        "note: moved the login session for {server} from {} into the secret store ({})",
+        path.display(),
+        store.kind()
+    )))
 }
 
-/// Servers are keyed without a trailing slash: `http://h:1/` is `http://h:1`.
-fn key(server: &str) -> String {
+fn read_legacy(config_dir: &Path) -> anyhow::Result<Option<LegacyFile>> {
+    let path = config_dir.join(LEGACY_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => Zeroizing::new(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    // The error names the file and the position only: serde_json could
+    // quote a token from it.
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is damaged (line {}, column {}): delete it and run `ward login` again",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// Servers are compared without a trailing slash: `http://h:1/` is `http://h:1`.
+pub fn key(server: &str) -> String {
     server.trim().trim_end_matches('/').to_owned()
-}
-
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).with_context(|| format!("cannot create {}", dir.display()))
-}
-
-/// Temp file (0600 from creation) in the same directory, fsync, rename over
-/// `path`, fsync the directory. The temp file is removed on failure.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let nanos = Utc::now().timestamp_subsec_nanos();
-    let temp = dir.join(format!(".{FILE_NAME}.{}.{nanos}.tmp", std::process::id()));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = options.open(&temp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&temp, path)
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-        return result;
-    }
-    // Makes the rename itself durable; not every platform can open a directory.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn session(token: &str) -> Session {
-        Session {
-            token: token.into(),
+    #[test]
+    fn debug_output_hides_the_token() {
+        let session = Session {
+            token: "ward_u_secret".into(),
             token_id: "tok_1".into(),
             user_id: "usr_1".into(),
             username: "admin".into(),
             expires_at: Utc::now(),
-        }
+        };
+        assert!(!format!("{session:?}").contains("secret"));
     }
 
     #[test]
-    fn a_saved_session_loads_back_for_the_same_server_only() {
+    fn a_damaged_legacy_file_is_an_error_that_does_not_quote_it() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SessionStore::at(dir.path().join("ward"));
-        store.save("http://127.0.0.1:8420/", session("t1")).expect("saves");
-        let loaded = store.load("http://127.0.0.1:8420").expect("loads").expect("present");
-        assert_eq!(loaded.token, "t1");
-        assert!(store.load("http://other:8420").expect("loads").is_none());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_session_file_is_readable_by_its_owner_only() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SessionStore::at(dir.path().join("ward"));
-        store.save("http://a", session("t1")).expect("saves");
-        let mode = fs::metadata(store.path()).expect("file exists").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let dir_mode = fs::metadata(dir.path().join("ward")).expect("dir").permissions().mode();
-        assert_eq!(dir_mode & 0o777, 0o700);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn saving_replaces_the_file_and_leaves_no_temp_files() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SessionStore::at(dir.path());
-        store.save("http://a", session("t1")).expect("saves");
-        let before = fs::metadata(store.path()).expect("file").ino();
-        store.save("http://b", session("t2")).expect("saves again");
-        let after = fs::metadata(store.path()).expect("file").ino();
-        assert_ne!(before, after, "a new file is renamed over the old one");
-        let names: Vec<_> =
-            fs::read_dir(dir.path()).expect("list dir").map(|e| e.expect("entry").file_name()).collect();
-        assert_eq!(names, [FILE_NAME]);
-        assert_eq!(store.load("http://a").expect("loads").map(|s| s.token), Some("t1".into()));
-        assert_eq!(store.load("http://b").expect("loads").map(|s| s.token), Some("t2".into()));
-    }
-
-    #[test]
-    fn removing_forgets_one_server() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SessionStore::at(dir.path());
-        store.save("http://a", session("t1")).expect("saves");
-        assert!(store.remove("http://a/").expect("removes"));
-        assert!(!store.remove("http://a").expect("second remove"));
-        assert!(store.load("http://a").expect("loads").is_none());
-    }
-
-    #[test]
-    fn a_damaged_file_is_an_error_that_does_not_quote_it() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SessionStore::at(dir.path());
-        fs::write(store.path(), r#"{"sessions":{"http://a":{"token":"ward_u_secret""#).expect("writes");
-        let err = store.load("http://a").err().map(|e| e.to_string()).unwrap_or_default();
+        std::fs::write(dir.path().join(LEGACY_FILE), r#"{"sessions":{"http://a":{"token":"ward_u_secret""#)
+            .expect("writes");
+        let err = read_legacy(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("damaged") && !err.contains("ward_u_secret"), "{err}");
     }
 
     #[test]
-    fn debug_output_hides_the_token() {
-        assert!(!format!("{:?}", session("ward_u_secret")).contains("secret"));
+    fn servers_match_without_a_trailing_slash() {
+        assert_eq!(key(" http://h:1/ "), "http://h:1");
     }
 }

@@ -1,5 +1,9 @@
 //! The real `ward` binary against a real `ward server` process.
 
+#[path = "e2e/agents.rs"]
+mod agents;
+#[path = "e2e/audit.rs"]
+mod audit;
 #[path = "e2e/harness.rs"]
 mod harness;
 #[path = "e2e/lifecycle.rs"]

@@ -18,6 +18,8 @@
 //! # Ok(()) }
 //! ```
 
+mod agents;
+mod audit;
 mod client;
 mod error;
 mod session;

@@ -24,8 +24,8 @@
 //!
 //! The file lives at `--config`, else `$WARD_CONFIG_DIR/config.toml`, else
 //! `$XDG_CONFIG_HOME/ward/config.toml` (`~/.config/ward`). Key files live in
-//! that config directory, data in `$WARD_DATA_DIR` or
-//! `$XDG_DATA_HOME/ward`. ward edits the file only to pin a choice made on
+//! that config directory, data in `$WARD_DATA_DIR`, else `$WARD_CONFIG_DIR`,
+//! else `$XDG_DATA_HOME/ward`. ward edits the file only to pin a choice made on
 //! first use, keeping the user's comments and layout (toml_edit), under a
 //! lock so concurrent first uses agree.
 
@@ -57,11 +57,13 @@ impl Paths {
                 "cannot find the user's {what} directory: set HOME or WARD_CONFIG_DIR / WARD_DATA_DIR"
             ),
         };
-        let config_dir = match env_dir("WARD_CONFIG_DIR") {
-            Some(dir) => dir,
+        let ward_config_dir = env_dir("WARD_CONFIG_DIR");
+        let config_dir = match &ward_config_dir {
+            Some(dir) => dir.clone(),
             None => dirs::config_dir().ok_or_else(|| no_home("config"))?.join("ward"),
         };
-        let data_dir = match env_dir("WARD_DATA_DIR") {
+        // WARD_CONFIG_DIR alone makes one self-contained ward directory.
+        let data_dir = match env_dir("WARD_DATA_DIR").or(ward_config_dir) {
             Some(dir) => dir,
             None => dirs::data_dir().ok_or_else(|| no_home("data"))?.join("ward"),
         };

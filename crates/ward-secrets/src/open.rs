@@ -3,7 +3,8 @@
 //!
 //! The backend is, in order: the one asked for (`--backend` /
 //! `WARD_BACKEND`), the one pinned in the profile, or, on first use, the
-//! keyring if one answers and else the encrypted file. The first write
+//! encrypted file when `WARD_PASSPHRASE` is set, else the keyring if one
+//! answers, else the encrypted file. The first write
 //! pins the choice (and the file backend's key mode) in `config.toml`, so
 //! a keyring that stops answering later is an error, never a silent move
 //! to the file (or the other way round).
@@ -54,7 +55,14 @@ pub fn choose(config: &Config, requested: Option<BackendKind>) -> (BackendKind, 
     if let Some(kind) = config.profile.backend {
         return (kind, Choice::Pinned);
     }
-    let kind = if keyring_client(config).probe().is_ok() { BackendKind::Keyring } else { BackendKind::File };
+    // WARD_PASSPHRASE says "an encrypted file unlocked by this" (headless
+    // machines, CI); otherwise a keyring that answers is preferred.
+    let passphrase = std::env::var_os("WARD_PASSPHRASE").is_some_and(|p| !p.is_empty());
+    let kind = if !passphrase && keyring_client(config).probe().is_ok() {
+        BackendKind::Keyring
+    } else {
+        BackendKind::File
+    };
     (kind, Choice::Automatic)
 }
 

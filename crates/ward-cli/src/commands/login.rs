@@ -15,7 +15,7 @@ use ward_api::LoginRequest;
 pub const LOGGED_OUT: &str = "Token revoked successfully! You have been logged out.";
 
 /// What `ward login --output json` prints. Not the token: it is saved in the
-/// session file, and `ward token create` makes tokens meant for scripts.
+/// secret store, and `ward token create` makes tokens meant for scripts.
 #[derive(Debug, Serialize)]
 struct LoggedIn<'a> {
     server: &'a str,
@@ -53,7 +53,7 @@ pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
         username: response.username.clone(),
         expires_at: response.expires_at,
     };
-    app.sessions.save(&app.server, session)?;
+    crate::session::save(app.store_for_write()?, &app.config.profile_name, &app.server, session)?;
     let shown = LoggedIn {
         server: &app.server,
         user_id: &response.user_id,
@@ -82,7 +82,7 @@ pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
 pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
     let credential = match app.credential() {
         Err(err) if matches!(err.downcast_ref(), Some(CliError::SessionExpired { .. })) => {
-            app.sessions.remove(&app.server)?;
+            forget(app)?;
             output::write_stdout(
                 "Your session had already expired; it has been removed. You have been logged out.\n",
             )?;
@@ -91,11 +91,11 @@ pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
         other => other?.ok_or_else(|| CliError::NotLoggedIn { server: app.server.clone() })?,
     };
     let client = app.client_for(&credential)?;
-    let from_session = matches!(credential.source, Source::Session);
+    let from_session = credential.source == Source::Store;
     let response = match client.logout().await {
         Ok(response) => response,
         Err(err) if err.is_unauthenticated() && from_session => {
-            app.sessions.remove(&app.server)?;
+            forget(app)?;
             writeln!(
                 std::io::stderr(),
                 "The server no longer accepted this session; it has been removed. You have been logged out."
@@ -105,21 +105,31 @@ pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
         Err(err) => return Err(err.into()),
     };
     if from_session {
-        app.sessions.remove(&app.server)?;
+        forget(app)?;
     }
     output::emit(app.output, &response, || LOGGED_OUT.to_owned())?;
     if !from_session {
-        writeln!(std::io::stderr(), "note: the token in WARD_TOKEN is revoked now; unset WARD_TOKEN")?;
+        writeln!(
+            std::io::stderr(),
+            "note: the token from {} is revoked now; stop passing it",
+            credential.source.describe()
+        )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes this profile's stored token.
+fn forget(app: &App) -> anyhow::Result<()> {
+    crate::session::remove(app.store()?, &app.config.profile_name)?;
+    Ok(())
 }
 
 pub async fn whoami(app: &App) -> anyhow::Result<ExitCode> {
     let (client, credential) = app.client_and_credential()?;
     let me = client.whoami().await?;
     let source = match &credential.source {
-        Source::Env => "WARD_TOKEN".to_owned(),
-        Source::Session => format!("session in {}", app.sessions.path().display()),
+        Source::Store => format!("secret store ({})", app.store()?.location()),
+        other => other.describe().to_owned(),
     };
     output::emit(app.output, &me, || {
         key_values(&[

@@ -1,15 +1,30 @@
 //! One module per command group; each command takes the [`App`] and its
 //! parsed arguments, prints its result, and returns the exit code.
 
+pub mod agent_args;
+mod approvals;
+pub mod audit;
+mod auth;
+mod authorize;
+mod git_credential;
+mod inject;
+mod keys;
 mod login;
+mod mint;
+mod secret;
+mod secret_admin;
+pub mod secret_args;
 mod service_user;
 mod shown_once;
+pub mod store_support;
 mod token;
 mod user;
 mod verify;
 
 use crate::app::App;
 use crate::cli::{Command, ServiceUserCommand, TokenCommand, UserCommand};
+use agent_args::{ApprovalsCommand, KeysCommand, MintCommand};
+use secret_args::{AuthCommand, SecretCommand};
 use std::process::ExitCode;
 
 /// Runs a client command (everything but `ward server`).
@@ -41,5 +56,38 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             ServiceUserCommand::Delete(args) => service_user::delete(app, args).await,
         },
         Command::Server(_) => anyhow::bail!("`ward server` runs outside the client runtime"),
+        Command::Audit(args) => audit::run(app, args).await,
+        Command::Secret(command) => match command {
+            SecretCommand::Set(args) => secret::set(app, args),
+            SecretCommand::Get(args) => secret::get(app, args),
+            SecretCommand::List(args) => secret::list(app, args),
+            SecretCommand::Delete(args) => secret::delete(app, args),
+            SecretCommand::Clear(args) => secret::clear(app, args),
+            SecretCommand::Backends => secret_admin::backends(app),
+            SecretCommand::Export(args) => secret_admin::export(app, args),
+            SecretCommand::Import(args) => secret_admin::import(app, args),
+        },
+        Command::Inject(args) => inject::inject(app, args),
+        Command::Run(args) => inject::run(app, args),
+        Command::Auth(AuthCommand::SetToken(args)) => auth::set_token(app, args).await,
+        Command::Auth(AuthCommand::Status) => auth::status(app).await,
+        Command::GitCredential(args) => git_credential::run(app, args),
+        Command::Mint(args) => match args.command {
+            None => mint::mint(app, args).await,
+            Some(MintCommand::Verify(args)) => mint::verify(app, args).await,
+            Some(MintCommand::List(args)) => mint::list(app, args).await,
+            Some(MintCommand::Revoke(args)) => mint::revoke(app, args).await,
+        },
+        Command::Keys(command) => match command {
+            KeysCommand::List => keys::list(app).await,
+            KeysCommand::Rotate => keys::rotate(app).await,
+            KeysCommand::Retire(args) => keys::retire(app, args).await,
+        },
+        Command::Authorize(args) => authorize::authorize(app, args).await,
+        Command::Approvals(command) => match command {
+            ApprovalsCommand::List(args) => approvals::list(app, args).await,
+            ApprovalsCommand::Approve { id } => approvals::approve(app, &id).await,
+            ApprovalsCommand::Deny { id, reason } => approvals::deny(app, &id, reason).await,
+        },
     }
 }

@@ -13,6 +13,8 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 pub struct Server {
     pub url: String,
     pub data_dir: PathBuf,
+    /// `--audit-log FILE`, when started with [`Server::start_with_audit_log`].
+    pub audit_log: Option<PathBuf>,
     child: Option<Child>,
     log: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
@@ -20,13 +22,29 @@ pub struct Server {
 
 impl Server {
     pub fn start(config: &str) -> Self {
+        Self::start_with(config, false)
+    }
+
+    /// A server that also mirrors audit events to `audit.jsonl` beside its data dir.
+    pub fn start_with_audit_log(config: &str) -> Self {
+        Self::start_with(config, true)
+    }
+
+    fn start_with(config: &str, audit_log: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let data_dir = dir.path().join("data");
         let config_path = dir.path().join("server.toml");
         std::fs::write(&config_path, config).expect("write config");
-        let mut server = Self { url: String::new(), data_dir, child: None, log: Arc::default(), _dir: dir };
+        let audit_log = audit_log.then(|| dir.path().join("audit.jsonl"));
+        let mut server =
+            Self { url: String::new(), data_dir, audit_log, child: None, log: Arc::default(), _dir: dir };
         server.spawn(&config_path, Some(ADMIN_PASSWORD));
         server
+    }
+
+    /// The config file the server was started with.
+    pub fn config_path(&self) -> PathBuf {
+        self.data_dir.with_file_name("server.toml")
     }
 
     /// Starts (or restarts) the process and waits for its listening line.
@@ -44,6 +62,9 @@ impl Server {
             .stderr(Stdio::piped());
         if let Some(p) = admin_password {
             command.env("WARD_ADMIN_PASSWORD", p);
+        }
+        if let Some(file) = &self.audit_log {
+            command.arg("--audit-log").arg(file);
         }
         let mut child = command.spawn().expect("start ward server");
         let stderr = child.stderr.take().expect("stderr");

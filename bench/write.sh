@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/write.sh — durable token creation and revocation through the API, against OpenBao's
+# create and revoke (../shared/bench/openbao.sh, durable raft storage) in the same run.
+#
+#   bench/write.sh                          # 16 and 64 connections, 10 s each
+#   CONNS="16 64" DUR=10s POOL=200000 bench/write.sh
+#
+# create: wrk POST /v1/tokens (pipeline, ward:introspect) with the admin's session token.
+# revoke: wrk POST /v1/tokens/{id}/revoke, each id once, from a pool of $POOL tokens per
+# connection count seeded straight into the store (bench/seed.py) before the server starts.
+# ward answers only after its store committed (SQLite WAL, synchronous=FULL). Compared at the
+# best connection count of each system (peak throughput). Loopback only.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+CONNS=${CONNS:-"16 64"}
+POOL=${POOL:-$(( ${DUR%s} * 15000 ))}
+SKIP_OPENBAO=${SKIP_OPENBAO:-0}
+
+dir=$WORK/data
+log "write: seeding $POOL revocable tokens per connection count; $(audit_note)"
+ward_start S "$dir"
+login "$URL_S" >/dev/null
+ward_stop S
+n=0
+for c in $CONNS; do n=$((n + 1)); done
+python3 "$BENCH_DIR/seed.py" "$dir/ward.db" $((POOL * n)) --ids "$WORK/ids"
+ward_start S "$dir"
+ADMIN=$(login "$URL_S")
+export ADMIN
+
+cat >"$WORK/create.lua" <<LUA
+dofile("$WORK/common.lua")
+local h, k = {}, 0
+function init(args)
+  h = { ["Authorization"] = "Bearer " .. os.getenv("ADMIN"), ["Content-Type"] = "application/json" }
+end
+function request()
+  k = k + 1
+  return wrk.format("POST", "/v1/tokens", h,
+    '{"name":"w' .. tid .. '-' .. k .. '","type":"pipeline","scopes":["ward:introspect"]}')
+end
+LUA
+cat >"$WORK/revoke.lua" <<LUA
+dofile("$WORK/common.lua")
+local h, ids, k = {}, {}, 0
+function init(args)
+  h = { ["Authorization"] = "Bearer " .. os.getenv("ADMIN"), ["Content-Type"] = "application/json" }
+  lines(os.getenv("IDS"), function(id) ids[#ids + 1] = id end)
+end
+function request()
+  k = k + 1
+  return wrk.format("POST", "/v1/tokens/" .. (ids[k] or "tok_pool_exhausted") .. "/revoke", h, "")
+end
+LUA
+
+# one-off checks that both calls work before measuring
+read -r _ id < <(create_token "$URL_S" "$ADMIN" write-check)
+curl -sf -o /dev/null -X POST -H "Authorization: Bearer $ADMIN" "$URL_S/v1/tokens/$id/revoke" ||
+  { echo "revoke through the API failed" >&2; exit 1; }
+
+declare -A R
+i=0
+for c in $CONNS; do
+  log "write: create and revoke at c=$c for $DUR each"
+  R[create_$c]=$(wrk_run "ward create" "$c" "$WORK/create.lua" "$URL_S")
+  echo "${R[create_$c]}"
+  sed -n "$((i * POOL + 1)),$(((i + 1) * POOL))p" "$WORK/ids" >"$WORK/ids.$c"
+  R[revoke_$c]=$(wrk_run "ward revoke" "$c" "$WORK/revoke.lua" "$URL_S" IDS="$WORK/ids.$c")
+  echo "${R[revoke_$c]}"
+  i=$((i + 1))
+done
+echo "ward server after the runs: $(rss S)"
+ward_stop S
+revoked=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
+  "SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL").fetchone()[0])' "$dir/ward.db")
+acked=1
+for c in $CONNS; do acked=$((acked + $(field rps "${R[revoke_$c]}") * ${DUR%s})); done
+echo "revoked tokens in the store after the server stopped: $revoked (acknowledged: about $acked)"
+
+if ((SKIP_OPENBAO)); then
+  log "write: OpenBao skipped (SKIP_OPENBAO=1)"
+else
+  log "write: OpenBao create and revoke (openbao.sh) at $CONNS"
+  while read -r line; do
+    echo "$line"
+    case $line in "openbao create c="* | "openbao revoke c="*) ;; *) continue ;; esac
+    read -r _ kind cc _ <<<"$line"
+    R[bao_${kind}_${cc#c=}]=$line
+  done < <(openbao "create revoke" "$CONNS")
+fi
+
+best() { # best KEYPREFIX -> "rps c"
+  local c b=0 bc=- r
+  for c in $CONNS; do
+    r=$(field rps "${R[$1_$c]:-}"); r=${r:-0}
+    if ((r > b)); then b=$r; bc=$c; fi
+  done
+  echo "$b $bc"
+}
+echo
+for kind in create revoke; do
+  for c in $CONNS; do
+    e=$(field errors "${R[${kind}_$c]}")
+    [[ $e == 0 ]] || echo "WARNING: ward $kind at c=$c had $e errors (pool exhausted? raise POOL)" >&2
+  done
+  read -r w wc < <(best "$kind")
+  read -r o oc < <(best "bao_$kind")
+  r=$(ratio "$w" "$o")
+  echo "RATIO $kind ward=$w/s (c=$wc) openbao=$o/s (c=$oc) ward/openbao=$r"
+  ((SKIP_OPENBAO)) || target "durable $kind/s / OpenBao's (best c)" "$r" ">=" 5 "$w vs $o per s"
+done

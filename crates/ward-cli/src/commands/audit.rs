@@ -1,0 +1,199 @@
+//! `ward audit` (search the trail) and `ward audit verify` (check its hash
+//! chain). Both need a token with `ward:audit` (admins have it).
+//!
+//! `ward audit` prints one page, newest first: a table, or with `--output
+//! json` the server's `{"events": […]}`. `ward audit verify` exits 0 when
+//! the chain is intact and 1 when it is broken, naming the first event that
+//! was changed, removed or reordered.
+
+use crate::app::App;
+use crate::exit::Exit;
+use crate::output;
+use crate::table::Table;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use std::process::ExitCode;
+use ward_api::{AuditList, AuditQuery, AuditRecord, AuditVerifyResponse};
+
+/// `ward audit [filters]`, or `ward audit verify`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// Only events about this user, service user or agent.
+    #[arg(long, value_name = "NAME")]
+    pub subject: Option<String>,
+    /// Only events of this token (`tok_…`, or a minted token's id).
+    #[arg(long, value_name = "ID")]
+    pub token_id: Option<String>,
+    /// Only this action, e.g. login.failure, token.create, authorize.
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// Only this decision, e.g. allow, deny, approval_required.
+    #[arg(long, value_name = "DECISION")]
+    pub decision: Option<String>,
+    /// Only events of this risk level.
+    #[arg(long, value_enum)]
+    pub risk: Option<RiskLevel>,
+    /// From this time: RFC 3339, or a duration ago such as 24h or 7d.
+    #[arg(long, value_name = "TIME", value_parser = time_bound)]
+    pub since: Option<String>,
+    /// Up to this time: RFC 3339, or a duration ago such as 1h.
+    #[arg(long, value_name = "TIME", value_parser = time_bound)]
+    pub until: Option<String>,
+    /// At most this many events (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain: exit 0 when intact, 1 when an event was
+    /// changed, removed or reordered (the first one is named).
+    Verify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RiskLevel {
+    Low,
+    Moderate,
+    High,
+    Critical,
+}
+
+impl RiskLevel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Moderate => "moderate",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+/// Checks the form here (a usage error, exit 2); the server resolves a
+/// duration against its own clock.
+fn time_bound(text: &str) -> Result<String, ward_core::audit::InvalidTimeBound> {
+    ward_core::audit::parse_time_bound(text, Utc::now()).map(|_| text.trim().to_owned())
+}
+
+/// `ward audit …`.
+pub async fn run(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Some(AuditCommand::Verify) => verify(app).await,
+        None => search(app, args).await,
+    }
+}
+
+async fn search(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let query = AuditQuery {
+        subject: args.subject,
+        token_id: args.token_id,
+        action: args.action,
+        decision: args.decision,
+        risk: args.risk.map(|r| r.as_str().to_owned()),
+        since: args.since,
+        until: args.until,
+        limit: Some(args.limit),
+        cursor: None,
+    };
+    let list = app.client()?.audit(&query).await?;
+    output::emit(app.output, &list, || events_table(&list))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn events_table(list: &AuditList) -> String {
+    if list.events.is_empty() {
+        return "No audit events found.".to_owned();
+    }
+    let mut table =
+        Table::new(["Seq", "Time", "Action", "Subject", "Token", "Decision", "Risk", "Client", "Request"]);
+    for e in &list.events {
+        table.row(vec![
+            e.seq.to_string(),
+            seconds(&e.time),
+            e.action.clone(),
+            dash(&e.subject),
+            dash(&e.token_id),
+            decision(e),
+            dash(&e.risk_level),
+            dash(&e.client_ip),
+            dash(&e.request_id),
+        ]);
+    }
+    table.render()
+}
+
+/// The decision, or the error when there is only that.
+fn decision(e: &AuditRecord) -> String {
+    match (&e.decision, &e.error) {
+        (Some(d), _) => d.clone(),
+        (None, Some(error)) => format!("error: {error}"),
+        (None, None) => "-".to_owned(),
+    }
+}
+
+fn dash(value: &Option<String>) -> String {
+    value.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+/// A time to the second: `2026-11-22 18:30:05 UTC`.
+fn seconds(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+async fn verify(app: &App) -> anyhow::Result<ExitCode> {
+    let verdict = app.client()?.verify_audit().await?;
+    output::emit(app.output, &verdict, || verdict_text(&verdict))?;
+    Ok(if verdict.ok { ExitCode::SUCCESS } else { Exit::Error.into() })
+}
+
+fn verdict_text(v: &AuditVerifyResponse) -> String {
+    match &v.first_bad {
+        None => format!("✓ The audit chain is intact: {} events checked.", v.checked),
+        Some(bad) => {
+            let event = match &bad.id {
+                Some(id) => format!("event {} ({id})", bad.seq),
+                None => format!("event {}", bad.seq),
+            };
+            format!(
+                "✗ The audit chain is broken: {event} was {}.\n  {}\n  {} events checked.",
+                bad.problem, bad.detail, v.checked
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_api::AuditBadEvent;
+
+    #[test]
+    fn a_broken_chain_names_the_event_and_what_happened_to_it() {
+        let v = AuditVerifyResponse {
+            ok: false,
+            checked: 9,
+            first_bad: Some(AuditBadEvent {
+                seq: 4,
+                id: Some("evt_x".into()),
+                problem: "changed".into(),
+                detail: "its stored fields no longer match its hash".into(),
+            }),
+        };
+        let text = verdict_text(&v);
+        assert!(text.starts_with("✗ The audit chain is broken: event 4 (evt_x) was changed."), "{text}");
+        let intact = AuditVerifyResponse { ok: true, checked: 3, first_bad: None };
+        assert_eq!(verdict_text(&intact), "✓ The audit chain is intact: 3 events checked.");
+    }
+
+    #[test]
+    fn time_bounds_are_checked_before_anything_is_sent() {
+        assert_eq!(time_bound(" 24h").ok().as_deref(), Some("24h"));
+        assert!(time_bound("2026-01-01T00:00:00Z").is_ok());
+        assert!(time_bound("last tuesday").is_err());
+    }
+}

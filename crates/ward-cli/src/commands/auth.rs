@@ -1,0 +1,157 @@
+//! `ward auth set-token` and `ward auth status`: the token a profile uses,
+//! kept in the secret store, and where the token of this run comes from
+//! (`--token`, then `WARD_TOKEN`, then the store).
+
+use super::secret_args::SetTokenArgs;
+use super::store_support::read_secret;
+use crate::app::{self, App, Source};
+use crate::exit::{CliError, Exit};
+use crate::output;
+use crate::session;
+use crate::table::key_values;
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+use ward_secrets::SecretString;
+
+pub async fn set_token(app: &App, args: SetTokenArgs) -> anyhow::Result<ExitCode> {
+    let token = match args.token.filter(|t| t != "-") {
+        Some(t) => read_secret(Some(t), "a token argument", "the token")?,
+        None => read_secret(None, "", "the token")?,
+    };
+    let token = SecretString::new(token.expose().trim());
+    if let Err(e) = ward_core::token::inspect(token.expose()) {
+        return Err(CliError::usage(
+            format!("this is not a ward token ({e})"),
+            Some("check that it was copied whole: ward tokens look like ward_u_… with a checksum at the end"),
+        )
+        .into());
+    }
+    let mut details: Vec<(&str, String)> = vec![("source", "set-token".into())];
+    let mut expires_at = None;
+    let mut who = String::new();
+    if !args.no_verify {
+        let client = app.anonymous_client()?.with_token(Some(token.expose().to_owned()))?;
+        let me = match client.whoami().await {
+            Ok(me) => me,
+            Err(e) if e.is_unauthenticated() => {
+                let mut stderr = std::io::stderr().lock();
+                writeln!(stderr, "error: the server refused this token ({e}); nothing was stored")?;
+                writeln!(stderr, "hint: create a new token, or pass --no-verify to store it anyway")?;
+                return Ok(Exit::Unauthenticated.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        expires_at = me.expires_at;
+        who = format!(" as {}", me.username);
+        details.extend([("token_id", me.token_id), ("user_id", me.user_id), ("username", me.username)]);
+    }
+    let details: Vec<(&str, &str)> = details.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let profile = &app.config.profile_name;
+    let entry = session::entry(profile, &app.server, token, &details, expires_at)?;
+    let store = app.store_for_write()?;
+    store.put(entry)?;
+    output::write_stdout(&format!(
+        "✓ Token stored for profile `{profile}` ({}){who} in the {} backend.\n",
+        app.server,
+        store.kind()
+    ))?;
+    if app::env_token().is_some() {
+        writeln!(std::io::stderr(), "warning: WARD_TOKEN is set and takes precedence over the stored token")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    profile: String,
+    server: String,
+    source: Option<&'static str>,
+    backend: String,
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    me: Option<ward_api::WhoAmI>,
+    warnings: Vec<String>,
+}
+
+pub async fn status(app: &App) -> anyhow::Result<ExitCode> {
+    let opened = app.opened()?;
+    let backend =
+        format!("{}: {} ({})", opened.store.kind(), opened.store.location(), opened.choice.describe());
+    let credential = match app.credential() {
+        Ok(c) => c,
+        Err(e) if matches!(e.downcast_ref(), Some(CliError::SessionExpired { .. })) => None,
+        Err(e) => return Err(e),
+    };
+    let mut status = Status {
+        profile: app.config.profile_name.clone(),
+        server: app.server.clone(),
+        source: credential.as_ref().map(|c| c.source.describe()),
+        backend,
+        valid: false,
+        problem: None,
+        me: None,
+        warnings: Vec::new(),
+    };
+    if let Some(c) = credential.as_ref().filter(|c| c.source != Source::Store)
+        && has_stored_token(app)
+    {
+        status.warnings.push(format!(
+            "{} overrides the token stored for profile `{}`; unset it to use the stored one",
+            c.source.describe(),
+            app.config.profile_name
+        ));
+    }
+    match &credential {
+        None => status.problem = Some("no token: run `ward login` or `ward auth set-token`".into()),
+        Some(c) => match app.client_for(c)?.whoami().await {
+            Ok(me) => {
+                status.valid = true;
+                status.me = Some(me);
+            }
+            Err(e) if e.is_unauthenticated() => {
+                status.problem = Some(format!("the server refused the token: {e}"))
+            }
+            Err(e) => return Err(e.into()),
+        },
+    }
+    for warning in &status.warnings {
+        writeln!(std::io::stderr(), "warning: {warning}")?;
+    }
+    output::emit(app.output, &status, || render(&status))?;
+    Ok(if status.valid { Exit::Ok } else { Exit::Unauthenticated }.into())
+}
+
+/// Whether the store has a token for this profile and server, from the
+/// metadata alone (no unlocking).
+fn has_stored_token(app: &App) -> bool {
+    let Ok(id) = session::entry_id(&app.config.profile_name) else { return false };
+    app.store().and_then(|s| Ok(s.list()?)).is_ok_and(|all| {
+        all.iter().any(|m| m.id() == id && m.metadata.get("server").is_some_and(|s| *s == app.server))
+    })
+}
+
+fn render(status: &Status) -> String {
+    let mut rows = vec![
+        ("Profile", status.profile.clone()),
+        ("Server", status.server.clone()),
+        ("Token from", status.source.unwrap_or("none").to_owned()),
+        ("Backend", status.backend.clone()),
+        ("Valid", if status.valid { "yes".into() } else { "no".into() }),
+    ];
+    if let Some(me) = &status.me {
+        rows.extend([
+            ("User", format!("{} ({})", me.username, me.user_id)),
+            ("Token ID", me.token_id.clone()),
+            ("Token type", me.token_type.clone()),
+            ("Scopes", output::scopes(&me.scopes)),
+            ("Expires", output::time_or_never(me.expires_at.as_ref())),
+        ]);
+    }
+    if let Some(problem) = &status.problem {
+        rows.push(("Problem", problem.clone()));
+    }
+    key_values(&rows)
+}

@@ -1,0 +1,146 @@
+//! OAuth entries refresh themselves (RFC 6749 refresh_token grant) against
+//! a token endpoint served by the test, once however many commands ask at
+//! the same time.
+
+#[path = "secrets_common/mod.rs"]
+mod common;
+
+use common::{Home, text};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A token endpoint on 127.0.0.1: counts grants, records request bodies,
+/// answers each with a new access token (slowly, so concurrent callers
+/// would overlap if the lock did not serialise them).
+struct TokenEndpoint {
+    url: String,
+    grants: Arc<AtomicUsize>,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+impl TokenEndpoint {
+    fn start(fail: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/token", listener.local_addr().expect("addr"));
+        let grants = Arc::new(AtomicUsize::new(0));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let (g, b) = (grants.clone(), bodies.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(50) {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                b.lock().expect("lock").push(String::from_utf8_lossy(&body).into_owned());
+                let n = g.fetch_add(1, Ordering::SeqCst) + 1;
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let (status, json) = if fail {
+                    (
+                        "400 Bad Request",
+                        r#"{"error":"invalid_grant","error_description":"refresh token revoked"}"#.to_owned(),
+                    )
+                } else {
+                    (
+                        "200 OK",
+                        format!(
+                            r#"{{"access_token":"access-{n}","token_type":"bearer","expires_in":3600,"refresh_token":"refresh-{n}"}}"#
+                        ),
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                    json.len()
+                );
+            }
+        });
+        Self { url, grants, bodies }
+    }
+}
+
+fn store_expired_oauth(home: &Home, url: &str) {
+    home.set(
+        "gh",
+        "access-0",
+        &[
+            "--type",
+            "oauth",
+            "--refresh-token",
+            "refresh-0",
+            "--token-url",
+            url,
+            "--client-id",
+            "ward-cli",
+            "--expires-in",
+            "0",
+        ],
+    );
+}
+
+#[test]
+fn an_expired_oauth_entry_refreshes_itself() {
+    let endpoint = TokenEndpoint::start(false);
+    let home = Home::new();
+    store_expired_oauth(&home, &endpoint.url);
+    assert_eq!(home.value("gh"), "access-1");
+    assert_eq!(endpoint.grants.load(Ordering::SeqCst), 1);
+    let body = endpoint.bodies.lock().expect("lock")[0].clone();
+    assert!(body.contains("grant_type=refresh_token"), "{body}");
+    assert!(body.contains("refresh_token=refresh-0") && body.contains("client_id=ward-cli"), "{body}");
+    // Fresh now: no second grant; the rotated refresh token was kept.
+    assert_eq!(home.value("gh"), "access-1");
+    assert_eq!(endpoint.grants.load(Ordering::SeqCst), 1);
+    let meta: serde_json::Value =
+        serde_json::from_str(&home.ok(&["secret", "get", "gh", "-o", "json"])).expect("JSON");
+    assert_eq!(meta["expired"], false);
+    assert_eq!(meta["refreshable"], true);
+}
+
+#[test]
+fn two_concurrent_gets_refresh_once() {
+    let endpoint = TokenEndpoint::start(false);
+    let home = Home::new();
+    store_expired_oauth(&home, &endpoint.url);
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            home.command(common::WARD, &["secret", "get", "gh", "--show-value"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("ward starts")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("ward ends");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "access-1\n");
+    }
+    assert_eq!(endpoint.grants.load(Ordering::SeqCst), 1, "refreshed more than once");
+}
+
+#[test]
+fn a_refused_refresh_says_so_and_keeps_the_entry() {
+    let endpoint = TokenEndpoint::start(true);
+    let home = Home::new();
+    store_expired_oauth(&home, &endpoint.url);
+    let out = home.ward(&["secret", "get", "gh", "--show-value"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("invalid_grant") && err.contains("refresh token revoked"), "{err}");
+    assert!(!err.contains("refresh-0") && !err.contains("access-0"), "a token leaked: {err}");
+    assert!(err.contains("--type oauth"), "{err}");
+    assert_eq!(home.names(), ["oauth/gh"]);
+}
