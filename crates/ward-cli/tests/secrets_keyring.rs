@@ -157,3 +157,29 @@ fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
     entries.flatten().flat_map(|e| if e.path().is_dir() { walk(e.path()) } else { vec![e.path()] }).collect()
 }
+
+/// Envelope encryption: the age file holds the entries, its key lives in
+/// the keyring (`key = "keyring"`), and no key file is written.
+#[test]
+fn the_file_backend_can_keep_its_key_in_the_keyring() {
+    let (home, service) = keyring_home();
+    if service.is_none() {
+        return;
+    }
+    std::fs::create_dir_all(home.config_dir()).expect("config dir");
+    std::fs::write(
+        home.config_dir().join("config.toml"),
+        "[profiles.default]\nbackend = \"file\"\n[profiles.default.file]\nkey = \"keyring\"\n",
+    )
+    .expect("config");
+    home.set("k", "v", &["--type", "api-key"]);
+    assert_eq!(home.value("k"), "v");
+    assert!(home.store_file().exists());
+    assert!(!home.config_dir().join("identity.txt").exists(), "a key file was written");
+    let backends = home.ok(&["secret", "backends"]);
+    assert!(backends.contains("key: keyring"), "{backends}");
+    drop(service);
+    let out = home.run(&["secret", "get", "k", "--show-value"], "", &[]);
+    assert_eq!(out.status.code(), Some(1), "read without the keyring holding the key");
+    assert_eq!(home.names(), ["api-key/k"], "listing still works without the key");
+}
