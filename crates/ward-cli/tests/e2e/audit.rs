@@ -98,6 +98,8 @@ fn verify_after(args: &[&str], sql: impl Fn(u64) -> String) -> (std::process::Ou
     tamper(&server, &sql(target["seq"].as_u64().expect("seq")));
     let config = server.config_path();
     server.spawn(&config, None);
+    // A new port: log in again there.
+    let admin = self::admin(&server);
     let mut all = vec!["audit", "verify"];
     all.extend(args);
     (admin.ward(&all), target)
@@ -110,7 +112,11 @@ fn ward_audit_verify_names_an_edited_event_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     let id = target["id"].as_str().unwrap_or_default();
-    assert!(said.contains(&format!("event {} ({id}) was changed", target["seq"])), "{said}");
+    assert!(
+        said.contains(&format!("event {} ({id}) was changed", target["seq"])),
+        "{said} / {}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
