@@ -5,7 +5,7 @@
 # one temp dir that is removed on exit), logs in, creates tokens, runs wrk with Lua scripts
 # that print one RESULT line, and prints TARGET lines that bench/run-all.sh collects.
 # Knobs: WARD (binary, default target/release/ward, built if missing), DUR (default 10s),
-# WARD_BENCH_PASSWORD.
+# WARD_BENCH_PASSWORD. DUR is in seconds ('10s').
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$BENCH_DIR")
 WARD=${WARD:-$REPO/target/release/ward}
@@ -126,51 +126,36 @@ rss() {
     "/proc/${!var}/status"
 }
 
-# --- wrk -----------------------------------------------------------------------------------
-cat >"$WORK/common.lua" <<'LUA'
--- Every request goes through request() (also for healthz), so wrk does the same work per
--- request whatever the endpoint; requests are formatted once, in init.
-local n = 0
-function setup(thread) thread:set("tid", n); n = n + 1 end
-reqs, i = {}, 0
-function lines(path, f)
-  local k, threads = 0, tonumber(os.getenv("THREADS"))
-  for line in io.lines(path) do
-    if line ~= "" then
-      if k % threads == tid then f(line) end
-      k = k + 1
-    end
-  end
-end
-function request() i = i % #reqs + 1; return reqs[i] end
-function done(summary, latency, requests)
-  local secs = summary.duration / 1e6
-  local e = summary.errors
-  local bad = e.status + e.connect + e.read + e.write + e.timeout
-  io.write(string.format("RESULT rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d\n",
-    (summary.requests - bad) / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000, bad))
-end
-LUA
-cat >"$WORK/healthz.lua" <<LUA
-dofile("$WORK/common.lua")
-function init(args) reqs[1] = wrk.format("GET", "/healthz") end
-LUA
-cat >"$WORK/verify.lua" <<LUA
-dofile("$WORK/common.lua")
-function init(args)
-  local h = { ["Authorization"] = "Bearer " .. os.getenv("CALLER"), ["Content-Type"] = "application/json" }
-  lines(os.getenv("TOKENS"), function(t) reqs[#reqs + 1] = wrk.format("POST", "/v1/verify", h, '{"token":"' .. t .. '"}') end)
-end
-LUA
+# --- wrk (the Lua scripts are in bench/lua; $BEARER is the bearer token they send) ---------
+LUA=$BENCH_DIR/lua
 
 # wrk_run LABEL CONNS LUA URL [ENV=VAL...]: prints "LABEL c=N rps=… p50_ms=… p99_ms=… errors=…"
 wrk_run() {
   local label=$1 c=$2 script=$3 url=$4; shift 4
   local t=2 out
   ((c < 2)) && t=1
-  out=$(env THREADS=$t "$@" wrk -t$t -c"$c" -d"$DUR" --latency -s "$script" "$url" 2>&1 |
+  out=$(env THREADS=$t LUA_DIR="$LUA" "$@" wrk -t$t -c"$c" -d"$DUR" --latency -s "$script" "$url" 2>&1 |
     grep '^RESULT' || echo "RESULT rps=0 p50_ms=0 p99_ms=0 errors=-1")
   echo "$label c=$c ${out#RESULT }"
+}
+
+# settle NAME: wait until server NAME is idle (its deferred work done)
+settle() { local var=PID_$1; python3 "$BENCH_DIR/procstat.py" settle "${!var}" >/dev/null; }
+
+# wrk_server NAME LABEL CONNS LUA URL [ENV=VAL...]: wrk_run against server NAME, plus the
+# server's CPU time per request by thread, counted until the server is idle again (work it
+# deferred, such as audit batches, belongs to this run; idle_after_s says how long that took)
+wrk_server() {
+  local var=PID_$1 line settled sustained cpu; shift
+  python3 "$BENCH_DIR/procstat.py" snap "${!var}" >"$WORK/cpu.before"
+  line=$(wrk_run "$@")
+  settled=$(python3 "$BENCH_DIR/procstat.py" settle "${!var}")
+  python3 "$BENCH_DIR/procstat.py" snap "${!var}" >"$WORK/cpu.after"
+  # sustained: the requests over the time until the server was idle again (minus the 1 s idle check)
+  sustained=$(awk -v r="$(field rps "$line")" -v d="${DUR%s}" -v s="$settled" \
+    'BEGIN { x = s - 1; if (x < 0) x = 0; printf "%.0f", r * d / (d + x) }')
+  cpu=$(python3 "$BENCH_DIR/procstat.py" diff "$WORK/cpu.before" "$WORK/cpu.after" "$(($(field rps "$line") * ${DUR%s}))")
+  echo "$line idle_after_s=$settled sustained_rps=$sustained $cpu"
 }
 
 # openbao CASES CONNS: runs ../shared/bench/openbao.sh (or $OPENBAO_SH) in this run

@@ -127,7 +127,8 @@ impl User {
             .env("XDG_CONFIG_HOME", self.config.path())
             .env("XDG_DATA_HOME", self.config.path().join("data"))
             .env("WARD_CONFIG_DIR", self.config.path().join("ward"))
-            .env("WARD_PASSPHRASE", "test passphrase for the local store");
+            .env("WARD_BACKEND", "file")
+            .env_remove("WARD_PASSPHRASE");
         command
     }
 
