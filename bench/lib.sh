@@ -50,11 +50,12 @@ target() {
 }
 
 # The audit trail: always in the store; also the JSON-lines mirror when this binary has it.
+# AUDIT_MIRROR=0 leaves the mirror off (for diagnosis only: the figures have it on).
 AUDIT_FLAG=0
-if "$WARD" server --help 2>/dev/null | grep -q -- '--audit-log'; then AUDIT_FLAG=1; fi
+if [[ ${AUDIT_MIRROR:-1} == 1 ]] && "$WARD" server --help 2>/dev/null | grep -q -- '--audit-log'; then AUDIT_FLAG=1; fi
 audit_note() {
   if ((AUDIT_FLAG)); then echo "audit trail on (store + --audit-log JSON lines)"
-  else echo "audit trail: store only (this ward binary has no --audit-log)"; fi
+  else echo "audit trail: store only (no --audit-log mirror)"; fi
 }
 
 # ward_start NAME DATADIR [extra server args...]: sets PORT_<NAME>, PID_<NAME>, URL_<NAME>

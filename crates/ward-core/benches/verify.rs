@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use ward_core::base62;
 use ward_core::token::inspect;
 use ward_core::{Entropy, PlainToken, Prefix, Scope, ScopeSet, TokenHash, TokenId, TokenKind, UserId};
 
@@ -145,6 +146,15 @@ fn bench_verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.bench_function("parse+checksum", |b| {
         b.iter_custom(timed("parse+checksum", &presented, |t| inspect(t).is_ok()));
+    });
+    // The parts of parse+checksum: the CRC32 itself, and its base62 rendering (allocates).
+    g.bench_function("crc32 only", |b| {
+        b.iter_custom(timed("crc32 only", &presented, |t| crc32fast::hash(t.as_bytes()) != 0));
+    });
+    g.bench_function("base62 encode of the checksum", |b| {
+        b.iter_custom(timed("base62 encode of the checksum", &presented, |t| {
+            base62::encode_fixed(u64::from(t.as_bytes()[10]) << 20, 6).len() == 6
+        }));
     });
     g.bench_function("reject bad checksum", |b| {
         b.iter_custom(timed("reject bad checksum", &garbage, |t| inspect(t).is_err()));
