@@ -48,7 +48,7 @@ declare -A STATUS
 for b in $ONLY; do
   echo "== $b" >&2
   case $b in
-    micro) cmd=(cargo bench -p ward-core --bench verify) ;;
+    micro) cmd=(cargo bench -p ward-core) ;;
     verify | write | propagation | scale) cmd=("$BENCH_DIR/$b.sh") ;;
     *) echo "unknown benchmark $b" >&2; exit 2 ;;
   esac
