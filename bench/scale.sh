@@ -64,8 +64,8 @@ for size in small large; do
   echo "ward server, $size store, after the runs: ${MEM[$size]}"
 done
 for c in $CONNS; do
-  s=$(( SUM[small_$c] / ROUNDS )) l=$(( SUM[large_$c] / ROUNDS ))
-  r=$(ratio "$l" "$s") ss=$(( SUS[small_$c] / ROUNDS )) sl=$(( SUS[large_$c] / ROUNDS ))
+  s=$(( ${SUM[small_$c]} / ROUNDS )) l=$(( ${SUM[large_$c]} / ROUNDS ))
+  r=$(ratio "$l" "$s") ss=$(( ${SUS[small_$c]} / ROUNDS )) sl=$(( ${SUS[large_$c]} / ROUNDS ))
   echo "RATIO scale c=$c verify_rps small=$s large=$l large/small=$r;" \
     "sustained (audit drained) small=$ss large=$sl large/small=$(ratio "$sl" "$ss")"
   target "verify req/s with $LARGE tokens / with $SMALL (c=$c)" "$r" ">=" 0.9 "$l vs $s req/s"
