@@ -29,12 +29,22 @@ pub struct AuditRecord {
     /// `low`, `moderate`, `high` or `critical`.
     pub risk_level: Option<String>,
     pub error: Option<String>,
+    /// The first use's request when `count` is above 1.
     pub request_id: Option<String>,
     pub client_ip: Option<String>,
+    /// How many uses this event stands for: 1, or more for `token.use` and
+    /// `token.verify`, which are counted per token, operation, verdict and
+    /// client over `usage.flush_interval` (then `time` is the first use's).
+    #[serde(default = "one")]
+    pub count: u64,
     /// The hash this event is chained after (hex; 64 zeros for the first).
     pub prev_hash: String,
     /// `sha256(prev_hash || canonical event)`, hex.
     pub hash: String,
+}
+
+fn one() -> u64 {
+    1
 }
 
 fn millis<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {

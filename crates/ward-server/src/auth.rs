@@ -31,11 +31,11 @@ impl FromRequestParts<AppState> for Auth {
         };
         match verdict {
             Check::Valid { caller, .. } => {
-                state.audit.emit(event.decision("VALID"));
+                state.audit.emit_use(event.decision("VALID"));
                 Ok(Auth(caller))
             }
             refused => {
-                state.audit.emit(event.decision(refused.code()).error(refused.refusal()));
+                state.audit.emit_use(event.decision(refused.code()).error(refused.refusal()));
                 Err(ApiError::InvalidToken(refused.refusal()))
             }
         }

@@ -58,16 +58,8 @@ impl AppState {
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
         let keys = Arc::new(KeyRing::new(agents.clone(), master));
-        Self {
-            store,
-            agents,
-            keys,
-            settings: Arc::new(settings),
-            throttle,
-            usage,
-            audit: Arc::new(AuditSink::new(audit)),
-            cache,
-        }
+        let audit = Arc::new(AuditSink::new(audit, settings.usage_flush));
+        Self { store, agents, keys, settings: Arc::new(settings), throttle, usage, audit, cache }
     }
 
     /// The clock every decision reads, in whole milliseconds: the precision

@@ -102,7 +102,7 @@ pub(crate) mod columns {
 
     /// The columns every audit read selects, in [`Raw`]'s order.
     pub(crate) const SELECT: &str = "SELECT seq, id, time, action, subject, token_id, scopes, operation, \
-         decision, risk_level, error, request_id, client_ip, prev_hash, hash FROM audit_events";
+         decision, risk_level, error, request_id, client_ip, use_count, prev_hash, hash FROM audit_events";
 
     /// One row as read.
     pub(crate) struct Raw {
@@ -119,6 +119,7 @@ pub(crate) mod columns {
         pub error: Option<String>,
         pub request_id: Option<String>,
         pub client_ip: Option<String>,
+        pub use_count: Option<i64>,
         pub prev_hash: Vec<u8>,
         pub hash: Vec<u8>,
     }
@@ -145,6 +146,7 @@ pub(crate) mod columns {
                 error: raw.error,
                 request_id: raw.request_id,
                 client_ip: raw.client_ip,
+                count: raw.use_count.map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
             },
         }
     }
@@ -152,6 +154,11 @@ pub(crate) mod columns {
     /// The JSON array stored in `scopes`.
     pub(crate) fn scopes_json(scopes: &[String]) -> String {
         serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// A `count` as the database stores it.
+    pub(crate) fn count_param(count: u64) -> i64 {
+        i64::try_from(count).unwrap_or(i64::MAX)
     }
 
     /// A `seq` as the database stores it.

@@ -109,8 +109,9 @@ fn events_table(list: &AuditList) -> String {
     if list.events.is_empty() {
         return "No audit events found.".to_owned();
     }
-    let mut table =
-        Table::new(["Seq", "Time", "Action", "Subject", "Token", "Decision", "Risk", "Client", "Request"]);
+    let mut table = Table::new([
+        "Seq", "Time", "Action", "Subject", "Token", "Decision", "Count", "Risk", "Client", "Request",
+    ]);
     for e in &list.events {
         table.row(vec![
             e.seq.to_string(),
@@ -119,6 +120,7 @@ fn events_table(list: &AuditList) -> String {
             dash(&e.subject),
             dash(&e.token_id),
             decision(e),
+            e.count.to_string(),
             dash(&e.risk_level),
             dash(&e.client_ip),
             dash(&e.request_id),

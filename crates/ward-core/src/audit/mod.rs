@@ -2,7 +2,8 @@
 //!
 //! An event's fields have one canonical byte form ([`AuditEntry::canonical`]):
 //! compact JSON of an object with a fixed field order, every field present
-//! (absent ones as `null`), the time in RFC 3339 UTC with milliseconds.
+//! (absent ones as `null`) except `count`, which was added later and is left
+//! out when absent, the time in RFC 3339 UTC with milliseconds.
 //! Each stored event carries the hash of the one before it and its own
 //! hash, `sha256(prev_hash || canonical)`; the first event's `prev_hash` is
 //! [`EventHash::GENESIS`] (32 zero bytes). The sequence number is *not*
@@ -103,10 +104,16 @@ pub struct AuditEntry {
     pub error: Option<String>,
     pub request_id: Option<String>,
     pub client_ip: Option<String>,
+    /// How many uses this one event stands for, when uses of a token were
+    /// counted over an interval instead of written one by one (`token.use`,
+    /// `token.verify`); `time` is the first of them. `None` for a single
+    /// event, never `Some(0)` or `Some(1)`.
+    pub count: Option<u64>,
 }
 
 /// The canonical form's field order. Never reorder or rename: every stored
-/// hash depends on it. A new field is added at the end.
+/// hash depends on it. A new field is added at the end and left out while
+/// absent, so events stored before it existed hash as they did.
 #[derive(Serialize)]
 struct Canonical<'a> {
     id: &'a str,
@@ -121,6 +128,8 @@ struct Canonical<'a> {
     error: Option<&'a str>,
     request_id: Option<&'a str>,
     client_ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
 }
 
 /// RFC 3339 UTC with milliseconds, `2025-06-15T10:00:00.123Z`: the form of
@@ -146,6 +155,7 @@ impl AuditEntry {
             error: self.error.as_deref(),
             request_id: self.request_id.as_deref(),
             client_ip: self.client_ip.as_deref(),
+            count: self.count,
         };
         // Strings, options and a slice of strings: serialising to a Vec
         // cannot fail.
@@ -236,6 +246,7 @@ pub(crate) mod tests {
             error: None,
             request_id: Some("req_1".into()),
             client_ip: Some("127.0.0.1".into()),
+            count: None,
         }
     }
 
@@ -250,6 +261,19 @@ pub(crate) mod tests {
                 r#""scopes":["stacks:read","ward:tokens"],"operation":null,"decision":null,"#,
                 r#""risk_level":"moderate","error":null,"request_id":"req_1","client_ip":"127.0.0.1"}"#
             )
+        );
+    }
+
+    #[test]
+    fn a_count_is_hashed_at_the_end_and_absent_when_there_is_none() {
+        let single = String::from_utf8(entry(1).canonical()).unwrap_or_default();
+        assert!(!single.contains("count"), "{single}");
+        let counted = AuditEntry { count: Some(42), ..entry(1) };
+        let text = String::from_utf8(counted.canonical()).unwrap_or_default();
+        assert!(text.ends_with(r#""client_ip":"127.0.0.1","count":42}"#), "{text}");
+        assert_ne!(
+            counted.clone().chain(1, EventHash::GENESIS).hash,
+            entry(1).chain(1, EventHash::GENESIS).hash
         );
     }
 

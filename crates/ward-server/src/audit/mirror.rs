@@ -120,6 +120,7 @@ mod tests {
             error: None,
             request_id: Some("req_1".into()),
             client_ip: None,
+            count: None,
         }
         .chain(1, EventHash::GENESIS)
     }

@@ -7,7 +7,9 @@
 //!
 //! - [`sink`]: `emit` gives the event an `evt_…` id and queues it on an
 //!   unbounded channel: a request never waits for the audit log, and no
-//!   event is dropped for want of room.
+//!   event is dropped for want of room. `emit_use` counts token uses
+//!   instead ([`uses`]): one event per distinct use per
+//!   `usage.flush_interval`, not one per request.
 //! - [`writer`]: one task per server, started and drained by
 //!   [`crate::serve`], appends queued events in batches (up to 500, at
 //!   least every 50 ms) in one transaction each, where the store chains
@@ -19,6 +21,7 @@ pub mod context;
 pub mod mirror;
 pub mod read;
 pub mod sink;
+pub mod uses;
 pub mod writer;
 
 pub use sink::AuditSink;
@@ -45,6 +48,8 @@ pub struct AuditEvent {
     pub error: Option<String>,
     pub request_id: Option<String>,
     pub client_ip: Option<String>,
+    /// How many uses this event stands for ([`uses`]); `None` for one.
+    pub count: Option<u64>,
 }
 
 impl AuditEvent {
@@ -61,6 +66,7 @@ impl AuditEvent {
             error: None,
             request_id: None,
             client_ip: None,
+            count: None,
         }
     }
 
@@ -120,6 +126,7 @@ impl AuditEvent {
             error: self.error,
             request_id: self.request_id,
             client_ip: self.client_ip,
+            count: self.count.filter(|n| *n > 1),
         }
     }
 }

@@ -84,6 +84,7 @@ pub fn record(event: &ChainedEntry) -> AuditRecord {
         error: e.error.clone(),
         request_id: e.request_id.clone(),
         client_ip: e.client_ip.clone(),
+        count: e.count.unwrap_or(1),
         prev_hash: event.prev_hash.to_hex(),
         hash: event.hash.to_hex(),
     }

@@ -1,12 +1,17 @@
 //! [`AuditSink`]: where events go, cheap to call from any request.
 //!
 //! The channel is unbounded on purpose: an event is never dropped and a
-//! request never blocks on the audit log. Memory grows only while the
-//! database refuses writes, and the writer logs how many events wait.
+//! request never blocks on the audit log. Token uses, the one kind of event
+//! every request makes, do not travel one by one: they are counted
+//! ([`super::uses`]) and reach the channel as one event per distinct use per
+//! interval, so the queue grows with the rate of writes (logins, creates,
+//! revokes …), which the database bounds anyway, and while the database
+//! refuses writes; the writer logs how many events wait.
 
 use super::AuditEvent;
 use super::context;
 use super::mirror::Mirror;
+use super::uses::UseCounter;
 use crate::entropy::OsEntropy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +46,8 @@ pub struct AuditSink {
     /// Here while no writer runs; the writer's while it does.
     parts: Mutex<Option<WriterParts>>,
     writing: AtomicBool,
+    uses: UseCounter,
+    use_interval: Duration,
 }
 
 impl std::fmt::Debug for AuditSink {
@@ -51,15 +58,23 @@ impl std::fmt::Debug for AuditSink {
 
 impl AuditSink {
     /// A sink that writes to `log` once a writer is started
-    /// ([`AuditSink::start`], which [`crate::serve`] does).
-    pub fn new(log: Arc<dyn AuditLog>) -> Self {
+    /// ([`super::writer::AuditWriter::start`], which [`crate::serve`] does),
+    /// and hands counted uses to it every `use_interval`.
+    pub fn new(log: Arc<dyn AuditLog>, use_interval: Duration) -> Self {
         let (sender, queue) = mpsc::unbounded_channel();
         Self {
             log,
             sender,
             parts: Mutex::new(Some(WriterParts { queue, mirror: None })),
             writing: AtomicBool::new(false),
+            uses: UseCounter::default(),
+            use_interval,
         }
+    }
+
+    /// How often counted uses become events.
+    pub fn use_interval(&self) -> Duration {
+        self.use_interval
     }
 
     /// The log events are written to (and read back from).
@@ -84,7 +99,24 @@ impl AuditSink {
     /// Records `event` with the current request's id and client address.
     /// Returns at once; the writer stores it within a batch interval.
     pub fn emit(&self, event: AuditEvent) {
-        let event = context::stamp(event);
+        self.queue(context::stamp(event));
+    }
+
+    /// Records a use of a token (`token.use`, `token.verify`) with the
+    /// current request's id and client address: counted, and written as one
+    /// event with the others like it within `use_interval`.
+    pub fn emit_use(&self, event: AuditEvent) {
+        if let Some(full) = self.uses.add(context::stamp(event)) {
+            full.into_iter().for_each(|event| self.queue(event));
+        }
+    }
+
+    /// Queues every use counted so far as events.
+    pub(super) fn hand_over_uses(&self) {
+        self.uses.take().into_iter().for_each(|event| self.queue(event));
+    }
+
+    fn queue(&self, event: AuditEvent) {
         let action = event.action;
         let entry = event.into_entry(EventId::generate(chrono::Utc::now(), &mut OsEntropy));
         if self.sender.send(Message::Event(Box::new(entry))).is_err() {
@@ -93,9 +125,11 @@ impl AuditSink {
         }
     }
 
-    /// Waits (up to 5 s) until every event emitted before this call is
-    /// stored. False when no writer runs or it could not store them in time.
+    /// Waits (up to 5 s) until every event emitted before this call, and
+    /// every use counted so far, is stored. False when no writer runs or it
+    /// could not store them in time.
     pub async fn flush(&self) -> bool {
+        self.hand_over_uses();
         let (done, answer) = oneshot::channel();
         if self.sender.send(Message::Flush(done)).is_err() || !self.writing.load(Ordering::SeqCst) {
             return false;

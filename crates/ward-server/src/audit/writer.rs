@@ -1,13 +1,15 @@
 //! The audit writer: one task that moves queued events into the store.
 //!
-//! It stores a batch when 500 events wait, when a flush is asked for, and
-//! otherwise every 50 ms; each batch of up to 500 is one `append_audit`
+//! Every `usage.flush_interval` it takes the sink's counted token uses as
+//! events. It stores a batch when 500 events wait, when a flush is asked
+//! for, and otherwise every 50 ms; each batch of up to 500 is one `append_audit`
 //! transaction, chained by the store. A batch that fails stays queued, in
 //! order, and is retried with a growing pause (up to 5 s); events keep
 //! queuing meanwhile. After a successful append the stored events (with
 //! their `seq` and hashes) go to the mirror file, if there is one.
 //!
-//! On [`AuditWriter::stop`] the writer takes everything still queued,
+//! On [`AuditWriter::stop`] the writer takes everything still queued and
+//! counted,
 //! stores it (retrying for up to 10 s if the database fails), and hands the
 //! queue back to the sink; only then does `stop` return.
 
@@ -74,6 +76,9 @@ impl Writer {
         let Some(mut parts) = self.parts.take() else { return };
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let use_interval = self.sink.use_interval().max(INTERVAL);
+        let mut uses = tokio::time::interval_at(Instant::now() + use_interval, use_interval);
+        uses.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = &mut stopped => break,
@@ -88,8 +93,10 @@ impl Writer {
                     None => break,
                 },
                 _ = ticker.tick() => self.write(&mut parts).await,
+                _ = uses.tick() => self.sink.hand_over_uses(),
             }
         }
+        self.sink.hand_over_uses();
         while let Ok(message) = parts.queue.try_recv() {
             self.take(message);
         }

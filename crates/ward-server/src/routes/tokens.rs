@@ -107,7 +107,7 @@ pub async fn verify(
     caller.require(SCOPE_INTROSPECT)?;
     let verdict = check(&state, &req.token).await?;
     let event = AuditEvent::new("token.verify").decision(verdict.code());
-    state.audit.emit(match verdict.found() {
+    state.audit.emit_use(match verdict.found() {
         Some(found) => event.subject(&found.subject).token(&found.token_id),
         None => event.subject(&caller.principal.name),
     });

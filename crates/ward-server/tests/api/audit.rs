@@ -131,6 +131,74 @@ async fn token_use_and_verify_are_recorded_with_their_verdicts() {
     assert_eq!(refused[0]["decision"], "REVOKED", "{refused:?}");
 }
 
+/// The `token.use`/`token.verify` events of `id` as stored, without asking
+/// the server to flush: `(action, decision, count)`, oldest first.
+async fn stored_uses(app: &TestApp, id: &str) -> Vec<(String, String, Option<u64>)> {
+    let filter = ward_store::AuditFilter { token_id: Some(id.to_owned()), ..Default::default() };
+    let mut found: Vec<_> = ward_store::AuditLog::query_audit(app.store.as_ref(), &filter)
+        .await
+        .expect("query the store")
+        .into_iter()
+        .filter(|e| e.entry.action == "token.use" || e.entry.action == "token.verify")
+        .map(|e| (e.entry.action, e.entry.decision.unwrap_or_default(), e.entry.count))
+        .collect();
+    found.reverse();
+    found
+}
+
+#[tokio::test]
+async fn uses_of_a_token_are_counted_into_one_event_per_operation_and_verdict() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (id, token) = pipeline_token(&app, &admin, "busy").await;
+    for _ in 0..5 {
+        assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
+    }
+    for _ in 0..3 {
+        assert_eq!(app.verify(&admin, &token).await.body["valid"], json!(true));
+    }
+    let used = events(&app, &admin, &format!("action=token.use&token_id={id}")).await;
+    assert_eq!(used.len(), 1, "five uses, one event: {used:?}");
+    assert_eq!((&used[0]["count"], &used[0]["operation"]), (&json!(5), &json!("GET /v1/whoami")));
+    assert!(used[0]["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "{used:?}");
+    let verified = events(&app, &admin, &format!("action=token.verify&token_id={id}")).await;
+    assert_eq!(verified.len(), 1, "{verified:?}");
+    assert_eq!((&verified[0]["count"], &verified[0]["decision"]), (&json!(3), &json!("VALID")));
+
+    // After the hand-over the count starts again; one use is one plain event.
+    assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
+    let used = events(&app, &admin, &format!("action=token.use&token_id={id}")).await;
+    let counts: Vec<&Value> = used.iter().map(|e| &e["count"]).collect();
+    assert_eq!(counts, [&json!(1), &json!(5)], "newest first");
+    assert_eq!(verify(&app, &admin).await["ok"], json!(true), "counted events chain like any other");
+}
+
+#[tokio::test]
+async fn counted_uses_reach_the_store_within_the_flush_interval_and_at_shutdown() {
+    let app = TestApp::with_config("[usage]\nflush_interval = \"1s\"\n").await;
+    let admin = app.admin().await;
+    let (id, token) = pipeline_token(&app, &admin, "ticker").await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let expected = vec![("token.use".to_owned(), "VALID".to_owned(), Some(3))];
+    while stored_uses(&app, &id).await != expected {
+        assert!(std::time::Instant::now() < deadline, "not written: {:?}", stored_uses(&app, &id).await);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let mut app2 = TestApp::with_config("[usage]\nflush_interval = \"1h\"\n").await;
+    let admin2 = app2.admin().await;
+    let (id2, token2) = pipeline_token(&app2, &admin2, "stopping").await;
+    for _ in 0..2 {
+        assert_eq!(app2.get("/v1/whoami", &token2).await.status, StatusCode::OK);
+    }
+    assert!(stored_uses(&app2, &id2).await.is_empty(), "an hour-long interval has not passed");
+    app2.stop().await;
+    assert_eq!(stored_uses(&app2, &id2).await, [("token.use".to_owned(), "VALID".to_owned(), Some(2))]);
+}
+
 #[tokio::test]
 async fn reading_the_trail_needs_the_audit_scope() {
     let app = TestApp::spawn().await;

@@ -37,7 +37,7 @@ pub(super) async fn append(pool: &SqlitePool, events: &[AuditEntry]) -> StoreRes
 
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO audit_events (seq, id, time, action, subject, token_id, scopes, operation, \
-         decision, risk_level, error, request_id, client_ip, prev_hash, hash) ",
+         decision, risk_level, error, request_id, client_ip, use_count, prev_hash, hash) ",
     );
     insert.push_values(&chained, |mut row, c| {
         let e = &c.entry;
@@ -54,6 +54,7 @@ pub(super) async fn append(pool: &SqlitePool, events: &[AuditEntry]) -> StoreRes
             .push_bind(e.error.clone())
             .push_bind(e.request_id.clone())
             .push_bind(e.client_ip.clone())
+            .push_bind(e.count.map(columns::count_param))
             .push_bind(c.prev_hash.as_bytes().to_vec())
             .push_bind(c.hash.as_bytes().to_vec());
     });
@@ -157,6 +158,7 @@ fn chained(row: &SqliteRow) -> StoreResult<ChainedEntry> {
         error: row.try_get("error").map_err(get)?,
         request_id: row.try_get("request_id").map_err(get)?,
         client_ip: row.try_get("client_ip").map_err(get)?,
+        use_count: row.try_get("use_count").map_err(get)?,
         prev_hash: row.try_get("prev_hash").map_err(get)?,
         hash: row.try_get("hash").map_err(get)?,
     }))

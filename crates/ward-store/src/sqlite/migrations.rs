@@ -135,6 +135,14 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_status ON approvals (status, id);
 ",
     },
+    Migration {
+        version: 4,
+        name: "counted audit events",
+        sql: r"
+-- How many uses one event stands for when uses are counted over an interval.
+ALTER TABLE audit_events ADD COLUMN use_count INTEGER CHECK (use_count IS NULL OR use_count >= 2);
+",
+    },
 ];
 
 /// The schema version this build writes.

@@ -23,6 +23,7 @@ pub fn event(n: u64, action: &str, subject: &str, minute: i64) -> AuditEntry {
         error: None,
         request_id: Some(format!("req_{n}")),
         client_ip: Some("127.0.0.1".into()),
+        count: n.is_multiple_of(4).then_some(n + 2),
     }
 }
 
@@ -152,8 +153,14 @@ pub struct Tampering {
     pub problem: Problem,
 }
 
-/// Editing a field, deleting a row, swapping two rows, truncating the end.
+/// Editing a field or a use count, deleting a row, swapping two rows,
+/// truncating the end.
 pub const TAMPERINGS: &[Tampering] = &[
+    Tampering {
+        sql: "UPDATE audit_events SET use_count = 99 WHERE seq = 1",
+        seq: 1,
+        problem: Problem::Changed,
+    },
     Tampering {
         sql: "UPDATE audit_events SET subject = 'mallory' WHERE seq = 3",
         seq: 3,
