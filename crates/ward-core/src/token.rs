@@ -108,9 +108,16 @@ pub struct InvalidPrefix(String);
 
 impl Prefix {
     pub fn parse(s: &str) -> Result<Self, InvalidPrefix> {
-        let ok =
-            (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidPrefix(s.chars().take(40).collect())) }
+        if Self::is_valid(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidPrefix(s.chars().take(40).collect()))
+        }
+    }
+
+    /// The rule of [`Prefix::parse`], without building anything.
+    fn is_valid(s: &str) -> bool {
+        (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     }
 
     pub fn as_str(&self) -> &str {
@@ -207,6 +214,7 @@ pub struct Inspected<'a> {
 }
 
 /// Shape, kind and checksum check on a borrowed string (the verify hot path).
+/// Allocates nothing, whether the string passes or not.
 pub fn inspect(s: &str) -> Result<Inspected<'_>, Malformed> {
     let tail_len = SECRET_LEN + CHECKSUM_LEN;
     if !s.is_ascii() || s.len() < 2 + 3 + tail_len || s.len() > 8 + 3 + tail_len {
@@ -219,19 +227,30 @@ pub fn inspect(s: &str) -> Result<Inspected<'_>, Malformed> {
         return Err(Malformed::Shape);
     }
     let prefix = &head[..n - 3];
-    if Prefix::parse(prefix).is_err() || !base62::is_base62(tail) {
+    if !Prefix::is_valid(prefix) || !base62::is_base62(tail) {
         return Err(Malformed::Shape);
     }
     let kind = TokenKind::from_letter(char::from(bytes[n - 2])).ok_or(Malformed::Kind)?;
     let (body, sum) = s.split_at(s.len() - CHECKSUM_LEN);
-    if checksum(body) != sum {
+    // Compared as numbers, not as text: a string of CHECKSUM_LEN base62
+    // digits has exactly one value and every value below 62^6 exactly one
+    // such string, so this accepts exactly the strings `checksum(body)`
+    // renders. The comparison is in u64, so a value at or above 2^32 (which
+    // the rendering never produces) cannot match a CRC32.
+    if base62::decode(sum.as_bytes()) != Some(checksum_value(body)) {
         return Err(Malformed::Checksum);
     }
     Ok(Inspected { prefix, kind })
 }
 
+/// The CRC32 of everything before the checksum, as the number it encodes.
+fn checksum_value(body: &str) -> u64 {
+    u64::from(crc32fast::hash(body.as_bytes()))
+}
+
+/// The checksum as it is written into a token: `CHECKSUM_LEN` base62 digits.
 fn checksum(body: &str) -> String {
-    base62::encode_fixed(u64::from(crc32fast::hash(body.as_bytes())), CHECKSUM_LEN)
+    base62::encode_fixed(checksum_value(body), CHECKSUM_LEN)
 }
 
 /// SHA-256 of a token string: the only form a token is stored in.
@@ -332,7 +351,129 @@ mod tests {
         assert!(Prefix::parse("Ac").is_err());
     }
 
+    /// `inspect` as it was before the checksum was compared as a number:
+    /// the reference its accept/reject behaviour must keep matching.
+    fn inspect_as_text(s: &str) -> Result<Inspected<'_>, Malformed> {
+        let tail_len = SECRET_LEN + CHECKSUM_LEN;
+        if !s.is_ascii() || s.len() < 2 + 3 + tail_len || s.len() > 8 + 3 + tail_len {
+            return Err(Malformed::Shape);
+        }
+        let (head, tail) = s.split_at(s.len() - tail_len);
+        let bytes = head.as_bytes();
+        let n = bytes.len();
+        if bytes[n - 1] != b'_' || bytes[n - 3] != b'_' {
+            return Err(Malformed::Shape);
+        }
+        let prefix = &head[..n - 3];
+        if Prefix::parse(prefix).is_err() || !base62::is_base62(tail) {
+            return Err(Malformed::Shape);
+        }
+        let kind = TokenKind::from_letter(char::from(bytes[n - 2])).ok_or(Malformed::Kind)?;
+        let (body, sum) = s.split_at(s.len() - CHECKSUM_LEN);
+        if checksum(body) != sum {
+            return Err(Malformed::Checksum);
+        }
+        Ok(Inspected { prefix, kind })
+    }
+
+    /// A token's body (all but the checksum) and its checksum.
+    fn body_and_sum(t: &PlainToken) -> (&str, &str) {
+        t.expose().split_at(t.expose().len() - CHECKSUM_LEN)
+    }
+
+    #[test]
+    fn tokens_generated_by_the_crate_pass_inspection() {
+        for prefix in ["ward", "ab", "acme2024"] {
+            let prefix = Prefix::parse(prefix).expect("valid prefix");
+            for seed in 0..=u8::MAX {
+                for kind in TokenKind::ALL {
+                    let t = PlainToken::generate(&prefix, kind, &mut Counter(seed));
+                    let inspected = inspect(t.expose());
+                    assert_eq!(inspected, Ok(Inspected { prefix: prefix.as_str(), kind }));
+                    assert_eq!(inspected, inspect_as_text(t.expose()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_single_character_change_of_the_checksum_is_rejected() {
+        for seed in [0u8, 1, 77, 200, 255] {
+            let t = PlainToken::generate(&Prefix::default(), TokenKind::Login, &mut Counter(seed));
+            let original = t.expose();
+            let sum_start = original.len() - CHECKSUM_LEN;
+            for pos in sum_start..original.len() {
+                for b in 0..=u8::MAX {
+                    let mut bytes = original.as_bytes().to_vec();
+                    if bytes[pos] == b {
+                        continue;
+                    }
+                    bytes[pos] = b;
+                    let changed = String::from_utf8_lossy(&bytes);
+                    let expected =
+                        if b.is_ascii_alphanumeric() { Malformed::Checksum } else { Malformed::Shape };
+                    assert_eq!(inspect(&changed), Err(expected), "byte {b} at {pos}");
+                    assert_eq!(inspect_as_text(&changed), Err(expected), "byte {b} at {pos}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn non_canonical_checksum_encodings_are_rejected() {
+        let t = token(TokenKind::Pipeline);
+        let (body, sum) = body_and_sum(&t);
+        let crc = checksum_value(body);
+        // The same CRC32 plus a multiple of 2^32: six base62 digits hold
+        // values up to 62^6 - 1, about 13.2 times 2^32.
+        let mut wrapped = Vec::new();
+        let mut value = crc + (1 << 32);
+        while value < 62u64.pow(6) {
+            wrapped.push(base62::encode_fixed(value, CHECKSUM_LEN));
+            value += 1 << 32;
+        }
+        assert!((12..=13).contains(&wrapped.len()));
+        for other in &wrapped {
+            let s = format!("{body}{other}");
+            assert_eq!(inspect(&s), Err(Malformed::Checksum), "{other}");
+            assert_eq!(inspect_as_text(&s), Err(Malformed::Checksum), "{other}");
+        }
+        // Out of the range any CRC32 renders to.
+        let s = format!("{body}zzzzzz");
+        assert_eq!(inspect(&s), Err(Malformed::Checksum));
+        // Other paddings: one digit more (a leading zero), one less, none.
+        for other in [format!("0{sum}"), sum[1..].to_owned(), format!("{crc}"), String::new()] {
+            let s = format!("{body}{other}");
+            assert!(inspect(&s).is_err(), "{other}");
+            assert_eq!(inspect(&s), inspect_as_text(&s), "{other}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn inspect_agrees_with_the_text_comparison(
+            seed in any::<u8>(),
+            k in 0usize..5,
+            changes in proptest::collection::vec((0usize..45, prop::sample::select(vec!['0', 'a', 'Z', 'z', '_', '-', ' ', 'é', 'p', 'u'])), 0..3),
+        ) {
+            let t = PlainToken::generate(&Prefix::default(), TokenKind::ALL[k], &mut Counter(seed));
+            let mut chars: Vec<char> = t.expose().chars().collect();
+            for (pos, c) in changes {
+                chars[pos] = c;
+            }
+            let s: String = chars.into_iter().collect();
+            prop_assert_eq!(inspect(&s), inspect_as_text(&s));
+        }
+
+        #[test]
+        fn any_checksum_string_is_accepted_only_when_it_renders_the_crc(seed in any::<u8>(), sum in "[0-9A-Za-z]{6}") {
+            let t = PlainToken::generate(&Prefix::default(), TokenKind::Service, &mut Counter(seed));
+            let (body, _) = body_and_sum(&t);
+            let s = format!("{body}{sum}");
+            prop_assert_eq!(inspect(&s).is_ok(), sum == checksum(body));
+            prop_assert_eq!(inspect(&s), inspect_as_text(&s));
+        }
+
         #[test]
         fn every_generated_token_round_trips(seed in any::<u8>(), k in 0usize..5, p in "[a-z0-9]{2,8}") {
             let prefix = Prefix::parse(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -13,6 +13,9 @@
 //! eviction). A lookup racing an eviction cannot re-insert what was just
 //! evicted: every eviction bumps a generation, and a put carrying an older
 //! generation is dropped.
+//!
+//! Entries are shared (`Arc`): a hit through [`Store::token_by_hash_shared`]
+//! (the verify path) costs a reference count, not a copy of the record.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,7 +31,7 @@ use ward_store::{
 
 #[derive(Clone)]
 struct Entry {
-    found: TokenWithOwner,
+    found: Arc<TokenWithOwner>,
     at: Instant,
 }
 
@@ -68,10 +71,11 @@ impl VerifyCache {
         self.maps.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, hash: &TokenHash) -> Option<TokenWithOwner> {
+    /// The fresh entry for `hash`, shared with the cache (no copy).
+    pub fn get(&self, hash: &TokenHash) -> Option<Arc<TokenWithOwner>> {
         let maps = self.read();
         let entry = maps.by_hash.get(hash)?;
-        (entry.at.elapsed() < self.ttl).then(|| entry.found.clone())
+        (entry.at.elapsed() < self.ttl).then(|| Arc::clone(&entry.found))
     }
 
     pub fn generation(&self) -> u64 {
@@ -79,17 +83,19 @@ impl VerifyCache {
     }
 
     /// Caches `found` unless an eviction happened since `generation`.
-    pub fn put(&self, generation: u64, hash: TokenHash, mut found: TokenWithOwner) {
-        if self.capacity == 0 {
-            return;
-        }
+    /// Returns it as cached (shared, without the password hash) either way.
+    pub fn put(&self, generation: u64, hash: TokenHash, mut found: TokenWithOwner) -> Arc<TokenWithOwner> {
         // Keep no password hash in the cache: verify never needs it.
         if let UserKind::Human { password_hash, .. } = &mut found.owner.kind {
             *password_hash = None;
         }
+        let found = Arc::new(found);
+        if self.capacity == 0 {
+            return found;
+        }
         let mut maps = self.write();
         if self.generation() != generation {
-            return;
+            return found;
         }
         if maps.by_hash.len() >= self.capacity {
             // Full: drop the stalest tenth.
@@ -102,7 +108,8 @@ impl VerifyCache {
             }
         }
         maps.by_id.insert(found.token.id.clone(), hash);
-        maps.by_hash.insert(hash, Entry { found, at: Instant::now() });
+        maps.by_hash.insert(hash, Entry { found: Arc::clone(&found), at: Instant::now() });
+        found
     }
 
     pub fn evict(&self, what: &Invalidation) {
@@ -185,7 +192,7 @@ impl Store for CachedStore {
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
         if let Some(found) = self.cache.get(hash) {
-            return Ok(Some(found));
+            return Ok(Some(TokenWithOwner::clone(&found)));
         }
         let generation = self.cache.generation();
         let found = self.inner.token_by_hash(hash).await?;
@@ -193,6 +200,14 @@ impl Store for CachedStore {
             self.cache.put(generation, *hash, f.clone());
         }
         Ok(found)
+    }
+    async fn token_by_hash_shared(&self, hash: &TokenHash) -> StoreResult<Option<Arc<TokenWithOwner>>> {
+        if let Some(found) = self.cache.get(hash) {
+            return Ok(Some(found));
+        }
+        let generation = self.cache.generation();
+        let found = self.inner.token_by_hash(hash).await?;
+        Ok(found.map(|f| self.cache.put(generation, *hash, f)))
     }
     async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
         self.inner.token_by_id(id).await
@@ -314,6 +329,17 @@ mod tests {
         cache.evict(&Invalidation::User(alice));
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&TokenHash::of("3")).is_some());
+    }
+
+    #[test]
+    fn a_hit_shares_the_cached_record_instead_of_copying_it() {
+        let cache = VerifyCache::new(10, Duration::from_secs(60));
+        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        let hash = TokenHash::of("x");
+        let put = cache.put(cache.generation(), hash, found(1, &user));
+        let first = cache.get(&hash).expect("cached");
+        let second = cache.get(&hash).expect("cached");
+        assert!(Arc::ptr_eq(&put, &first) && Arc::ptr_eq(&first, &second));
     }
 
     #[test]

@@ -75,6 +75,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()>;
     /// The token with this hash and its (live or deleted) owner.
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>>;
+    /// [`Store::token_by_hash`] for the verify hot path: a store that keeps
+    /// records in memory (the server's cache) hands out what it holds
+    /// without copying it. By default, `token_by_hash` wrapped in an `Arc`.
+    async fn token_by_hash_shared(&self, hash: &TokenHash) -> StoreResult<Option<Arc<TokenWithOwner>>> {
+        Ok(self.token_by_hash(hash).await?.map(Arc::new))
+    }
     async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>>;
     /// Tokens matching `filter`, newest first, at most `filter.limit`.
     async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>>;

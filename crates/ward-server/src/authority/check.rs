@@ -92,7 +92,8 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
         return Ok(Check::NotFound);
     }
     let hash = TokenHash::of(presented);
-    let Some(t) = state.store.token_by_hash(&hash).await? else {
+    // Shared with the verify cache on a hit: read from, never copied whole.
+    let Some(t) = state.store.token_by_hash_shared(&hash).await? else {
         return Ok(Check::NotFound);
     };
     let now = state.now();
@@ -110,13 +111,10 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
         TokenStatus::Expired => Ok(Check::Expired(found)),
         TokenStatus::Active => {
             state.usage.record(&t.token.id, now);
-            let scopes = effective_scopes(&t.token.scopes, &permissions(state, &t.owner));
-            let caller = Caller {
-                principal: principal(&t.owner),
-                token_id: t.token.id,
-                token_kind: t.token.kind,
-                scopes,
-            };
+            let principal = principal(&t.owner);
+            // `permissions(state, &t.owner)`, without building the principal twice.
+            let scopes = effective_scopes(&t.token.scopes, &state.settings.roles.permissions(&principal));
+            let caller = Caller { principal, token_id: t.token.id.clone(), token_kind: t.token.kind, scopes };
             Ok(Check::Valid { found, caller })
         }
     }
