@@ -14,6 +14,8 @@
 mod agents;
 #[path = "contract/audit.rs"]
 mod audit;
+#[path = "contract/concurrency.rs"]
+mod concurrency;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/postgres.rs"]
@@ -94,6 +96,8 @@ macro_rules! contract_suite {
             agents::deciding_an_expired_used_or_missing_approval_fails_and_changes_nothing,
             agents::an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_the_caller,
             agents::concurrent_consumers_of_one_approval_get_exactly_one_true,
+            concurrency::concurrent_inserts_and_revokes_are_each_acknowledged_and_all_stored,
+            concurrency::writers_at_once_each_get_their_own_answer_and_a_failure_undoes_nothing,
         );
     };
     (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {

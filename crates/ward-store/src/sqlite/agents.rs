@@ -6,6 +6,7 @@
 //! (pending → approved or denied, approved → used), so when a conditional
 //! update misses, reading the row afterwards tells truthfully why.
 
+use super::commit::Pool;
 use super::rows::{
     self, APPROVAL_COLUMNS, SELECT_KEY, SELECT_MINTED, db_error, is_unique_violation, millis, opt_millis,
     scopes_json,
@@ -17,7 +18,8 @@ use ward_core::{TokenId, UserId};
 
 // Signing keys --------------------------------------------------------------
 
-pub(super) async fn insert_key(pool: &SqlitePool, key: &KeyRecord) -> StoreResult<()> {
+pub(super) async fn insert_key(pool: &Pool, key: &KeyRecord) -> StoreResult<()> {
+    let mut conn = pool.write().await?;
     sqlx::query(
         "INSERT INTO signing_keys (kid, public_key, private_sealed, created_at, retired_at)
          VALUES (?, ?, ?, ?, ?)",
@@ -27,7 +29,7 @@ pub(super) async fn insert_key(pool: &SqlitePool, key: &KeyRecord) -> StoreResul
     .bind(key.private_sealed.as_slice())
     .bind(millis(key.created_at))
     .bind(opt_millis(key.retired_at))
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "signing_keys.kid") {
@@ -50,11 +52,12 @@ pub(super) async fn list_keys(pool: &SqlitePool) -> StoreResult<Vec<KeyRecord>> 
         .collect()
 }
 
-pub(super) async fn retire_key(pool: &SqlitePool, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn retire_key(pool: &Pool, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL")
         .bind(millis(now))
         .bind(kid)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(|e| db_error("retire signing key", e))?;
     if done.rows_affected() == 1 {
@@ -62,7 +65,7 @@ pub(super) async fn retire_key(pool: &SqlitePool, kid: &str, now: DateTime<Utc>)
     }
     let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM signing_keys WHERE kid = ?")
         .bind(kid)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|e| db_error("select signing key", e))?;
     exists.map(|_| false).ok_or(StoreError::NotFound)
@@ -72,7 +75,9 @@ pub(super) async fn retire_key(pool: &SqlitePool, kid: &str, now: DateTime<Utc>)
 
 /// Inserts the metadata of a minted token. `NotFound` when the minting user
 /// is missing or deleted.
-pub(super) async fn insert_minted(pool: &SqlitePool, minted: &MintedRecord) -> StoreResult<()> {
+pub(super) async fn insert_minted(pool: &Pool, minted: &MintedRecord) -> StoreResult<()> {
+    let scopes = scopes_json(&minted.scopes)?;
+    let mut conn = pool.write().await?;
     let done = sqlx::query(
         "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at)
          SELECT ?, ?, ?, ?, ?, ?, ?, ?
@@ -80,14 +85,14 @@ pub(super) async fn insert_minted(pool: &SqlitePool, minted: &MintedRecord) -> S
     )
     .bind(minted.jti.as_str())
     .bind(&minted.agent)
-    .bind(scopes_json(&minted.scopes)?)
+    .bind(scopes)
     .bind(&minted.kid)
     .bind(minted.minted_by.as_str())
     .bind(millis(minted.issued_at))
     .bind(millis(minted.expires_at))
     .bind(opt_millis(minted.revoked_at))
     .bind(minted.minted_by.as_str())
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "minted_tokens.jti") {
@@ -133,11 +138,12 @@ pub(super) async fn list_minted(
         .collect()
 }
 
-pub(super) async fn revoke_minted(pool: &SqlitePool, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn revoke_minted(pool: &Pool, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query("UPDATE minted_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")
         .bind(millis(now))
         .bind(jti.as_str())
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(|e| db_error("revoke minted token", e))?;
     if done.rows_affected() == 1 {
@@ -145,20 +151,21 @@ pub(super) async fn revoke_minted(pool: &SqlitePool, jti: &TokenId, now: DateTim
     }
     let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM minted_tokens WHERE jti = ?")
         .bind(jti.as_str())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|e| db_error("select minted token", e))?;
     exists.map(|_| false).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn revoke_agent(pool: &SqlitePool, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn revoke_agent(pool: &Pool, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query(
         "UPDATE minted_tokens SET revoked_at = ?1
          WHERE agent = ?2 AND revoked_at IS NULL AND issued_at <= ?1",
     )
     .bind(millis(now))
     .bind(agent)
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| db_error("revoke agent tokens", e))?;
     Ok(done.rows_affected())
@@ -166,9 +173,10 @@ pub(super) async fn revoke_agent(pool: &SqlitePool, agent: &str, now: DateTime<U
 
 // Approvals -----------------------------------------------------------------
 
-pub(super) async fn insert_approval(pool: &SqlitePool, a: &ApprovalRecord) -> StoreResult<()> {
+pub(super) async fn insert_approval(pool: &Pool, a: &ApprovalRecord) -> StoreResult<()> {
     let sql =
         format!("INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    let mut conn = pool.write().await?;
     sqlx::query(&sql)
         .bind(&a.id)
         .bind(&a.token_id)
@@ -182,7 +190,7 @@ pub(super) async fn insert_approval(pool: &SqlitePool, a: &ApprovalRecord) -> St
         .bind(a.decided_by.as_deref())
         .bind(opt_millis(a.decided_at))
         .bind(a.reason.as_deref())
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e, "approvals.id") {
@@ -226,9 +234,10 @@ pub(super) async fn list_approvals(
 }
 
 /// Moves a pending, unexpired approval to approved or denied in one
-/// statement; when it misses, the row read afterwards says why.
+/// statement; when it misses, the row read afterwards (with the write gate
+/// open again) says why.
 pub(super) async fn decide_approval(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &str,
     approve: bool,
     decided_by: &str,
@@ -241,15 +250,17 @@ pub(super) async fn decide_approval(
          WHERE id = ?5 AND status = 'pending' AND expires_at > ?3
          RETURNING {APPROVAL_COLUMNS}"
     );
+    let mut conn = pool.write().await?;
     let decided = sqlx::query(&sql)
         .bind(status.as_str())
         .bind(decided_by)
         .bind(millis(now))
         .bind(reason)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|e| db_error("decide approval", e))?;
+    drop(conn);
     if let Some(row) = decided {
         return rows::approval(&row);
     }
@@ -265,12 +276,13 @@ pub(super) async fn decide_approval(
 /// Spends an approved, unexpired approval bound to this token and
 /// operation: one conditional update, so of two concurrent calls one wins.
 pub(super) async fn consume_approval(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &str,
     token_id: &str,
     operation: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query(
         "UPDATE approvals SET status = 'used'
          WHERE id = ? AND status = 'approved' AND token_id = ? AND operation = ? AND expires_at > ?",
@@ -279,7 +291,7 @@ pub(super) async fn consume_approval(
     .bind(token_id)
     .bind(operation)
     .bind(millis(now))
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| db_error("consume approval", e))?;
     Ok(done.rows_affected() == 1)

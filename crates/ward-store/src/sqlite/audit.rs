@@ -11,11 +11,14 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashSet;
 use ward_core::audit::{AuditEntry, ChainHead, ChainedEntry};
 
-pub(super) async fn append(pool: &SqlitePool, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
+pub(super) async fn append(
+    pool: &super::commit::Pool,
+    events: &[AuditEntry],
+) -> StoreResult<Vec<ChainedEntry>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin audit append", e))?;
+    let mut tx = pool.begin("audit append").await?;
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_optional(&mut *tx)
         .await

@@ -3,13 +3,19 @@
 //! Status is derived at a moment `now`: revoked when `revoked_at <= now`,
 //! else expired when `expires_at <= now`, else active. The SQL here and
 //! [`crate::TokenRecord::status`] must agree.
+//!
+//! Single inserts and revokes arrive here in batches from the group
+//! committer (`commit.rs`): [`insert_batch`] and [`revoke_batch`] give each
+//! job the answer it would get alone, in a few statements per batch.
 
+use super::commit::{InsertJob, Pool, RevokeJob, is_constraint_error};
 use super::rows::{
     self, SELECT_TOKEN_WITH_OWNER, db_error, is_unique_violation, millis, opt_millis, scopes_json,
 };
 use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, TokenWithOwner};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use std::collections::HashSet;
 use ward_core::{TokenHash, TokenId, UserId};
 
 /// Inserts a record for a live owner. `NotFound` when the owner is missing
@@ -20,6 +26,21 @@ pub(super) async fn insert(
     token: &TokenRecord,
     hash: &TokenHash,
 ) -> StoreResult<()> {
+    let scopes = scopes_json(&token.scopes)?;
+    match insert_row(conn, token, hash, &scopes).await {
+        Ok(0) => Err(StoreError::NotFound),
+        Ok(_) => Ok(()),
+        Err(e) => Err(insert_error(e, token)),
+    }
+}
+
+/// [`insert`] with the database's own error; how many rows it inserted.
+async fn insert_row(
+    conn: &mut SqliteConnection,
+    token: &TokenRecord,
+    hash: &TokenHash,
+    scopes: &str,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
                              expires_at, revoked_at, last_used_at, rotated_from)
@@ -32,7 +53,7 @@ pub(super) async fn insert(
     .bind(&token.name)
     .bind(token.kind.as_str())
     .bind(token.user_id.as_str())
-    .bind(scopes_json(&token.scopes)?)
+    .bind(scopes)
     .bind(millis(token.created_at))
     .bind(opt_millis(token.expires_at))
     .bind(opt_millis(token.revoked_at))
@@ -40,19 +61,103 @@ pub(super) async fn insert(
     .bind(token.rotated_from.as_ref().map(TokenId::as_str))
     .bind(token.user_id.as_str())
     .execute(conn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e, "tokens.hash") {
-            StoreError::Conflict("a token with this hash already exists".into())
-        } else if is_unique_violation(&e, "tokens.id") {
-            StoreError::Conflict(format!("a token with id '{}' already exists", token.id))
-        } else {
-            db_error("insert token", e)
-        }
-    })?;
-    match done.rows_affected() {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// What a failed token insert means to the caller.
+fn insert_error(e: sqlx::Error, token: &TokenRecord) -> StoreError {
+    if is_unique_violation(&e, "tokens.hash") {
+        StoreError::Conflict("a token with this hash already exists".into())
+    } else if is_unique_violation(&e, "tokens.id") {
+        StoreError::Conflict(format!("a token with id '{}' already exists", token.id))
+    } else {
+        db_error("insert token", e)
+    }
+}
+
+/// [`insert`] for every job of a group commit, inside its transaction:
+/// each job's own answer, in order, or an error that fails the batch.
+///
+/// The jobs whose id and hash are new to the batch go in one statement that
+/// skips a row that conflicts or whose owner is not live; each job that
+/// skipped, and each repeat, then runs alone, in order, for the answer
+/// [`insert`] gives.
+pub(super) async fn insert_batch(
+    conn: &mut SqliteConnection,
+    jobs: &[InsertJob],
+) -> StoreResult<Vec<StoreResult<()>>> {
+    let scopes: Vec<StoreResult<String>> = jobs.iter().map(|job| scopes_json(&job.token.scopes)).collect();
+    let (mut ids, mut hashes) = (HashSet::new(), HashSet::new());
+    let fresh: Vec<(&InsertJob, &str)> = jobs
+        .iter()
+        .zip(&scopes)
+        .filter_map(|(job, scopes)| Some((job, scopes.as_deref().ok()?)))
+        // `&`, not `&&`: a repeat remembers its hash as well as its id.
+        .filter(|(job, _)| ids.insert(job.token.id.as_str()) & hashes.insert(job.hash))
+        .collect();
+    let mut inserted = insert_rows(conn, &fresh).await?;
+
+    // A fresh job is the first job with its id, so the first to ask for an
+    // inserted id is the job that inserted it.
+
+    let mut answers = Vec::with_capacity(jobs.len());
+    for (job, scopes) in jobs.iter().zip(scopes) {
+        let answer = match scopes {
+            Err(e) => Err(e),
+            Ok(_) if inserted.remove(job.token.id.as_str()) => Ok(()),
+            Ok(scopes) => match insert_row(conn, &job.token, &job.hash, &scopes).await {
+                Ok(0) => Err(StoreError::NotFound),
+                Ok(_) => Ok(()),
+                Err(e) if is_constraint_error(&e) => Err(insert_error(e, &job.token)),
+                Err(e) => return Err(db_error("insert token", e)),
+            },
+        };
+        answers.push(answer);
+    }
+    Ok(answers)
+}
+
+/// Inserts `rows` (distinct ids and hashes) in one statement, skipping
+/// conflicts and dead owners; the ids it inserted.
+async fn insert_rows(
+    conn: &mut SqliteConnection,
+    rows: &[(&InsertJob, &str)],
+) -> StoreResult<HashSet<String>> {
+    if rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
+                             expires_at, revoked_at, last_used_at, rotated_from)
+         SELECT * FROM (",
+    );
+    q.push_values(rows, |mut row, (job, scopes)| {
+        let token = &job.token;
+        row.push_bind(token.id.as_str())
+            .push_bind(job.hash.as_bytes().as_slice())
+            .push_bind(token.display.as_str())
+            .push_bind(token.name.as_str())
+            .push_bind(token.kind.as_str())
+            .push_bind(token.user_id.as_str())
+            .push_bind(*scopes)
+            .push_bind(millis(token.created_at))
+            .push_bind(opt_millis(token.expires_at))
+            .push_bind(opt_millis(token.revoked_at))
+            .push_bind(opt_millis(token.last_used_at))
+            .push_bind(token.rotated_from.as_ref().map(TokenId::as_str));
+    });
+    q.push(
+        ") AS v WHERE EXISTS (SELECT 1 FROM users WHERE id = v.column6 AND deleted_at IS NULL)
+         ON CONFLICT DO NOTHING RETURNING id",
+    );
+    // One statement per batch size: keep them out of the statement cache.
+    match q.build_query_scalar::<String>().persistent(false).fetch_all(conn).await {
+        Ok(ids) => Ok(ids.into_iter().collect()),
+        // A row broke a constraint that DO NOTHING does not cover: the
+        // statement inserted nothing, and each job runs alone.
+        Err(e) if is_constraint_error(&e) => Ok(HashSet::new()),
+        Err(e) => Err(db_error("insert tokens", e)),
     }
 }
 
@@ -118,42 +223,85 @@ pub(super) async fn list(pool: &SqlitePool, f: &TokenFilter) -> StoreResult<Vec<
         .collect()
 }
 
-pub(super) async fn revoke(pool: &SqlitePool, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-        .bind(millis(now))
-        .bind(id.as_str())
-        .execute(pool)
-        .await
-        .map_err(|e| db_error("revoke token", e))?;
-    if done.rows_affected() == 1 {
-        return Ok(true);
+/// Revokes the tokens of a group commit's jobs, inside its transaction:
+/// each job's answer, in order (`true` when this job revoked it, `false`
+/// when it was already revoked, `NotFound` when there is none), or an error
+/// that fails the batch. The first job for an id revokes it at its `now`.
+pub(super) async fn revoke_batch(
+    conn: &mut SqliteConnection,
+    jobs: &[RevokeJob],
+) -> StoreResult<Vec<StoreResult<bool>>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
     }
-    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM tokens WHERE id = ?")
-        .bind(id.as_str())
-        .fetch_optional(pool)
+    let mut seen = HashSet::new();
+    let first: Vec<&RevokeJob> = jobs.iter().filter(|job| seen.insert(job.id.as_str())).collect();
+    let mut q = QueryBuilder::<Sqlite>::new("UPDATE tokens SET revoked_at = v.column2 FROM (");
+    q.push_values(&first, |mut row, job| {
+        row.push_bind(job.id.as_str()).push_bind(millis(job.now));
+    });
+    q.push(") AS v WHERE tokens.id = v.column1 AND tokens.revoked_at IS NULL RETURNING id");
+    let mut revoked: HashSet<String> = q
+        .build_query_scalar::<String>()
+        .persistent(false)
+        .fetch_all(&mut *conn)
         .await
-        .map_err(|e| db_error("select token", e))?;
-    exists.map(|_| false).ok_or(StoreError::NotFound)
+        .map_err(|e| db_error("revoke tokens", e))?
+        .into_iter()
+        .collect();
+
+    // Only the first job for an id was in the update.
+    let revoked_here: Vec<bool> = jobs.iter().map(|job| revoked.remove(job.id.as_str())).collect();
+    let missed: Vec<&str> =
+        jobs.iter().zip(&revoked_here).filter(|(_, here)| !**here).map(|(job, _)| job.id.as_str()).collect();
+    let existing = existing_ids(conn, &missed).await?;
+    Ok(jobs
+        .iter()
+        .zip(revoked_here)
+        .map(|(job, here)| match here {
+            true => Ok(true),
+            false if existing.contains(job.id.as_str()) => Ok(false),
+            false => Err(StoreError::NotFound),
+        })
+        .collect())
 }
 
-pub(super) async fn revoke_for_user(
-    pool: &SqlitePool,
-    user: &UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
+/// Which of `ids` name a stored token.
+async fn existing_ids(conn: &mut SqliteConnection, ids: &[&str]) -> StoreResult<HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM tokens WHERE id IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+    let found = q
+        .build_query_scalar::<String>()
+        .persistent(false)
+        .fetch_all(conn)
+        .await
+        .map_err(|e| db_error("select tokens", e))?;
+    Ok(found.into_iter().collect())
+}
+
+pub(super) async fn revoke_for_user(pool: &Pool, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
         .bind(millis(now))
         .bind(user.as_str())
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(|e| db_error("revoke user tokens", e))?;
     Ok(done.rows_affected())
 }
 
-pub(super) async fn delete(pool: &SqlitePool, id: &TokenId) -> StoreResult<()> {
+pub(super) async fn delete(pool: &Pool, id: &TokenId) -> StoreResult<()> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query("DELETE FROM tokens WHERE id = ?")
         .bind(id.as_str())
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(|e| db_error("delete token", e))?;
     match done.rows_affected() {
@@ -165,7 +313,7 @@ pub(super) async fn delete(pool: &SqlitePool, id: &TokenId) -> StoreResult<()> {
 /// Ends `old` (at `old_ends_at`, never later than its own expiry, or now)
 /// and inserts `new`, in one transaction.
 pub(super) async fn rotate(
-    pool: &SqlitePool,
+    pool: &Pool,
     old: &TokenId,
     old_ends_at: Option<DateTime<Utc>>,
     new: &TokenRecord,
@@ -173,7 +321,7 @@ pub(super) async fn rotate(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let now = millis(now);
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin rotate token", e))?;
+    let mut tx = pool.begin("rotate token").await?;
     let row: Option<(Option<i64>, Option<i64>)> =
         sqlx::query_as("SELECT expires_at, revoked_at FROM tokens WHERE id = ?")
             .bind(old.as_str())
@@ -202,11 +350,11 @@ pub(super) async fn rotate(
 
 /// Moves `last_used_at` forward, never back, for the whole batch at once.
 /// Ids with no record (deleted since use) are skipped.
-pub(super) async fn record_usage(pool: &SqlitePool, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+pub(super) async fn record_usage(pool: &Pool, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
     if used.is_empty() {
         return Ok(());
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin record usage", e))?;
+    let mut tx = pool.begin("record usage").await?;
     for (id, at) in used {
         sqlx::query("UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, ?1), ?1) WHERE id = ?2")
             .bind(millis(*at))

@@ -2,19 +2,21 @@
 //! scopes. A user is never removed, only marked deleted, so that tokens and
 //! audit records keep an owner to name.
 
+use super::commit::Pool;
 use super::rows::{self, SELECT_USER, db_error, is_unique_violation, millis, scopes_json};
 use crate::{StoreError, StoreResult, UserKind, UserKindFilter, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use ward_core::UserId;
 
-pub(super) async fn create(pool: &SqlitePool, user: &UserRecord) -> StoreResult<()> {
+pub(super) async fn create(pool: &Pool, user: &UserRecord) -> StoreResult<()> {
     let (kind, role, password_hash, scopes) = match &user.kind {
         UserKind::Human { role, password_hash } => {
             ("human", Some(role.as_str()), password_hash.as_deref(), "[]".to_owned())
         }
         UserKind::Service { scopes } => ("service", None, None, scopes_json(scopes)?),
     };
+    let mut conn = pool.write().await?;
     sqlx::query(
         "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -27,7 +29,7 @@ pub(super) async fn create(pool: &SqlitePool, user: &UserRecord) -> StoreResult<
     .bind(scopes)
     .bind(millis(user.created_at))
     .bind(rows::opt_millis(user.deleted_at))
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "users.name") {
@@ -92,19 +94,25 @@ pub(super) async fn count(pool: &SqlitePool) -> StoreResult<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-pub(super) async fn set_password_hash(pool: &SqlitePool, id: &UserId, hash: &str) -> StoreResult<()> {
+pub(super) async fn set_password_hash(pool: &Pool, id: &UserId, hash: &str) -> StoreResult<()> {
+    let mut conn = pool.write().await?;
     let done = sqlx::query(
         "UPDATE users SET password_hash = ? WHERE id = ? AND deleted_at IS NULL AND kind = 'human'",
     )
     .bind(hash)
     .bind(id.as_str())
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|e| db_error("update password hash", e))?;
     if done.rows_affected() == 1 {
         return Ok(());
     }
-    match by_id(pool, id).await? {
+    let live: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL")
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| db_error("select user by id", e))?;
+    match live {
         Some(_) => {
             Err(StoreError::Conflict(format!("'{id}' is a service user: service users have no password")))
         }
@@ -114,9 +122,9 @@ pub(super) async fn set_password_hash(pool: &SqlitePool, id: &UserId, hash: &str
 
 /// Marks the user deleted and revokes their unrevoked tokens, in one
 /// transaction. `NotFound` when there is no live user with that id.
-pub(super) async fn delete(pool: &SqlitePool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn delete(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
     let now = millis(now);
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin delete user", e))?;
+    let mut tx = pool.begin("delete user").await?;
     let marked = sqlx::query("UPDATE users SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
         .bind(now)
         .bind(id.as_str())
