@@ -62,7 +62,7 @@ if [[ -f $OUT/micro.out ]]; then
     verdict=$(awk -v v="$ns" 'BEGIN { print (v + 0 <= 500) ? "PASS" : "FAIL" }')
     case $kv in
       cache_hit_ns=*) what="in-process verify, cache hit (ns)|$ns|<= 500|$verdict|parse+checksum+SHA-256+HashMap hit" ;;
-      *) what="… plus cloning the entry, as ward-server's cache does (ns)|$ns|<= 500|$verdict|informative" ;;
+      *) what="… as ward-server does it: cache hit + Arc clone of the entry (ns)|$ns|<= 500|$verdict|informative" ;;
     esac
     echo "TARGET|$what" >>"$OUT/micro.out"
   done < <(grep '^MICRO' "$OUT/micro.out")
