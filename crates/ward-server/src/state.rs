@@ -10,9 +10,20 @@ use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 use ward_store::{AgentStore, AuditLog, Backend, Store};
 
-/// Shared server state; cheap to clone.
+/// Shared server state: one `Arc`, so the clone every request makes is one
+/// reference count, not one per part. Reads through to [`Shared`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler shares.
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub agents: Arc<dyn AgentStore>,
     pub keys: Arc<KeyRing>,
@@ -24,6 +35,12 @@ pub struct AppState {
 }
 
 impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
     }
@@ -59,7 +76,16 @@ impl AppState {
         let usage = Arc::new(UsageTracker::new(store.clone()));
         let keys = Arc::new(KeyRing::new(agents.clone(), master));
         let audit = Arc::new(AuditSink::new(audit, settings.usage_flush));
-        Self { store, agents, keys, settings: Arc::new(settings), throttle, usage, audit, cache }
+        Self(Arc::new(Shared {
+            store,
+            agents,
+            keys,
+            settings: Arc::new(settings),
+            throttle,
+            usage,
+            audit,
+            cache,
+        }))
     }
 
     /// The clock every decision reads, in whole milliseconds: the precision
