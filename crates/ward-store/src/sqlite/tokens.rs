@@ -354,14 +354,22 @@ pub(super) async fn record_usage(pool: &Pool, used: &[(TokenId, DateTime<Utc>)])
     if used.is_empty() {
         return Ok(());
     }
+    // One statement for the whole batch (a flush can hold tens of thousands
+    // of tokens): the pairs travel as one JSON array, `[[id, millis], …]`.
+    let pairs: Vec<(&str, i64)> = used.iter().map(|(id, at)| (id.as_str(), millis(*at))).collect();
+    let pairs =
+        serde_json::to_string(&pairs).map_err(|e| StoreError::Backend(format!("encode usage: {e}")))?;
     let mut tx = pool.begin("record usage").await?;
-    for (id, at) in used {
-        sqlx::query("UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, ?1), ?1) WHERE id = ?2")
-            .bind(millis(*at))
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error("record token usage", e))?;
-    }
+    sqlx::query(
+        "UPDATE tokens SET last_used_at = MAX(COALESCE(tokens.last_used_at, u.at), u.at)
+         FROM (SELECT json_extract(value, '$[0]') AS id, MAX(json_extract(value, '$[1]')) AS at
+               FROM json_each(?1) GROUP BY 1) AS u
+         WHERE tokens.id = u.id",
+    )
+    .bind(pairs)
+    .persistent(false)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error("record token usage", e))?;
     tx.commit().await.map_err(|e| db_error("commit record usage", e))
 }
