@@ -55,8 +55,13 @@ impl Bao {
             .expect("bao runs")
     }
 
+    /// The KV mount answers: a listing, or "No value found" for an empty
+    /// one. Exit code 2 alone is not enough: bao also exits 2 when nothing
+    /// listens yet (connection refused).
     fn kv_ready(&self) -> bool {
-        self.bao(&["kv", "list", "-mount=secret", "/"]).status.code().is_some_and(|c| c == 0 || c == 2)
+        let out = self.bao(&["kv", "list", "-mount=secret", "/"]);
+        let said = [&out.stdout, &out.stderr].map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+        out.status.success() || said.iter().any(|text| text.contains("No value found"))
     }
 
     fn home(&self) -> Home {
