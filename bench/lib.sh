@@ -59,15 +59,18 @@ audit_note() {
 }
 
 # ward_start NAME DATADIR [extra server args...]: sets PORT_<NAME>, PID_<NAME>, URL_<NAME>
+# $SERVER_ARGS (optional, split on spaces) is added to every server's command line,
+# e.g. SERVER_ARGS="--config /tmp/ward.toml" to try a setting.
 ward_start() {
   local name=$1 dir=$2; shift 2
   local port pid log_file=$WORK/$name.log
-  local -a audit=()
+  local -a audit=() extra=()
+  read -r -a extra <<<"${SERVER_ARGS:-}"
   ((AUDIT_FLAG)) && audit=(--audit-log "$WORK/$name.audit.jsonl")
   mkdir -p "$dir"
   port=$(free_port)
   WARD_ADMIN_PASSWORD=$PASSWORD "$WARD" server --listen "127.0.0.1:$port" --data-dir "$dir" \
-    "${audit[@]}" "$@" >>"$log_file" 2>&1 &
+    "${audit[@]}" "${extra[@]}" "$@" >>"$log_file" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 600); do
