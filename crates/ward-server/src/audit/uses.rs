@@ -77,17 +77,21 @@ impl UseCounter {
         let key =
             UseKey { action, subject, token_id, scopes, operation, decision, risk_level, error, client_ip };
         let uses = count.unwrap_or(1).max(1);
-        let mut tallies = self.lock();
-        tallies
-            .entry(key)
-            .and_modify(|t| {
-                t.count = t.count.saturating_add(uses);
-                if time < t.first {
-                    t.first = time;
-                }
-            })
-            .or_insert(Tally { first: time, request_id, count: uses });
-        (tallies.len() >= MAX_KEYS).then(|| into_events(std::mem::take(&mut *tallies)))
+        let full = {
+            let mut tallies = self.lock();
+            tallies
+                .entry(key)
+                .and_modify(|t| {
+                    t.count = t.count.saturating_add(uses);
+                    if time < t.first {
+                        t.first = time;
+                    }
+                })
+                .or_insert(Tally { first: time, request_id, count: uses });
+            (tallies.len() >= MAX_KEYS).then(|| std::mem::take(&mut *tallies))
+        };
+        // Turned into events after the lock is released.
+        full.map(into_events)
     }
 
     /// Every count so far as events, oldest first; the counter starts over.
