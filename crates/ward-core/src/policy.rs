@@ -125,6 +125,8 @@ pub struct Caller {
     pub token_kind: TokenKind,
     /// Token scopes ∩ owner permissions.
     pub scopes: ScopeSet,
+    /// When the calling token ends (`None`: it does not expire).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A refused action: 403 with this message.
@@ -260,6 +262,7 @@ mod tests {
             token_id: TokenId::generate(Utc::now(), &mut Fill(1)),
             token_kind: kind,
             scopes: set(scopes),
+            expires_at: None,
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub agents: Arc<dyn AgentStore>,
     pub keys: Arc<KeyRing>,
+    /// The deployment's master key; derive purpose keys with
+    /// [`MasterKey::derive`], never use it directly.
+    pub master: MasterKey,
     pub settings: Arc<Settings>,
     pub throttle: Arc<LoginThrottle>,
     pub usage: Arc<UsageTracker>,
@@ -74,12 +77,13 @@ impl AppState {
         let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
-        let keys = Arc::new(KeyRing::new(agents.clone(), master));
+        let keys = Arc::new(KeyRing::new(agents.clone(), master.clone()));
         let audit = Arc::new(AuditSink::new(audit, settings.usage_flush));
         Self(Arc::new(Shared {
             store,
             agents,
             keys,
+            master,
             settings: Arc::new(settings),
             throttle,
             usage,

@@ -114,7 +114,13 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
             let principal = principal(&t.owner);
             // `permissions(state, &t.owner)`, without building the principal twice.
             let scopes = effective_scopes(&t.token.scopes, &state.settings.roles.permissions(&principal));
-            let caller = Caller { principal, token_id: t.token.id.clone(), token_kind: t.token.kind, scopes };
+            let caller = Caller {
+                principal,
+                token_id: t.token.id.clone(),
+                token_kind: t.token.kind,
+                scopes,
+                expires_at: t.token.expires_at,
+            };
             Ok(Check::Valid { found, caller })
         }
     }
@@ -161,6 +167,12 @@ async fn check_signed(state: &AppState, presented: &str) -> ApiResult<Check> {
         name: minted.agent.clone(),
         kind: PrincipalKind::Agent { minted_by: minter.id },
     };
-    let caller = Caller { principal, token_id: jti, token_kind: TokenKind::Agent, scopes };
+    let caller = Caller {
+        principal,
+        token_id: jti,
+        token_kind: TokenKind::Agent,
+        scopes,
+        expires_at: Some(minted.expires_at),
+    };
     Ok(Check::Valid { found, caller })
 }
