@@ -9,7 +9,7 @@ use crate::audit::AuditEvent;
 use crate::authority::check::{Check, check};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use ward_core::Caller;
@@ -24,7 +24,7 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let presented = bearer(parts)?;
         let verdict = check(state, presented).await?;
-        let event = AuditEvent::new("token.use").operation(format!("{} {}", parts.method, parts.uri.path()));
+        let event = AuditEvent::new("token.use").operation(operation(parts));
         let event = match verdict.found() {
             Some(found) => event.subject(&found.subject).token(&found.token_id),
             None => event,
@@ -40,6 +40,15 @@ impl FromRequestParts<AppState> for Auth {
             }
         }
     }
+}
+
+/// What a use is counted under: the method and the matched route
+/// *template* (`GET /v1/tokens/{id}`), never the raw path, so requests to
+/// any number of distinct paths share one counter per route and verdict;
+/// a request that matched no route counts as one bucket.
+fn operation(parts: &Parts) -> String {
+    let route = parts.extensions.get::<MatchedPath>().map_or("(unmatched route)", MatchedPath::as_str);
+    format!("{} {route}", parts.method)
 }
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {

@@ -110,23 +110,86 @@ impl AuditEvent {
     }
 }
 
+/// The longest text any stored field of an event holds, in characters;
+/// longer text is cut and ends in `…`.
+pub const MAX_FIELD_CHARS: usize = 200;
+/// The most scopes an event lists; more end in one `…` entry.
+pub const MAX_SCOPES: usize = 64;
+
+/// `text` cut to [`MAX_FIELD_CHARS`] characters, ending in `…` when cut.
+fn capped(text: String) -> String {
+    match text.char_indices().nth(MAX_FIELD_CHARS - 1) {
+        Some((end, _)) if text.chars().count() > MAX_FIELD_CHARS => format!("{}…", &text[..end]),
+        _ => text,
+    }
+}
+
 impl AuditEvent {
-    /// The event as the chain stores it, under the id `id`.
+    /// The event as the chain stores it, under the id `id`. This is the one
+    /// place every field is capped ([`MAX_FIELD_CHARS`], [`MAX_SCOPES`]), so
+    /// no request can put more than a bounded number of bytes into the
+    /// chain per event, whatever text it managed to get into one.
     pub fn into_entry(self, id: EventId) -> AuditEntry {
+        let cap = |text: Option<String>| text.map(capped);
+        let mut scopes: Vec<String> = self.scopes.into_iter().take(MAX_SCOPES + 1).map(capped).collect();
+        if scopes.len() > MAX_SCOPES {
+            scopes.truncate(MAX_SCOPES);
+            scopes.push("…".to_owned());
+        }
         AuditEntry {
             id: id.to_string(),
             time: self.time.trunc_subsecs(3),
-            action: self.action.to_owned(),
-            subject: self.subject,
-            token_id: self.token_id,
-            scopes: self.scopes,
-            operation: self.operation,
-            decision: self.decision,
+            action: capped(self.action.to_owned()),
+            subject: cap(self.subject),
+            token_id: cap(self.token_id),
+            scopes,
+            operation: cap(self.operation),
+            decision: cap(self.decision),
             risk_level: self.risk_level.map(|r| r.as_str().to_owned()),
-            error: self.error,
-            request_id: self.request_id,
-            client_ip: self.client_ip,
+            error: cap(self.error),
+            request_id: cap(self.request_id),
+            client_ip: cap(self.client_ip),
             count: self.count.filter(|n| *n > 1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stored_field_is_capped_with_an_ellipsis() {
+        let long = "é".repeat(100_000);
+        let mut event = AuditEvent::new("mint.revoke")
+            .subject(long.clone())
+            .token(long.clone())
+            .operation(long.clone())
+            .decision(long.clone())
+            .error(long.clone())
+            .scopes((0..1000).map(|n| format!("s{n}:{long}")));
+        event.request_id = Some(long.clone());
+        event.client_ip = Some(long.clone());
+        let entry = event.into_entry(EventId::generate(Utc::now(), &mut crate::entropy::OsEntropy));
+        let fields = [&entry.subject, &entry.token_id, &entry.operation, &entry.decision, &entry.error];
+        for field in fields.into_iter().chain([&entry.request_id, &entry.client_ip]) {
+            let text = field.as_deref().unwrap_or_default();
+            assert_eq!(text.chars().count(), MAX_FIELD_CHARS);
+            assert!(text.ends_with('…'));
+        }
+        assert_eq!(entry.scopes.len(), MAX_SCOPES + 1);
+        assert_eq!(entry.scopes.last().map(String::as_str), Some("…"));
+        assert!(entry.canonical().len() < 64 * 1024, "{}", entry.canonical().len());
+    }
+
+    #[test]
+    fn short_fields_are_stored_as_given() {
+        let entry = AuditEvent::new("token.create")
+            .subject("alice")
+            .scopes(["a:b"])
+            .into_entry(EventId::generate(Utc::now(), &mut crate::entropy::OsEntropy));
+        assert_eq!(entry.subject.as_deref(), Some("alice"));
+        assert_eq!(entry.scopes, ["a:b"]);
+        assert_eq!(capped("x".repeat(MAX_FIELD_CHARS)), "x".repeat(MAX_FIELD_CHARS));
     }
 }
