@@ -95,6 +95,11 @@ pub struct AuditVerifyResponse {
     pub ok: bool,
     /// How many stored events were read.
     pub checked: u64,
+    /// How many of them were chained before the audit chain was keyed
+    /// (plain SHA-256): intact as far as a chain anyone can recompute
+    /// shows, but not forgery-proof. 0 for a chain keyed from its start.
+    #[serde(default)]
+    pub unkeyed: u64,
     /// The first event that fails; absent when `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_bad: Option<AuditBadEvent>,

@@ -8,6 +8,7 @@ use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
+use ward_core::audit::ChainKey;
 use ward_store::{AgentStore, AuditLog, Backend, Store};
 
 /// Shared server state: one `Arc`, so the clone every request makes is one
@@ -78,7 +79,8 @@ impl AppState {
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
         let keys = Arc::new(KeyRing::new(agents.clone(), master.clone()));
-        let audit = Arc::new(AuditSink::new(audit, settings.usage_flush));
+        let chain_key = ChainKey::from(master.derive("audit-chain"));
+        let audit = Arc::new(AuditSink::new(audit, chain_key, settings.usage_flush));
         Self(Arc::new(Shared {
             store,
             agents,

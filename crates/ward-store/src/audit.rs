@@ -15,7 +15,9 @@
 use crate::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ward_core::audit::{AuditEntry, ChainHead, ChainVerifier, ChainedEntry, EventHash, Verdict, chain_after};
+use ward_core::audit::{
+    AuditEntry, ChainHead, ChainKey, ChainVerifier, ChainedEntry, EventHash, Verdict, chain_after,
+};
 
 /// How many events [`verify_chain`] reads per query.
 const VERIFY_PAGE: u32 = 1000;
@@ -59,11 +61,23 @@ impl Default for AuditFilter {
 /// The tamper-evident audit trail.
 #[async_trait]
 pub trait AuditLog: Send + Sync + 'static {
-    /// Chains `events`, in order, after the current head and stores them
-    /// and the new head in one transaction that serialises appenders.
-    /// Events whose id is already stored are skipped. Returns what was
-    /// stored, with `seq`, `prev_hash` and `hash`.
-    async fn append_audit(&self, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>>;
+    /// Chains `events` with `key`, in order, after the current head and
+    /// stores them and the new head in one transaction that serialises
+    /// appenders. Events whose id is already stored are skipped. Returns
+    /// what was stored, with `seq`, `prev_hash` and `hash`.
+    async fn append_audit(&self, key: &ChainKey, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>>;
+
+    /// Under the appenders' lock: when the last stored event is not keyed
+    /// with `key` (the chain was begun before the key existed), appends the
+    /// keyed start (`ward_core::audit::keyed_start`, id `id`, at `time`)
+    /// that fixes where the unkeyed events end. Returns it, or `None` when
+    /// the chain is empty or already keyed.
+    async fn begin_keyed_chain(
+        &self,
+        key: &ChainKey,
+        id: String,
+        time: DateTime<Utc>,
+    ) -> StoreResult<Option<ChainedEntry>>;
 
     /// Events matching `filter`, newest first.
     async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>>;
@@ -77,10 +91,10 @@ pub trait AuditLog: Send + Sync + 'static {
     async fn audit_head(&self) -> StoreResult<Option<ChainHead>>;
 }
 
-/// Reads the whole chain and checks it against the recorded head.
-pub async fn verify_chain(log: &dyn AuditLog) -> StoreResult<Verdict> {
+/// Reads the whole chain and checks it with `key` against the recorded head.
+pub async fn verify_chain(log: &dyn AuditLog, key: &ChainKey) -> StoreResult<Verdict> {
     let head = log.audit_head().await?;
-    let mut verifier = ChainVerifier::new(head);
+    let mut verifier = ChainVerifier::new(key.clone(), head);
     let mut after = None;
     loop {
         let page = log.audit_chain(after, VERIFY_PAGE).await?;
@@ -171,13 +185,14 @@ pub(crate) mod columns {
     /// and stop the log), following the last stored event when no head is
     /// recorded.
     pub(crate) fn plan(
+        key: &ChainKey,
         head: Option<ChainHead>,
         last_stored: Option<ChainHead>,
         events: Vec<AuditEntry>,
     ) -> Vec<ChainedEntry> {
         let prev = head.or(last_stored);
         let seq = head.map_or(0, |h| h.seq).max(last_stored.map_or(0, |h| h.seq));
-        chain_after(prev.map(|p| ChainHead { seq, hash: p.hash }), events)
+        chain_after(key, prev.map(|p| ChainHead { seq, hash: p.hash }), events)
     }
 
     /// A `(seq, hash)` pair read from the database.

@@ -74,6 +74,7 @@ macro_rules! contract_suite {
             listing::tokens_are_filtered_by_status_at_the_given_moment,
             listing::token_filters_combine,
             audit::an_empty_log_has_no_head_and_verifies,
+            audit::an_empty_or_keyed_chain_needs_no_keyed_start,
             audit::appends_chain_from_genesis_and_go_on_from_the_head,
             audit::events_read_back_exactly_as_appended,
             audit::an_event_already_stored_is_not_appended_twice,

@@ -155,7 +155,12 @@ async fn verify(app: &App) -> anyhow::Result<ExitCode> {
 
 fn verdict_text(v: &AuditVerifyResponse) -> String {
     match &v.first_bad {
-        None => format!("✓ The audit chain is intact: {} events checked.", v.checked),
+        None if v.unkeyed > 0 => format!(
+            "✓ The audit chain is intact: {} events checked.\n  The first {} were chained before the audit key existed: \
+             their order and fields are as when the keyed chain began, but they are not forgery-proof.",
+            v.checked, v.unkeyed
+        ),
+        None => format!("✓ The audit chain is intact and keyed: {} events checked.", v.checked),
         Some(bad) => {
             let event = match &bad.id {
                 Some(id) => format!("event {} ({id})", bad.seq),
@@ -179,6 +184,7 @@ mod tests {
         let v = AuditVerifyResponse {
             ok: false,
             checked: 9,
+            unkeyed: 0,
             first_bad: Some(AuditBadEvent {
                 seq: 4,
                 id: Some("evt_x".into()),
@@ -188,8 +194,10 @@ mod tests {
         };
         let text = verdict_text(&v);
         assert!(text.starts_with("✗ The audit chain is broken: event 4 (evt_x) was changed."), "{text}");
-        let intact = AuditVerifyResponse { ok: true, checked: 3, first_bad: None };
-        assert_eq!(verdict_text(&intact), "✓ The audit chain is intact: 3 events checked.");
+        let intact = AuditVerifyResponse { ok: true, checked: 3, unkeyed: 0, first_bad: None };
+        assert_eq!(verdict_text(&intact), "✓ The audit chain is intact and keyed: 3 events checked.");
+        let upgraded = AuditVerifyResponse { ok: true, checked: 9, unkeyed: 4, first_bad: None };
+        assert!(verdict_text(&upgraded).contains("The first 4 were chained before the audit key existed"));
     }
 
     #[test]

@@ -5,24 +5,28 @@
 //! (absent ones as `null`) except `count`, which was added later and is left
 //! out when absent, the time in RFC 3339 UTC with milliseconds.
 //! Each stored event carries the hash of the one before it and its own
-//! hash, `sha256(prev_hash || canonical)`; the first event's `prev_hash` is
+//! hash, `HMAC-SHA-256(key, prev_hash || canonical)` with a key that is
+//! passed in and never stored with the chain ([`key`]); the first event's `prev_hash` is
 //! [`EventHash::GENESIS`] (32 zero bytes). The sequence number is *not*
 //! hashed: the order of the chain is the `prev_hash` links, and `seq` only
 //! says where a row claims to stand, so that a row moved elsewhere is told
 //! apart from a row whose fields were edited (see [`verify`]).
 //!
-//! The chain shows edits made with ordinary database tools. Someone who can
-//! rewrite every hash from the edited event onwards can also forge a
-//! consistent chain: ship the JSON-lines mirror (which carries the hashes)
-//! off the host to catch that.
+//! The chain shows edits made with database access alone: without the key
+//! no one can recompute a hash that verifies. Events chained before the key
+//! existed are "unkeyed" and are told apart by [`key::KEYED_START`]. What
+//! the key cannot show: a chain cut short at its end *and* its recorded head
+//! moved back to an earlier event, or the whole trail deleted; ship the
+//! JSON-lines mirror (which carries the hashes) off the host to catch that.
 
+pub mod key;
 pub mod verify;
 
+pub use key::{ChainKey, KEYED_START, chain_hash, keyed_start, unkeyed_hash};
 pub use verify::{BadEvent, ChainVerifier, Problem, Verdict};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// A SHA-256 in the chain: an event's hash, or the hash it follows.
@@ -75,14 +79,6 @@ impl fmt::Debug for EventHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EventHash({})", self.to_hex())
     }
-}
-
-/// `sha256(prev || canonical)`: the link from one event to the next.
-pub fn chain_hash(prev: &EventHash, canonical: &[u8]) -> EventHash {
-    let mut hasher = Sha256::new();
-    hasher.update(prev.as_bytes());
-    hasher.update(canonical);
-    EventHash(hasher.finalize().into())
 }
 
 /// The fields of one event that the chain protects. Strings rather than
@@ -162,9 +158,9 @@ impl AuditEntry {
         serde_json::to_vec(&canonical).unwrap_or_default()
     }
 
-    /// This entry chained after `prev` at `seq`.
-    pub fn chain(self, seq: u64, prev: EventHash) -> ChainedEntry {
-        let hash = chain_hash(&prev, &self.canonical());
+    /// This entry chained after `prev` at `seq` with `key`.
+    pub fn chain(self, key: &ChainKey, seq: u64, prev: EventHash) -> ChainedEntry {
+        let hash = chain_hash(key, &prev, &self.canonical());
         ChainedEntry { seq, prev_hash: prev, hash, entry: self }
     }
 }
@@ -180,9 +176,15 @@ pub struct ChainedEntry {
 }
 
 impl ChainedEntry {
-    /// Whether the stored hash still matches the stored fields.
-    pub fn hash_matches(&self) -> bool {
-        chain_hash(&self.prev_hash, &self.entry.canonical()) == self.hash
+    /// Whether the stored hash still matches the stored fields under `key`.
+    pub fn hash_matches(&self, key: &ChainKey) -> bool {
+        chain_hash(key, &self.prev_hash, &self.entry.canonical()) == self.hash
+    }
+
+    /// Whether the stored hash is the unkeyed SHA-256 of the stored fields
+    /// (an event chained before the key existed, or forged without it).
+    pub fn unkeyed_hash_matches(&self) -> bool {
+        unkeyed_hash(&self.prev_hash, &self.entry.canonical()) == self.hash
     }
 }
 
@@ -194,14 +196,15 @@ pub struct ChainHead {
     pub hash: EventHash,
 }
 
-/// Chains `entries` after `head` (or from the start), numbering on from it.
-pub fn chain_after(head: Option<ChainHead>, entries: Vec<AuditEntry>) -> Vec<ChainedEntry> {
+/// Chains `entries` with `key` after `head` (or from the start), numbering
+/// on from it.
+pub fn chain_after(key: &ChainKey, head: Option<ChainHead>, entries: Vec<AuditEntry>) -> Vec<ChainedEntry> {
     let (mut seq, mut prev) = head.map_or((0, EventHash::GENESIS), |h| (h.seq, h.hash));
     entries
         .into_iter()
         .map(|entry| {
             seq += 1;
-            let chained = entry.chain(seq, prev);
+            let chained = entry.chain(key, seq, prev);
             prev = chained.hash;
             chained
         })
@@ -230,6 +233,10 @@ pub fn parse_time_bound(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>,
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    pub(crate) fn key() -> ChainKey {
+        ChainKey::new([42; 32])
+    }
 
     pub(crate) fn entry(n: u64) -> AuditEntry {
         AuditEntry {
@@ -272,8 +279,8 @@ pub(crate) mod tests {
         let text = String::from_utf8(counted.canonical()).unwrap_or_default();
         assert!(text.ends_with(r#""client_ip":"127.0.0.1","count":42}"#), "{text}");
         assert_ne!(
-            counted.clone().chain(1, EventHash::GENESIS).hash,
-            entry(1).chain(1, EventHash::GENESIS).hash
+            counted.clone().chain(&key(), 1, EventHash::GENESIS).hash,
+            entry(1).chain(&key(), 1, EventHash::GENESIS).hash
         );
     }
 
@@ -288,17 +295,8 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_chain_hash_is_sha256_of_prev_then_canonical() {
-        let prev = EventHash::from_bytes([7; 32]);
-        let mut input = vec![7u8; 32];
-        input.extend(b"{}");
-        let expected: [u8; 32] = Sha256::digest(&input).into();
-        assert_eq!(chain_hash(&prev, b"{}"), EventHash::from_bytes(expected));
-    }
-
-    #[test]
     fn hashes_round_trip_through_hex() {
-        let hash = chain_hash(&EventHash::GENESIS, b"x");
+        let hash = chain_hash(&key(), &EventHash::GENESIS, b"x");
         assert_eq!(EventHash::from_hex(&hash.to_hex()), Some(hash));
         assert_eq!(EventHash::from_hex(&hash.to_hex().to_uppercase()), Some(hash));
         assert_eq!(EventHash::from_hex("00"), None);
@@ -308,20 +306,20 @@ pub(crate) mod tests {
 
     #[test]
     fn chaining_numbers_on_from_the_head_and_links_each_event_to_the_last() {
-        let first = chain_after(None, vec![entry(1), entry(2)]);
+        let first = chain_after(&key(), None, vec![entry(1), entry(2)]);
         assert_eq!(first[0].seq, 1);
         assert_eq!(first[0].prev_hash, EventHash::GENESIS);
         assert_eq!(first[1].prev_hash, first[0].hash);
         let head = ChainHead { seq: first[1].seq, hash: first[1].hash };
-        let next = chain_after(Some(head), vec![entry(3)]);
+        let next = chain_after(&key(), Some(head), vec![entry(3)]);
         assert_eq!(next[0].seq, 3);
         assert_eq!(next[0].prev_hash, first[1].hash);
-        assert!(next.iter().chain(&first).all(ChainedEntry::hash_matches));
+        assert!(next.iter().chain(&first).all(|e| e.hash_matches(&key())));
     }
 
     #[test]
     fn any_changed_field_changes_the_hash() {
-        let base = entry(1).chain(1, EventHash::GENESIS);
+        let base = entry(1).chain(&key(), 1, EventHash::GENESIS);
         let edits: Vec<fn(&mut AuditEntry)> = vec![
             |e| e.id.push('x'),
             |e| e.time += chrono::Duration::milliseconds(1),
@@ -339,7 +337,7 @@ pub(crate) mod tests {
         for (i, edit) in edits.into_iter().enumerate() {
             let mut changed = base.clone();
             edit(&mut changed.entry);
-            assert!(!changed.hash_matches(), "edit {i} went unnoticed");
+            assert!(!changed.hash_matches(&key()), "edit {i} went unnoticed");
         }
     }
 

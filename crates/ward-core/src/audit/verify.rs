@@ -5,8 +5,11 @@
 //! one before:
 //!
 //! - **changed**: the stored hash no longer matches the stored fields and
-//!   `prev_hash`; or the links are intact but the `seq` was renumbered; or
-//!   the event at the head's `seq` is not the head that was recorded.
+//!   `prev_hash` under the chain key; or the links are intact but the `seq`
+//!   was renumbered; or the event at the head's `seq` is not the head that
+//!   was recorded; or the chain has unkeyed events where it must be keyed
+//!   (after its first keyed event, or anywhere when no valid keyed start
+//!   follows them: see [`super::key`]).
 //! - **reordered**: the fields match the hash, but the event follows
 //!   another event than the one it was chained after, and that event is
 //!   stored elsewhere in the chain.
@@ -14,9 +17,14 @@
 //!   the recorded head is past the last stored event. The missing `seq` is
 //!   named; its id is gone with it.
 //!
+//! Events before a valid keyed start are checked as unkeyed SHA-256 links
+//! and counted in [`Verdict::unkeyed`]: they are intact as far as a chain
+//! anyone can recompute shows, no further.
+//!
 //! Only the first problem is reported: past it, nothing can be trusted.
 
-use super::{ChainHead, ChainedEntry, EventHash};
+use super::key::recorded_unkeyed_head;
+use super::{ChainHead, ChainKey, ChainedEntry, EventHash};
 use std::fmt;
 
 /// What is wrong with the first bad event.
@@ -61,6 +69,9 @@ pub struct BadEvent {
 pub struct Verdict {
     /// How many stored events were read.
     pub checked: u64,
+    /// How many of them were chained before the keyed chain began (checked
+    /// only as plain SHA-256 links, so not forgery-proof).
+    pub unkeyed: u64,
     pub first_bad: Option<BadEvent>,
 }
 
@@ -87,6 +98,12 @@ enum State {
 /// Checks a chain read in `seq` order. See the module docs.
 #[derive(Debug)]
 pub struct ChainVerifier {
+    key: ChainKey,
+    /// Whether the keyed part of the chain has begun.
+    keyed: bool,
+    /// Unkeyed events read before it began; the first one's seq and id.
+    unkeyed: u64,
+    first_unkeyed: Option<(u64, String)>,
     head: Option<ChainHead>,
     head_seen: bool,
     expected_prev: EventHash,
@@ -96,10 +113,14 @@ pub struct ChainVerifier {
 }
 
 impl ChainVerifier {
-    /// A check against the recorded `head` (`None` when none is recorded,
-    /// which is right only for an empty chain).
-    pub fn new(head: Option<ChainHead>) -> Self {
+    /// A check with `key` against the recorded `head` (`None` when none is
+    /// recorded, which is right only for an empty chain).
+    pub fn new(key: ChainKey, head: Option<ChainHead>) -> Self {
         Self {
+            key,
+            keyed: false,
+            unkeyed: 0,
+            first_unkeyed: None,
             head,
             head_seen: false,
             expected_prev: EventHash::GENESIS,
@@ -142,8 +163,7 @@ impl ChainVerifier {
             problem,
             detail,
         };
-        if !event.hash_matches() {
-            let detail = "its stored fields no longer match its hash".to_owned();
+        if let Some(detail) = self.key_problem(event) {
             self.state = State::Bad(bad(Problem::Changed, detail));
         } else if event.prev_hash != self.expected_prev {
             self.state = State::Broken {
@@ -171,6 +191,46 @@ impl ChainVerifier {
         }
     }
 
+    /// Checks `event`'s hash: keyed once the keyed chain has begun, else
+    /// keyed (which begins it) or unkeyed. `Some(why)` when it fails.
+    fn key_problem(&mut self, event: &ChainedEntry) -> Option<String> {
+        let keyed = event.hash_matches(&self.key);
+        if self.keyed {
+            return (!keyed).then(|| {
+                if event.unkeyed_hash_matches() {
+                    "its hash is a plain SHA-256 where the chain is keyed: it was rewritten without \
+                     the audit key"
+                        .to_owned()
+                } else {
+                    "its stored fields no longer match its keyed hash".to_owned()
+                }
+            });
+        }
+        if keyed {
+            let follows = ChainHead { seq: self.expected_seq - 1, hash: self.expected_prev };
+            if self.unkeyed > 0 && recorded_unkeyed_head(&event.entry) != Some(follows) {
+                return Some(format!(
+                    "it is keyed but follows {} unkeyed events without a keyed start that names them: \
+                     the chain was rewritten, or written with another key",
+                    self.unkeyed
+                ));
+            }
+            self.keyed = true;
+            return None;
+        }
+        if event.entry.action == super::KEYED_START {
+            return Some(
+                "it claims to start the keyed chain but is not keyed with this server's audit key".into(),
+            );
+        }
+        if !event.unkeyed_hash_matches() {
+            return Some("its stored fields no longer match its hash".to_owned());
+        }
+        self.unkeyed += 1;
+        self.first_unkeyed.get_or_insert_with(|| (event.seq, event.entry.id.clone()));
+        None
+    }
+
     /// The verdict once every stored event has been pushed.
     pub fn finish(self) -> Verdict {
         let first_bad = match self.state {
@@ -187,9 +247,24 @@ impl ChainVerifier {
                 };
                 Some(BadEvent { seq: missing_seq, id: None, problem: Problem::Removed, detail })
             }
-            State::Intact => self.tail_problem(),
+            State::Intact => self.unkeyed_problem().or_else(|| self.tail_problem()),
         };
-        Verdict { checked: self.checked, first_bad }
+        Verdict { checked: self.checked, unkeyed: self.unkeyed, first_bad }
+    }
+
+    /// With every stored event intact: unkeyed events that no keyed start
+    /// follows can be anyone's rewrite.
+    fn unkeyed_problem(&self) -> Option<BadEvent> {
+        if self.keyed {
+            return None;
+        }
+        let (seq, id) = self.first_unkeyed.clone()?;
+        let detail = format!(
+            "none of the {} events is keyed with this server's audit key and no keyed start follows them: \
+             the chain was rewritten without the key (or written with another master key)",
+            self.unkeyed
+        );
+        Some(BadEvent { seq, id: Some(id), problem: Problem::Changed, detail })
     }
 
     /// With every stored event intact: is the recorded head the last one?
@@ -220,9 +295,13 @@ impl ChainVerifier {
     }
 }
 
-/// Checks a whole chain held in memory, in `seq` order.
-pub fn verify<'a>(head: Option<ChainHead>, events: impl IntoIterator<Item = &'a ChainedEntry>) -> Verdict {
-    let mut verifier = ChainVerifier::new(head);
+/// Checks a whole chain held in memory, in `seq` order, with `key`.
+pub fn verify<'a>(
+    key: &ChainKey,
+    head: Option<ChainHead>,
+    events: impl IntoIterator<Item = &'a ChainedEntry>,
+) -> Verdict {
+    let mut verifier = ChainVerifier::new(key.clone(), head);
     for event in events {
         verifier.push(event);
     }

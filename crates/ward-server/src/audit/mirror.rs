@@ -122,7 +122,7 @@ mod tests {
             client_ip: None,
             count: None,
         }
-        .chain(1, EventHash::GENESIS)
+        .chain(&ward_core::audit::ChainKey::new([1; 32]), 1, EventHash::GENESIS)
     }
 
     #[test]

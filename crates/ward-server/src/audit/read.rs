@@ -27,7 +27,7 @@ pub async fn search(state: &AppState, caller: &Caller, query: AuditQuery) -> Api
 pub async fn verify(state: &AppState, caller: &Caller) -> ApiResult<AuditVerifyResponse> {
     caller.require(SCOPE_AUDIT)?;
     state.audit.flush().await;
-    let verdict = ward_store::verify_chain(state.audit.log()).await?;
+    let verdict = ward_store::verify_chain(state.audit.log(), state.audit.chain_key()).await?;
     if let Some(bad) = &verdict.first_bad {
         tracing::warn!(audit.seq = bad.seq, audit.id = ?bad.id, audit.problem = %bad.problem,
             "the audit chain failed verification: {}", bad.detail);
@@ -94,6 +94,7 @@ fn verify_view(verdict: Verdict) -> AuditVerifyResponse {
     AuditVerifyResponse {
         ok: verdict.ok(),
         checked: verdict.checked,
+        unkeyed: verdict.unkeyed,
         first_bad: verdict.first_bad.map(|bad| AuditBadEvent {
             seq: bad.seq,
             id: bad.id,

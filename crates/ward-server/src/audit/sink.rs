@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use ward_core::EventId;
-use ward_core::audit::AuditEntry;
+use ward_core::audit::{AuditEntry, ChainKey};
 use ward_store::AuditLog;
 
 /// How long [`AuditSink::flush`] waits for the writer.
@@ -42,6 +42,8 @@ pub(super) struct WriterParts {
 /// Where events go: a queue in front of the store's [`AuditLog`].
 pub struct AuditSink {
     log: Arc<dyn AuditLog>,
+    /// The chain's HMAC key (derived from the master key, never stored).
+    key: ChainKey,
     sender: mpsc::UnboundedSender<Message>,
     /// Here while no writer runs; the writer's while it does.
     parts: Mutex<Option<WriterParts>>,
@@ -59,11 +61,13 @@ impl std::fmt::Debug for AuditSink {
 impl AuditSink {
     /// A sink that writes to `log` once a writer is started
     /// ([`super::writer::AuditWriter::start`], which [`crate::serve`] does),
-    /// and hands counted uses to it every `use_interval`.
-    pub fn new(log: Arc<dyn AuditLog>, use_interval: Duration) -> Self {
+    /// and hands counted uses to it every `use_interval`. The chain is
+    /// keyed with `key`.
+    pub fn new(log: Arc<dyn AuditLog>, key: ChainKey, use_interval: Duration) -> Self {
         let (sender, queue) = mpsc::unbounded_channel();
         Self {
             log,
+            key,
             sender,
             parts: Mutex::new(Some(WriterParts { queue, mirror: None })),
             writing: AtomicBool::new(false),
@@ -75,6 +79,11 @@ impl AuditSink {
     /// How often counted uses become events.
     pub fn use_interval(&self) -> Duration {
         self.use_interval
+    }
+
+    /// The key the chain is written and verified with.
+    pub fn chain_key(&self) -> &ChainKey {
+        &self.key
     }
 
     /// The log events are written to (and read back from).

@@ -14,6 +14,7 @@
 //! queue back to the sink; only then does `stop` return.
 
 use super::sink::{AuditSink, Message, WriterParts};
+use chrono::SubsecRound;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -74,6 +75,7 @@ struct Writer {
 impl Writer {
     async fn run(mut self, mut stopped: oneshot::Receiver<()>) {
         let Some(mut parts) = self.parts.take() else { return };
+        self.begin_keyed_chain(&mut parts).await;
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let use_interval = self.sink.use_interval().max(INTERVAL);
@@ -104,6 +106,31 @@ impl Writer {
         self.sink.return_parts(parts);
     }
 
+    /// Starts the keyed chain after events chained before the audit key
+    /// existed, if there are any. A failure is logged and tried again at
+    /// the next start; until then verify names the first keyed event.
+    async fn begin_keyed_chain(&self, parts: &mut WriterParts) {
+        let now = chrono::Utc::now();
+        let id = ward_core::EventId::generate(now, &mut crate::entropy::OsEntropy).to_string();
+        let log = self.sink.log_handle();
+        match log.begin_keyed_chain(self.sink.chain_key(), id, now.trunc_subsecs(3)).await {
+            Ok(Some(start)) => {
+                tracing::info!(
+                    audit.unkeyed = start.seq - 1,
+                    "the audit chain is keyed from seq {}",
+                    start.seq
+                );
+                if let Some(mirror) = parts.mirror.as_mut() {
+                    mirror.append(std::slice::from_ref(&start)).await;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "could not start the keyed audit chain; will try at the next start")
+            }
+        }
+    }
+
     fn take(&mut self, message: Message) {
         match message {
             Message::Event(entry) => self.pending.push(*entry),
@@ -119,7 +146,7 @@ impl Writer {
         let log = self.sink.log_handle();
         while !self.pending.is_empty() {
             let n = self.pending.len().min(MAX_BATCH);
-            match log.append_audit(&self.pending[..n]).await {
+            match log.append_audit(self.sink.chain_key(), &self.pending[..n]).await {
                 Ok(stored) => {
                     self.pending.drain(..n);
                     self.failures = 0;

@@ -19,7 +19,9 @@ async fn shutdown_stores_every_event_and_the_mirror_matches_the_database() {
     let store = Arc::new(SqliteStore::open(db.to_str().expect("utf-8 path")).await.expect("open"));
     ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap");
     let backend: Arc<dyn ward_store::Backend> = store.clone();
-    let state = AppState::new(backend, Settings::default(), MasterKey::random());
+    let master = MasterKey::random();
+    let key = ward_core::audit::ChainKey::from(master.derive("audit-chain"));
+    let state = AppState::new(backend, Settings::default(), master);
     state.audit.mirror_to(Mirror::open(&mirror_path).expect("open mirror"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -45,7 +47,7 @@ async fn shutdown_stores_every_event_and_the_mirror_matches_the_database() {
 
     let chain = store.audit_chain(None, 1000).await.expect("chain");
     assert_eq!(chain.iter().filter(|e| e.entry.action == "login.success").count(), 20);
-    let verdict = ward_store::verify_chain(store.as_ref()).await.expect("verify");
+    let verdict = ward_store::verify_chain(store.as_ref(), &key).await.expect("verify");
     assert!(verdict.ok(), "{verdict:?}");
 
     let text = std::fs::read_to_string(&mirror_path).expect("read the mirror");

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
-use ward_core::audit::{AuditEntry, ChainHead, ChainedEntry};
+use ward_core::audit::{AuditEntry, ChainHead, ChainKey, ChainedEntry};
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_server::authority::bootstrap::ensure_admin;
 use ward_server::signing::MasterKey;
@@ -91,8 +91,16 @@ impl Store for CountingStore {
 /// The audit log, untouched: the counting is of token lookups only.
 #[async_trait]
 impl AuditLog for CountingStore {
-    async fn append_audit(&self, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
-        self.inner.append_audit(events).await
+    async fn append_audit(&self, key: &ChainKey, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
+        self.inner.append_audit(key, events).await
+    }
+    async fn begin_keyed_chain(
+        &self,
+        key: &ChainKey,
+        id: String,
+        time: DateTime<Utc>,
+    ) -> StoreResult<Option<ChainedEntry>> {
+        self.inner.begin_keyed_chain(key, id, time).await
     }
     async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
         self.inner.query_audit(filter).await

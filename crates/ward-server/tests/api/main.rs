@@ -3,6 +3,7 @@
 
 mod agents;
 mod audit;
+mod audit_keyed;
 mod audit_refusals;
 mod audit_writer;
 mod authorize;

@@ -6,32 +6,88 @@
 use super::rows::db_error;
 use crate::audit::columns::{self, Raw, SELECT};
 use crate::{AuditFilter, MAX_AUDIT_LIMIT, StoreResult};
+use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashSet;
-use ward_core::audit::{AuditEntry, ChainHead, ChainedEntry};
+use ward_core::audit::{AuditEntry, ChainHead, ChainKey, ChainedEntry, keyed_start};
 
 /// The advisory lock every audit append takes: "wardaudt" in ASCII.
 const AUDIT_LOCK: i64 = 0x7761_7264_6175_6474;
 
-pub(super) async fn append(pool: &PgPool, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
+pub(super) async fn append(
+    pool: &PgPool,
+    key: &ChainKey,
+    events: &[AuditEntry],
+) -> StoreResult<Vec<ChainedEntry>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
     let mut tx = pool.begin().await.map_err(|e| db_error("begin audit append", e))?;
+    lock_chain(&mut tx).await?;
+    let chained = append_in(&mut tx, key, events).await?;
+    if !chained.is_empty() {
+        tx.commit().await.map_err(|e| db_error("commit audit append", e))?;
+    }
+    Ok(chained)
+}
+
+/// Takes the lock every appender takes, until `conn`'s transaction ends.
+pub(super) async fn lock_chain(conn: &mut PgConnection) -> StoreResult<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(AUDIT_LOCK)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
         .map_err(|e| db_error("take the audit lock", e))?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+    Ok(())
+}
+
+/// Appends the keyed start when the last stored event is not keyed with
+/// `key` (a chain begun before the key existed).
+pub(super) async fn begin_keyed(
+    pool: &PgPool,
+    key: &ChainKey,
+    id: String,
+    time: DateTime<Utc>,
+) -> StoreResult<Option<ChainedEntry>> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin audit keyed start", e))?;
+    lock_chain(&mut tx).await?;
+    let mut query = QueryBuilder::<Postgres>::new(SELECT);
+    query.push(" ORDER BY seq DESC LIMIT 1");
+    let last = query
+        .build()
         .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error("read last audit event", e))?
+        .map(|row| chained(&row))
+        .transpose()?;
+    let Some(last) = last.filter(|last| !last.hash_matches(key)) else {
+        return Ok(None);
+    };
+    let start = keyed_start(id, time, ChainHead { seq: last.seq, hash: last.hash });
+    let stored = append_in(&mut tx, key, &[start]).await?;
+    tx.commit().await.map_err(|e| db_error("commit audit keyed start", e))?;
+    Ok(stored.into_iter().next())
+}
+
+/// Chains and inserts `events` in `conn`'s transaction, which holds the
+/// audit lock.
+pub(super) async fn append_in(
+    conn: &mut PgConnection,
+    key: &ChainKey,
+    events: &[AuditEntry],
+) -> StoreResult<Vec<ChainedEntry>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|e| db_error("read audit head", e))?
         .map(|row| head_of(&row))
         .transpose()?;
     let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|e| db_error("read last audit event", e))?
         .map(|row| head_of(&row))
@@ -39,13 +95,13 @@ pub(super) async fn append(pool: &PgPool, events: &[AuditEntry]) -> StoreResult<
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
     let stored: HashSet<String> = sqlx::query_scalar("SELECT id FROM audit_events WHERE id = ANY($1)")
         .bind(&ids)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await
         .map_err(|e| db_error("look up audit ids", e))?
         .into_iter()
         .collect();
     let fresh: Vec<AuditEntry> = events.iter().filter(|e| !stored.contains(&e.id)).cloned().collect();
-    let chained = columns::plan(head, last, fresh);
+    let chained = columns::plan(key, head, last, fresh);
     let Some(new_head) = chained.last() else {
         return Ok(Vec::new());
     };
@@ -73,17 +129,16 @@ pub(super) async fn append(pool: &PgPool, events: &[AuditEntry]) -> StoreResult<
             .push_bind(c.prev_hash.as_bytes().to_vec())
             .push_bind(c.hash.as_bytes().to_vec());
     });
-    insert.build().execute(&mut *tx).await.map_err(|e| db_error("insert audit events", e))?;
+    insert.build().execute(&mut *conn).await.map_err(|e| db_error("insert audit events", e))?;
     sqlx::query(
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )
     .bind(columns::seq_param(new_head.seq))
     .bind(new_head.hash.as_bytes().as_slice())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(|e| db_error("update audit head", e))?;
-    tx.commit().await.map_err(|e| db_error("commit audit append", e))?;
     Ok(chained)
 }
 
@@ -165,8 +220,17 @@ fn chained(row: &PgRow) -> StoreResult<ChainedEntry> {
 
 #[async_trait::async_trait]
 impl crate::AuditLog for super::PostgresStore {
-    async fn append_audit(&self, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
-        append(&self.pool, events).await
+    async fn append_audit(&self, key: &ChainKey, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
+        append(&self.pool, key, events).await
+    }
+
+    async fn begin_keyed_chain(
+        &self,
+        key: &ChainKey,
+        id: String,
+        time: DateTime<Utc>,
+    ) -> StoreResult<Option<ChainedEntry>> {
+        begin_keyed(&self.pool, key, id, time).await
     }
 
     async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {

@@ -5,8 +5,13 @@
 //! deleting or swapping rows with plain SQL is caught and named.
 
 use crate::support::at;
-use ward_core::audit::{AuditEntry, ChainedEntry, EventHash, Problem};
+use ward_core::audit::{AuditEntry, ChainKey, ChainedEntry, EventHash, Problem};
 use ward_store::{AuditFilter, AuditLog, verify_chain};
+
+/// The chain key of every check.
+pub fn key() -> ChainKey {
+    ChainKey::new([7; 32])
+}
 
 /// An event of `action` about `subject`, at minute `minute`, with a unique id.
 pub fn event(n: u64, action: &str, subject: &str, minute: i64) -> AuditEntry {
@@ -32,7 +37,7 @@ fn events(range: std::ops::Range<u64>) -> Vec<AuditEntry> {
 }
 
 async fn append(log: &dyn AuditLog, entries: &[AuditEntry]) -> Vec<ChainedEntry> {
-    log.append_audit(entries).await.expect("append audit events")
+    log.append_audit(&key(), entries).await.expect("append audit events")
 }
 
 async fn query(log: &dyn AuditLog, filter: AuditFilter) -> Vec<u64> {
@@ -40,7 +45,7 @@ async fn query(log: &dyn AuditLog, filter: AuditFilter) -> Vec<u64> {
 }
 
 async fn assert_intact(log: &dyn AuditLog, events: u64) {
-    let verdict = verify_chain(log).await.expect("verify");
+    let verdict = verify_chain(log, &key()).await.expect("verify");
     assert!(verdict.ok(), "{verdict:?}");
     assert_eq!(verdict.checked, events);
 }
@@ -48,8 +53,17 @@ async fn assert_intact(log: &dyn AuditLog, events: u64) {
 pub async fn an_empty_log_has_no_head_and_verifies(log: &dyn AuditLog) {
     assert_eq!(log.audit_head().await.expect("head"), None);
     assert!(log.audit_chain(None, 10).await.expect("chain").is_empty());
-    assert!(log.append_audit(&[]).await.expect("empty append").is_empty());
+    assert!(log.append_audit(&key(), &[]).await.expect("empty append").is_empty());
     assert_intact(log, 0).await;
+}
+
+pub async fn an_empty_or_keyed_chain_needs_no_keyed_start(log: &dyn AuditLog) {
+    let key = key();
+    let start = |n: u64| log.begin_keyed_chain(&key, format!("evt_start{n}"), at(9));
+    assert_eq!(start(1).await.expect("begin on an empty chain"), None);
+    append(log, &events(0..2)).await;
+    assert_eq!(start(2).await.expect("begin on a keyed chain"), None);
+    assert_intact(log, 2).await;
 }
 
 pub async fn appends_chain_from_genesis_and_go_on_from_the_head(log: &dyn AuditLog) {
@@ -60,7 +74,7 @@ pub async fn appends_chain_from_genesis_and_go_on_from_the_head(log: &dyn AuditL
     let second = append(log, &events(3..5)).await;
     assert_eq!(second[0].seq, 4);
     assert_eq!(second[0].prev_hash, first[2].hash);
-    assert!(first.iter().chain(&second).all(ChainedEntry::hash_matches));
+    assert!(first.iter().chain(&second).all(|e| e.hash_matches(&key())));
     let head = log.audit_head().await.expect("head").expect("a head");
     assert_eq!((head.seq, head.hash), (5, second[1].hash));
     assert_intact(log, 5).await;
@@ -94,7 +108,7 @@ pub async fn concurrent_appenders_extend_one_chain(log: &dyn AuditLog) {
     let appender = |worker: u64| async move {
         for batch in 0..5 {
             let start = worker * 100 + batch * 10;
-            log.append_audit(&events(start..start + 4)).await.expect("append");
+            log.append_audit(&key(), &events(start..start + 4)).await.expect("append");
         }
     };
     tokio::join!(appender(1), appender(2), appender(3), appender(4));
@@ -178,7 +192,7 @@ pub const TAMPERINGS: &[Tampering] = &[
 
 /// Verify's verdict after `tampering` on a log of five events.
 pub async fn assert_named(log: &dyn AuditLog, tampering: &Tampering) {
-    let verdict = verify_chain(log).await.expect("verify");
+    let verdict = verify_chain(log, &key()).await.expect("verify");
     let bad = verdict.first_bad.unwrap_or_else(|| panic!("`{}` went unnoticed", tampering.sql));
     assert_eq!(
         (bad.seq, bad.problem),
@@ -186,6 +200,89 @@ pub async fn assert_named(log: &dyn AuditLog, tampering: &Tampering) {
         "after `{}`: {bad:?}",
         tampering.sql
     );
+}
+
+/// Three events chained the way ward did before the key existed (plain
+/// SHA-256), as the rows `(seq, event, prev_hash, hash)` to insert.
+fn unkeyed_rows() -> Vec<(i64, AuditEntry, Vec<u8>, Vec<u8>)> {
+    let mut prev = EventHash::GENESIS;
+    events(0..3)
+        .into_iter()
+        .enumerate()
+        .map(|(n, e)| {
+            let hash = ward_core::audit::unkeyed_hash(&prev, &e.canonical());
+            let row = (n as i64 + 1, e, prev.as_bytes().to_vec(), hash.as_bytes().to_vec());
+            prev = hash;
+            row
+        })
+        .collect()
+}
+
+/// After unkeyed rows: the keyed start is appended once, fixes their end,
+/// and the chain goes on keyed and verifies with three unkeyed events.
+async fn assert_keyed_start_after_unkeyed_rows(log: &dyn AuditLog) {
+    let start = log.begin_keyed_chain(&key(), "evt_start".into(), at(9)).await.expect("begin");
+    let start = start.expect("a keyed start after unkeyed events");
+    assert_eq!((start.seq, start.entry.action.as_str()), (4, ward_core::audit::KEYED_START));
+    let again = log.begin_keyed_chain(&key(), "evt_start2".into(), at(9)).await.expect("begin");
+    assert_eq!(again, None, "one keyed start is enough");
+    append(log, &events(10..12)).await;
+    let verdict = verify_chain(log, &key()).await.expect("verify");
+    assert!(verdict.ok(), "{verdict:?}");
+    assert_eq!((verdict.checked, verdict.unkeyed), (6, 3));
+}
+
+#[tokio::test]
+async fn a_sqlite_chain_begun_without_the_key_goes_on_after_a_keyed_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ward.db");
+    let store = ward_store::SqliteStore::open(path.to_str().expect("utf-8 path")).await.expect("open");
+    let mut conn =
+        <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open the file directly");
+    for (seq, e, prev, hash) in unkeyed_rows() {
+        sqlx::query(
+            "INSERT INTO audit_events (seq, id, time, action, subject, token_id, scopes, operation, decision, \
+             risk_level, error, request_id, client_ip, use_count, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq).bind(&e.id).bind(e.time.timestamp_millis()).bind(&e.action).bind(&e.subject)
+        .bind(&e.token_id).bind(serde_json::to_string(&e.scopes).unwrap_or_default()).bind(&e.operation)
+        .bind(&e.decision).bind(&e.risk_level).bind(&e.error).bind(&e.request_id).bind(&e.client_ip)
+        .bind(e.count.map(|c| c as i64)).bind(prev).bind(hash.clone())
+        .execute(&mut conn)
+        .await
+        .expect("insert an unkeyed event");
+        sqlx::query("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+            .bind(seq).bind(hash).execute(&mut conn).await.expect("move the head");
+    }
+    assert_keyed_start_after_unkeyed_rows(&store).await;
+}
+
+#[tokio::test]
+async fn a_postgres_chain_begun_without_the_key_goes_on_after_a_keyed_start() {
+    let Some(db) = crate::postgres::TestDatabase::create().await else { return };
+    let store = ward_store::PostgresStore::connect(db.url()).await.expect("connect");
+    let mut conn = db.connect().await;
+    for (seq, e, prev, hash) in unkeyed_rows() {
+        sqlx::query(
+            "INSERT INTO audit_events (seq, id, time, action, subject, token_id, scopes, operation, decision, \
+             risk_level, error, request_id, client_ip, use_count, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(seq).bind(&e.id).bind(e.time.timestamp_millis()).bind(&e.action).bind(&e.subject)
+        .bind(&e.token_id).bind(serde_json::to_string(&e.scopes).unwrap_or_default()).bind(&e.operation)
+        .bind(&e.decision).bind(&e.risk_level).bind(&e.error).bind(&e.request_id).bind(&e.client_ip)
+        .bind(e.count.map(|c| c as i64)).bind(prev).bind(hash.clone())
+        .execute(&mut conn)
+        .await
+        .expect("insert an unkeyed event");
+        sqlx::query("INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+            .bind(seq).bind(hash).execute(&mut conn).await.expect("move the head");
+    }
+    assert_keyed_start_after_unkeyed_rows(&store).await;
+    store.close().await;
 }
 
 #[tokio::test]
