@@ -7,6 +7,7 @@ mod audit;
 mod audit_writer;
 mod authorize;
 mod helpers;
+mod login;
 mod openapi;
 mod service_users;
 mod session;
