@@ -149,12 +149,6 @@ pub enum Denied {
     OwnApproval,
     // Agents and approvals (`crate::agent_rules`).
     #[error(
-        "a credential cannot outlive the token that obtains it, which expires at {}: ask for a shorter \
-         lifetime, or use a login session",
-        .0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    )]
-    OutlivesCaller(chrono::DateTime<chrono::Utc>),
-    #[error(
         "an agent token mints only for its own agent '{0}': ask a user with ward:mint to mint for another agent"
     )]
     MintForOtherAgent(String),
