@@ -9,6 +9,7 @@ pub mod agent_rules;
 pub mod audit;
 pub mod base62;
 pub mod duration;
+pub mod grant;
 pub mod id;
 pub mod names;
 pub mod operation;

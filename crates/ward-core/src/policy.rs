@@ -140,15 +140,14 @@ pub enum Denied {
     ExceedsOwner(Vec<String>),
     #[error("a token cannot grant scopes the calling token lacks: {}", .0.join(", "))]
     ExceedsCaller(Vec<String>),
+    #[error(
+        "a credential cannot outlive the token that obtains it, which ends {}: ask for an end no later than that, or obtain it from a login session",
+        .0.to_rfc3339()
+    )]
+    OutlivesCaller(chrono::DateTime<chrono::Utc>),
     #[error("you cannot decide your own approval request: ask another admin")]
     OwnApproval,
     // Agents and approvals (`crate::agent_rules`).
-    #[error(
-        "a credential cannot outlive the token that obtains it, which expires at {}: ask for a shorter \
-         lifetime, or use a login session",
-        .0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    )]
-    OutlivesCaller(chrono::DateTime<chrono::Utc>),
     #[error(
         "an agent token mints only for its own agent '{0}': ask a user with ward:mint to mint for another agent"
     )]
