@@ -44,6 +44,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<UserList> {
 
 /// `GET /v1/users/{id}/tokens`: a user's tokens (themselves or an admin).
 pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<TokenList> {
+    caller.may_manage_tokens_of_named(who, "list other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "list other users' tokens")?;
     let now = state.now();
@@ -55,6 +56,7 @@ pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<T
 
 /// `POST /v1/users/{id}/revoke-tokens`: every token of the user, at once.
 pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<RevokedCount> {
+    caller.may_manage_tokens_of_named(who, "revoke other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
     let revoked = state.store.revoke_user_tokens(&user.id, state.now()).await?;
