@@ -16,6 +16,7 @@ mod audit;
 mod invalidation;
 mod postgres;
 mod records;
+mod rotation;
 mod sqlite;
 
 pub use agents::*;
@@ -93,7 +94,10 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_token(&self, id: &TokenId) -> StoreResult<()>;
     /// In one transaction: inserts `new`, and ends the old token at
     /// `old_ends_at` (revoked now when `None`). `NotFound` when the old token
-    /// is missing, `Conflict` when it is no longer active.
+    /// is missing, `Conflict` when it is no longer active or already has a
+    /// successor (a token whose `rotated_from` is it; the message names it),
+    /// decided inside the transaction so two concurrent rotations of one
+    /// token cannot both succeed.
     async fn rotate_token(
         &self,
         old: &TokenId,
