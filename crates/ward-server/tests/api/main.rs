@@ -8,6 +8,7 @@ mod authorize;
 mod helpers;
 mod login;
 mod openapi;
+mod password;
 mod service_users;
 mod session;
 mod tokens;
