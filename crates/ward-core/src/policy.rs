@@ -165,6 +165,10 @@ pub enum Denied {
         "{0} tokens are not created by POST /v1/tokens: log in for a session, use `ward mint` for an agent"
     )]
     NotCreatable(TokenKind),
+    #[error("to {0} you need a login session, not an API token: run `ward login` and try again with it")]
+    SessionOnly(&'static str),
+    #[error("the current password is wrong; try again (attempts are limited like logins)")]
+    WrongPassword,
 }
 
 impl Denied {

@@ -49,6 +49,8 @@ macro_rules! contract_suite {
             users::a_deleted_user_is_hidden_from_lookups_and_listings,
             users::users_are_listed_by_creation_and_filtered_by_kind,
             users::a_password_hash_can_be_replaced_for_a_live_human_only,
+            users::a_password_change_ends_the_login_sessions_but_the_kept_one_at_once,
+            users::a_refused_password_change_changes_nothing,
             users::deleting_a_user_revokes_their_unrevoked_tokens_and_counts_them,
             users::deleting_a_missing_or_deleted_user_is_not_found_and_revokes_nothing,
             users::a_token_of_a_deleted_user_still_resolves_with_its_deleted_owner,

@@ -6,6 +6,7 @@
 
 mod agents;
 mod audit;
+mod password;
 mod session;
 mod tokens;
 mod users;
@@ -70,6 +71,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::whoami))
+        .routes(routes!(password::change))
+        .routes(routes!(password::reset))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::show, tokens::delete))
         .routes(routes!(tokens::revoke))

@@ -12,6 +12,7 @@ mod grants;
 mod helpers;
 mod login;
 mod openapi;
+mod password;
 mod service_users;
 mod session;
 mod tokens;
