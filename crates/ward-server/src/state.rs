@@ -3,6 +3,7 @@
 use crate::audit::AuditSink;
 use crate::cache::{CachedStore, VerifyCache};
 use crate::config::Settings;
+use crate::password::Hasher;
 use crate::signing::{KeyRing, MasterKey};
 use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
@@ -33,6 +34,8 @@ pub struct Shared {
     pub master: MasterKey,
     pub settings: Arc<Settings>,
     pub throttle: Arc<LoginThrottle>,
+    /// Password hashes for requests run under its bound.
+    pub hasher: Arc<Hasher>,
     pub usage: Arc<UsageTracker>,
     pub audit: Arc<AuditSink>,
     pub cache: Arc<VerifyCache>,
@@ -77,6 +80,7 @@ impl AppState {
         let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl));
         let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
+        let hasher = Arc::new(Hasher::new(settings.login.hashing.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
         let keys = Arc::new(KeyRing::new(agents.clone(), master.clone()));
         let chain_key = ChainKey::from(master.derive("audit-chain"));
@@ -88,6 +92,7 @@ impl AppState {
             master,
             settings: Arc::new(settings),
             throttle,
+            hasher,
             usage,
             audit,
             cache,

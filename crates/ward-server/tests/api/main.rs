@@ -1,14 +1,20 @@
 //! ward-server's integration tests: a real server on port 0 over a real
 //! SQLite file, driven over HTTP.
 
+mod agent_bounds;
 mod agents;
 mod audit;
 mod audit_keyed;
 mod audit_refusals;
 mod audit_writer;
 mod authorize;
+mod caching;
+mod enumeration;
+mod grants;
 mod helpers;
+mod login;
 mod openapi;
+mod password;
 mod service_users;
 mod session;
 mod tokens;

@@ -16,7 +16,7 @@ use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, Toke
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashSet;
-use ward_core::{TokenHash, TokenId, UserId};
+use ward_core::{TokenHash, TokenId};
 
 /// Inserts a record for a live owner. `NotFound` when the owner is missing
 /// or deleted, so a deleted user can never gain a live token in a race with
@@ -286,17 +286,6 @@ async fn existing_ids(conn: &mut SqliteConnection, ids: &[&str]) -> StoreResult<
     Ok(found.into_iter().collect())
 }
 
-pub(super) async fn revoke_for_user(pool: &Pool, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-    let mut conn = pool.write().await?;
-    let done = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
-        .bind(millis(now))
-        .bind(user.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| db_error("revoke user tokens", e))?;
-    Ok(done.rows_affected())
-}
-
 pub(super) async fn delete(pool: &Pool, id: &TokenId) -> StoreResult<()> {
     let mut conn = pool.write().await?;
     let done = sqlx::query("DELETE FROM tokens WHERE id = ?")
@@ -311,7 +300,9 @@ pub(super) async fn delete(pool: &Pool, id: &TokenId) -> StoreResult<()> {
 }
 
 /// Ends `old` (at `old_ends_at`, never later than its own expiry, or now)
-/// and inserts `new`, in one transaction.
+/// and inserts `new`, in one transaction; `Conflict` unless `old` is active
+/// and has no successor (the write gate makes the check and the insert
+/// one step for every writer of the process).
 pub(super) async fn rotate(
     pool: &Pool,
     old: &TokenId,
@@ -320,6 +311,7 @@ pub(super) async fn rotate(
     new_hash: &TokenHash,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let at = now;
     let now = millis(now);
     let mut tx = pool.begin("rotate token").await?;
     let row: Option<(Option<i64>, Option<i64>)> =
@@ -329,12 +321,13 @@ pub(super) async fn rotate(
             .await
             .map_err(|e| db_error("select token to rotate", e))?;
     let (expires_at, revoked_at) = row.ok_or(StoreError::NotFound)?;
-    if revoked_at.is_some_and(|t| t <= now) {
-        return Err(StoreError::Conflict(format!("token is not active: '{old}' is revoked")));
-    }
-    if expires_at.is_some_and(|t| t <= now) {
-        return Err(StoreError::Conflict(format!("token is not active: '{old}' has expired")));
-    }
+    let successor: Option<String> =
+        sqlx::query_scalar("SELECT id FROM tokens WHERE rotated_from = ? ORDER BY id LIMIT 1")
+            .bind(old.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error("select successor of rotated token", e))?;
+    crate::rotation::check(old, expires_at, revoked_at, successor.as_deref(), at)?;
     let end = match old_ends_at {
         Some(end) => {
             let end = millis(end);
