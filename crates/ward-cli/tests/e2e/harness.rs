@@ -15,6 +15,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// `--audit-log FILE`, when started with [`Server::start_with_audit_log`].
     pub audit_log: Option<PathBuf>,
+    /// More `ward server` arguments, given at every (re)start.
+    pub extra_args: Vec<String>,
     child: Option<Child>,
     log: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
@@ -30,14 +32,31 @@ impl Server {
         Self::start_with(config, true)
     }
 
+    /// A server started with more arguments (e.g. `--database-url …`).
+    pub fn start_with_args(config: &str, args: &[&str]) -> Self {
+        Self::start_full(config, false, args)
+    }
+
     fn start_with(config: &str, audit_log: bool) -> Self {
+        Self::start_full(config, audit_log, &[])
+    }
+
+    fn start_full(config: &str, audit_log: bool, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let data_dir = dir.path().join("data");
         let config_path = dir.path().join("server.toml");
         std::fs::write(&config_path, config).expect("write config");
         let audit_log = audit_log.then(|| dir.path().join("audit.jsonl"));
-        let mut server =
-            Self { url: String::new(), data_dir, audit_log, child: None, log: Arc::default(), _dir: dir };
+        let extra_args = args.iter().map(|a| (*a).to_owned()).collect();
+        let mut server = Self {
+            url: String::new(),
+            data_dir,
+            audit_log,
+            extra_args,
+            child: None,
+            log: Arc::default(),
+            _dir: dir,
+        };
         server.spawn(&config_path, Some(ADMIN_PASSWORD));
         server
     }
@@ -66,6 +85,7 @@ impl Server {
         if let Some(file) = &self.audit_log {
             command.arg("--audit-log").arg(file);
         }
+        command.args(&self.extra_args);
         let mut child = command.spawn().expect("start ward server");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
@@ -89,6 +109,14 @@ impl Server {
         let Some(mut child) = self.child.take() else { return true };
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
+    /// Kills the process with SIGKILL (no shutdown, no flush) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// Everything the server wrote to stderr so far.
