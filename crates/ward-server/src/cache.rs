@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_store::{
     Invalidation, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKind, UserKindFilter,
@@ -195,8 +196,8 @@ impl CachedStore {
 
 #[async_trait]
 impl Store for CachedStore {
-    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
-        self.inner.create_user(user).await
+    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        self.inner.create_user(user, events).await
     }
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
         self.inner.user_by_id(id).await
@@ -224,13 +225,18 @@ impl Store for CachedStore {
         self.cache.evict(&Invalidation::User(id.clone()));
         out
     }
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let out = self.inner.delete_user(id, now).await;
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
+        let out = self.inner.delete_user(id, now, events).await;
         self.cache.evict(&Invalidation::User(id.clone()));
         out
     }
-    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
-        self.inner.insert_token(token, hash).await
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        hash: &TokenHash,
+        events: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.inner.insert_token(token, hash, events).await
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
         if let Some(found) = self.cache.get(hash) {
@@ -257,18 +263,28 @@ impl Store for CachedStore {
     async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
         self.inner.list_tokens(filter).await
     }
-    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        let out = self.inner.revoke_token(id, now).await;
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        let out = self.inner.revoke_token(id, now, events).await;
         self.cache.evict(&Invalidation::Token(id.clone()));
         out
     }
-    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let out = self.inner.revoke_user_tokens(user, now).await;
+    async fn revoke_user_tokens(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<u64> {
+        let out = self.inner.revoke_user_tokens(user, now, events).await;
         self.cache.evict(&Invalidation::User(user.clone()));
         out
     }
-    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
-        let out = self.inner.delete_token(id).await;
+    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+        let out = self.inner.delete_token(id, events).await;
         self.cache.evict(&Invalidation::Token(id.clone()));
         out
     }
@@ -279,8 +295,9 @@ impl Store for CachedStore {
         new: &TokenRecord,
         new_hash: &TokenHash,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<()> {
-        let out = self.inner.rotate_token(old, old_ends_at, new, new_hash, now).await;
+        let out = self.inner.rotate_token(old, old_ends_at, new, new_hash, now, events).await;
         self.cache.evict(&Invalidation::Token(old.clone()));
         out
     }

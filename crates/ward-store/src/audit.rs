@@ -8,6 +8,12 @@
 //! `ward_core::audit`; [`verify_chain`] reads the chain back page by page
 //! and names the first event that was changed, removed or reordered.
 //!
+//! State changes do not append: each write of [`crate::Store`] and
+//! [`crate::AgentStore`] that changes state takes its audit events and
+//! inserts them into an outbox table in its own transaction;
+//! [`AuditLog::drain_outbox`] moves them into the chain. So an acknowledged
+//! change always has its event, whatever happens to the process after.
+//!
 //! Appends are idempotent by event id: an event whose id is already stored
 //! is skipped, so a batch retried after a commit whose answer was lost is
 //! not written twice.
@@ -78,6 +84,13 @@ pub trait AuditLog: Send + Sync + 'static {
         id: String,
         time: DateTime<Utc>,
     ) -> StoreResult<Option<ChainedEntry>>;
+
+    /// Moves up to `limit` events of the outbox (the events of state
+    /// changes, inserted by each write in its own transaction) into the
+    /// chain, oldest first, keyed with `key`, and deletes them from the
+    /// outbox, in one transaction that serialises appenders. Returns what
+    /// was chained; fewer than `limit` means the outbox is empty for now.
+    async fn drain_outbox(&self, key: &ChainKey, limit: u32) -> StoreResult<Vec<ChainedEntry>>;
 
     /// Events matching `filter`, newest first.
     async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>>;

@@ -29,6 +29,7 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 
 /// A storage failure, typed so the server can map it to HTTP.
@@ -50,12 +51,17 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything ward persists. Every multi-statement change is one transaction.
+/// Every write below that changes state takes `events`: the audit events of
+/// that change, inserted into the audit outbox in the write's own
+/// transaction (and only when it changed something: a revoke that finds
+/// the token already revoked stores none), so they are durable exactly when
+/// the change is. [`AuditLog::drain_outbox`] chains them.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // Users -----------------------------------------------------------------
 
     /// Inserts a user; `Conflict` when an undeleted user has that name.
-    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
+    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()>;
     /// A live (not deleted) user by id.
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
     /// A live user by name.
@@ -80,12 +86,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<u64>;
     /// Marks a user deleted and revokes all their live tokens, atomically.
     /// Returns how many tokens were revoked.
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64>;
 
     // Tokens ----------------------------------------------------------------
 
     /// Inserts a token record with its hash; `Conflict` on a hash collision.
-    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()>;
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        hash: &TokenHash,
+        events: &[AuditEntry],
+    ) -> StoreResult<()>;
     /// The token with this hash and its (live or deleted) owner.
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>>;
     /// [`Store::token_by_hash`] for the verify hot path: a store that keeps
@@ -99,11 +110,21 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>>;
     /// Sets `revoked_at` on a live token. `NotFound`, or `Ok(false)` when it
     /// was already revoked.
-    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool>;
     /// Revokes every unrevoked token of a user; returns how many.
-    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn revoke_user_tokens(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<u64>;
     /// Removes a token record; `NotFound` when there is none.
-    async fn delete_token(&self, id: &TokenId) -> StoreResult<()>;
+    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()>;
     /// In one transaction: inserts `new`, and ends the old token at
     /// `old_ends_at` (revoked now when `None`). `NotFound` when the old token
     /// is missing, `Conflict` when it is no longer active or already has a
@@ -117,6 +138,7 @@ pub trait Store: Send + Sync + 'static {
         new: &TokenRecord,
         new_hash: &TokenHash,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<()>;
     /// Records last-used times in one batch; a later time never moves back.
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()>;

@@ -48,6 +48,8 @@ pub struct AuditSink {
     /// Here while no writer runs; the writer's while it does.
     parts: Mutex<Option<WriterParts>>,
     writing: AtomicBool,
+    /// Set by [`AuditSink::committed`], cleared by the writer's drain.
+    outbox_waiting: AtomicBool,
     uses: UseCounter,
     use_interval: Duration,
 }
@@ -71,6 +73,7 @@ impl AuditSink {
             sender,
             parts: Mutex::new(Some(WriterParts { queue, mirror: None })),
             writing: AtomicBool::new(false),
+            outbox_waiting: AtomicBool::new(true),
             uses: UseCounter::default(),
             use_interval,
         }
@@ -105,7 +108,29 @@ impl AuditSink {
         }
     }
 
-    /// Records `event` with the current request's id and client address.
+    /// The event of a state change, ready to be passed to the store write
+    /// that makes the change (which commits it to the audit outbox in its
+    /// own transaction): stamped with the current request's id and client
+    /// address, given its `evt_…` id, every field capped. Call
+    /// [`AuditSink::committed`] after the write.
+    pub fn prepare(&self, event: AuditEvent) -> AuditEntry {
+        context::stamp(event).into_entry(EventId::generate(chrono::Utc::now(), &mut OsEntropy))
+    }
+
+    /// Says that a write committed events to the outbox: the writer moves
+    /// them into the chain at its next tick (at most 50 ms on), or at once
+    /// when a search or verify flushes.
+    pub fn committed(&self) {
+        self.outbox_waiting.store(true, Ordering::Release);
+    }
+
+    /// Whether a write committed outbox events since the last call.
+    pub(super) fn take_outbox_waiting(&self) -> bool {
+        self.outbox_waiting.swap(false, Ordering::AcqRel)
+    }
+
+    /// Records an event that is not a state change (an authorize decision,
+    /// a refused login …) with the current request's id and client address.
     /// Returns at once; the writer stores it within a batch interval.
     pub fn emit(&self, event: AuditEvent) {
         self.queue(context::stamp(event));

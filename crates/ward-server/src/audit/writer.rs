@@ -25,6 +25,9 @@ use ward_core::audit::AuditEntry;
 const MAX_BATCH: usize = 500;
 /// How often queued events are written when fewer than a batch wait.
 const INTERVAL: Duration = Duration::from_millis(50);
+/// Every this many ticks (1 s) the outbox is drained even if this node wrote
+/// nothing to it: events another node committed before it crashed.
+const OUTBOX_SWEEP_TICKS: u32 = 20;
 /// The longest pause between two attempts after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long shutdown keeps retrying a failing database.
@@ -49,6 +52,7 @@ impl AuditWriter {
             waiters: Vec::new(),
             failures: 0,
             retry_at: None,
+            outbox_due: true,
         };
         Some(Self { stop, task: tokio::spawn(writer.run(stopped)) })
     }
@@ -70,15 +74,20 @@ struct Writer {
     waiters: Vec<oneshot::Sender<()>>,
     failures: u32,
     retry_at: Option<Instant>,
+    /// Whether the outbox should be drained at the next write.
+    outbox_due: bool,
 }
 
 impl Writer {
     async fn run(mut self, mut stopped: oneshot::Receiver<()>) {
         let Some(mut parts) = self.parts.take() else { return };
         self.begin_keyed_chain(&mut parts).await;
+        // What a crashed process left in the outbox goes first.
+        self.drain_outbox(&mut parts).await;
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let use_interval = self.sink.use_interval().max(INTERVAL);
+        let mut ticks: u32 = 0;
         let mut uses = tokio::time::interval_at(Instant::now() + use_interval, use_interval);
         uses.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -94,11 +103,20 @@ impl Writer {
                     }
                     None => break,
                 },
-                _ = ticker.tick() => self.write(&mut parts).await,
+                _ = ticker.tick() => {
+                    ticks = ticks.wrapping_add(1);
+                    // The outbox when this node wrote to it, and every
+                    // second for other nodes' writes left by a crash.
+                    if self.sink.take_outbox_waiting() || ticks.is_multiple_of(OUTBOX_SWEEP_TICKS) {
+                        self.outbox_due = true;
+                    }
+                    self.write(&mut parts).await
+                }
                 _ = uses.tick() => self.sink.hand_over_uses(),
             }
         }
         self.sink.hand_over_uses();
+        self.outbox_due = true;
         while let Ok(message) = parts.queue.try_recv() {
             self.take(message);
         }
@@ -134,13 +152,44 @@ impl Writer {
     fn take(&mut self, message: Message) {
         match message {
             Message::Event(entry) => self.pending.push(*entry),
-            Message::Flush(done) => self.waiters.push(done),
+            Message::Flush(done) => {
+                self.outbox_due = true;
+                self.waiters.push(done);
+            }
+        }
+    }
+
+    /// Moves the outbox into the chain, batch by batch. False when the
+    /// database failed (the events stay in the outbox for the next try).
+    async fn drain_outbox(&mut self, parts: &mut WriterParts) -> bool {
+        let log = self.sink.log_handle();
+        loop {
+            match log.drain_outbox(self.sink.chain_key(), MAX_BATCH as u32).await {
+                Ok(stored) => {
+                    if let Some(mirror) = parts.mirror.as_mut() {
+                        mirror.append(&stored).await;
+                    }
+                    if stored.len() < MAX_BATCH {
+                        self.outbox_due = false;
+                        return true;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not move audit events from the outbox into the chain; will retry");
+                    return false;
+                }
+            }
         }
     }
 
     /// Appends pending events batch by batch, unless a retry is not due.
     async fn write(&mut self, parts: &mut WriterParts) {
         if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return;
+        }
+        if self.outbox_due && !self.drain_outbox(parts).await {
+            self.failures = self.failures.saturating_add(1);
+            self.retry_at = Some(Instant::now() + backoff(self.failures));
             return;
         }
         let log = self.sink.log_handle();
@@ -176,7 +225,7 @@ impl Writer {
         loop {
             self.retry_at = None;
             self.write(parts).await;
-            if self.pending.is_empty() {
+            if self.pending.is_empty() && !self.outbox_due {
                 return;
             }
             if Instant::now() + backoff(self.failures) > give_up {

@@ -45,7 +45,7 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
         deleted_at: None,
         created_by: None,
     };
-    store.create_user(&user).await?;
+    store.create_user(&user, &[]).await?;
     Ok(Some(shown))
 }
 
@@ -61,7 +61,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
     let hash = password::hash(password).await?;
     match store.user_by_name(ADMIN).await? {
         Some(user) if matches!(user.kind, UserKind::Human { role: Role::Admin, .. }) => {
-            let ended = store.revoke_user_tokens(&user.id, chrono::Utc::now()).await?;
+            let ended = store.revoke_user_tokens(&user.id, chrono::Utc::now(), &[]).await?;
             tracing::info!(user.id = %user.id, tokens.revoked = ended, "admin recovered: old credentials ended");
             store.set_password_hash(&user.id, &hash).await?;
         }
@@ -80,7 +80,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
                 deleted_at: None,
                 created_by: None,
             };
-            store.create_user(&user).await?;
+            store.create_user(&user, &[]).await?;
         }
     }
     Ok(shown)

@@ -13,6 +13,7 @@ pub mod session;
 pub mod tokens;
 pub mod users;
 
+use crate::audit::AuditEvent;
 use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -91,10 +92,18 @@ pub fn mint(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainToken, 
     (plain, record)
 }
 
-/// Mints and stores a token in one step.
-pub async fn issue(state: &AppState, now: DateTime<Utc>, issue: Issue) -> ApiResult<CreatedToken> {
+/// Mints and stores a token in one step, with `event` (given the token's
+/// id and scopes here) committed in the same transaction.
+pub async fn issue(
+    state: &AppState,
+    now: DateTime<Utc>,
+    issue: Issue,
+    event: AuditEvent,
+) -> ApiResult<CreatedToken> {
     let (plain, record) = mint(state, now, issue);
-    state.store.insert_token(&record, &plain.hash()).await?;
+    let event = state.audit.prepare(event.token(&record.id).scopes(scope_names(&record.scopes)));
+    state.store.insert_token(&record, &plain.hash(), &[event]).await?;
+    state.audit.committed();
     Ok(created_view(&plain, &record))
 }
 

@@ -38,7 +38,7 @@ pub async fn create(
         deleted_at: None,
         created_by: Some(caller.principal.id.clone()),
     };
-    state.store.create_user(&user).await?;
+    state.store.create_user(&user, &[]).await?;
     let key = issue(
         state,
         now,
@@ -50,12 +50,10 @@ pub async fn create(
             expires_at: granted.expires_at,
             rotated_from: None,
         },
+        AuditEvent::new("service_user.create").subject(&user.name),
     )
     .await?;
     tracing::info!(user.id = %user.id, token.id = %key.id, by.token = %caller.token_id, "service user created");
-    state
-        .audit
-        .emit(AuditEvent::new("service_user.create").subject(&user.name).token(&key.id).scopes(&key.scopes));
     Ok(CreatedServiceUser { user: user_view(state, &user), key })
 }
 

@@ -104,12 +104,10 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
             expires_at: Some(now + ttl.as_duration()),
             rotated_from: None,
         },
+        AuditEvent::new("login.success").subject(&user.name),
     )
     .await?;
     tracing::info!(user.id = %user.id, token.id = %created.id, "login");
-    state.audit.emit(
-        AuditEvent::new("login.success").subject(&user.name).token(&created.id).scopes(&created.scopes),
-    );
     Ok(LoginResponse {
         expires_at: created.expires_at.unwrap_or(now),
         token: created.token,
@@ -121,9 +119,12 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
 
 /// Revokes the calling token.
 pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<LogoutResponse> {
-    let revoked = state.store.revoke_token(&caller.token_id, state.now()).await?;
+    let event = state
+        .audit
+        .prepare(AuditEvent::new("logout").subject(&caller.principal.name).token(&caller.token_id));
+    let revoked = state.store.revoke_token(&caller.token_id, state.now(), &[event]).await?;
+    state.audit.committed();
     tracing::info!(token.id = %caller.token_id, "logout");
-    state.audit.emit(AuditEvent::new("logout").subject(&caller.principal.name).token(&caller.token_id));
     Ok(LogoutResponse { revoked, token_id: caller.token_id.to_string() })
 }
 

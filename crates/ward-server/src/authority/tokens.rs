@@ -36,6 +36,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
     let expires_at = expiry(now, req.expires_in_days, req.ttl.as_deref())?;
     let scopes = scopes_for_new_token(caller, kind, requested, &permissions(state, &owner))?;
     let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
+    let risk = state.settings.catalog.max_risk(&granted.scopes);
     let created = issue(
         state,
         now,
@@ -47,17 +48,10 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
             expires_at: granted.expires_at,
             rotated_from: None,
         },
+        AuditEvent::new("token.create").subject(&owner.name).risk(risk),
     )
     .await?;
     tracing::info!(token.id = %created.id, token.kind = %kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
-    let risk = state.settings.catalog.max_risk(&scopes_of(&created.scopes));
-    state.audit.emit(
-        AuditEvent::new("token.create")
-            .subject(&owner.name)
-            .token(&created.id)
-            .scopes(&created.scopes)
-            .risk(risk),
-    );
     Ok(created)
 }
 
@@ -119,16 +113,17 @@ pub async fn show(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Toke
 pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
     let found = owned(state, caller, id, "revoke other users' tokens").await?;
     let now = state.now();
-    if !state.store.revoke_token(&found.token.id, now).await? {
-        return Err(ApiError::Conflict(format!("token {} is already revoked", found.token.id)));
-    }
-    tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token revoked");
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("token.revoke")
             .subject(&found.owner.name)
             .token(&found.token.id)
             .scopes(&found.token.scopes),
     );
+    if !state.store.revoke_token(&found.token.id, now, &[event]).await? {
+        return Err(ApiError::Conflict(format!("token {} is already revoked", found.token.id)));
+    }
+    state.audit.committed();
+    tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token revoked");
     let after = find_token(state, found.token.id.as_str()).await?;
     Ok(token_view(state, now, &after))
 }
@@ -138,9 +133,12 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<To
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
     caller.require_admin("delete tokens")?;
     let found = find_token(state, id).await?;
-    state.store.delete_token(&found.token.id).await?;
+    let event = state
+        .audit
+        .prepare(AuditEvent::new("token.delete").subject(&found.owner.name).token(&found.token.id));
+    state.store.delete_token(&found.token.id, &[event]).await?;
+    state.audit.committed();
     tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token deleted");
-    state.audit.emit(AuditEvent::new("token.delete").subject(&found.owner.name).token(&found.token.id));
     Ok(())
 }
 
@@ -186,24 +184,21 @@ pub async fn rotate_found(
     };
     let (plain, record) = mint(state, now, issue);
     let old_ends_at = grace.map(|g| now + g.as_duration());
-    state.store.rotate_token(&old.id, old_ends_at, &record, &plain.hash(), now).await?;
-    tracing::info!(token.id = %record.id, token.rotated_from = %old.id, by.token = %caller.token_id, "token rotated");
     let linked = format!(
         "rotated from {} (old token ends {})",
         old.id,
         old_ends_at.map_or("now".to_owned(), |t| t.to_rfc3339())
     );
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("token.rotate")
             .subject(&found.owner.name)
             .token(&record.id)
             .scopes(&record.scopes)
             .decision(linked),
     );
+    state.store.rotate_token(&old.id, old_ends_at, &record, &plain.hash(), now, &[event]).await?;
+    state.audit.committed();
+    tracing::info!(token.id = %record.id, token.rotated_from = %old.id, by.token = %caller.token_id, "token rotated");
     let previous = find_token(state, old.id.as_str()).await?;
     Ok(Rotated { token: super::created_view(&plain, &record), previous: token_view(state, now, &previous) })
-}
-
-fn scopes_of(names: &[String]) -> Vec<ward_core::Scope> {
-    names.iter().filter_map(|n| ward_core::Scope::parse(n).ok()).collect()
 }

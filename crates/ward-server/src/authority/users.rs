@@ -34,11 +34,12 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -
         deleted_at: None,
         created_by: Some(caller.principal.id.clone()),
     };
-    state.store.create_user(&user).await?;
-    tracing::info!(user.id = %user.id, user.role = %role, by.token = %caller.token_id, "user created");
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("user.create").subject(&user.name).token(&caller.token_id).decision(role.as_str()),
     );
+    state.store.create_user(&user, &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, user.role = %role, by.token = %caller.token_id, "user created");
     Ok(user_view(state, &user))
 }
 
@@ -68,14 +69,17 @@ pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiR
     caller.may_manage_tokens_of_named(who, "revoke other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
-    let revoked = state.store.revoke_user_tokens(&user.id, state.now()).await?;
-    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user tokens revoked");
-    state.audit.emit(
+    // The count is known only inside the transaction: the event says
+    // "all", and the answer and the log say how many.
+    let event = state.audit.prepare(
         AuditEvent::new("user.revoke_tokens")
             .subject(&user.name)
             .token(&caller.token_id)
-            .decision(format!("{revoked} revoked")),
+            .decision("all revoked"),
     );
+    let revoked = state.store.revoke_user_tokens(&user.id, state.now(), &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user tokens revoked");
     Ok(RevokedCount { revoked })
 }
 
@@ -101,14 +105,12 @@ pub async fn delete(
     if user.id == caller.principal.id {
         return Err(ApiError::Conflict("you cannot delete the user you are logged in as".into()));
     }
-    let revoked = state.store.delete_user(&user.id, state.now()).await?;
-    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
     let action = if is_service { "service_user.delete" } else { "user.delete" };
-    state.audit.emit(
-        AuditEvent::new(action)
-            .subject(&user.name)
-            .token(&caller.token_id)
-            .decision(format!("{revoked} revoked")),
-    );
+    let event = state
+        .audit
+        .prepare(AuditEvent::new(action).subject(&user.name).token(&caller.token_id).decision("all revoked"));
+    let revoked = state.store.delete_user(&user.id, state.now(), &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
     Ok(RevokedCount { revoked })
 }

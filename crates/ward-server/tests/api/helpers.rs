@@ -30,8 +30,8 @@ pub struct CountingStore {
 
 #[async_trait]
 impl Store for CountingStore {
-    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
-        self.inner.create_user(user).await
+    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        self.inner.create_user(user, events).await
     }
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
         self.inner.user_by_id(id).await
@@ -57,11 +57,16 @@ impl Store for CountingStore {
     ) -> StoreResult<u64> {
         self.inner.set_password(id, hash, keep_session, now).await
     }
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        self.inner.delete_user(id, now).await
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
+        self.inner.delete_user(id, now, events).await
     }
-    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
-        self.inner.insert_token(token, hash).await
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        hash: &TokenHash,
+        events: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.inner.insert_token(token, hash, events).await
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
         self.looked_up.lock().expect("lock").push(*hash);
@@ -73,14 +78,24 @@ impl Store for CountingStore {
     async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
         self.inner.list_tokens(filter).await
     }
-    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.inner.revoke_token(id, now).await
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        self.inner.revoke_token(id, now, events).await
     }
-    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        self.inner.revoke_user_tokens(user, now).await
+    async fn revoke_user_tokens(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<u64> {
+        self.inner.revoke_user_tokens(user, now, events).await
     }
-    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
-        self.inner.delete_token(id).await
+    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+        self.inner.delete_token(id, events).await
     }
     async fn rotate_token(
         &self,
@@ -89,8 +104,9 @@ impl Store for CountingStore {
         new: &TokenRecord,
         new_hash: &TokenHash,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<()> {
-        self.inner.rotate_token(old, old_ends_at, new, new_hash, now).await
+        self.inner.rotate_token(old, old_ends_at, new, new_hash, now, events).await
     }
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
         self.inner.record_usage(used).await
@@ -110,6 +126,9 @@ impl AuditLog for CountingStore {
         time: DateTime<Utc>,
     ) -> StoreResult<Option<ChainedEntry>> {
         self.inner.begin_keyed_chain(key, id, time).await
+    }
+    async fn drain_outbox(&self, key: &ChainKey, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
+        self.inner.drain_outbox(key, limit).await
     }
     async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
         self.inner.query_audit(filter).await

@@ -233,6 +233,10 @@ impl crate::AuditLog for super::PostgresStore {
         begin_keyed(&self.pool, key, id, time).await
     }
 
+    async fn drain_outbox(&self, key: &ChainKey, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
+        super::outbox::drain(&self.pool, key, limit).await
+    }
+
     async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
         query(&self.pool, filter).await
     }

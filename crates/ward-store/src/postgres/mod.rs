@@ -14,6 +14,7 @@ mod agents;
 mod audit;
 mod migrations;
 mod notify;
+mod outbox;
 mod password;
 mod rows;
 mod tokens;
@@ -30,6 +31,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 
 /// Connections per node; the database's `max_connections` bounds the sum.
@@ -91,8 +93,8 @@ fn describe(options: &PgConnectOptions) -> String {
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
-        users::create(&self.pool, user).await
+    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        users::create(&self.pool, user, events).await
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
@@ -127,14 +129,25 @@ impl Store for PostgresStore {
         Ok(ended)
     }
 
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let out = users::delete(&self.pool, id, now).await?;
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
+        let out = users::delete(&self.pool, id, now, events).await?;
         notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
         Ok(out)
     }
 
-    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
-        tokens::insert(&self.pool, token, hash).await
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        hash: &TokenHash,
+        events: &[AuditEntry],
+    ) -> StoreResult<()> {
+        if events.is_empty() {
+            return tokens::insert(&self.pool, token, hash).await;
+        }
+        let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin insert token", e))?;
+        tokens::insert(&mut *tx, token, hash).await?;
+        outbox::insert(&mut tx, events).await?;
+        tx.commit().await.map_err(|e| rows::db_error("commit insert token", e))
     }
 
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
@@ -149,20 +162,38 @@ impl Store for PostgresStore {
         tokens::list(&self.pool, filter).await
     }
 
-    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        let out = tokens::revoke(&self.pool, id, now).await?;
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin revoke token", e))?;
+        let out = tokens::revoke(&mut tx, id, now).await?;
+        if out {
+            outbox::insert(&mut tx, events).await?;
+        }
+        tx.commit().await.map_err(|e| rows::db_error("commit revoke token", e))?;
         notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
         Ok(out)
     }
 
-    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let out = users::end_all(&self.pool, user, now).await?;
+    async fn revoke_user_tokens(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<u64> {
+        let out = users::end_all(&self.pool, user, now, events).await?;
         notify::publish(&self.pool, &Invalidation::User(user.clone())).await;
         Ok(out)
     }
 
-    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
-        let out = tokens::delete(&self.pool, id).await?;
+    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin delete token", e))?;
+        tokens::delete(&mut tx, id).await?;
+        outbox::insert(&mut tx, events).await?;
+        let out = tx.commit().await.map_err(|e| rows::db_error("commit delete token", e))?;
         notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
         Ok(out)
     }
@@ -174,8 +205,9 @@ impl Store for PostgresStore {
         new: &TokenRecord,
         new_hash: &TokenHash,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<()> {
-        let out = tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await?;
+        let out = tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now, events).await?;
         notify::publish(&self.pool, &Invalidation::Token(old.clone())).await;
         Ok(out)
     }

@@ -15,7 +15,9 @@ use super::rows::{
 };
 use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, TokenWithOwner};
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId};
 
 /// Inserts a record for a live owner. `NotFound` when the owner is missing
@@ -128,7 +130,7 @@ pub(super) async fn list(pool: &PgPool, f: &TokenFilter) -> StoreResult<Vec<Toke
 
 /// Sets `revoked_at` once. One statement: `revoked` says whether this call
 /// set it, and a row comes back at all only when the token exists.
-pub(super) async fn revoke(pool: &PgPool, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn revoke(conn: &mut PgConnection, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
     let revoked: Option<bool> = sqlx::query_scalar(
         "WITH hit AS (
              UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id
@@ -137,7 +139,7 @@ pub(super) async fn revoke(pool: &PgPool, id: &TokenId, now: DateTime<Utc>) -> S
     )
     .bind(millis(now))
     .bind(id.as_str())
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
     .map_err(|e| db_error("revoke token", e))?;
     revoked.ok_or(StoreError::NotFound)
@@ -150,10 +152,10 @@ pub(super) const REVOKE_USER_TOKENS: &str = "UPDATE tokens SET revoked_at = $1
         SELECT id FROM tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id FOR UPDATE
     )";
 
-pub(super) async fn delete(pool: &PgPool, id: &TokenId) -> StoreResult<()> {
+pub(super) async fn delete(conn: &mut PgConnection, id: &TokenId) -> StoreResult<()> {
     let done = sqlx::query("DELETE FROM tokens WHERE id = $1")
         .bind(id.as_str())
-        .execute(pool)
+        .execute(conn)
         .await
         .map_err(|e| db_error("delete token", e))?;
     match done.rows_affected() {
@@ -175,6 +177,7 @@ pub(super) async fn rotate(
     new: &TokenRecord,
     new_hash: &TokenHash,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<()> {
     let at = now;
     let now = millis(now);
@@ -209,6 +212,7 @@ pub(super) async fn rotate(
     };
     end.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
     insert(&mut *tx, new, new_hash).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit rotate token", e))
 }
 

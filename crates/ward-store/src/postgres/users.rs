@@ -12,14 +12,16 @@ use crate::{StoreError, StoreResult, UserKind, UserKindFilter, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use ward_core::UserId;
+use ward_core::audit::AuditEntry;
 
-pub(super) async fn create(pool: &PgPool, user: &UserRecord) -> StoreResult<()> {
+pub(super) async fn create(pool: &PgPool, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
     let (kind, role, password_hash, scopes) = match &user.kind {
         UserKind::Human { role, password_hash } => {
             ("human", Some(role.as_str()), password_hash.as_deref(), "[]".to_owned())
         }
         UserKind::Service { scopes } => ("service", None, None, scopes_json(scopes)?),
     };
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin create user", e))?;
     sqlx::query(
         "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -33,7 +35,7 @@ pub(super) async fn create(pool: &PgPool, user: &UserRecord) -> StoreResult<()> 
     .bind(millis(user.created_at))
     .bind(rows::opt_millis(user.deleted_at))
     .bind(user.created_by.as_ref().map(UserId::as_str))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "users_live_name") {
@@ -44,7 +46,8 @@ pub(super) async fn create(pool: &PgPool, user: &UserRecord) -> StoreResult<()> 
             db_error("insert user", e)
         }
     })?;
-    Ok(())
+    super::outbox::insert(&mut tx, events).await?;
+    tx.commit().await.map_err(|e| db_error("commit create user", e))
 }
 
 pub(super) async fn by_id(pool: &PgPool, id: &UserId) -> StoreResult<Option<UserRecord>> {
@@ -127,7 +130,12 @@ pub(super) async fn set_password_hash(pool: &PgPool, id: &UserId, hash: &str) ->
 /// [`super::agents::insert_minted`] either committed before them (and its
 /// token is revoked here) or waits for this transaction and then finds the
 /// owner deleted.
-pub(super) async fn delete(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn delete(
+    pool: &PgPool,
+    id: &UserId,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<u64> {
     let mut tx = pool.begin().await.map_err(|e| db_error("begin delete user", e))?;
     let marked = sqlx::query("UPDATE users SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
         .bind(millis(now))
@@ -139,15 +147,22 @@ pub(super) async fn delete(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> St
         return Err(StoreError::NotFound);
     }
     let revoked = end_credentials(&mut tx, id, now).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
     Ok(revoked)
 }
 
 /// Ends everything a (live or deleted) user holds, in one transaction;
 /// how many tokens and minted agent tokens were revoked.
-pub(super) async fn end_all(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn end_all(
+    pool: &PgPool,
+    id: &UserId,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<u64> {
     let mut tx = pool.begin().await.map_err(|e| db_error("begin revoke user tokens", e))?;
     let revoked = end_credentials(&mut tx, id, now).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit revoke user tokens", e))?;
     Ok(revoked)
 }

@@ -20,6 +20,9 @@
 //! flight at once, so any order among them is one their callers could
 //! have seen; the batch runs inserts before revokes.
 //!
+//! Each job carries the audit events of its change; those of the jobs that
+//! changed something go into the audit outbox in the same transaction.
+//!
 //! Each job gets the answer it would get alone (`NotFound`, `Conflict`,
 //! `Ok(false)`), and one job's failure neither fails nor undoes the others:
 //! a constraint error aborts only its own statement. Any other error may
@@ -39,6 +42,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId};
 
 /// The most jobs one group commit takes.
@@ -185,6 +189,8 @@ pub(super) struct Committer {
 pub(super) struct InsertJob {
     pub(super) token: TokenRecord,
     pub(super) hash: TokenHash,
+    /// Stored in the audit outbox in the same commit, if the insert succeeds.
+    pub(super) events: Vec<AuditEntry>,
     done: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -192,6 +198,8 @@ pub(super) struct InsertJob {
 pub(super) struct RevokeJob {
     pub(super) id: TokenId,
     pub(super) now: DateTime<Utc>,
+    /// Stored in the audit outbox in the same commit, if this job revokes.
+    pub(super) events: Vec<AuditEntry>,
     done: oneshot::Sender<StoreResult<bool>>,
 }
 
@@ -210,16 +218,28 @@ impl Committer {
     }
 
     /// [`tokens::insert`], answered once its batch is durable.
-    pub(super) async fn insert(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
+    pub(super) async fn insert(
+        &self,
+        token: &TokenRecord,
+        hash: &TokenHash,
+        events: &[AuditEntry],
+    ) -> StoreResult<()> {
         let (done, answer) = oneshot::channel();
-        self.submit(Job::Insert(InsertJob { token: token.clone(), hash: *hash, done }), answer).await
+        let job = InsertJob { token: token.clone(), hash: *hash, events: events.to_vec(), done };
+        self.submit(Job::Insert(job), answer).await
     }
 
     /// Revokes a token, answered once its batch is durable: `Ok(false)`
     /// when it was already revoked, `NotFound` when there is none.
-    pub(super) async fn revoke(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+    pub(super) async fn revoke(
+        &self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
         let (done, answer) = oneshot::channel();
-        self.submit(Job::Revoke(RevokeJob { id: id.clone(), now, done }), answer).await
+        self.submit(Job::Revoke(RevokeJob { id: id.clone(), now, events: events.to_vec(), done }), answer)
+            .await
     }
 
     async fn submit<T>(&self, job: Job, answer: oneshot::Receiver<StoreResult<T>>) -> StoreResult<T> {
@@ -263,6 +283,19 @@ async fn commit(
     let mut tx = pool.begin("token batch").await?;
     let inserted = tokens::insert_batch(&mut tx, inserts).await?;
     let revoked = tokens::revoke_batch(&mut tx, revokes).await?;
+    // The events of the jobs that changed something, in the batch's order.
+    let events: Vec<AuditEntry> = (inserts.iter().zip(&inserted))
+        .filter(|(_, answer)| answer.is_ok())
+        .flat_map(|(job, _)| job.events.iter().cloned())
+        .chain(
+            revokes
+                .iter()
+                .zip(&revoked)
+                .filter(|(_, answer)| matches!(answer, Ok(true)))
+                .flat_map(|(job, _)| job.events.iter().cloned()),
+        )
+        .collect();
+    super::outbox::insert(&mut tx, &events).await?;
     tx.commit().await.map_err(|e| db_error("commit token batch", e))?;
     Ok((inserted, revoked))
 }

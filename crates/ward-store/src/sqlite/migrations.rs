@@ -144,6 +144,30 @@ ALTER TABLE audit_events ADD COLUMN use_count INTEGER CHECK (use_count IS NULL O
 ",
     },
     Migration {
+        version: 5,
+        name: "audit outbox",
+        sql: r#"
+-- Audit events of state changes, inserted in the transaction that makes the
+-- change and moved into the chain (in `pos` order) by the audit writer.
+CREATE TABLE audit_outbox (
+    pos        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL,
+    time       INTEGER NOT NULL,
+    action     TEXT NOT NULL,
+    subject    TEXT,
+    token_id   TEXT,
+    scopes     TEXT NOT NULL DEFAULT '[]',
+    operation  TEXT,
+    decision   TEXT,
+    risk_level TEXT,
+    error      TEXT,
+    request_id TEXT,
+    client_ip  TEXT,
+    use_count  INTEGER
+) STRICT;
+"#,
+    },
+    Migration {
         version: 6,
         name: "who created each user; minted tokens and requests by user",
         sql: r"

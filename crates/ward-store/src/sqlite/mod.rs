@@ -15,6 +15,7 @@ mod agents;
 mod audit;
 mod commit;
 mod migrations;
+mod outbox;
 mod password;
 mod rows;
 mod tokens;
@@ -30,6 +31,7 @@ use commit::{Committer, Pool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::time::Duration;
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 
 /// How long a connection waits for another writer before `SQLITE_BUSY`.
@@ -124,8 +126,8 @@ fn prepare_file(path: &Path) -> StoreResult<()> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
-        users::create(&self.pool, user).await
+    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        users::create(&self.pool, user, events).await
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
@@ -158,12 +160,17 @@ impl Store for SqliteStore {
         password::set(&self.pool, id, hash, keep_session, now).await
     }
 
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        users::delete(&self.pool, id, now).await
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
+        users::delete(&self.pool, id, now, events).await
     }
 
-    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
-        self.commits.insert(token, hash).await
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        hash: &TokenHash,
+        events: &[AuditEntry],
+    ) -> StoreResult<()> {
+        self.commits.insert(token, hash, events).await
     }
 
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
@@ -178,16 +185,26 @@ impl Store for SqliteStore {
         tokens::list(&self.pool, filter).await
     }
 
-    async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.commits.revoke(id, now).await
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        self.commits.revoke(id, now, events).await
     }
 
-    async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        users::end_all(&self.pool, user, now).await
+    async fn revoke_user_tokens(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<u64> {
+        users::end_all(&self.pool, user, now, events).await
     }
 
-    async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
-        tokens::delete(&self.pool, id).await
+    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+        tokens::delete(&self.pool, id, events).await
     }
 
     async fn rotate_token(
@@ -197,8 +214,9 @@ impl Store for SqliteStore {
         new: &TokenRecord,
         new_hash: &TokenHash,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<()> {
-        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await
+        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now, events).await
     }
 
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {

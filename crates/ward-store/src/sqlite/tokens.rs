@@ -16,6 +16,7 @@ use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, Toke
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashSet;
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId};
 
 /// Inserts a record for a live owner. `NotFound` when the owner is missing
@@ -286,17 +287,18 @@ async fn existing_ids(conn: &mut SqliteConnection, ids: &[&str]) -> StoreResult<
     Ok(found.into_iter().collect())
 }
 
-pub(super) async fn delete(pool: &Pool, id: &TokenId) -> StoreResult<()> {
-    let mut conn = pool.write().await?;
+pub(super) async fn delete(pool: &Pool, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+    let mut tx = pool.begin("delete token").await?;
     let done = sqlx::query("DELETE FROM tokens WHERE id = ?")
         .bind(id.as_str())
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await
         .map_err(|e| db_error("delete token", e))?;
-    match done.rows_affected() {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
     }
+    super::outbox::insert(&mut tx, events).await?;
+    tx.commit().await.map_err(|e| db_error("commit delete token", e))
 }
 
 /// Ends `old` (at `old_ends_at`, never later than its own expiry, or now)
@@ -310,6 +312,7 @@ pub(super) async fn rotate(
     new: &TokenRecord,
     new_hash: &TokenHash,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<()> {
     let at = now;
     let now = millis(now);
@@ -338,6 +341,7 @@ pub(super) async fn rotate(
     };
     end.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
     insert(&mut tx, new, new_hash).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit rotate token", e))
 }
 

@@ -13,15 +13,16 @@ use crate::{StoreError, StoreResult, UserKind, UserKindFilter, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use ward_core::UserId;
+use ward_core::audit::AuditEntry;
 
-pub(super) async fn create(pool: &Pool, user: &UserRecord) -> StoreResult<()> {
+pub(super) async fn create(pool: &Pool, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
     let (kind, role, password_hash, scopes) = match &user.kind {
         UserKind::Human { role, password_hash } => {
             ("human", Some(role.as_str()), password_hash.as_deref(), "[]".to_owned())
         }
         UserKind::Service { scopes } => ("service", None, None, scopes_json(scopes)?),
     };
-    let mut conn = pool.write().await?;
+    let mut tx = pool.begin("create user").await?;
     sqlx::query(
         "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at, created_by)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -35,7 +36,7 @@ pub(super) async fn create(pool: &Pool, user: &UserRecord) -> StoreResult<()> {
     .bind(millis(user.created_at))
     .bind(rows::opt_millis(user.deleted_at))
     .bind(user.created_by.as_ref().map(UserId::as_str))
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "users.name") {
@@ -46,7 +47,8 @@ pub(super) async fn create(pool: &Pool, user: &UserRecord) -> StoreResult<()> {
             db_error("insert user", e)
         }
     })?;
-    Ok(())
+    super::outbox::insert(&mut tx, events).await?;
+    tx.commit().await.map_err(|e| db_error("commit create user", e))
 }
 
 pub(super) async fn by_id(pool: &SqlitePool, id: &UserId) -> StoreResult<Option<UserRecord>> {
@@ -129,7 +131,12 @@ pub(super) async fn set_password_hash(pool: &Pool, id: &UserId, hash: &str) -> S
 /// Marks the user deleted and ends everything they hold, in one
 /// transaction. `NotFound` when there is no live user with that id. Returns
 /// how many tokens and minted agent tokens were revoked.
-pub(super) async fn delete(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn delete(
+    pool: &Pool,
+    id: &UserId,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<u64> {
     let mut tx = pool.begin("delete user").await?;
     let marked = sqlx::query("UPDATE users SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
         .bind(millis(now))
@@ -141,15 +148,22 @@ pub(super) async fn delete(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> Stor
         return Err(StoreError::NotFound);
     }
     let revoked = end_credentials(&mut tx, id, now).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
     Ok(revoked)
 }
 
 /// Ends everything a (live or deleted) user holds, in one transaction;
 /// how many tokens and minted agent tokens were revoked.
-pub(super) async fn end_all(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn end_all(
+    pool: &Pool,
+    id: &UserId,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<u64> {
     let mut tx = pool.begin("revoke user tokens").await?;
     let revoked = end_credentials(&mut tx, id, now).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit revoke user tokens", e))?;
     Ok(revoked)
 }

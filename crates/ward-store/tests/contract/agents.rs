@@ -120,7 +120,7 @@ pub async fn a_minted_token_for_a_missing_or_deleted_minter_is_not_found(store: 
     let ghost = human("ghost", at(0));
     assert_not_found(store.insert_minted(&minted("deployer", &ghost, at(1))).await);
     let alice = add_user(store, human("alice", at(0))).await;
-    store.delete_user(&alice.id, at(1)).await.expect("delete");
+    store.delete_user(&alice.id, at(1), &[]).await.expect("delete");
     assert_not_found(store.insert_minted(&minted("deployer", &alice, at(2))).await);
     assert!(store.list_minted(None, None, 100).await.expect("list").is_empty());
 }
@@ -212,8 +212,8 @@ async fn ending_a_user_ends_what_they_minted_and_asked(store: &dyn Backend, how:
     let others = add_approval(store, asked_by(&bob, 4)).await;
 
     let revoked = match how {
-        Ending::RevokeTokens => store.revoke_user_tokens(&alice.id, at(10)).await.expect("revoke all"),
-        Ending::Delete => store.delete_user(&alice.id, at(10)).await.expect("delete"),
+        Ending::RevokeTokens => store.revoke_user_tokens(&alice.id, at(10), &[]).await.expect("revoke all"),
+        Ending::Delete => store.delete_user(&alice.id, at(10), &[]).await.expect("delete"),
     };
     assert_eq!(revoked, 2, "the session and the minted token");
     assert_eq!(fetch(store, &session.id).await.revoked_at, Some(at(10)));

@@ -39,7 +39,7 @@ async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Out
 }
 
 async fn insert(store: &dyn Store, t: &NewToken) -> Result<(), StoreError> {
-    store.insert_token(&t.record, &t.hash()).await
+    store.insert_token(&t.record, &t.hash(), &[]).await
 }
 
 /// A distinct revocation time for the `i`-th writer.
@@ -65,7 +65,8 @@ async fn write_concurrently(store: &dyn Store) -> Written {
 
     let (to_revoke, _) = first.split_at(WRITERS / 2);
     let more: Vec<NewToken> = (0..WRITERS / 2).map(|_| token(&alice, TokenKind::Pipeline, at(2))).collect();
-    let revoking = to_revoke.iter().enumerate().map(|(i, t)| store.revoke_token(&t.record.id, moment(i)));
+    let revoking =
+        to_revoke.iter().enumerate().map(|(i, t)| store.revoke_token(&t.record.id, moment(i), &[]));
     let (revoked, inserted) =
         tokio::join!(join_all(revoking), join_all(more.iter().map(|t| insert(store, t))));
     for (i, result) in revoked.into_iter().enumerate() {
@@ -106,10 +107,10 @@ pub async fn concurrent_inserts_and_revokes_are_each_acknowledged_and_all_stored
 pub async fn writers_at_once_each_get_their_own_answer_and_a_failure_undoes_nothing(store: &dyn Store) {
     let alice = add_user(store, human("alice", at(0))).await;
     let bob = add_user(store, human("bob", at(0))).await;
-    store.delete_user(&bob.id, at(1)).await.expect("delete bob");
+    store.delete_user(&bob.id, at(1), &[]).await.expect("delete bob");
     let twice = add_token(store, &alice, 2).await;
     let done = add_token(store, &alice, 2).await;
-    assert!(store.revoke_token(&done.id, at(3)).await.expect("revoke before"));
+    assert!(store.revoke_token(&done.id, at(3), &[]).await.expect("revoke before"));
     let live = add_token(store, &alice, 2).await;
     let taken = token(&alice, TokenKind::Personal, at(2));
     let taken_hash = taken.hash();
@@ -133,19 +134,19 @@ pub async fn writers_at_once_each_get_their_own_answer_and_a_failure_undoes_noth
             tokio::join!(
                 insert(store, &for_bob),
                 insert(store, &for_ghost),
-                store.insert_token(&same_hash.record, &taken_hash),
+                store.insert_token(&same_hash.record, &taken_hash, &[]),
                 insert(store, &same_id),
                 insert(store, &twin),
-                store.insert_token(&twin_of_twin.record, &twin_hash),
+                store.insert_token(&twin_of_twin.record, &twin_hash, &[]),
             )
         },
         async {
             tokio::join!(
-                store.revoke_token(&twice.id, at(5)),
-                store.revoke_token(&twice.id, at(6)),
-                store.revoke_token(&done.id, at(5)),
-                store.revoke_token(&live.id, at(5)),
-                store.revoke_token(&unknown, at(5)),
+                store.revoke_token(&twice.id, at(5), &[]),
+                store.revoke_token(&twice.id, at(6), &[]),
+                store.revoke_token(&done.id, at(5), &[]),
+                store.revoke_token(&live.id, at(5), &[]),
+                store.revoke_token(&unknown, at(5), &[]),
             )
         },
         join_all(good_after.iter().map(|t| insert(store, t))),
@@ -224,10 +225,10 @@ async fn an_in_memory_store_takes_writes_of_every_kind_at_once() {
         let (usage, carol) = ([(old.id.clone(), at(3))], human("carol", at(3)));
         let (inserted, revoked, used, read, created) = tokio::join!(
             join_all(fresh.iter().map(|t| insert(&store, t))),
-            store.revoke_token(&old.id, at(3)),
+            store.revoke_token(&old.id, at(3), &[]),
             store.record_usage(&usage),
             store.token_by_id(&old.id),
-            store.create_user(&carol),
+            store.create_user(&carol, &[]),
         );
         inserted.into_iter().collect::<Result<Vec<()>, _>>().expect("inserts");
         assert!(revoked.expect("revoke"));
@@ -249,7 +250,7 @@ async fn token_writes_after_close_fail_instead_of_waiting() {
     let t = add_token(&store, &alice, 1).await;
     store.close().await;
     let late = token(&alice, TokenKind::Personal, at(2));
-    let attempts = async { tokio::join!(insert(&store, &late), store.revoke_token(&t.id, at(3))) };
+    let attempts = async { tokio::join!(insert(&store, &late), store.revoke_token(&t.id, at(3), &[])) };
     let (inserted, revoked) =
         tokio::time::timeout(std::time::Duration::from_secs(10), attempts).await.expect("an answer");
     assert!(matches!(inserted, Err(StoreError::Backend(_))), "{inserted:?}");
@@ -293,7 +294,7 @@ pub async fn concurrent_rotations_of_one_token_leave_exactly_one_successor(store
     let rotating = successors
         .iter()
         .zip(&hashes)
-        .map(|(t, hash)| store.rotate_token(&old.id, Some(at(70)), &t.record, hash, at(10)));
+        .map(|(t, hash)| store.rotate_token(&old.id, Some(at(70)), &t.record, hash, at(10), &[]));
     let answers = join_all(rotating).await;
     let winners: Vec<&NewToken> =
         successors.iter().zip(&answers).filter(|(_, a)| a.is_ok()).map(|(t, _)| t).collect();

@@ -85,7 +85,7 @@ async fn tokens_in_every_state(store: &dyn Store) -> Vec<TokenRecord> {
         t.record.expires_at = expires.map(at);
         let t = add(store, t).await;
         if let Some(r) = revoked {
-            store.revoke_token(&t.id, at(r)).await.expect("revoke");
+            store.revoke_token(&t.id, at(r), &[]).await.expect("revoke");
         }
         out.push(fetch(store, &t.id).await);
     }
@@ -120,7 +120,7 @@ pub async fn token_filters_combine(store: &dyn Store) {
             wanted.push(t);
         }
     }
-    store.revoke_token(&wanted[0].id, at(7)).await.expect("revoke");
+    store.revoke_token(&wanted[0].id, at(7), &[]).await.expect("revoke");
     let filter = TokenFilter {
         user_id: Some(alice.id.clone()),
         kind: Some(TokenKind::Pipeline),

@@ -235,9 +235,9 @@ async fn a_token_insert_racing_its_owners_delete_never_leaves_a_live_token() {
     let mut inserts = Vec::new();
     for minute in 1..=30 {
         let (store, t) = (store.clone(), token(&alice, TokenKind::Personal, at(minute)));
-        inserts.push(tokio::spawn(async move { store.insert_token(&t.record, &t.hash()).await }));
+        inserts.push(tokio::spawn(async move { store.insert_token(&t.record, &t.hash(), &[]).await }));
     }
-    store.delete_user(&alice.id, at(40)).await.expect("delete");
+    store.delete_user(&alice.id, at(40), &[]).await.expect("delete");
     for insert in inserts {
         match insert.await.expect("task") {
             Ok(()) | Err(StoreError::NotFound) => {}
@@ -258,7 +258,7 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_through() {
     for _ in 0..8 {
         let (store, old, new) = (store.clone(), old.id.clone(), token(&alice, TokenKind::Personal, at(10)));
         rotations.push(tokio::spawn(async move {
-            store.rotate_token(&old, None, &new.record, &new.hash(), at(10)).await
+            store.rotate_token(&old, None, &new.record, &new.hash(), at(10), &[]).await
         }));
     }
     let mut won = 0;

@@ -159,5 +159,5 @@ async fn concurrent_writers_wait_for_each_other_instead_of_failing() {
     for task in tasks {
         task.await.expect("task");
     }
-    assert_eq!(store.revoke_user_tokens(&alice.id, at(30)).await.expect("revoke"), 20);
+    assert_eq!(store.revoke_user_tokens(&alice.id, at(30), &[]).await.expect("revoke"), 20);
 }

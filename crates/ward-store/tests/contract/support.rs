@@ -85,13 +85,13 @@ pub fn token(owner: &UserRecord, kind: TokenKind, created_at: DateTime<Utc>) -> 
 }
 
 pub async fn add_user(store: &dyn Store, user: UserRecord) -> UserRecord {
-    store.create_user(&user).await.expect("create user");
+    store.create_user(&user, &[]).await.expect("create user");
     user
 }
 
 /// Inserts `token` and returns its record.
 pub async fn add(store: &dyn Store, token: NewToken) -> TokenRecord {
-    store.insert_token(&token.record, &token.hash()).await.expect("insert token");
+    store.insert_token(&token.record, &token.hash(), &[]).await.expect("insert token");
     token.record
 }
 

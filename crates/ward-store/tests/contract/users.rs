@@ -23,14 +23,14 @@ pub async fn a_created_user_is_found_by_id_and_by_name(store: &dyn Store) {
 
 pub async fn a_duplicate_username_is_a_conflict_that_names_the_user(store: &dyn Store) {
     add_user(store, human("alice", at(0))).await;
-    assert_conflict(store.create_user(&human("alice", at(1))).await, "alice");
-    assert_conflict(store.create_user(&service("alice", at(2))).await, "alice");
+    assert_conflict(store.create_user(&human("alice", at(1)), &[]).await, "alice");
+    assert_conflict(store.create_user(&service("alice", at(2)), &[]).await, "alice");
     assert_eq!(store.count_users().await.expect("count"), 1);
 }
 
 pub async fn a_name_is_reusable_after_its_user_is_deleted(store: &dyn Store) {
     let old = add_user(store, human("alice", at(0))).await;
-    store.delete_user(&old.id, at(1)).await.expect("delete");
+    store.delete_user(&old.id, at(1), &[]).await.expect("delete");
     let new = add_user(store, human("alice", at(2))).await;
     assert_eq!(store.user_by_name("alice").await.expect("by name"), Some(new));
     assert_eq!(store.count_users().await.expect("count"), 2);
@@ -39,7 +39,7 @@ pub async fn a_name_is_reusable_after_its_user_is_deleted(store: &dyn Store) {
 pub async fn a_deleted_user_is_hidden_from_lookups_and_listings(store: &dyn Store) {
     let alice = add_user(store, human("alice", at(0))).await;
     let bob = add_user(store, human("bob", at(1))).await;
-    store.delete_user(&alice.id, at(2)).await.expect("delete");
+    store.delete_user(&alice.id, at(2), &[]).await.expect("delete");
     assert_eq!(store.user_by_id(&alice.id).await.expect("by id"), None);
     assert_eq!(store.user_by_name("alice").await.expect("by name"), None);
     assert_eq!(store.list_users(None).await.expect("list"), vec![bob]);
@@ -73,7 +73,7 @@ pub async fn a_password_hash_can_be_replaced_for_a_live_human_only(store: &dyn S
     assert!(store.set_password_hash(&ci.id, "$argon2id$x").await.is_err());
     let ghost = human("ghost", at(2));
     assert_not_found(store.set_password_hash(&ghost.id, "$argon2id$x").await);
-    store.delete_user(&alice.id, at(3)).await.expect("delete");
+    store.delete_user(&alice.id, at(3), &[]).await.expect("delete");
     assert_not_found(store.set_password_hash(&alice.id, "$argon2id$x").await);
 }
 
@@ -90,7 +90,7 @@ pub async fn a_password_change_ends_the_login_sessions_but_the_kept_one_at_once(
     let laptop = add(store, token(&alice, TokenKind::Login, at(1))).await;
     let phone = add(store, token(&alice, TokenKind::Login, at(2))).await;
     let old = add(store, token(&alice, TokenKind::Login, at(3))).await;
-    assert!(store.revoke_token(&old.id, at(4)).await.expect("revoke"));
+    assert!(store.revoke_token(&old.id, at(4), &[]).await.expect("revoke"));
     let personal = add_token(store, &alice, 5).await;
     let bobs = add(store, token(&bob, TokenKind::Login, at(6))).await;
 
@@ -121,7 +121,7 @@ pub async fn a_refused_password_change_changes_nothing(store: &dyn Store) {
     assert_not_found(store.set_password(&ghost.id, "$argon2id$x", None, at(3)).await);
     let alice = add_user(store, human("alice", at(0))).await;
     let session = add(store, token(&alice, TokenKind::Login, at(1))).await;
-    store.delete_user(&alice.id, at(3)).await.expect("delete");
+    store.delete_user(&alice.id, at(3), &[]).await.expect("delete");
     assert_not_found(store.set_password(&alice.id, "$argon2id$x", None, at(4)).await);
     assert_eq!(
         fetch(store, &session.id).await.revoked_at,
@@ -138,10 +138,10 @@ pub async fn deleting_a_user_revokes_their_unrevoked_tokens_and_counts_them(stor
     expiring.record.expires_at = Some(at(3));
     let expired = add(store, expiring).await;
     let revoked = add_token(store, &alice, 4).await;
-    assert!(store.revoke_token(&revoked.id, at(5)).await.expect("revoke"));
+    assert!(store.revoke_token(&revoked.id, at(5), &[]).await.expect("revoke"));
     let bobs = add_token(store, &bob, 6).await;
 
-    let count = store.delete_user(&alice.id, at(10)).await.expect("delete");
+    let count = store.delete_user(&alice.id, at(10), &[]).await.expect("delete");
 
     assert_eq!(count, 2, "the active and the expired token are revoked");
     assert_eq!(fetch(store, &active.id).await.revoked_at, Some(at(10)));
@@ -152,9 +152,9 @@ pub async fn deleting_a_user_revokes_their_unrevoked_tokens_and_counts_them(stor
 
 pub async fn deleting_a_missing_or_deleted_user_is_not_found_and_revokes_nothing(store: &dyn Store) {
     let alice = add_user(store, human("alice", at(0))).await;
-    assert_not_found(store.delete_user(&human("ghost", at(0)).id, at(1)).await);
-    store.delete_user(&alice.id, at(2)).await.expect("delete");
-    assert_not_found(store.delete_user(&alice.id, at(3)).await);
+    assert_not_found(store.delete_user(&human("ghost", at(0)).id, at(1), &[]).await);
+    store.delete_user(&alice.id, at(2), &[]).await.expect("delete");
+    assert_not_found(store.delete_user(&alice.id, at(3), &[]).await);
     assert_eq!(store.count_users().await.expect("count"), 1);
 }
 
@@ -163,7 +163,7 @@ pub async fn a_token_of_a_deleted_user_still_resolves_with_its_deleted_owner(sto
     let t = token(&alice, TokenKind::Personal, at(1));
     let hash = t.hash();
     let record = add(store, t).await;
-    store.delete_user(&alice.id, at(2)).await.expect("delete");
+    store.delete_user(&alice.id, at(2), &[]).await.expect("delete");
     for found in [
         store.token_by_hash(&hash).await.expect("by hash"),
         store.token_by_id(&record.id).await.expect("by id"),
