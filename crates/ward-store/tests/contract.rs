@@ -18,6 +18,8 @@ mod audit;
 mod concurrency;
 #[path = "contract/listing.rs"]
 mod listing;
+#[path = "contract/outbox.rs"]
+mod outbox;
 #[path = "contract/postgres.rs"]
 mod postgres;
 #[path = "contract/sqlite.rs"]
@@ -107,6 +109,8 @@ macro_rules! contract_suite {
             concurrency::concurrent_inserts_and_revokes_are_each_acknowledged_and_all_stored,
             concurrency::writers_at_once_each_get_their_own_answer_and_a_failure_undoes_nothing,
             concurrency::concurrent_rotations_of_one_token_leave_exactly_one_successor,
+            outbox::events_of_committed_writes_are_drained_into_the_chain_in_order_once,
+            outbox::a_write_that_fails_or_changes_nothing_stores_no_event,
         );
     };
     (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {
