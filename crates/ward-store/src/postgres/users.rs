@@ -137,6 +137,7 @@ pub(super) async fn delete(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> St
         .execute(&mut *tx)
         .await
         .map_err(|e| db_error("revoke tokens of deleted user", e))?;
+    super::notify::publish(&mut *tx, &crate::Invalidation::User(id.clone())).await?;
     tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
     Ok(revoked.rows_affected())
 }
