@@ -5,6 +5,7 @@ mod agents;
 mod audit;
 mod audit_writer;
 mod authorize;
+mod bounds;
 mod helpers;
 mod login;
 mod openapi;
