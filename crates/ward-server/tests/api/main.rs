@@ -8,6 +8,7 @@ mod audit_keyed;
 mod audit_refusals;
 mod audit_writer;
 mod authorize;
+mod bounds;
 mod caching;
 mod enumeration;
 mod grants;

@@ -81,6 +81,16 @@ impl PostgresStore {
     }
 }
 
+/// A transaction for a change announced to other nodes: the change and its
+/// `pg_notify` commit together or not at all (`notify.rs`).
+async fn begin(pool: &PgPool, what: &str) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pool.begin().await.map_err(|e| rows::db_error(&format!("begin {what}"), e))
+}
+
+async fn commit(tx: sqlx::Transaction<'static, sqlx::Postgres>, what: &str) -> StoreResult<()> {
+    tx.commit().await.map_err(|e| rows::db_error(&format!("commit {what}"), e))
+}
+
 /// `user@host:port/database`, for error messages: never the password.
 fn describe(options: &PgConnectOptions) -> String {
     let host = match options.get_socket() {
@@ -124,15 +134,13 @@ impl Store for PostgresStore {
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let ended = password::set(&self.pool, id, hash, keep_session, now).await?;
-        notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
-        Ok(ended)
+        // Announces the change inside its own transaction.
+        password::set(&self.pool, id, hash, keep_session, now).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
-        let out = users::delete(&self.pool, id, now, events).await?;
-        notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
-        Ok(out)
+        // Announces the deletion in its own transaction.
+        users::delete(&self.pool, id, now, events).await
     }
 
     async fn insert_token(
@@ -168,13 +176,13 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin revoke token", e))?;
-        let out = tokens::revoke(&mut tx, id, now).await?;
+        let mut tx = begin(&self.pool, "revoke token").await?;
+        let out = tokens::revoke(&mut *tx, id, now).await?;
         if out {
             outbox::insert(&mut tx, events).await?;
         }
-        tx.commit().await.map_err(|e| rows::db_error("commit revoke token", e))?;
-        notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
+        notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
+        commit(tx, "revoke token").await?;
         Ok(out)
     }
 
@@ -184,18 +192,15 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        let out = users::end_all(&self.pool, user, now, events).await?;
-        notify::publish(&self.pool, &Invalidation::User(user.clone())).await;
-        Ok(out)
+        users::end_all(&self.pool, user, now, events).await
     }
 
     async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin delete token", e))?;
-        tokens::delete(&mut tx, id).await?;
+        let mut tx = begin(&self.pool, "delete token").await?;
+        tokens::delete(&mut *tx, id).await?;
         outbox::insert(&mut tx, events).await?;
-        let out = tx.commit().await.map_err(|e| rows::db_error("commit delete token", e))?;
-        notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
-        Ok(out)
+        notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
+        commit(tx, "delete token").await
     }
 
     async fn rotate_token(
@@ -207,9 +212,8 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<()> {
-        let out = tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now, events).await?;
-        notify::publish(&self.pool, &Invalidation::Token(old.clone())).await;
-        Ok(out)
+        // Announces the old token's end in its own transaction.
+        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now, events).await
     }
 
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
@@ -224,9 +228,10 @@ impl Store for PostgresStore {
 #[async_trait]
 impl AgentStore for PostgresStore {
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        let out = agents::insert_key(&self.pool, key).await?;
-        notify::publish(&self.pool, &Invalidation::Keys).await;
-        Ok(out)
+        let mut tx = begin(&self.pool, "insert signing key").await?;
+        agents::insert_key(&mut *tx, key).await?;
+        notify::publish(&mut *tx, &Invalidation::Keys).await?;
+        commit(tx, "insert signing key").await
     }
 
     async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
@@ -234,8 +239,10 @@ impl AgentStore for PostgresStore {
     }
 
     async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        let out = agents::retire_key(&self.pool, kid, now).await?;
-        notify::publish(&self.pool, &Invalidation::Keys).await;
+        let mut tx = begin(&self.pool, "retire signing key").await?;
+        let out = agents::retire_key(&mut *tx, kid, now).await?;
+        notify::publish(&mut *tx, &Invalidation::Keys).await?;
+        commit(tx, "retire signing key").await?;
         Ok(out)
     }
 
