@@ -191,3 +191,61 @@ fn the_audit_log_mirror_is_json_lines_for_grep_and_jq() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+/// SQL that edits the event at `seq` and recomputes it, every later event
+/// and the head as plain SHA-256 links: what someone with the database but
+/// not the master key would run.
+fn forge_without_the_key(server: &Server, seq: u64) -> String {
+    let db = server.data_dir.join("ward.db");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let chain = runtime.block_on(async {
+        let store = ward_store::SqliteStore::open(db.to_str().expect("utf-8 path")).await.expect("open");
+        let chain = ward_store::AuditLog::audit_chain(&store, None, 10_000).await.expect("read the chain");
+        store.close().await;
+        chain
+    });
+    let hex = |h: &ward_core::audit::EventHash| h.to_hex();
+    let mut sql = format!("UPDATE audit_events SET risk_level = 'low' WHERE seq = {seq};\n");
+    let mut prev = None;
+    for mut event in chain.into_iter().filter(|e| e.seq >= seq) {
+        if event.seq == seq {
+            event.entry.risk_level = Some("low".into());
+        }
+        let prev_hash = prev.unwrap_or(event.prev_hash);
+        let hash = ward_core::audit::unkeyed_hash(&prev_hash, &event.entry.canonical());
+        sql.push_str(&format!(
+            "UPDATE audit_events SET prev_hash = X'{}', hash = X'{}' WHERE seq = {};\n\
+             UPDATE audit_head SET seq = {}, hash = X'{}' WHERE id = 1;\n",
+            hex(&prev_hash),
+            hex(&hash),
+            event.seq,
+            event.seq,
+            hex(&hash)
+        ));
+        prev = Some(hash);
+    }
+    sql
+}
+
+#[test]
+fn ward_audit_verify_names_an_edit_whose_chain_was_recomputed_without_the_key() {
+    let mut server = Server::start("");
+    let admin = admin(&server);
+    critical_token(&admin);
+    critical_token(&admin);
+    let target = audit(&admin, &["--action", "token.create", "--limit", "2"]).pop().expect("an event");
+    let seq = target["seq"].as_u64().expect("seq");
+    assert!(server.stop(), "the server stops cleanly");
+    let sql = forge_without_the_key(&server, seq);
+    tamper(&server, &sql);
+    let config = server.config_path();
+    server.spawn(&config, None);
+    let admin = self::admin(&server);
+
+    let out = admin.ward(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "a forged chain passed: {}", text(&out.stdout));
+    let id = target["id"].as_str().unwrap_or_default();
+    let said = text(&out.stdout);
+    assert!(said.contains(&format!("event {seq} ({id}) was changed")), "{said}");
+    assert!(said.contains("without the audit key"), "{said}");
+}
