@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ward_core::audit::AuditEntry;
 use ward_core::{Risk, ScopeSet, TokenId, UserId};
 
 use crate::StoreResult;
@@ -114,7 +115,7 @@ pub trait AgentStore: Send + Sync + 'static {
 
     // Minted tokens ---------------------------------------------------------
 
-    async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()>;
+    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()>;
     async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>>;
     /// Newest first, optionally of one agent and of one minter, at most
     /// `limit`.
@@ -125,7 +126,12 @@ pub trait AgentStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<MintedRecord>>;
     /// `NotFound`, or `Ok(false)` when already revoked.
-    async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_minted(
+        &self,
+        jti: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool>;
     /// Revokes every unrevoked token of `agent` (only those `minted_by` this
     /// user, when given) issued at or before `now`; returns how many.
     async fn revoke_agent(
@@ -133,6 +139,7 @@ pub trait AgentStore: Send + Sync + 'static {
         agent: &str,
         minted_by: Option<&UserId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64>;
 
     // Approvals -------------------------------------------------------------

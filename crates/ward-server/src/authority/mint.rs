@@ -70,10 +70,13 @@ pub async fn mint(
         expires_at,
         revoked_at: None,
     };
-    state.agents.insert_minted(&record).await?;
-    let token = signed::encode(&kid, &claims, &key);
     let risk = state.settings.catalog.max_risk(&scopes);
-    state.audit.emit(AuditEvent::new("mint").subject(agent.as_str()).token(&jti).scopes(&scopes).risk(risk));
+    let event = state
+        .audit
+        .prepare(AuditEvent::new("mint").subject(agent.as_str()).token(&jti).scopes(&scopes).risk(risk));
+    state.agents.insert_minted(&record, &[event]).await?;
+    state.audit.committed();
+    let token = signed::encode(&kid, &claims, &key);
     tracing::info!(token.id = %jti, agent = %agent, key.id = %kid, by.token = %caller.token_id, "agent token minted");
     Ok(Minted {
         token,
@@ -139,20 +142,26 @@ pub async fn revoke(
                 .await?
                 .filter(|m| reach.covers(&m.minted_by, &m.agent))
                 .ok_or(ApiError::NotFound("minted token"))?;
-            if !state.agents.revoke_minted(&id, now).await? {
+            let event = state.audit.prepare(AuditEvent::new("mint.revoke").subject(&minted.agent).token(&id));
+            if !state.agents.revoke_minted(&id, now, &[event]).await? {
                 return Err(ApiError::Conflict(format!("minted token {jti} is already revoked")));
             }
-            state.audit.emit(AuditEvent::new("mint.revoke").subject(&minted.agent).token(&id));
+            state.audit.committed();
             1
         }
-        (None, Some(agent)) => {
-            let n = match reach.filter(Some(agent)) {
-                Some(filter) => state.agents.revoke_agent(agent, filter.minted_by, now).await?,
-                None => 0,
-            };
-            state.audit.emit(AuditEvent::new("mint.revoke").subject(agent).decision(format!("{n} revoked")));
-            n
-        }
+        (None, Some(agent)) => match reach.filter(Some(agent)) {
+            Some(filter) => {
+                let event = AuditEvent::new("mint.revoke").subject(agent).decision("all revoked");
+                let event = state.audit.prepare(event);
+                let n = state.agents.revoke_agent(agent, filter.minted_by, now, &[event]).await?;
+                state.audit.committed();
+                n
+            }
+            None => {
+                state.audit.emit(AuditEvent::new("mint.revoke").subject(agent).decision("0 revoked"));
+                0
+            }
+        },
         _ => return Err(ApiError::invalid("give exactly one of jti or agent")),
     };
     tracing::info!(tokens.revoked = revoked, by.token = %caller.token_id, "agent tokens revoked");

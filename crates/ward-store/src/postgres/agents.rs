@@ -78,7 +78,7 @@ pub(super) async fn retire_key<'e>(
 /// Inserts the metadata of a minted token. `NotFound` when the minting user
 /// is missing or deleted; the user's row is share-locked by the same
 /// statement, as `tokens::insert` does, so a delete in flight is waited for.
-pub(super) async fn insert_minted(pool: &PgPool, minted: &MintedRecord) -> StoreResult<()> {
+pub(super) async fn insert_minted<'e>(exec: impl PgExecutor<'e>, minted: &MintedRecord) -> StoreResult<()> {
     let done = sqlx::query(
         "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8
@@ -92,7 +92,7 @@ pub(super) async fn insert_minted(pool: &PgPool, minted: &MintedRecord) -> Store
     .bind(millis(minted.issued_at))
     .bind(millis(minted.expires_at))
     .bind(opt_millis(minted.revoked_at))
-    .execute(pool)
+    .execute(exec)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "minted_tokens_pkey") {
@@ -144,7 +144,11 @@ pub(super) async fn list_minted(
 }
 
 /// Sets `revoked_at` once, in one statement as [`retire_key`] does.
-pub(super) async fn revoke_minted(pool: &PgPool, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn revoke_minted<'e>(
+    exec: impl PgExecutor<'e>,
+    jti: &TokenId,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let revoked: Option<bool> = sqlx::query_scalar(
         "WITH hit AS (
              UPDATE minted_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL RETURNING jti
@@ -153,7 +157,7 @@ pub(super) async fn revoke_minted(pool: &PgPool, jti: &TokenId, now: DateTime<Ut
     )
     .bind(millis(now))
     .bind(jti.as_str())
-    .fetch_optional(pool)
+    .fetch_optional(exec)
     .await
     .map_err(|e| db_error("revoke minted token", e))?;
     revoked.ok_or(StoreError::NotFound)
@@ -161,8 +165,8 @@ pub(super) async fn revoke_minted(pool: &PgPool, jti: &TokenId, now: DateTime<Ut
 
 /// Revokes the agent's unrevoked tokens issued at or before `$1`, locking
 /// them in jti order first so that two such calls queue, not deadlock.
-pub(super) async fn revoke_agent(
-    pool: &PgPool,
+pub(super) async fn revoke_agent<'e>(
+    exec: impl PgExecutor<'e>,
     agent: &str,
     minted_by: Option<&UserId>,
     now: DateTime<Utc>,
@@ -179,7 +183,7 @@ pub(super) async fn revoke_agent(
     .bind(millis(now))
     .bind(agent)
     .bind(minted_by.map(UserId::as_str))
-    .execute(pool)
+    .execute(exec)
     .await
     .map_err(|e| db_error("revoke agent tokens", e))?;
     Ok(done.rows_affected())

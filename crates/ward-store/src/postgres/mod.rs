@@ -246,8 +246,11 @@ impl AgentStore for PostgresStore {
         Ok(out)
     }
 
-    async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()> {
-        agents::insert_minted(&self.pool, minted).await
+    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        let mut tx = begin(&self.pool, "insert minted token").await?;
+        agents::insert_minted(&mut *tx, minted).await?;
+        outbox::insert(&mut tx, events).await?;
+        commit(tx, "insert minted token").await
     }
 
     async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
@@ -263,8 +266,19 @@ impl AgentStore for PostgresStore {
         agents::list_minted(&self.pool, agent, minted_by, limit).await
     }
 
-    async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        agents::revoke_minted(&self.pool, jti, now).await
+    async fn revoke_minted(
+        &self,
+        jti: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        let mut tx = begin(&self.pool, "revoke minted token").await?;
+        let out = agents::revoke_minted(&mut *tx, jti, now).await?;
+        if out {
+            outbox::insert(&mut tx, events).await?;
+        }
+        commit(tx, "revoke minted token").await?;
+        Ok(out)
     }
 
     async fn revoke_agent(
@@ -272,8 +286,13 @@ impl AgentStore for PostgresStore {
         agent: &str,
         minted_by: Option<&UserId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        agents::revoke_agent(&self.pool, agent, minted_by, now).await
+        let mut tx = begin(&self.pool, "revoke agent tokens").await?;
+        let out = agents::revoke_agent(&mut *tx, agent, minted_by, now).await?;
+        outbox::insert(&mut tx, events).await?;
+        commit(tx, "revoke agent tokens").await?;
+        Ok(out)
     }
 
     async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {

@@ -14,6 +14,7 @@ use super::rows::{
 use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, UserId};
 
 // Signing keys --------------------------------------------------------------
@@ -75,9 +76,13 @@ pub(super) async fn retire_key(pool: &Pool, kid: &str, now: DateTime<Utc>) -> St
 
 /// Inserts the metadata of a minted token. `NotFound` when the minting user
 /// is missing or deleted.
-pub(super) async fn insert_minted(pool: &Pool, minted: &MintedRecord) -> StoreResult<()> {
+pub(super) async fn insert_minted(
+    pool: &Pool,
+    minted: &MintedRecord,
+    events: &[AuditEntry],
+) -> StoreResult<()> {
     let scopes = scopes_json(&minted.scopes)?;
-    let mut conn = pool.write().await?;
+    let mut conn = pool.begin("insert minted token").await?;
     let done = sqlx::query(
         "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at)
          SELECT ?, ?, ?, ?, ?, ?, ?, ?
@@ -101,10 +106,11 @@ pub(super) async fn insert_minted(pool: &Pool, minted: &MintedRecord) -> StoreRe
             db_error("insert minted token", e)
         }
     })?;
-    match done.rows_affected() {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
     }
+    super::outbox::insert(&mut conn, events).await?;
+    conn.commit().await.map_err(|e| db_error("commit minted token", e))
 }
 
 pub(super) async fn minted_by_jti(pool: &SqlitePool, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
@@ -143,8 +149,13 @@ pub(super) async fn list_minted(
         .collect()
 }
 
-pub(super) async fn revoke_minted(pool: &Pool, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-    let mut conn = pool.write().await?;
+pub(super) async fn revoke_minted(
+    pool: &Pool,
+    jti: &TokenId,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<bool> {
+    let mut conn = pool.begin("revoke minted token").await?;
     let done = sqlx::query("UPDATE minted_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")
         .bind(millis(now))
         .bind(jti.as_str())
@@ -152,6 +163,8 @@ pub(super) async fn revoke_minted(pool: &Pool, jti: &TokenId, now: DateTime<Utc>
         .await
         .map_err(|e| db_error("revoke minted token", e))?;
     if done.rows_affected() == 1 {
+        super::outbox::insert(&mut conn, events).await?;
+        conn.commit().await.map_err(|e| db_error("commit revoke minted token", e))?;
         return Ok(true);
     }
     let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM minted_tokens WHERE jti = ?")
@@ -167,8 +180,9 @@ pub(super) async fn revoke_agent(
     agent: &str,
     minted_by: Option<&UserId>,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<u64> {
-    let mut conn = pool.write().await?;
+    let mut conn = pool.begin("revoke agent tokens").await?;
     let done = sqlx::query(
         "UPDATE minted_tokens SET revoked_at = ?1
          WHERE agent = ?2 AND revoked_at IS NULL AND issued_at <= ?1 AND (?3 IS NULL OR minted_by = ?3)",
@@ -179,6 +193,8 @@ pub(super) async fn revoke_agent(
     .execute(&mut *conn)
     .await
     .map_err(|e| db_error("revoke agent tokens", e))?;
+    super::outbox::insert(&mut conn, events).await?;
+    conn.commit().await.map_err(|e| db_error("commit revoke agent tokens", e))?;
     Ok(done.rows_affected())
 }
 

@@ -238,8 +238,8 @@ impl AgentStore for SqliteStore {
         agents::retire_key(&self.pool, kid, now).await
     }
 
-    async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()> {
-        agents::insert_minted(&self.pool, minted).await
+    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        agents::insert_minted(&self.pool, minted, events).await
     }
 
     async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
@@ -255,8 +255,13 @@ impl AgentStore for SqliteStore {
         agents::list_minted(&self.pool, agent, minted_by, limit).await
     }
 
-    async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        agents::revoke_minted(&self.pool, jti, now).await
+    async fn revoke_minted(
+        &self,
+        jti: &TokenId,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        agents::revoke_minted(&self.pool, jti, now, events).await
     }
 
     async fn revoke_agent(
@@ -264,8 +269,9 @@ impl AgentStore for SqliteStore {
         agent: &str,
         minted_by: Option<&UserId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        agents::revoke_agent(&self.pool, agent, minted_by, now).await
+        agents::revoke_agent(&self.pool, agent, minted_by, now, events).await
     }
 
     async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {

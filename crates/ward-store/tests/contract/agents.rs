@@ -55,7 +55,7 @@ async fn add_approval(store: &dyn Backend, a: ApprovalRecord) -> ApprovalRecord 
 }
 
 async fn add_minted(store: &dyn Backend, m: MintedRecord) -> MintedRecord {
-    store.insert_minted(&m).await.expect("insert minted token");
+    store.insert_minted(&m, &[]).await.expect("insert minted token");
     m
 }
 
@@ -112,16 +112,16 @@ pub async fn a_duplicate_jti_is_a_conflict_that_names_it(store: &dyn Backend) {
     let alice = add_user(store, human("alice", at(0))).await;
     let m = add_minted(store, minted("deployer", &alice, at(1))).await;
     let again = MintedRecord { agent: "other".into(), ..m.clone() };
-    assert_conflict(store.insert_minted(&again).await, m.jti.as_str());
+    assert_conflict(store.insert_minted(&again, &[]).await, m.jti.as_str());
     assert_eq!(fetch_minted(store, &m.jti).await, m);
 }
 
 pub async fn a_minted_token_for_a_missing_or_deleted_minter_is_not_found(store: &dyn Backend) {
     let ghost = human("ghost", at(0));
-    assert_not_found(store.insert_minted(&minted("deployer", &ghost, at(1))).await);
+    assert_not_found(store.insert_minted(&minted("deployer", &ghost, at(1)), &[]).await);
     let alice = add_user(store, human("alice", at(0))).await;
     store.delete_user(&alice.id, at(1), &[]).await.expect("delete");
-    assert_not_found(store.insert_minted(&minted("deployer", &alice, at(2))).await);
+    assert_not_found(store.insert_minted(&minted("deployer", &alice, at(2)), &[]).await);
     assert!(store.list_minted(None, None, 100).await.expect("list").is_empty());
 }
 
@@ -144,30 +144,30 @@ pub async fn minted_tokens_are_listed_newest_first_by_agent_up_to_the_limit(stor
 pub async fn revoking_a_minted_token_twice_keeps_the_first_time_and_returns_false(store: &dyn Backend) {
     let alice = add_user(store, human("alice", at(0))).await;
     let m = add_minted(store, minted("deployer", &alice, at(1))).await;
-    assert!(store.revoke_minted(&m.jti, at(5)).await.expect("revoke"));
-    assert!(!store.revoke_minted(&m.jti, at(9)).await.expect("revoke again"));
+    assert!(store.revoke_minted(&m.jti, at(5), &[]).await.expect("revoke"));
+    assert!(!store.revoke_minted(&m.jti, at(9), &[]).await.expect("revoke again"));
     assert_eq!(fetch_minted(store, &m.jti).await.revoked_at, Some(at(5)));
     let missing = TokenId::generate(at(1), &mut Fresh);
-    assert_not_found(store.revoke_minted(&missing, at(5)).await);
+    assert_not_found(store.revoke_minted(&missing, at(5), &[]).await);
 }
 
 pub async fn revoking_an_agent_counts_only_its_unrevoked_tokens_issued_by_then(store: &dyn Backend) {
     let alice = add_user(store, human("alice", at(0))).await;
     let early = add_minted(store, minted("deployer", &alice, at(1))).await;
     let revoked = add_minted(store, minted("deployer", &alice, at(2))).await;
-    store.revoke_minted(&revoked.jti, at(3)).await.expect("revoke one");
+    store.revoke_minted(&revoked.jti, at(3), &[]).await.expect("revoke one");
     let at_the_moment = add_minted(store, minted("deployer", &alice, at(5))).await;
     let later = add_minted(store, minted("deployer", &alice, at(6))).await;
     let other_agent = add_minted(store, minted("backup", &alice, at(1))).await;
 
-    assert_eq!(store.revoke_agent("deployer", None, at(5)).await.expect("revoke agent"), 2);
+    assert_eq!(store.revoke_agent("deployer", None, at(5), &[]).await.expect("revoke agent"), 2);
     assert_eq!(fetch_minted(store, &early.jti).await.revoked_at, Some(at(5)));
     assert_eq!(fetch_minted(store, &at_the_moment.jti).await.revoked_at, Some(at(5)));
     assert_eq!(fetch_minted(store, &revoked.jti).await.revoked_at, Some(at(3)), "first time kept");
     assert_eq!(fetch_minted(store, &later.jti).await, later, "issued later: untouched");
     assert_eq!(fetch_minted(store, &other_agent.jti).await, other_agent, "another agent: untouched");
-    assert_eq!(store.revoke_agent("deployer", None, at(5)).await.expect("again"), 0);
-    assert_eq!(store.revoke_agent("nobody", None, at(5)).await.expect("no such agent"), 0);
+    assert_eq!(store.revoke_agent("deployer", None, at(5), &[]).await.expect("again"), 0);
+    assert_eq!(store.revoke_agent("nobody", None, at(5), &[]).await.expect("no such agent"), 0);
 }
 
 pub async fn minted_tokens_are_listed_and_revoked_by_minter_when_asked(store: &dyn Backend) {
@@ -182,7 +182,7 @@ pub async fn minted_tokens_are_listed_and_revoked_by_minter_when_asked(store: &d
     let both = store.list_minted(Some("deployer"), Some(&bob.id), 100).await.expect("agent and minter");
     assert_eq!(both, vec![his.clone()]);
 
-    assert_eq!(store.revoke_agent("deployer", Some(&alice.id), at(5)).await.expect("revoke hers"), 1);
+    assert_eq!(store.revoke_agent("deployer", Some(&alice.id), at(5), &[]).await.expect("revoke hers"), 1);
     assert_eq!(fetch_minted(store, &hers.jti).await.revoked_at, Some(at(5)));
     assert_eq!(fetch_minted(store, &his.jti).await, his, "another minter's: untouched");
     assert_eq!(fetch_minted(store, &her_backup.jti).await, her_backup, "another agent: untouched");
