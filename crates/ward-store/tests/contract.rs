@@ -113,6 +113,7 @@ macro_rules! contract_suite {
             concurrency::concurrent_rotations_of_one_token_leave_exactly_one_successor,
             outbox::events_of_committed_writes_are_drained_into_the_chain_in_order_once,
             outbox::a_write_that_fails_or_changes_nothing_stores_no_event,
+            outbox::minting_and_revoking_agent_tokens_store_their_events_only_when_they_change,
         );
     };
     (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {

@@ -16,7 +16,7 @@ fn key(n: u8, created_at: DateTime<Utc>) -> KeyRecord {
     }
 }
 
-fn minted(agent: &str, minter: &ward_store::UserRecord, issued_at: DateTime<Utc>) -> MintedRecord {
+pub fn minted(agent: &str, minter: &ward_store::UserRecord, issued_at: DateTime<Utc>) -> MintedRecord {
     MintedRecord {
         jti: TokenId::generate(issued_at, &mut Fresh),
         agent: agent.to_owned(),

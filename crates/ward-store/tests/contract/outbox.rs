@@ -62,3 +62,15 @@ pub async fn a_write_that_fails_or_changes_nothing_stores_no_event(store: &dyn B
 
     assert!(drained(store).await.is_empty(), "no event of a failed or idle write is stored");
 }
+
+pub async fn minting_and_revoking_agent_tokens_store_their_events_only_when_they_change(store: &dyn Backend) {
+    let alice = add_user(store, human("alice", at(0))).await;
+    let m = crate::agents::minted("deployer", &alice, at(1));
+    store.insert_minted(&m, &[ev(1, "mint")]).await.expect("mint");
+    assert!(store.insert_minted(&m, &[ev(2, "mint")]).await.is_err(), "duplicate jti");
+    assert!(store.revoke_minted(&m.jti, at(2), &[ev(3, "mint.revoke")]).await.expect("revoke"));
+    let again = store.revoke_minted(&m.jti, at(3), &[ev(4, "mint.revoke")]).await.expect("again");
+    assert!(!again, "already revoked");
+    store.revoke_agent("deployer", None, at(4), &[ev(5, "mint.revoke")]).await.expect("revoke agent");
+    assert_eq!(drained(store).await, [ev(1, "x").id, ev(3, "x").id, ev(5, "x").id]);
+}
