@@ -144,7 +144,7 @@ pub trait AgentStore: Send + Sync + 'static {
 
     // Approvals -------------------------------------------------------------
 
-    async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()>;
+    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()>;
     async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>>;
     /// Newest first, optionally of one status, at most `limit`.
     async fn list_approvals(
@@ -162,6 +162,7 @@ pub trait AgentStore: Send + Sync + 'static {
         decided_by: &str,
         reason: Option<&str>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<ApprovalRecord>;
     /// Atomically spends an approval: succeeds (returns `true`) only when it
     /// is `Approved`, unexpired at `now`, and bound to exactly this token and

@@ -114,6 +114,7 @@ macro_rules! contract_suite {
             outbox::events_of_committed_writes_are_drained_into_the_chain_in_order_once,
             outbox::a_write_that_fails_or_changes_nothing_stores_no_event,
             outbox::minting_and_revoking_agent_tokens_store_their_events_only_when_they_change,
+            outbox::approval_requests_and_decisions_store_their_events_only_when_they_happen,
         );
     };
     (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {

@@ -82,8 +82,7 @@ pub async fn request(
         decided_at: None,
         reason: None,
     };
-    state.agents.insert_approval(&record).await?;
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("approval.request")
             .subject(&record.subject)
             .token(&record.token_id)
@@ -91,6 +90,8 @@ pub async fn request(
             .risk(op.risk)
             .decision("pending"),
     );
+    state.agents.insert_approval(&record, &[event]).await?;
+    state.audit.committed();
     let Some(url) = state.settings.approval.webhook_url.clone() else {
         return Ok((
             record.id.clone(),
@@ -101,9 +102,9 @@ pub async fn request(
         ));
     };
     let (approve, why) = ask_webhook(state, &url, &record, subject).await;
-    let decided =
-        state.agents.decide_approval(&record.id, approve, "webhook", Some(&why), state.now()).await?;
-    emit_decision(state, &decided, "webhook");
+    let event = state.audit.prepare(decision_event(&record, approve, "webhook", Some(&why)));
+    state.agents.decide_approval(&record.id, approve, "webhook", Some(&why), state.now(), &[event]).await?;
+    state.audit.committed();
     if approve && state.agents.consume_approval(&record.id, &record.token_id, &op.name, state.now()).await? {
         return Ok((record.id, Decision::Allow(format!("{} was approved by the webhook: {why}", op.name))));
     }
@@ -155,19 +156,21 @@ async fn ask_webhook(
     }
 }
 
-fn emit_decision(state: &AppState, a: &ApprovalRecord, by: &str) {
-    let action = if a.status == ApprovalStatus::Approved { "approval.approve" } else { "approval.deny" };
+/// The event of deciding `a`, built before the decision is stored (and
+/// committed with it).
+fn decision_event(a: &ApprovalRecord, approve: bool, by: &str, reason: Option<&str>) -> AuditEvent {
+    let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Denied };
+    let action = if approve { "approval.approve" } else { "approval.deny" };
     let event = AuditEvent::new(action)
         .subject(&a.subject)
         .token(&a.token_id)
         .operation(&a.operation)
         .risk(a.risk)
-        .decision(a.status.as_str());
-    let event = match &a.reason {
+        .decision(status.as_str());
+    match reason {
         Some(r) => event.error(format!("decided by {by}: {r}")),
         None => event.error(format!("decided by {by}")),
-    };
-    state.audit.emit(event);
+    }
 }
 
 fn view(state: &AppState, a: &ApprovalRecord) -> Approval {
@@ -239,8 +242,11 @@ pub async fn decide(
     caller.require_admin("decide approvals")?;
     let found = state.agents.approval_by_id(id).await?.ok_or(ApiError::NotFound("approval"))?;
     may_decide(caller, &requester_of(state, &found).await?)?;
-    let decided =
-        state.agents.decide_approval(id, approve, &caller.principal.name, reason, state.now()).await?;
-    emit_decision(state, &decided, &caller.principal.name);
+    let event = state.audit.prepare(decision_event(&found, approve, &caller.principal.name, reason));
+    let decided = state
+        .agents
+        .decide_approval(id, approve, &caller.principal.name, reason, state.now(), &[event])
+        .await?;
+    state.audit.committed();
     Ok(view(state, &decided))
 }

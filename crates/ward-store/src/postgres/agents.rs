@@ -15,6 +15,7 @@ use super::rows::{
 use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, UserId};
 
 // Signing keys --------------------------------------------------------------
@@ -191,7 +192,12 @@ pub(super) async fn revoke_agent<'e>(
 
 // Approvals -----------------------------------------------------------------
 
-pub(super) async fn insert_approval(pool: &PgPool, a: &ApprovalRecord) -> StoreResult<()> {
+pub(super) async fn insert_approval(
+    pool: &PgPool,
+    a: &ApprovalRecord,
+    events: &[AuditEntry],
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin insert approval", e))?;
     let sql = format!(
         "INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
@@ -208,7 +214,7 @@ pub(super) async fn insert_approval(pool: &PgPool, a: &ApprovalRecord) -> StoreR
         .bind(a.decided_by.as_deref())
         .bind(opt_millis(a.decided_at))
         .bind(a.reason.as_deref())
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e, "approvals_pkey") {
@@ -217,7 +223,8 @@ pub(super) async fn insert_approval(pool: &PgPool, a: &ApprovalRecord) -> StoreR
                 db_error("insert approval", e)
             }
         })?;
-    Ok(())
+    super::outbox::insert(&mut tx, events).await?;
+    tx.commit().await.map_err(|e| db_error("commit insert approval", e))
 }
 
 pub(super) async fn approval_by_id(pool: &PgPool, id: &str) -> StoreResult<Option<ApprovalRecord>> {
@@ -260,7 +267,9 @@ pub(super) async fn decide_approval(
     decided_by: &str,
     reason: Option<&str>,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<ApprovalRecord> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin decide approval", e))?;
     let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Denied };
     let sql = format!(
         "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, reason = $4
@@ -273,12 +282,16 @@ pub(super) async fn decide_approval(
         .bind(millis(now))
         .bind(reason)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error("decide approval", e))?;
     if let Some(row) = decided {
-        return rows::approval(&row);
+        let decided = rows::approval(&row)?;
+        super::outbox::insert(&mut tx, events).await?;
+        tx.commit().await.map_err(|e| db_error("commit decide approval", e))?;
+        return Ok(decided);
     }
+    drop(tx);
     match approval_by_id(pool, id).await? {
         None => Err(StoreError::NotFound),
         Some(a) if a.status != ApprovalStatus::Pending => {

@@ -295,8 +295,8 @@ impl AgentStore for PostgresStore {
         Ok(out)
     }
 
-    async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {
-        agents::insert_approval(&self.pool, approval).await
+    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        agents::insert_approval(&self.pool, approval, events).await
     }
 
     async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
@@ -318,8 +318,9 @@ impl AgentStore for PostgresStore {
         decided_by: &str,
         reason: Option<&str>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<ApprovalRecord> {
-        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now).await
+        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now, events).await
     }
 
     async fn consume_approval(

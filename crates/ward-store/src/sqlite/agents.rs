@@ -200,10 +200,14 @@ pub(super) async fn revoke_agent(
 
 // Approvals -----------------------------------------------------------------
 
-pub(super) async fn insert_approval(pool: &Pool, a: &ApprovalRecord) -> StoreResult<()> {
+pub(super) async fn insert_approval(
+    pool: &Pool,
+    a: &ApprovalRecord,
+    events: &[AuditEntry],
+) -> StoreResult<()> {
     let sql =
         format!("INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    let mut conn = pool.write().await?;
+    let mut conn = pool.begin("insert approval").await?;
     sqlx::query(&sql)
         .bind(&a.id)
         .bind(&a.token_id)
@@ -226,7 +230,8 @@ pub(super) async fn insert_approval(pool: &Pool, a: &ApprovalRecord) -> StoreRes
                 db_error("insert approval", e)
             }
         })?;
-    Ok(())
+    super::outbox::insert(&mut conn, events).await?;
+    conn.commit().await.map_err(|e| db_error("commit insert approval", e))
 }
 
 pub(super) async fn approval_by_id(pool: &SqlitePool, id: &str) -> StoreResult<Option<ApprovalRecord>> {
@@ -270,6 +275,7 @@ pub(super) async fn decide_approval(
     decided_by: &str,
     reason: Option<&str>,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<ApprovalRecord> {
     let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Denied };
     let sql = format!(
@@ -277,7 +283,7 @@ pub(super) async fn decide_approval(
          WHERE id = ?5 AND status = 'pending' AND expires_at > ?3
          RETURNING {APPROVAL_COLUMNS}"
     );
-    let mut conn = pool.write().await?;
+    let mut conn = pool.begin("decide approval").await?;
     let decided = sqlx::query(&sql)
         .bind(status.as_str())
         .bind(decided_by)
@@ -287,10 +293,13 @@ pub(super) async fn decide_approval(
         .fetch_optional(&mut *conn)
         .await
         .map_err(|e| db_error("decide approval", e))?;
-    drop(conn);
     if let Some(row) = decided {
-        return rows::approval(&row);
+        let decided = rows::approval(&row)?;
+        super::outbox::insert(&mut conn, events).await?;
+        conn.commit().await.map_err(|e| db_error("commit decide approval", e))?;
+        return Ok(decided);
     }
+    drop(conn);
     match approval_by_id(pool, id).await? {
         None => Err(StoreError::NotFound),
         Some(a) if a.status != ApprovalStatus::Pending => {

@@ -274,8 +274,8 @@ impl AgentStore for SqliteStore {
         agents::revoke_agent(&self.pool, agent, minted_by, now, events).await
     }
 
-    async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {
-        agents::insert_approval(&self.pool, approval).await
+    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        agents::insert_approval(&self.pool, approval, events).await
     }
 
     async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
@@ -297,8 +297,9 @@ impl AgentStore for SqliteStore {
         decided_by: &str,
         reason: Option<&str>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<ApprovalRecord> {
-        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now).await
+        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now, events).await
     }
 
     async fn consume_approval(

@@ -50,7 +50,7 @@ pub fn approval(created_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Approva
 }
 
 async fn add_approval(store: &dyn Backend, a: ApprovalRecord) -> ApprovalRecord {
-    store.insert_approval(&a).await.expect("insert approval");
+    store.insert_approval(&a, &[]).await.expect("insert approval");
     a
 }
 
@@ -208,7 +208,7 @@ async fn ending_a_user_ends_what_they_minted_and_asked(store: &dyn Backend, how:
     };
     let pending = add_approval(store, asked_by(&alice, 1)).await;
     let decided = add_approval(store, asked_by(&alice, 2)).await;
-    store.decide_approval(&decided.id, true, "carol", None, at(3)).await.expect("approve");
+    store.decide_approval(&decided.id, true, "carol", None, at(3), &[]).await.expect("approve");
     let others = add_approval(store, asked_by(&bob, 4)).await;
 
     let revoked = match how {
@@ -251,7 +251,7 @@ pub async fn an_approval_is_found_by_id_and_a_duplicate_id_is_a_conflict(store: 
     assert_eq!(fetch_approval(store, &decided.id).await, decided);
 
     let again = ApprovalRecord { operation: "other".into(), ..a.clone() };
-    assert_conflict(store.insert_approval(&again).await, &a.id);
+    assert_conflict(store.insert_approval(&again, &[]).await, &a.id);
     assert_eq!(fetch_approval(store, &a.id).await, a);
     assert_eq!(store.approval_by_id("apr_missing").await.expect("by id"), None);
 }
@@ -261,7 +261,7 @@ pub async fn approvals_are_listed_newest_first_filtered_by_status_up_to_the_limi
     let p2 = add_approval(store, approval(at(2), at(60))).await;
     let d3 = add_approval(store, approval(at(3), at(60))).await;
     let p4 = add_approval(store, approval(at(4), at(60))).await;
-    let d3 = store.decide_approval(&d3.id, false, "usr_admin", None, at(5)).await.expect("deny");
+    let d3 = store.decide_approval(&d3.id, false, "usr_admin", None, at(5), &[]).await.expect("deny");
 
     let all = store.list_approvals(None, 100).await.expect("list");
     assert_eq!(all, vec![p4.clone(), d3.clone(), p2.clone(), p1.clone()]);
@@ -278,7 +278,7 @@ pub async fn deciding_a_pending_approval_approves_or_denies_it_exactly_once(stor
     let yes = add_approval(store, approval(at(1), at(10))).await;
     let no = add_approval(store, approval(at(2), at(10))).await;
 
-    let approved = store.decide_approval(&yes.id, true, "usr_bob", None, at(3)).await.expect("approve");
+    let approved = store.decide_approval(&yes.id, true, "usr_bob", None, at(3), &[]).await.expect("approve");
     let expected = ApprovalRecord {
         status: ApprovalStatus::Approved,
         decided_by: Some("usr_bob".into()),
@@ -289,33 +289,33 @@ pub async fn deciding_a_pending_approval_approves_or_denies_it_exactly_once(stor
     assert_eq!(fetch_approval(store, &yes.id).await, expected);
 
     let denied =
-        store.decide_approval(&no.id, false, "usr_bob", Some("too risky"), at(4)).await.expect("deny");
+        store.decide_approval(&no.id, false, "usr_bob", Some("too risky"), at(4), &[]).await.expect("deny");
     assert_eq!(denied.status, ApprovalStatus::Denied);
     assert_eq!(denied.reason.as_deref(), Some("too risky"));
     assert_eq!(fetch_approval(store, &no.id).await, denied);
 
-    let again = store.decide_approval(&yes.id, false, "usr_eve", None, at(5)).await;
+    let again = store.decide_approval(&yes.id, false, "usr_eve", None, at(5), &[]).await;
     assert_conflict(again, &format!("approval {} is already approved", yes.id));
-    let again = store.decide_approval(&no.id, true, "usr_eve", None, at(5)).await;
+    let again = store.decide_approval(&no.id, true, "usr_eve", None, at(5), &[]).await;
     assert_conflict(again, &format!("approval {} is already denied", no.id));
     assert_eq!(fetch_approval(store, &yes.id).await, expected, "the first decision stands");
 }
 
 pub async fn deciding_an_expired_used_or_missing_approval_fails_and_changes_nothing(store: &dyn Backend) {
     let stale = add_approval(store, approval(at(1), at(10))).await;
-    let at_expiry = store.decide_approval(&stale.id, true, "usr_bob", None, at(10)).await;
+    let at_expiry = store.decide_approval(&stale.id, true, "usr_bob", None, at(10), &[]).await;
     assert_conflict(at_expiry, &format!("approval {} has expired", stale.id));
-    let after = store.decide_approval(&stale.id, false, "usr_bob", None, at(11)).await;
+    let after = store.decide_approval(&stale.id, false, "usr_bob", None, at(11), &[]).await;
     assert_conflict(after, "has expired");
     assert_eq!(fetch_approval(store, &stale.id).await, stale);
 
     let spent = add_approval(store, approval(at(2), at(10))).await;
-    store.decide_approval(&spent.id, true, "usr_bob", None, at(3)).await.expect("approve");
+    store.decide_approval(&spent.id, true, "usr_bob", None, at(3), &[]).await.expect("approve");
     assert!(store.consume_approval(&spent.id, &spent.token_id, "deploy", at(4)).await.expect("consume"));
-    let used = store.decide_approval(&spent.id, true, "usr_bob", None, at(5)).await;
+    let used = store.decide_approval(&spent.id, true, "usr_bob", None, at(5), &[]).await;
     assert_conflict(used, &format!("approval {} is already used", spent.id));
 
-    assert_not_found(store.decide_approval("apr_missing", true, "usr_bob", None, at(3)).await);
+    assert_not_found(store.decide_approval("apr_missing", true, "usr_bob", None, at(3), &[]).await);
 }
 
 pub async fn an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_the_caller(
@@ -327,7 +327,7 @@ pub async fn an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_t
         async move { store.consume_approval(&id, &token, &operation, at(minute)).await.expect("consume") }
     };
     assert!(!consume(&a.token_id, "deploy", 2).await, "still pending");
-    store.decide_approval(&a.id, true, "usr_bob", None, at(3)).await.expect("approve");
+    store.decide_approval(&a.id, true, "usr_bob", None, at(3), &[]).await.expect("approve");
     assert!(!consume("tok_someone_else", "deploy", 4).await, "another token");
     assert!(!consume(&a.token_id, "delete", 4).await, "another operation");
     assert!(!consume(&a.token_id, "deploy", 10).await, "expired at expires_at");
@@ -337,7 +337,7 @@ pub async fn an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_t
     assert_eq!(fetch_approval(store, &a.id).await.status, ApprovalStatus::Used);
 
     let denied = add_approval(store, approval(at(2), at(10))).await;
-    store.decide_approval(&denied.id, false, "usr_bob", None, at(3)).await.expect("deny");
+    store.decide_approval(&denied.id, false, "usr_bob", None, at(3), &[]).await.expect("deny");
     let tried = store.consume_approval(&denied.id, &denied.token_id, "deploy", at(4)).await;
     assert!(!tried.expect("consume a denied approval"));
     assert!(!store.consume_approval("apr_missing", "tok_x", "deploy", at(4)).await.expect("missing"));
@@ -345,7 +345,7 @@ pub async fn an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_t
 
 pub async fn concurrent_consumers_of_one_approval_get_exactly_one_true(store: &dyn Backend) {
     let a = add_approval(store, approval(at(1), at(10))).await;
-    store.decide_approval(&a.id, true, "usr_bob", None, at(2)).await.expect("approve");
+    store.decide_approval(&a.id, true, "usr_bob", None, at(2), &[]).await.expect("approve");
     let consume = || store.consume_approval(&a.id, &a.token_id, "deploy", at(3));
     let results =
         tokio::join!(consume(), consume(), consume(), consume(), consume(), consume(), consume(), consume());

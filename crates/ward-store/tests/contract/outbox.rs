@@ -74,3 +74,14 @@ pub async fn minting_and_revoking_agent_tokens_store_their_events_only_when_they
     store.revoke_agent("deployer", None, at(4), &[ev(5, "mint.revoke")]).await.expect("revoke agent");
     assert_eq!(drained(store).await, [ev(1, "x").id, ev(3, "x").id, ev(5, "x").id]);
 }
+
+pub async fn approval_requests_and_decisions_store_their_events_only_when_they_happen(store: &dyn Backend) {
+    let a = crate::agents::approval(at(1), at(60));
+    store.insert_approval(&a, &[ev(1, "approval.request")]).await.expect("request");
+    assert!(store.insert_approval(&a, &[ev(2, "approval.request")]).await.is_err(), "duplicate id");
+    let decided = store.decide_approval(&a.id, true, "bob", None, at(2), &[ev(3, "approval.approve")]).await;
+    assert!(decided.is_ok(), "{decided:?}");
+    let again = store.decide_approval(&a.id, false, "bob", None, at(3), &[ev(4, "approval.deny")]).await;
+    assert!(again.is_err(), "decided once");
+    assert_eq!(drained(store).await, [ev(1, "x").id, ev(3, "x").id]);
+}

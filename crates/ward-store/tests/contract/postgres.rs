@@ -305,8 +305,8 @@ async fn concurrent_consumers_on_two_nodes_spend_an_approval_exactly_once() {
     let Some(db) = TestDatabase::create().await else { return };
     let nodes = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
     let a = crate::agents::approval(at(1), at(10));
-    nodes[0].insert_approval(&a).await.expect("insert approval");
-    nodes[0].decide_approval(&a.id, true, "usr_bob", None, at(2)).await.expect("approve");
+    nodes[0].insert_approval(&a, &[]).await.expect("insert approval");
+    nodes[0].decide_approval(&a.id, true, "usr_bob", None, at(2), &[]).await.expect("approve");
     let mut consumers = Vec::new();
     for i in 0..8 {
         let (node, a) = (nodes[i % 2].clone(), a.clone());
