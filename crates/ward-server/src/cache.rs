@@ -220,8 +220,9 @@ impl Store for CachedStore {
         hash: &str,
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        let out = self.inner.set_password(id, hash, keep_session, now).await;
+        let out = self.inner.set_password(id, hash, keep_session, now, events).await;
         self.cache.evict(&Invalidation::User(id.clone()));
         out
     }

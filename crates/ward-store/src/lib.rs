@@ -83,6 +83,7 @@ pub trait Store: Send + Sync + 'static {
         hash: &str,
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64>;
     /// Marks a user deleted and revokes all their live tokens, atomically.
     /// Returns how many tokens were revoked.

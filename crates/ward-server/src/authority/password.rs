@@ -63,14 +63,16 @@ pub async fn change_own(
         }
     }
     let hash = state.hasher.hash(new).await?;
-    let ended = state.store.set_password(&user.id, &hash, Some(&caller.token_id), state.now()).await?;
-    tracing::info!(user.id = %user.id, sessions.ended = ended, "password changed");
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("user.password")
             .subject(&user.name)
             .token(&caller.token_id)
-            .decision(format!("changed; {ended} other sessions ended")),
+            .decision("changed; other sessions ended"),
     );
+    let ended =
+        state.store.set_password(&user.id, &hash, Some(&caller.token_id), state.now(), &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, sessions.ended = ended, "password changed");
     Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name, sessions_ended: ended })
 }
 
@@ -98,13 +100,14 @@ pub async fn reset(
         )));
     }
     let hash = state.hasher.hash(new).await?;
-    let ended = state.store.set_password(&user.id, &hash, None, state.now()).await?;
-    tracing::info!(user.id = %user.id, sessions.ended = ended, by.token = %caller.token_id, "password reset");
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("user.password")
             .subject(&user.name)
             .token(&caller.token_id)
-            .decision(format!("reset by {}; {ended} sessions ended", caller.principal.name)),
+            .decision(format!("reset by {}; sessions ended", caller.principal.name)),
     );
+    let ended = state.store.set_password(&user.id, &hash, None, state.now(), &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, sessions.ended = ended, by.token = %caller.token_id, "password reset");
     Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name, sessions_ended: ended })
 }

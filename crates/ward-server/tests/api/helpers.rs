@@ -54,8 +54,9 @@ impl Store for CountingStore {
         hash: &str,
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        self.inner.set_password(id, hash, keep_session, now).await
+        self.inner.set_password(id, hash, keep_session, now, events).await
     }
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
         self.inner.delete_user(id, now, events).await

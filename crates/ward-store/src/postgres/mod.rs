@@ -133,9 +133,10 @@ impl Store for PostgresStore {
         hash: &str,
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64> {
         // Announces the change inside its own transaction.
-        password::set(&self.pool, id, hash, keep_session, now).await
+        password::set(&self.pool, id, hash, keep_session, now, events).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {

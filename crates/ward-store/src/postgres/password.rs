@@ -5,6 +5,7 @@ use super::rows::{db_error, millis};
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, TokenKind, UserId};
 
 /// Sets a live human's password hash and revokes every unrevoked login
@@ -19,6 +20,7 @@ pub(super) async fn set(
     hash: &str,
     keep: Option<&TokenId>,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<u64> {
     let mut tx = pool.begin().await.map_err(|e| db_error("begin set password", e))?;
     let done = sqlx::query(
@@ -59,6 +61,7 @@ pub(super) async fn set(
     .await
     .map_err(|e| db_error("end login sessions", e))?;
     super::notify::publish(&mut *tx, &crate::Invalidation::User(id.clone())).await?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit set password", e))?;
     Ok(ended.rows_affected())
 }

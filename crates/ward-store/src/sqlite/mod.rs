@@ -156,8 +156,9 @@ impl Store for SqliteStore {
         hash: &str,
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        password::set(&self.pool, id, hash, keep_session, now).await
+        password::set(&self.pool, id, hash, keep_session, now, events).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {

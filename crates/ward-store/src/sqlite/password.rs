@@ -5,6 +5,7 @@ use super::commit::Pool;
 use super::rows::{db_error, millis};
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, TokenKind, UserId};
 
 /// Sets a live human's password hash and revokes every unrevoked login
@@ -16,6 +17,7 @@ pub(super) async fn set(
     hash: &str,
     keep: Option<&TokenId>,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<u64> {
     let mut tx = pool.begin("set password").await?;
     let done = sqlx::query(
@@ -50,6 +52,7 @@ pub(super) async fn set(
     .execute(&mut *tx)
     .await
     .map_err(|e| db_error("end login sessions", e))?;
+    super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit set password", e))?;
     Ok(ended.rows_affected())
 }
