@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 use ward_core::Entropy;
+use ward_core::audit::AuditEntry;
 use ward_core::id::KeyId;
 use ward_store::{AgentStore, KeyRecord};
 use zeroize::Zeroizing;
@@ -224,7 +225,7 @@ impl KeyRing {
         match newest {
             Some(found) => Ok(found),
             None => {
-                let record = self.rotate(now).await?;
+                let record = self.rotate(now, |_| Vec::new()).await?;
                 let key = self.find(&record.kid).await?.and_then(|k| k.signing);
                 key.map(|s| (record.kid, s))
                     .ok_or_else(|| ApiError::Internal("a new signing key vanished".into()))
@@ -232,8 +233,13 @@ impl KeyRing {
         }
     }
 
-    /// Adds a new signing key; older keys keep verifying.
-    pub async fn rotate(&self, now: DateTime<Utc>) -> ApiResult<KeyRecord> {
+    /// Adds a new signing key; older keys keep verifying. `events` (given
+    /// the new key) are committed with it.
+    pub async fn rotate(
+        &self,
+        now: DateTime<Utc>,
+        events: impl FnOnce(&KeyRecord) -> Vec<AuditEntry> + Send,
+    ) -> ApiResult<KeyRecord> {
         let mut seed = Zeroizing::new([0u8; 32]);
         OsEntropy.fill(seed.as_mut());
         let signing = SigningKey::from_bytes(&seed);
@@ -244,7 +250,7 @@ impl KeyRing {
             created_at: now,
             retired_at: None,
         };
-        self.store.insert_key(&record).await?;
+        self.store.insert_key(&record, &events(&record)).await?;
         self.reload().await?;
         Ok(record)
     }
@@ -255,9 +261,10 @@ impl KeyRing {
         self.cache.write().await.loaded = None;
     }
 
-    /// Retires a key: everything it signed stops verifying.
-    pub async fn retire(&self, kid: &str, now: DateTime<Utc>) -> ApiResult<bool> {
-        let changed = self.store.retire_key(kid, now).await?;
+    /// Retires a key: everything it signed stops verifying. `events` are
+    /// committed with the change, if it changes anything.
+    pub async fn retire(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> ApiResult<bool> {
+        let changed = self.store.retire_key(kid, now, events).await?;
         self.reload().await?;
         Ok(changed)
     }

@@ -107,11 +107,11 @@ pub struct ApprovalRecord {
 pub trait AgentStore: Send + Sync + 'static {
     // Signing keys ----------------------------------------------------------
 
-    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
+    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()>;
     /// Every key, oldest first, retired ones included.
     async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>>;
     /// Sets `retired_at`; `NotFound`, or `Ok(false)` when already retired.
-    async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool>;
 
     // Minted tokens ---------------------------------------------------------
 

@@ -195,13 +195,12 @@ pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyList
 /// `POST /v1/keys/rotate`: admins.
 pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyInfo> {
     caller.require_admin("rotate signing keys")?;
-    let record = state.keys.rotate(state.now()).await?;
-    state.audit.emit(
-        AuditEvent::new("key.rotate")
-            .subject(&caller.principal.name)
-            .token(&caller.token_id)
-            .operation(&record.kid),
-    );
+    let event = |key: &ward_store::KeyRecord| {
+        let event = AuditEvent::new("key.rotate").subject(&caller.principal.name).token(&caller.token_id);
+        vec![state.audit.prepare(event.operation(&key.kid))]
+    };
+    let record = state.keys.rotate(state.now(), event).await?;
+    state.audit.committed();
     Ok(SigningKeyInfo {
         kid: record.kid,
         created_at: record.created_at,
@@ -214,12 +213,13 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyIn
 /// verifying.
 pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<SigningKeyInfo> {
     caller.require_admin("retire signing keys")?;
-    if !state.keys.retire(kid, state.now()).await? {
-        return Err(ApiError::Conflict(format!("signing key {kid} is already retired")));
-    }
-    state.audit.emit(
+    let event = state.audit.prepare(
         AuditEvent::new("key.retire").subject(&caller.principal.name).token(&caller.token_id).operation(kid),
     );
+    if !state.keys.retire(kid, state.now(), &[event]).await? {
+        return Err(ApiError::Conflict(format!("signing key {kid} is already retired")));
+    }
+    state.audit.committed();
     let key = state.keys.find(kid).await?.ok_or(ApiError::NotFound("signing key"))?;
     Ok(SigningKeyInfo {
         kid: key.kid,

@@ -228,9 +228,10 @@ impl Store for PostgresStore {
 
 #[async_trait]
 impl AgentStore for PostgresStore {
-    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
+    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()> {
         let mut tx = begin(&self.pool, "insert signing key").await?;
         agents::insert_key(&mut *tx, key).await?;
+        outbox::insert(&mut tx, events).await?;
         notify::publish(&mut *tx, &Invalidation::Keys).await?;
         commit(tx, "insert signing key").await
     }
@@ -239,9 +240,12 @@ impl AgentStore for PostgresStore {
         agents::list_keys(&self.pool).await
     }
 
-    async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool> {
         let mut tx = begin(&self.pool, "retire signing key").await?;
         let out = agents::retire_key(&mut *tx, kid, now).await?;
+        if out {
+            outbox::insert(&mut tx, events).await?;
+        }
         notify::publish(&mut *tx, &Invalidation::Keys).await?;
         commit(tx, "retire signing key").await?;
         Ok(out)

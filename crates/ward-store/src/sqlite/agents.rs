@@ -19,8 +19,8 @@ use ward_core::{TokenId, UserId};
 
 // Signing keys --------------------------------------------------------------
 
-pub(super) async fn insert_key(pool: &Pool, key: &KeyRecord) -> StoreResult<()> {
-    let mut conn = pool.write().await?;
+pub(super) async fn insert_key(pool: &Pool, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()> {
+    let mut conn = pool.begin("insert signing key").await?;
     sqlx::query(
         "INSERT INTO signing_keys (kid, public_key, private_sealed, created_at, retired_at)
          VALUES (?, ?, ?, ?, ?)",
@@ -39,7 +39,8 @@ pub(super) async fn insert_key(pool: &Pool, key: &KeyRecord) -> StoreResult<()> 
             db_error("insert signing key", e)
         }
     })?;
-    Ok(())
+    super::outbox::insert(&mut conn, events).await?;
+    conn.commit().await.map_err(|e| db_error("commit signing key", e))
 }
 
 pub(super) async fn list_keys(pool: &SqlitePool) -> StoreResult<Vec<KeyRecord>> {
@@ -53,8 +54,13 @@ pub(super) async fn list_keys(pool: &SqlitePool) -> StoreResult<Vec<KeyRecord>> 
         .collect()
 }
 
-pub(super) async fn retire_key(pool: &Pool, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-    let mut conn = pool.write().await?;
+pub(super) async fn retire_key(
+    pool: &Pool,
+    kid: &str,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<bool> {
+    let mut conn = pool.begin("retire signing key").await?;
     let done = sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL")
         .bind(millis(now))
         .bind(kid)
@@ -62,6 +68,8 @@ pub(super) async fn retire_key(pool: &Pool, kid: &str, now: DateTime<Utc>) -> St
         .await
         .map_err(|e| db_error("retire signing key", e))?;
     if done.rows_affected() == 1 {
+        super::outbox::insert(&mut conn, events).await?;
+        conn.commit().await.map_err(|e| db_error("commit retire signing key", e))?;
         return Ok(true);
     }
     let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM signing_keys WHERE kid = ?")

@@ -227,16 +227,16 @@ impl Store for SqliteStore {
 
 #[async_trait]
 impl AgentStore for SqliteStore {
-    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        agents::insert_key(&self.pool, key).await
+    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        agents::insert_key(&self.pool, key, events).await
     }
 
     async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
         agents::list_keys(&self.pool).await
     }
 
-    async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        agents::retire_key(&self.pool, kid, now).await
+    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool> {
+        agents::retire_key(&self.pool, kid, now, events).await
     }
 
     async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {

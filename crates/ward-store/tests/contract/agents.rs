@@ -76,26 +76,26 @@ pub async fn signing_keys_are_listed_oldest_first_retired_ones_included(store: &
     let mut retired = key(3, at(3));
     retired.retired_at = Some(at(4));
     for k in [&second, &retired, &first] {
-        store.insert_key(k).await.expect("insert key");
+        store.insert_key(k, &[]).await.expect("insert key");
     }
     assert_eq!(store.list_keys().await.expect("list keys"), vec![first, second, retired]);
 }
 
 pub async fn a_duplicate_kid_is_a_conflict_that_names_it(store: &dyn Backend) {
     let original = key(1, at(1));
-    store.insert_key(&original).await.expect("insert key");
-    assert_conflict(store.insert_key(&key(1, at(2))).await, "key_01");
+    store.insert_key(&original, &[]).await.expect("insert key");
+    assert_conflict(store.insert_key(&key(1, at(2)), &[]).await, "key_01");
     assert_eq!(store.list_keys().await.expect("list keys"), vec![original]);
 }
 
 pub async fn retiring_a_key_twice_keeps_the_first_time_and_a_missing_key_is_not_found(store: &dyn Backend) {
     let k = key(1, at(1));
-    store.insert_key(&k).await.expect("insert key");
-    assert!(store.retire_key(&k.kid, at(5)).await.expect("retire"));
-    assert!(!store.retire_key(&k.kid, at(9)).await.expect("retire again"));
+    store.insert_key(&k, &[]).await.expect("insert key");
+    assert!(store.retire_key(&k.kid, at(5), &[]).await.expect("retire"));
+    assert!(!store.retire_key(&k.kid, at(9), &[]).await.expect("retire again"));
     let listed = store.list_keys().await.expect("list keys");
     assert_eq!(listed, vec![KeyRecord { retired_at: Some(at(5)), ..k }]);
-    assert_not_found(store.retire_key("key_missing", at(5)).await);
+    assert_not_found(store.retire_key("key_missing", at(5), &[]).await);
 }
 
 // Minted tokens -------------------------------------------------------------
