@@ -173,5 +173,6 @@ pub trait AgentStore: Send + Sync + 'static {
         token_id: &str,
         operation: &str,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<bool>;
 }

@@ -49,7 +49,9 @@ pub async fn spend(
         ApprovalStatus::Used => ApprovalState::Unusable,
         ApprovalStatus::Approved if found.expires_at <= now => ApprovalState::Expired,
         ApprovalStatus::Approved => {
-            if state.agents.consume_approval(id, subject.token_id.as_str(), operation, now).await? {
+            let event = state.audit.prepare(use_event(&found));
+            if state.agents.consume_approval(id, subject.token_id.as_str(), operation, now, &[event]).await? {
+                state.audit.committed();
                 ApprovalState::Granted
             } else {
                 ApprovalState::Unusable
@@ -105,7 +107,14 @@ pub async fn request(
     let event = state.audit.prepare(decision_event(&record, approve, "webhook", Some(&why)));
     state.agents.decide_approval(&record.id, approve, "webhook", Some(&why), state.now(), &[event]).await?;
     state.audit.committed();
-    if approve && state.agents.consume_approval(&record.id, &record.token_id, &op.name, state.now()).await? {
+    let event = state.audit.prepare(use_event(&record));
+    if approve
+        && state
+            .agents
+            .consume_approval(&record.id, &record.token_id, &op.name, state.now(), &[event])
+            .await?
+    {
+        state.audit.committed();
         return Ok((record.id, Decision::Allow(format!("{} was approved by the webhook: {why}", op.name))));
     }
     Ok((record.id, Decision::Deny(format!("the approval webhook denied {}: {why}", op.name))))
@@ -154,6 +163,16 @@ async fn ask_webhook(
         }
         Err(_) => (false, "webhook answer was not {\"decision\":\"approve\"|\"deny\"}".into()),
     }
+}
+
+/// The event of spending approval `a` (committed with it).
+fn use_event(a: &ApprovalRecord) -> AuditEvent {
+    AuditEvent::new("approval.use")
+        .subject(&a.subject)
+        .token(&a.token_id)
+        .operation(&a.operation)
+        .risk(a.risk)
+        .decision(format!("used {}", a.id))
 }
 
 /// The event of deciding `a`, built before the decision is stored (and

@@ -309,7 +309,9 @@ pub(super) async fn consume_approval(
     token_id: &str,
     operation: &str,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin consume approval", e))?;
     let done = sqlx::query(
         "UPDATE approvals SET status = 'used'
          WHERE id = $1 AND status = 'approved' AND token_id = $2 AND operation = $3 AND expires_at > $4",
@@ -318,8 +320,13 @@ pub(super) async fn consume_approval(
     .bind(token_id)
     .bind(operation)
     .bind(millis(now))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(|e| db_error("consume approval", e))?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    super::outbox::insert(&mut tx, events).await?;
+    tx.commit().await.map_err(|e| db_error("commit consume approval", e))?;
+    Ok(true)
 }

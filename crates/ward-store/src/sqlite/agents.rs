@@ -325,8 +325,9 @@ pub(super) async fn consume_approval(
     token_id: &str,
     operation: &str,
     now: DateTime<Utc>,
+    events: &[AuditEntry],
 ) -> StoreResult<bool> {
-    let mut conn = pool.write().await?;
+    let mut conn = pool.begin("consume approval").await?;
     let done = sqlx::query(
         "UPDATE approvals SET status = 'used'
          WHERE id = ? AND status = 'approved' AND token_id = ? AND operation = ? AND expires_at > ?",
@@ -338,5 +339,10 @@ pub(super) async fn consume_approval(
     .execute(&mut *conn)
     .await
     .map_err(|e| db_error("consume approval", e))?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    super::outbox::insert(&mut conn, events).await?;
+    conn.commit().await.map_err(|e| db_error("commit consume approval", e))?;
+    Ok(true)
 }

@@ -309,7 +309,8 @@ impl AgentStore for SqliteStore {
         token_id: &str,
         operation: &str,
         now: DateTime<Utc>,
+        events: &[AuditEntry],
     ) -> StoreResult<bool> {
-        agents::consume_approval(&self.pool, id, token_id, operation, now).await
+        agents::consume_approval(&self.pool, id, token_id, operation, now, events).await
     }
 }

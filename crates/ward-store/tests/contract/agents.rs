@@ -311,7 +311,7 @@ pub async fn deciding_an_expired_used_or_missing_approval_fails_and_changes_noth
 
     let spent = add_approval(store, approval(at(2), at(10))).await;
     store.decide_approval(&spent.id, true, "usr_bob", None, at(3), &[]).await.expect("approve");
-    assert!(store.consume_approval(&spent.id, &spent.token_id, "deploy", at(4)).await.expect("consume"));
+    assert!(store.consume_approval(&spent.id, &spent.token_id, "deploy", at(4), &[]).await.expect("consume"));
     let used = store.decide_approval(&spent.id, true, "usr_bob", None, at(5), &[]).await;
     assert_conflict(used, &format!("approval {} is already used", spent.id));
 
@@ -324,7 +324,7 @@ pub async fn an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_t
     let a = add_approval(store, approval(at(1), at(10))).await;
     let consume = |token: &str, operation: &str, minute| {
         let (id, token, operation) = (a.id.clone(), token.to_owned(), operation.to_owned());
-        async move { store.consume_approval(&id, &token, &operation, at(minute)).await.expect("consume") }
+        async move { store.consume_approval(&id, &token, &operation, at(minute), &[]).await.expect("consume") }
     };
     assert!(!consume(&a.token_id, "deploy", 2).await, "still pending");
     store.decide_approval(&a.id, true, "usr_bob", None, at(3), &[]).await.expect("approve");
@@ -338,15 +338,15 @@ pub async fn an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_t
 
     let denied = add_approval(store, approval(at(2), at(10))).await;
     store.decide_approval(&denied.id, false, "usr_bob", None, at(3), &[]).await.expect("deny");
-    let tried = store.consume_approval(&denied.id, &denied.token_id, "deploy", at(4)).await;
+    let tried = store.consume_approval(&denied.id, &denied.token_id, "deploy", at(4), &[]).await;
     assert!(!tried.expect("consume a denied approval"));
-    assert!(!store.consume_approval("apr_missing", "tok_x", "deploy", at(4)).await.expect("missing"));
+    assert!(!store.consume_approval("apr_missing", "tok_x", "deploy", at(4), &[]).await.expect("missing"));
 }
 
 pub async fn concurrent_consumers_of_one_approval_get_exactly_one_true(store: &dyn Backend) {
     let a = add_approval(store, approval(at(1), at(10))).await;
     store.decide_approval(&a.id, true, "usr_bob", None, at(2), &[]).await.expect("approve");
-    let consume = || store.consume_approval(&a.id, &a.token_id, "deploy", at(3));
+    let consume = || store.consume_approval(&a.id, &a.token_id, "deploy", at(3), &[]);
     let results =
         tokio::join!(consume(), consume(), consume(), consume(), consume(), consume(), consume(), consume());
     let results: Vec<Result<bool, StoreError>> =

@@ -311,7 +311,7 @@ async fn concurrent_consumers_on_two_nodes_spend_an_approval_exactly_once() {
     for i in 0..8 {
         let (node, a) = (nodes[i % 2].clone(), a.clone());
         consumers.push(tokio::spawn(async move {
-            node.consume_approval(&a.id, &a.token_id, &a.operation, at(3)).await
+            node.consume_approval(&a.id, &a.token_id, &a.operation, at(3), &[]).await
         }));
     }
     let mut won = 0;
