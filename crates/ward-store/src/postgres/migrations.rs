@@ -238,7 +238,14 @@ pub(super) async fn run(pool: &PgPool) -> StoreResult<()> {
         )));
     }
 
-    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    // Every migration not recorded, not only those past the highest: a
+    // database that took a later version first (5 arrived after 6 in one
+    // development cycle) still gets the earlier one.
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| db_error("read applied migrations", e))?;
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)).collect();
     for migration in &pending {
         // A `&str` with no arguments goes by the simple query protocol,
         // which runs several statements. (`raw_sql` would too, but its

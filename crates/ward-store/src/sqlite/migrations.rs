@@ -211,11 +211,16 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
 
     for migration in MIGRATIONS {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin migration", e))?;
-        let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| db_error("read schema version", e))?;
-        if applied >= migration.version {
+        // Recorded or not, rather than "past the highest": a database that
+        // took a later version first (5 arrived after 6 in one development
+        // cycle) still gets the earlier one.
+        let applied: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)")
+                .bind(migration.version)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| db_error("read schema version", e))?;
+        if applied {
             continue;
         }
         sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| db_error("apply migration", e))?;
