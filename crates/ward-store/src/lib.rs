@@ -66,6 +66,18 @@ pub trait Store: Send + Sync + 'static {
     async fn count_users(&self) -> StoreResult<u64>;
     /// Replaces a user's password hash; `NotFound` for no such live user.
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
+    /// A password change, in one transaction: replaces a live human's
+    /// password hash and revokes their unrevoked login sessions except
+    /// `keep_session` (the caller's own, when they change their own).
+    /// Returns how many sessions ended; `NotFound` for no such live user,
+    /// `Conflict` for a service user, and then nothing changes.
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Marks a user deleted and revokes all their live tokens, atomically.
     /// Returns how many tokens were revoked.
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;

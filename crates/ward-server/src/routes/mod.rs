@@ -6,6 +6,7 @@
 
 mod agents;
 mod audit;
+mod password;
 mod session;
 mod tokens;
 mod users;
@@ -70,6 +71,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::whoami))
+        .routes(routes!(password::change))
+        .routes(routes!(password::reset))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::show, tokens::delete))
         .routes(routes!(tokens::revoke))
@@ -97,9 +100,17 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The full router, bound to `state`.
+/// The largest request body read; every request ward takes is far smaller.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The full router, bound to `state`, reading at most [`MAX_BODY`] of any
+/// body.
 pub fn router(state: AppState) -> Router {
-    api().0.with_state(state).layer(axum::middleware::from_fn(no_store))
+    api()
+        .0
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+        .layer(axum::middleware::from_fn(no_store))
 }
 
 /// Whether responses to `path` must never be stored by a cache.

@@ -1,6 +1,7 @@
 //! ward-server's integration tests: a real server on port 0 over a real
 //! SQLite file, driven over HTTP.
 
+mod agent_bounds;
 mod agents;
 mod audit;
 mod audit_writer;
@@ -9,7 +10,9 @@ mod caching;
 mod enumeration;
 mod grants;
 mod helpers;
+mod login;
 mod openapi;
+mod password;
 mod service_users;
 mod session;
 mod tokens;

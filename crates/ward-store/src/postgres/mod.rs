@@ -14,6 +14,7 @@ mod agents;
 mod audit;
 mod migrations;
 mod notify;
+mod password;
 mod rows;
 mod tokens;
 mod users;
@@ -124,6 +125,17 @@ impl Store for PostgresStore {
         users::set_password_hash(&self.pool, id, hash).await
     }
 
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        // Announces the change in its own transaction.
+        password::set(&self.pool, id, hash, keep_session, now).await
+    }
+
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
         // Announces the deletion in its own transaction.
         users::delete(&self.pool, id, now).await
@@ -154,11 +166,8 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let mut tx = begin(&self.pool, "revoke user tokens").await?;
-        let out = tokens::revoke_for_user(&mut *tx, user, now).await?;
-        notify::publish(&mut *tx, &Invalidation::User(user.clone())).await?;
-        commit(tx, "revoke user tokens").await?;
-        Ok(out)
+        // Announces the change in its own transaction.
+        users::end_all(&self.pool, user, now).await
     }
 
     async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
@@ -218,16 +227,26 @@ impl AgentStore for PostgresStore {
         agents::minted_by_jti(&self.pool, jti).await
     }
 
-    async fn list_minted(&self, agent: Option<&str>, limit: u32) -> StoreResult<Vec<MintedRecord>> {
-        agents::list_minted(&self.pool, agent, limit).await
+    async fn list_minted(
+        &self,
+        agent: Option<&str>,
+        minted_by: Option<&UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<MintedRecord>> {
+        agents::list_minted(&self.pool, agent, minted_by, limit).await
     }
 
     async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
         agents::revoke_minted(&self.pool, jti, now).await
     }
 
-    async fn revoke_agent(&self, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
-        agents::revoke_agent(&self.pool, agent, now).await
+    async fn revoke_agent(
+        &self,
+        agent: &str,
+        minted_by: Option<&UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        agents::revoke_agent(&self.pool, agent, minted_by, now).await
     }
 
     async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {
