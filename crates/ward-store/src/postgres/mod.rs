@@ -132,7 +132,7 @@ impl Store for PostgresStore {
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        // Announces the change in its own transaction.
+        // Announces the change inside its own transaction.
         password::set(&self.pool, id, hash, keep_session, now).await
     }
 
@@ -166,8 +166,8 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        // Announces the change in its own transaction.
-        users::end_all(&self.pool, user, now).await
+        let out = users::end_all(&self.pool, user, now).await?;
+        Ok(out)
     }
 
     async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {

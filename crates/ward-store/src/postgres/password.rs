@@ -58,7 +58,6 @@ pub(super) async fn set(
     .execute(&mut *tx)
     .await
     .map_err(|e| db_error("end login sessions", e))?;
-    // Other nodes hear of it exactly when this transaction commits.
     super::notify::publish(&mut *tx, &crate::Invalidation::User(id.clone())).await?;
     tx.commit().await.map_err(|e| db_error("commit set password", e))?;
     Ok(ended.rows_affected())
