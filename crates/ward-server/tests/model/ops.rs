@@ -23,6 +23,16 @@ impl fmt::Debug for Pick {
     }
 }
 
+/// Requested scopes; `Debug` names them.
+#[derive(Clone, Copy)]
+pub struct Mask(pub Scopes);
+
+impl fmt::Debug for Mask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}]", crate::model::names(self.0).join(" "))
+    }
+}
+
 /// A lifetime from a set whose gaps dwarf a case's duration, so that which
 /// of two expiries is later never depends on milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,20 +63,19 @@ impl Life {
 }
 
 pub const AGENTS: [&str; 2] = ["build-bot", "deploy-bot"];
-const KINDS: [Kind; 4] = [Kind::Personal, Kind::Pipeline, Kind::Service, Kind::Registry];
 
 /// One generated transition (indices not yet resolved).
 #[derive(Debug, Clone)]
 pub enum Op {
     Login { user: Index },
-    Create { by: Pick, kind: usize, scopes: Option<Scopes>, ttl: Option<Life>, for_user: Option<Index> },
+    Create { by: Pick, kind: Kind, scopes: Option<Mask>, ttl: Option<Life>, for_user: Option<Index> },
     Rotate { by: Pick, target: Index, grace: bool },
     Revoke { by: Pick, target: Index },
     Delete { by: Pick, target: Index },
-    Mint { by: Pick, agent: usize, scopes: Scopes, ttl: Life },
+    Mint { by: Pick, agent: usize, scopes: Mask, ttl: Life },
     MintRevokeJti { by: Pick, target: Index },
     MintRevokeAgent { by: Pick, agent: usize },
-    SvcCreate { by: Pick, scopes: Scopes, days: Option<u32> },
+    SvcCreate { by: Pick, scopes: Mask, days: Option<u32> },
     SvcRotate { by: Pick, svc: Index, grace: bool },
     SvcDelete { by: Pick, svc: Index },
     UserRevokeTokens { by: Pick, user: Index },
@@ -86,19 +95,23 @@ fn life() -> impl Strategy<Value = Life> {
     prop_oneof![Just(Life::H1), Just(Life::H2), Just(Life::D1), Just(Life::D30)]
 }
 
-fn scopes() -> impl Strategy<Value = Scopes> {
-    any::<u8>()
+fn scopes() -> impl Strategy<Value = Mask> {
+    any::<u8>().prop_map(Mask)
 }
 
-fn some_scopes() -> impl Strategy<Value = Scopes> {
-    1..=u8::MAX
+fn some_scopes() -> impl Strategy<Value = Mask> {
+    (1..=u8::MAX).prop_map(Mask)
+}
+
+fn kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![Just(Kind::Personal), Just(Kind::Pipeline), Just(Kind::Service), Just(Kind::Registry)]
 }
 
 /// Every transition, weighted towards the ones that derive credentials.
 pub fn op() -> BoxedStrategy<Op> {
     prop_oneof![
         1 => any::<Index>().prop_map(|user| Op::Login { user }),
-        6 => (pick(), 0..KINDS.len(), prop::option::of(scopes()), prop::option::of(life()),
+        6 => (pick(), kind(), prop::option::of(scopes()), prop::option::of(life()),
               prop::option::weighted(0.2, any::<Index>()))
             .prop_map(|(by, kind, scopes, ttl, for_user)| Op::Create { by, kind, scopes, ttl, for_user }),
         4 => (pick(), any::<Index>(), any::<bool>()).prop_map(|(by, target, grace)| Op::Rotate { by, target, grace }),
@@ -196,8 +209,8 @@ impl Model {
             Op::Login { user } => Step::Login { user: choose(user, &humans(true))? },
             Op::Create { by, kind, scopes, ttl, for_user } => Step::Create {
                 by: self.caller(by)?,
-                kind: KINDS[kind],
-                scopes,
+                kind,
+                scopes: scopes.map(|m| m.0),
                 ttl,
                 for_user: match for_user {
                     Some(ix) => Some(choose(ix, &all_users)?),
@@ -214,7 +227,7 @@ impl Model {
                 Step::Delete { by: self.caller(by)?, target: choose(target, &not_agents)? }
             }
             Op::Mint { by, agent, scopes, ttl } => {
-                Step::Mint { by: self.caller(by)?, agent: AGENTS[agent], scopes, ttl }
+                Step::Mint { by: self.caller(by)?, agent: AGENTS[agent], scopes: scopes.0, ttl }
             }
             Op::MintRevokeJti { by, target } => {
                 Step::MintRevokeJti { by: self.caller(by)?, target: choose(target, &agents)? }
@@ -222,7 +235,9 @@ impl Model {
             Op::MintRevokeAgent { by, agent } => {
                 Step::MintRevokeAgent { by: self.caller(by)?, agent: AGENTS[agent] }
             }
-            Op::SvcCreate { by, scopes, days } => Step::SvcCreate { by: self.caller(by)?, scopes, days },
+            Op::SvcCreate { by, scopes, days } => {
+                Step::SvcCreate { by: self.caller(by)?, scopes: scopes.0, days }
+            }
             Op::SvcRotate { by, svc, grace } => {
                 Step::SvcRotate { by: self.caller(by)?, svc: choose(svc, &services)?, grace }
             }
