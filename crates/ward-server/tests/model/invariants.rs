@@ -23,8 +23,15 @@ fn seconds(t: Option<DateTime<Utc>>) -> Option<i64> {
 
 impl Case {
     pub async fn check_invariants(&mut self) {
-        for c in 0..self.model.creds.len() {
-            let r = driver::verify(&self.server, &self.observer, &self.model.creds[c].token).await;
+        let mut asked = tokio::task::JoinSet::new();
+        for (c, cred) in self.model.creds.iter().enumerate() {
+            let (http, base) = (self.server.http.clone(), self.server.base.clone());
+            let (observer, token) = (self.observer.clone(), cred.token.clone());
+            asked.spawn(async move { (c, driver::verify(&http, &base, &observer, &token).await) });
+        }
+        let mut replies = asked.join_all().await;
+        replies.sort_by_key(|(c, _)| *c);
+        for (c, r) in replies {
             if r.status != reqwest::StatusCode::OK {
                 self.fail(&format!("verify of {} answered {} {}", self.model.label(c), r.status, r.body));
             }

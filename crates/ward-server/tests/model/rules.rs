@@ -138,7 +138,8 @@ fn rotation(m: &Model, by: usize, target: usize, grace: bool) -> Verdict {
     let mut g = Group::default();
     g.check(t.kind == Kind::Login, 422);
     g.check(t.end != End::Live, 409);
-    g.check(t.successor.is_some(), 409);
+    // A successor whose record was deleted no longer supersedes it.
+    g.check(t.successor.is_some_and(|s| m.creds[s].end != End::Deleted), 409);
     g.check(m.eff(target) & !m.eff(by) != 0, 403);
     let new = NewCred {
         kind: t.kind,
