@@ -69,12 +69,21 @@ pub fn now_ms() -> DateTime<Utc> {
 pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
+    /// `Cache-Control: no-store` was sent.
+    pub no_store: bool,
 }
 
 impl Reply {
     pub fn str(&self, key: &str) -> String {
         self.body[key].as_str().unwrap_or_default().to_owned()
     }
+}
+
+fn no_store(resp: &reqwest::Response) -> bool {
+    resp.headers()
+        .get_all(reqwest::header::CACHE_CONTROL)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|d| d.trim() == "no-store")))
 }
 
 /// A running server.
@@ -131,9 +140,10 @@ impl Server {
         }
         let resp = req.send().await.expect("request reaches the server");
         let status = resp.status();
+        let no_store = no_store(&resp);
         let text = resp.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, body }
+        Reply { status, body, no_store }
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
@@ -357,6 +367,7 @@ pub async fn verify(http: &reqwest::Client, base: &str, observer: &str, token: &
         .await
         .expect("verify reaches the server");
     let status = resp.status();
+    let no_store = no_store(&resp);
     let body = resp.json().await.unwrap_or(Value::Null);
-    Reply { status, body }
+    Reply { status, body, no_store }
 }

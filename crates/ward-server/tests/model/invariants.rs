@@ -35,6 +35,12 @@ impl Case {
             if r.status != reqwest::StatusCode::OK {
                 self.fail(&format!("verify of {} answered {} {}", self.model.label(c), r.status, r.body));
             }
+            if !r.no_store && !crate::step::skip_no_store() {
+                self.fail(&format!(
+                    "verify of {} answered without Cache-Control: no-store",
+                    self.model.label(c)
+                ));
+            }
             let valid = r.body["valid"] == Value::Bool(true);
             let code = r.str("code");
             let scopes: Vec<String> = serde_json::from_value(r.body["scopes"].clone()).unwrap_or_default();

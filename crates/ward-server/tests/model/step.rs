@@ -41,6 +41,11 @@ fn ok_status(step: &Step) -> Option<u16> {
     })
 }
 
+/// `MODEL_SKIP=NoStore` looks past missing `Cache-Control: no-store`.
+pub fn skip_no_store() -> bool {
+    std::env::var("MODEL_SKIP").is_ok_and(|s| s.split(',').any(|p| p.trim() == "NoStore"))
+}
+
 fn time(v: &Value) -> Option<DateTime<Utc>> {
     serde_json::from_value(v.clone()).ok()
 }
@@ -98,6 +103,9 @@ impl Case {
                 want(&verdict, &step),
                 redacted(&reply.body)
             ));
+        }
+        if !reply.no_store && !skip_no_store() {
+            self.fail(&format!("{desc}: answered {status} without Cache-Control: no-store"));
         }
         self.trace.push(format!("{desc} -> {status}"));
         if success && let Some(effect) = verdict.ok {
