@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod base62;
 pub mod duration;
+pub mod grant;
 pub mod id;
 pub mod names;
 pub mod operation;

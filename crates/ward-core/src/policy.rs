@@ -140,6 +140,11 @@ pub enum Denied {
     ExceedsOwner(Vec<String>),
     #[error("a token cannot grant scopes the calling token lacks: {}", .0.join(", "))]
     ExceedsCaller(Vec<String>),
+    #[error(
+        "a credential cannot outlive the token that obtains it, which ends {}: ask for an end no later than that, or obtain it from a login session",
+        .0.to_rfc3339()
+    )]
+    OutlivesCaller(chrono::DateTime<chrono::Utc>),
     #[error("you cannot decide your own approval request: ask another admin")]
     OwnApproval,
     #[error(
