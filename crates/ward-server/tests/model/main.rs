@@ -3,8 +3,23 @@
 //! server, each answer held to a reference model, the invariants checked
 //! after every step.
 //!
-//! `PROPTEST_CASES` sets the number of cases (default 2,000); a failure
-//! prints the shrunk op sequence and, in words, the steps as they ran.
+//! - `model.rs`: principals, credentials (scopes, expiry, parent, state),
+//!   approvals. `rules.rs`: the contract of COMMON.md as the model's answer
+//!   to each step. `ops.rs`: the ops and their strategies. `driver.rs`: the
+//!   server and the HTTP calls. `step.rs`: one case, step by step.
+//!   `invariants.rs`: every credential verified after every step.
+//! - Time: the server reads the wall clock (no knob to move it), so
+//!   lifetimes come from {1h, 2h, 1d, 30d} (gaps far beyond a case's
+//!   length), each step starts on a later millisecond than the last, and the
+//!   model checks the expiry arithmetic with the server's own `now`.
+//! - Cost: one template database (users, sessions) is built once; each case
+//!   copies it and starts its own server, so argon2 runs only when a step
+//!   logs in or changes a password (the server has no knob to cheapen it).
+//! - `PROPTEST_CASES` sets the number of cases (default 2,000); sequences
+//!   are 5-14 steps. A failure prints the shrunk ops and, in words, every
+//!   step as it ran with the server's answers. `MODEL_SKIP=Op1,Op2` leaves
+//!   ops out (and `NoStore` the Cache-Control check) to look past a known
+//!   mismatch locally; never set it in CI.
 
 mod driver;
 mod invariants;
