@@ -362,13 +362,15 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             Verdict { ok: Some(Effect::EndUser { user: svc, delete: true }), refuse: vec![] }
         }
         Step::UserRevokeTokens { by, user } => {
-            if !m.has(by, TOKENS) || (user != me(by) && !m.is_admin(by)) {
+            // A non-admin naming someone else: 403 before any lookup. An
+            // admin may learn that a user is gone before its scopes count.
+            if user != me(by) && !m.is_admin(by) {
                 return no(403);
             }
-            if m.users[user].deleted {
-                return no(404);
-            }
-            Verdict { ok: Some(Effect::EndUser { user, delete: false }), refuse: vec![] }
+            let mut g = Group::default();
+            g.check(!m.has(by, TOKENS), 403);
+            g.check(m.users[user].deleted, 404);
+            g.then(Effect::EndUser { user, delete: false })
         }
         Step::Authorize { by } => {
             if !m.has(by, APP_WRITE) {
