@@ -193,7 +193,7 @@ impl Model {
 
     /// Resolves an op; `None` when there is nothing to act on (e.g. no
     /// approval yet), or the op needs a route the server lacks.
-    pub fn resolve(&self, op: &Op, password_routes: bool) -> Option<Step> {
+    pub fn resolve(&self, op: &Op, routes: crate::driver::Routes) -> Option<Step> {
         if skipped(op) {
             return None;
         }
@@ -255,8 +255,8 @@ impl Model {
                 Step::Decide { by: self.caller(by)?, approval: choose(approval, &approvals)?, approve }
             }
             Op::UseApproval { approval } => Step::UseApproval { approval: choose(approval, &approvals)? },
-            Op::PasswordChange { by } if password_routes => Step::PasswordChange { by: self.caller(by)? },
-            Op::PasswordReset { by, user } if password_routes => {
+            Op::PasswordChange { by } if routes.own => Step::PasswordChange { by: self.caller(by)? },
+            Op::PasswordReset { by, user } if routes.reset => {
                 let by = self.caller(by)?;
                 let others: Vec<usize> =
                     humans(false).into_iter().filter(|&u| u != self.creds[by].owner).collect();

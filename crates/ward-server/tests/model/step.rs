@@ -15,7 +15,7 @@ pub struct Case {
     pub server: Server,
     pub model: Model,
     pub observer: String,
-    password_routes: bool,
+    password_routes: driver::Routes,
     /// What happened so far, in words.
     pub trace: Vec<String>,
     last: DateTime<Utc>,
