@@ -19,13 +19,14 @@ pub const SCOPES: [&str; 8] = [
     "ops:admin",
 ];
 pub const TOKENS: Scopes = 1;
+pub const INTROSPECT: Scopes = 1 << 1;
 pub const MINT: Scopes = 1 << 3;
 pub const ADMIN: Scopes = 1 << 4;
 pub const APP_WRITE: Scopes = 1 << 6;
 /// What an admin may grant: everything.
 pub const ALL: Scopes = 0xff;
 /// The `user` role of the test config (see `driver::CONFIG`).
-pub const USER: Scopes = TOKENS | 0b10 | MINT | (1 << 5) | APP_WRITE;
+pub const USER: Scopes = TOKENS | INTROSPECT | MINT | (1 << 5) | APP_WRITE;
 
 /// The login session lifetime of the test config.
 pub const SESSION_HOURS: i64 = 12;

@@ -85,6 +85,7 @@ pub enum Op {
     UseApproval { approval: Index },
     PasswordChange { by: Pick },
     PasswordReset { by: Pick, user: Index },
+    Verify { by: Pick, target: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -133,6 +134,7 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => any::<Index>().prop_map(|approval| Op::UseApproval { approval }),
         1 => pick().prop_map(|by| Op::PasswordChange { by }),
         1 => (pick(), any::<Index>()).prop_map(|(by, user)| Op::PasswordReset { by, user }),
+        1 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Verify { by, target }),
     ]
     .boxed()
 }
@@ -158,6 +160,7 @@ pub enum Step {
     UseApproval { approval: usize },
     PasswordChange { by: usize },
     PasswordReset { by: usize, user: usize },
+    Verify { by: usize, target: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -263,6 +266,10 @@ impl Model {
                 Step::PasswordReset { by, user: choose(user, &others)? }
             }
             Op::PasswordChange { .. } | Op::PasswordReset { .. } => return None,
+            Op::Verify { by, target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::Verify { by: self.caller(by)?, target: choose(target, &all)? }
+            }
         })
     }
 
@@ -317,6 +324,7 @@ impl Model {
             }
             Step::PasswordChange { by } => format!("{} changes its own password", c(by)),
             Step::PasswordReset { by, user } => format!("{} resets the password of {}", c(by), u(user)),
+            Step::Verify { by, target } => format!("{} verifies {}", c(by), c(target)),
         }
     }
 }

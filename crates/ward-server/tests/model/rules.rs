@@ -7,8 +7,8 @@
 //! not order are collected, and any of their statuses is accepted.
 
 use crate::model::{
-    ADMIN, APP_WRITE, ApprovalState, End, Expiry, Kind, MINT, Model, Role, SESSION_HOURS, Scopes, TOKENS,
-    Tri, Window,
+    ADMIN, APP_WRITE, ApprovalState, End, Expiry, INTROSPECT, Kind, MINT, Model, Role, SESSION_HOURS, Scopes,
+    TOKENS, Tri, Window,
 };
 use crate::ops::Step;
 use chrono::Duration;
@@ -58,6 +58,11 @@ pub enum Effect {
     Password {
         user: usize,
         keep: Option<usize>,
+    },
+    /// `POST /v1/verify` must say whether `target` is valid.
+    Verified {
+        target: usize,
+        valid: bool,
     },
 }
 
@@ -181,7 +186,8 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::Authorize { by }
         | Step::Decide { by, .. }
         | Step::PasswordChange { by }
-        | Step::PasswordReset { by, .. } => Some(by),
+        | Step::PasswordReset { by, .. }
+        | Step::Verify { by, .. } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -419,6 +425,12 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
                 return no(404);
             }
             Verdict { ok: Some(Effect::Password { user, keep: None }), refuse: vec![] }
+        }
+        Step::Verify { by, target } => {
+            if !m.has(by, INTROSPECT) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Verified { target, valid: m.valid(target) }), refuse: vec![] }
         }
     }
 }

@@ -33,7 +33,8 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::UserDelete { .. }
         | Step::Authorize { .. }
         | Step::Decide { .. }
-        | Step::UseApproval { .. } => 200,
+        | Step::UseApproval { .. }
+        | Step::Verify { .. } => 200,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
         Step::SvcRotate { .. } => 201,
         Step::Delete { .. } => 204,
@@ -220,6 +221,12 @@ impl Case {
                 }
                 if decision == "allow" {
                     self.model.approvals[approval].state = ApprovalState::Used;
+                }
+            }
+            Effect::Verified { target, valid } => {
+                if body["valid"] != Value::Bool(valid) {
+                    let label = self.model.label(target);
+                    self.fail(&format!("{desc}: expected valid={valid} for {label}, got {body}"));
                 }
             }
             Effect::Password { user, keep } => {
