@@ -19,6 +19,13 @@ use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// mimalloc gives memory back to the OS after a burst (argon2 checks hold
+/// ~19 MiB each); glibc's per-thread arenas kept it. Measured in
+/// `bench/login-burst.sh`, figures in docs/PERFORMANCE.md.
+#[cfg(not(feature = "system-alloc"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 //! Time and randomness are passed in (`now`, [`Entropy`]) so that every
 //! function here is deterministic under test.
 
+pub mod agent_rules;
 pub mod audit;
 pub mod base62;
 pub mod duration;

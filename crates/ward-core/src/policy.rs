@@ -147,6 +147,20 @@ pub enum Denied {
     OutlivesCaller(chrono::DateTime<chrono::Utc>),
     #[error("you cannot decide your own approval request: ask another admin")]
     OwnApproval,
+    // Agents and approvals (`crate::agent_rules`).
+    #[error(
+        "an agent token mints only for its own agent '{0}': ask a user with ward:mint to mint for another agent"
+    )]
+    MintForOtherAgent(String),
+    #[error(
+        "approvals are decided only in an interactive session, not with an API token or key: \
+         run `ward login` and decide from that session"
+    )]
+    ApprovalNeedsSession,
+    #[error("you minted the agent that asked for this approval: ask another admin to decide it")]
+    ApprovalByMinter,
+    #[error("you created the service user that asked for this approval: ask another admin to decide it")]
+    ApprovalByCreator,
     #[error(
         "{0} tokens are not created by POST /v1/tokens: log in for a session, use `ward mint` for an agent"
     )]

@@ -331,6 +331,7 @@ mod tests {
                 kind: UserKind::Human { role: Role::User, password_hash: Some("$argon2id$…".into()) },
                 created_at: now,
                 deleted_at: None,
+                created_by: None,
             },
         }
     }

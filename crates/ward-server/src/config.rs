@@ -22,11 +22,18 @@
 //! max_failures = 5
 //! window = "15m"
 //! lockout = "5m"
+//! max_concurrent_hashes = 2   # default: one per core
+//! hash_queue = 8              # default: four per concurrent hash
+//! hash_wait = "2s"
+//!
+//! [server]
+//! trusted_proxies = ["127.0.0.1/32"]   # whose X-Forwarded-For names the client
 //!
 //! [usage]
 //! flush_interval = "5s"
 //! ```
 
+use crate::client::Cidr;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -72,6 +79,15 @@ struct RawConfig {
     mint: RawMint,
     #[serde(default)]
     cache: RawCache,
+    #[serde(default)]
+    server: RawServer,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +152,9 @@ struct RawLogin {
     max_failures: Option<u32>,
     window: Option<String>,
     lockout: Option<String>,
+    max_concurrent_hashes: Option<usize>,
+    hash_queue: Option<usize>,
+    hash_wait: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,13 +164,24 @@ struct RawUsage {
 }
 
 /// Login limits: after `max_failures` failures within `window` for one
-/// username or one client address, logins are refused for `lockout`.
+/// username from one client address (or four times that from one address),
+/// logins are refused for `lockout`; see `crate::throttle`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginLimits {
     pub session_ttl: Ttl,
     pub max_failures: u32,
     pub window: Duration,
     pub lockout: Duration,
+    pub hashing: HashLimits,
+}
+
+/// How many password hashes run at once, how many wait, and how long a
+/// waiting one waits before it is answered 503; see `crate::password`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashLimits {
+    pub concurrent: usize,
+    pub queue: usize,
+    pub wait: Duration,
 }
 
 /// How approvals work: how long one stays usable, and an optional webhook
@@ -185,6 +215,8 @@ pub struct Settings {
     /// are kept (0 turns the cache off).
     pub cache_ttl: Duration,
     pub cache_capacity: usize,
+    /// Proxies whose `X-Forwarded-For` names the client; see `crate::client`.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Default for Settings {
@@ -240,12 +272,21 @@ impl Settings {
             Ttl::parse(value.as_deref().unwrap_or(default)).map_err(|e| invalid(format!("{key}: {e}")))
         };
         let std = |t: Ttl| t.as_duration().to_std().unwrap_or(Duration::ZERO);
+        let hash_wait = std(duration("login.hash_wait", raw.login.hash_wait.clone(), "2s")?);
+        let hashing = hash_limits(&raw.login, hash_wait)?;
         let login = LoginLimits {
             session_ttl: duration("login.session_ttl", raw.login.session_ttl, "12h")?,
             max_failures: raw.login.max_failures.unwrap_or(5).max(1),
             window: std(duration("login.window", raw.login.window, "15m")?),
             lockout: std(duration("login.lockout", raw.login.lockout, "5m")?),
+            hashing,
         };
+        let trusted_proxies = raw
+            .server
+            .trusted_proxies
+            .iter()
+            .map(|c| Cidr::parse(c).map_err(|e| invalid(format!("server.trusted_proxies: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
         let usage_flush = std(duration("usage.flush_interval", raw.usage.flush_interval, "5s")?);
         let mut specs = Vec::with_capacity(raw.operations.len());
         for (name, op) in raw.operations {
@@ -298,8 +339,23 @@ impl Settings {
             mint,
             cache_ttl,
             cache_capacity,
+            trusted_proxies,
         })
     }
+}
+
+/// `[login]` hashing bounds: by default one hash per core and a queue of
+/// four per hash.
+fn hash_limits(raw: &RawLogin, wait: Duration) -> Result<HashLimits, ConfigError> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let concurrent = raw.max_concurrent_hashes.unwrap_or(cores);
+    if concurrent == 0 {
+        return Err(ConfigError::Invalid(
+            "login.max_concurrent_hashes must be at least 1 (leave it out for one per core)".into(),
+        ));
+    }
+    let queue = raw.hash_queue.unwrap_or(concurrent.saturating_mul(4));
+    Ok(HashLimits { concurrent, queue, wait })
 }
 
 #[cfg(test)]
@@ -324,6 +380,19 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("a:b") && err.contains("unknown risk level"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_address_blocks_and_a_bad_one_names_the_key() {
+        let s = Settings::parse("[server]\ntrusted_proxies = [\"127.0.0.1/32\", \"10.0.0.0/8\"]")
+            .unwrap_or_default();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        let err = Settings::parse("[server]\ntrusted_proxies = [\"10.0.0.0/40\"]")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("server.trusted_proxies") && err.contains("10.0.0.0/40"), "{err}");
+        assert!(Settings::parse("").unwrap_or_default().trusted_proxies.is_empty());
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("too many failed logins; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
+    /// Too many password checks at once; the bound of `crate::password`.
+    #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
     #[error("internal error")]
@@ -58,7 +61,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +77,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "invalid_request",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -117,7 +121,7 @@ impl IntoResponse for ApiError {
         if let Some(value) = self.www_authenticate().and_then(|v| HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
-        if let ApiError::TooManyRequests { retry_after } = self {
+        if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
@@ -141,6 +145,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => {
                 ApiError::Unprocessable(format!("invalid request body: {}", redact_values(&e.body_text())))
             }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::BadRequest(format!(
+                "the request body is larger than {} KiB; no ward request needs that much",
+                crate::routes::MAX_BODY / 1024
+            )),
             other => ApiError::BadRequest(format!(
                 "{}; send a JSON body with Content-Type: application/json",
                 other.body_text()

@@ -3,6 +3,7 @@
 use crate::audit::AuditSink;
 use crate::cache::{CachedStore, VerifyCache};
 use crate::config::Settings;
+use crate::password::Hasher;
 use crate::signing::{KeyRing, MasterKey};
 use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
@@ -32,6 +33,8 @@ pub struct Shared {
     pub master: MasterKey,
     pub settings: Arc<Settings>,
     pub throttle: Arc<LoginThrottle>,
+    /// Password hashes for requests run under its bound.
+    pub hasher: Arc<Hasher>,
     pub usage: Arc<UsageTracker>,
     pub audit: Arc<AuditSink>,
     pub cache: Arc<VerifyCache>,
@@ -76,6 +79,7 @@ impl AppState {
         let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl));
         let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
+        let hasher = Arc::new(Hasher::new(settings.login.hashing.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
         let keys = Arc::new(KeyRing::new(agents.clone(), master.clone()));
         let audit = Arc::new(AuditSink::new(audit, settings.usage_flush));
@@ -86,6 +90,7 @@ impl AppState {
             master,
             settings: Arc::new(settings),
             throttle,
+            hasher,
             usage,
             audit,
             cache,

@@ -29,6 +29,12 @@ impl std::fmt::Debug for KeyRecord {
     }
 }
 
+/// Who `decided_by` names on an approval that was denied because its
+/// requester was ended (revoke-tokens, user delete, recover-admin).
+pub const ENDED_BY: &str = "ward";
+/// The reason such an approval carries.
+pub const ENDED_REASON: &str = "the requester's credentials were ended";
+
 /// A minted (signed) agent token's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintedRecord {
@@ -110,13 +116,24 @@ pub trait AgentStore: Send + Sync + 'static {
 
     async fn insert_minted(&self, minted: &MintedRecord) -> StoreResult<()>;
     async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>>;
-    /// Newest first, optionally of one agent, at most `limit`.
-    async fn list_minted(&self, agent: Option<&str>, limit: u32) -> StoreResult<Vec<MintedRecord>>;
+    /// Newest first, optionally of one agent and of one minter, at most
+    /// `limit`.
+    async fn list_minted(
+        &self,
+        agent: Option<&str>,
+        minted_by: Option<&UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<MintedRecord>>;
     /// `NotFound`, or `Ok(false)` when already revoked.
     async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool>;
-    /// Revokes every unrevoked token of `agent` issued at or before `now`;
-    /// returns how many.
-    async fn revoke_agent(&self, agent: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Revokes every unrevoked token of `agent` (only those `minted_by` this
+    /// user, when given) issued at or before `now`; returns how many.
+    async fn revoke_agent(
+        &self,
+        agent: &str,
+        minted_by: Option<&UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 
     // Approvals -------------------------------------------------------------
 

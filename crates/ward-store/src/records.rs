@@ -24,6 +24,10 @@ pub struct UserRecord {
     pub kind: UserKind,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The user whose credential created this one (`None`: the first admin,
+    /// or created before ward recorded it). An approval requested by a
+    /// service user may not be decided by its creator.
+    pub created_by: Option<UserId>,
 }
 
 /// A token's metadata: never the token, never its hash.

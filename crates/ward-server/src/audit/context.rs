@@ -1,19 +1,39 @@
 //! The request context (request id, client address) carried in a task-local
 //! for the duration of each request, so audit events can be stamped without
 //! threading them through every call.
+//!
+//! The client address is decided here, once (`crate::client::resolve`:
+//! `X-Forwarded-For` only from a trusted proxy), and handed to handlers as
+//! [`ClientAddr`], so the login throttle and the audit trail see the same one.
 
 use super::AuditEvent;
-use axum::extract::{ConnectInfo, Request};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::HeaderValue;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::SocketAddr;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 
 /// What is known of the request being served.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub request_id: String,
     pub client_ip: Option<String>,
+}
+
+/// The client's address as [`layer`] decided it (`None` when the server
+/// runs without connection info, as in router-only tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientAddr>().copied().unwrap_or(ClientAddr(None)))
+    }
 }
 
 tokio::task_local! {
@@ -24,9 +44,9 @@ tokio::task_local! {
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// Middleware: takes `x-request-id` from the request (if it is a short,
-/// printable value) or makes one, runs the request inside the context, and
-/// echoes the id on the response.
-pub async fn layer(request: Request, next: Next) -> Response {
+/// printable value) or makes one, decides the client address, runs the
+/// request inside the context, and echoes the id on the response.
+pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let given = request
         .headers()
         .get(REQUEST_ID)
@@ -34,9 +54,11 @@ pub async fn layer(request: Request, next: Next) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned);
     let request_id = given.unwrap_or_else(new_request_id);
-    let client_ip =
-        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string());
-    let context = RequestContext { request_id: request_id.clone(), client_ip };
+    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| {
+        crate::client::resolve(peer.ip(), request.headers(), &state.settings.trusted_proxies)
+    });
+    request.extensions_mut().insert(ClientAddr(client));
+    let context = RequestContext { request_id: request_id.clone(), client_ip: client.map(|c| c.to_string()) };
     let mut response = CONTEXT.scope(context, next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);

@@ -1,5 +1,6 @@
 //! Approvals for `human` operations: requested by `/v1/authorize`, decided
-//! by an admin who is not the requester (or by the configured webhook),
+//! by another admin in a login session (four eyes: see
+//! `ward_core::agent_rules::may_decide`) or by the configured webhook,
 //! spent once by the request they allow, and void after `approval.ttl`.
 
 use crate::audit::AuditEvent;
@@ -8,13 +9,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde::Deserialize;
 use ward_api::{Approval, ApprovalList, ApprovalQuery};
+use ward_core::agent_rules::{Requester, may_decide};
 use ward_core::id::ApprovalId;
 use ward_core::operation::{ApprovalState, Decision, Operation};
-use ward_core::{Caller, Denied, PrincipalKind};
-use ward_store::{ApprovalRecord, ApprovalStatus};
+use ward_core::{Caller, PrincipalKind, TokenId, UserId};
+use ward_store::{ApprovalRecord, ApprovalStatus, UserKind};
+
+/// How far up a chain of service users creating service users the four-eyes
+/// rule looks for the decider.
+const MAX_CREATOR_CHAIN: usize = 8;
 
 /// The user behind a caller: the owner, or the minter of an agent token.
-fn requester(caller: &Caller) -> ward_core::UserId {
+fn requester(caller: &Caller) -> UserId {
     match &caller.principal.kind {
         PrincipalKind::Agent { minted_by } => minted_by.clone(),
         _ => caller.principal.id.clone(),
@@ -195,7 +201,34 @@ pub async fn list(state: &AppState, caller: &Caller, query: ApprovalQuery) -> Ap
     Ok(ApprovalList { approvals: found.iter().map(|a| view(state, a)).collect() })
 }
 
-/// `POST /v1/approvals/{id}/approve|deny` (admins, not the requester).
+/// Who stands behind `found`: the requesting user, whether an agent asked,
+/// and, for a service user, the chain of users that created it.
+async fn requester_of(state: &AppState, found: &ApprovalRecord) -> ApiResult<Requester> {
+    let via_agent = match TokenId::parse(&found.token_id) {
+        Ok(jti) => state.agents.minted_by_jti(&jti).await?.is_some(),
+        Err(_) => false,
+    };
+    let mut creators: Vec<UserId> = Vec::new();
+    let mut next = found.requested_by.clone();
+    while let Some(user_id) = next.take() {
+        if creators.len() >= MAX_CREATOR_CHAIN {
+            break;
+        }
+        let Some(user) = state.store.user_by_id(&user_id).await? else { break };
+        if !matches!(user.kind, UserKind::Service { .. }) {
+            break;
+        }
+        if let Some(creator) = user.created_by {
+            creators.push(creator.clone());
+            next = Some(creator);
+        }
+    }
+    Ok(Requester { user: found.requested_by.clone(), via_agent, creators })
+}
+
+/// `POST /v1/approvals/{id}/approve|deny`: another admin, in a login
+/// session, who neither asked, nor minted the asking agent, nor created the
+/// asking service user.
 pub async fn decide(
     state: &AppState,
     caller: &Caller,
@@ -205,9 +238,7 @@ pub async fn decide(
 ) -> ApiResult<Approval> {
     caller.require_admin("decide approvals")?;
     let found = state.agents.approval_by_id(id).await?.ok_or(ApiError::NotFound("approval"))?;
-    if found.requested_by.as_ref() == Some(&requester(caller)) {
-        return Err(Denied::OwnApproval.into());
-    }
+    may_decide(caller, &requester_of(state, &found).await?)?;
     let decided =
         state.agents.decide_approval(id, approve, &caller.principal.name, reason, state.now()).await?;
     emit_decision(state, &decided, &caller.principal.name);

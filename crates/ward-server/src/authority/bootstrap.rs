@@ -43,17 +43,26 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
         kind: UserKind::Human { role: Role::Admin, password_hash: Some(password::hash(password).await?) },
         created_at: now,
         deleted_at: None,
+        created_by: None,
     };
     store.create_user(&user).await?;
     Ok(Some(shown))
 }
 
 /// Resets the `admin` password (re-creating the user if it was deleted).
+///
+/// Whoever held the old password may hold its sessions too: first every
+/// token, session and minted agent token of `admin` is ended and its pending
+/// approval requests denied (one transaction), then the password changes.
+/// A server running on the same SQLite file may answer a session from its
+/// verify cache for up to `cache.ttl`; PostgreSQL nodes are told at once.
 pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResult<AdminPassword> {
     let (password, shown) = choose(given)?;
     let hash = password::hash(password).await?;
     match store.user_by_name(ADMIN).await? {
         Some(user) if matches!(user.kind, UserKind::Human { role: Role::Admin, .. }) => {
+            let ended = store.revoke_user_tokens(&user.id, chrono::Utc::now()).await?;
+            tracing::info!(user.id = %user.id, tokens.revoked = ended, "admin recovered: old credentials ended");
             store.set_password_hash(&user.id, &hash).await?;
         }
         Some(_) => {
@@ -69,6 +78,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
                 kind: UserKind::Human { role: Role::Admin, password_hash: Some(hash) },
                 created_at: now,
                 deleted_at: None,
+                created_by: None,
             };
             store.create_user(&user).await?;
         }

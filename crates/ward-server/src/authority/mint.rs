@@ -1,5 +1,11 @@
 //! Signed agent tokens: mint, list, revoke; signing keys: list, rotate,
 //! retire; the public JWKS.
+//!
+//! Who may mint what, and which minted tokens a `ward:mint` holder reaches,
+//! is decided by `ward_core::agent_rules`: an agent mints only for itself,
+//! nothing outlives a caller that is not a login session, and a holder who
+//! is not an admin lists and revokes only what they minted (someone else's
+//! jti is not found, exactly like a missing one).
 
 use crate::audit::AuditEvent;
 use crate::entropy::OsEntropy;
@@ -8,6 +14,7 @@ use crate::state::AppState;
 use ward_api::{
     MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo, SigningKeyList,
 };
+use ward_core::agent_rules::{MintedReach, may_mint};
 use ward_core::policy::SCOPE_MINT;
 use ward_core::signed::{self, Claims};
 use ward_core::{Caller, TokenId, Ttl, Username};
@@ -42,6 +49,7 @@ pub async fn mint(
     }
     let now = state.now();
     let expires_at = now + ttl.as_duration();
+    may_mint(caller, agent.as_str(), expires_at)?;
     let (kid, key) = state.keys.current(now).await?;
     let jti = TokenId::generate(now, &mut OsEntropy);
     let claims = Claims {
@@ -104,7 +112,11 @@ fn minted_view(state: &AppState, m: &MintedRecord) -> MintedInfo {
 pub async fn list(state: &AppState, caller: &Caller, query: MintedQuery) -> ApiResult<MintedList> {
     caller.require(SCOPE_MINT)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let found = state.agents.list_minted(query.agent.as_deref(), limit).await?;
+    let reach = MintedReach::of(caller);
+    let Some(filter) = reach.filter(query.agent.as_deref()) else {
+        return Ok(MintedList { tokens: Vec::new() });
+    };
+    let found = state.agents.list_minted(filter.agent, filter.minted_by, limit).await?;
     Ok(MintedList { tokens: found.iter().map(|m| minted_view(state, m)).collect() })
 }
 
@@ -117,10 +129,16 @@ pub async fn revoke(
 ) -> ApiResult<ward_api::RevokedCount> {
     caller.require(SCOPE_MINT)?;
     let now = state.now();
+    let reach = MintedReach::of(caller);
     let revoked = match (req.jti.as_deref(), req.agent.as_deref()) {
         (Some(jti), None) => {
             let id = TokenId::parse(jti).map_err(|_| ApiError::NotFound("minted token"))?;
-            let minted = state.agents.minted_by_jti(&id).await?.ok_or(ApiError::NotFound("minted token"))?;
+            let minted = state
+                .agents
+                .minted_by_jti(&id)
+                .await?
+                .filter(|m| reach.covers(&m.minted_by, &m.agent))
+                .ok_or(ApiError::NotFound("minted token"))?;
             if !state.agents.revoke_minted(&id, now).await? {
                 return Err(ApiError::Conflict(format!("minted token {jti} is already revoked")));
             }
@@ -128,7 +146,10 @@ pub async fn revoke(
             1
         }
         (None, Some(agent)) => {
-            let n = state.agents.revoke_agent(agent, now).await?;
+            let n = match reach.filter(Some(agent)) {
+                Some(filter) => state.agents.revoke_agent(agent, filter.minted_by, now).await?,
+                None => 0,
+            };
             state.audit.emit(AuditEvent::new("mint.revoke").subject(agent).decision(format!("{n} revoked")));
             n
         }

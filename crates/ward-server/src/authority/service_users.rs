@@ -36,6 +36,7 @@ pub async fn create(
         kind: UserKind::Service { scopes: scopes.clone() },
         created_at: now,
         deleted_at: None,
+        created_by: Some(caller.principal.id.clone()),
     };
     state.store.create_user(&user).await?;
     let key = issue(

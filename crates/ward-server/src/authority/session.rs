@@ -1,44 +1,96 @@
 //! Login, logout and whoami.
+//!
+//! A login is bounded before anything else: a username longer than any user
+//! name, or a password over 1 KiB, is refused (422) before any lookup,
+//! throttle entry or audit event, and only counted. Then the attempt is
+//! reserved in the throttle (429 while locked out, counted), slowed down
+//! per username, and its password checked under the hashing bound (503 when
+//! busy). A failure for a name that is no user is logged and audited as a
+//! keyed hash of the name ([`shown_name`]): people type passwords there.
 
 use super::{Issue, issue, permissions};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
-use crate::password;
 use crate::state::AppState;
+use hmac::{Hmac, Mac};
 use std::net::IpAddr;
 use ward_api::{LoginRequest, LoginResponse, LogoutResponse, WhoAmI};
 use ward_core::{Caller, Password, PrincipalKind, TokenKind};
-use ward_store::UserKind;
+use ward_store::{UserKind, UserRecord};
+
+/// No user name is longer (`ward_core::Username`), so no longer login name
+/// is looked up, throttled or written anywhere.
+pub const MAX_LOGIN_NAME: usize = 64;
+
+/// How a login name appears in logs and the audit trail: a user's name as
+/// it is; anything else as `unknown:` and 16 hex digits of a keyed hash
+/// (HMAC-SHA-256 with the `login-names` key), so the same mistyped name can
+/// be correlated without being readable.
+pub fn shown_name(state: &AppState, name: &str, user: Option<&UserRecord>) -> String {
+    if let Some(user) = user {
+        return user.name.clone();
+    }
+    let key = state.master.derive("login-names");
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_ref()).expect("HMAC takes any key length");
+    mac.update(name.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("unknown:{hex}")
+}
+
+/// Refuses a login whose fields are over their bounds: counted, never
+/// written one by one, and nothing of the input kept.
+fn bounded(state: &AppState, req: LoginRequest) -> ApiResult<(String, Password)> {
+    let refuse = |why: &'static str| {
+        state.audit.emit_use(AuditEvent::new("login.refused").error(why));
+        ApiError::Unprocessable(format!("{why}; check what was typed there"))
+    };
+    let username = req.username.trim();
+    if username.is_empty() || username.len() > MAX_LOGIN_NAME {
+        return Err(refuse("username must be 1 to 64 characters"));
+    }
+    let password = Password::any(req.password).map_err(|_| refuse("password must be at most 1024 bytes"))?;
+    Ok((username.to_owned(), password))
+}
 
 /// Checks a username and password and opens a session (a `l` token).
 /// Throttled per username and client address; see `crate::throttle`.
 pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) -> ApiResult<LoginResponse> {
-    let username = req.username.trim().to_owned();
-    let password = Password::any(req.password).map_err(ApiError::invalid)?;
-    if let Err(wait) = state.throttle.check(&username, client) {
-        state.audit.emit(
-            AuditEvent::new("login.failure").subject(&username).error("throttled: too many failed logins"),
-        );
-        return Err(ApiError::TooManyRequests { retry_after: wait.as_secs().max(1) });
-    }
+    let (username, password) = bounded(state, req)?;
     let user = state.store.user_by_name(&username).await?;
+    let shown = shown_name(state, &username, user.as_ref());
+    let attempt = match state.throttle.reserve(&username, client) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            state.audit.emit_use(
+                AuditEvent::new("login.failure").subject(&shown).error("throttled: too many failed logins"),
+            );
+            return Err(ApiError::TooManyRequests { retry_after: wait.as_secs().max(1) });
+        }
+    };
+    tokio::time::sleep(attempt.delay).await;
     let stored = match user.as_ref().map(|u| &u.kind) {
         Some(UserKind::Human { password_hash, .. }) => password_hash.clone(),
         _ => None,
     };
-    if !password::verify(password, stored).await? {
-        let delay = state.throttle.failure(&username, client);
-        tracing::info!(user.name = %username, client.ip = ?client, "login failed");
+    let verified = match state.hasher.verify(password, stored).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            // No password was checked: the attempt does not count.
+            state.throttle.cancelled(attempt);
+            return Err(e);
+        }
+    };
+    let (true, Some(user)) = (verified, user) else {
+        state.throttle.failed(attempt);
+        tracing::info!(user.name = %shown, client.ip = ?client, "login failed");
         state
             .audit
-            .emit(AuditEvent::new("login.failure").subject(&username).error("invalid username or password"));
-        tokio::time::sleep(delay).await;
-        return Err(ApiError::BadCredentials);
-    }
-    let Some(user) = user else {
+            .emit(AuditEvent::new("login.failure").subject(&shown).error("invalid username or password"));
         return Err(ApiError::BadCredentials);
     };
-    state.throttle.success(&username);
+    state.throttle.succeeded(attempt);
     let now = state.now();
     let ttl = state.settings.login.session_ttl;
     let created = issue(

@@ -1,4 +1,10 @@
 //! Users: create, list, their tokens, revoke all, delete.
+//!
+//! Ending a user (revoke-tokens, delete) ends everything they hold in one
+//! store transaction: their tokens and sessions, the agent tokens they
+//! minted, and their pending approval requests. `revoked` counts tokens and
+//! agent tokens. Agent tokens are not in the verify cache (each use reads
+//! its minted record), so they stop at once on every node.
 
 use super::{resolve_user, token_view, user_view};
 use crate::audit::AuditEvent;
@@ -26,6 +32,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -
         kind: UserKind::Human { role, password_hash: Some(hash) },
         created_at: now,
         deleted_at: None,
+        created_by: Some(caller.principal.id.clone()),
     };
     state.store.create_user(&user).await?;
     tracing::info!(user.id = %user.id, user.role = %role, by.token = %caller.token_id, "user created");
@@ -53,7 +60,9 @@ pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<T
     Ok(TokenList { tokens: found.iter().map(|t| token_view(state, now, t)).collect(), next_cursor: None })
 }
 
-/// `POST /v1/users/{id}/revoke-tokens`: every token of the user, at once.
+/// `POST /v1/users/{id}/revoke-tokens`: every token and session of the
+/// user and every agent token they minted, at once; their pending approval
+/// requests are denied.
 pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<RevokedCount> {
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
@@ -68,8 +77,8 @@ pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiR
     Ok(RevokedCount { revoked })
 }
 
-/// `DELETE /v1/users/{id}` (admins): the user and all their tokens, in one
-/// transaction. An admin cannot delete themselves, so one admin always
+/// `DELETE /v1/users/{id}` (admins): the user and all they hold (as
+/// revoke-tokens), in one transaction. An admin cannot delete themselves, so one admin always
 /// remains able to log in.
 pub async fn delete(
     state: &AppState,

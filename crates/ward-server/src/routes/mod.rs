@@ -90,7 +90,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The full router, bound to `state`.
+/// The largest request body read; every request ward takes is far smaller.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The full router, bound to `state`, reading at most [`MAX_BODY`] of any
+/// body.
 pub fn router(state: AppState) -> Router {
-    api().0.with_state(state)
+    api().0.layer(axum::extract::DefaultBodyLimit::max(MAX_BODY)).with_state(state)
 }

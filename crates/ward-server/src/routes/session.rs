@@ -1,25 +1,27 @@
 //! `POST /v1/login`, `POST /v1/logout`, `GET /v1/whoami`.
 
+use crate::audit::context::ClientAddr;
 use crate::auth::Auth;
 use crate::authority::session;
 use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
-use std::net::SocketAddr;
+use axum::extract::State;
 use ward_api::{ErrorBody, LoginRequest, LoginResponse, LogoutResponse, WhoAmI};
 
 /// Log in with a username and password; returns a session token (shown once).
 #[utoipa::path(post, path = "/v1/login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many failures; see Retry-After")))]
+        (status = 422, body = ErrorBody, description = "a field over its length bound"),
+        (status = 429, body = ErrorBody, description = "too many failures; see Retry-After"),
+        (status = 503, body = ErrorBody, description = "too many password checks at once; see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    session::login(&state, req, Some(client.ip())).await.map(Json)
+    session::login(&state, req, client).await.map(Json)
 }
 
 /// Revoke the calling token.

@@ -1,11 +1,13 @@
 //! ward-server's integration tests: a real server on port 0 over a real
 //! SQLite file, driven over HTTP.
 
+mod agent_bounds;
 mod agents;
 mod audit;
 mod audit_writer;
 mod authorize;
 mod helpers;
+mod login;
 mod openapi;
 mod service_users;
 mod session;

@@ -118,11 +118,16 @@ pub(super) async fn minted_by_jti(pool: &PgPool, jti: &TokenId) -> StoreResult<O
 pub(super) async fn list_minted(
     pool: &PgPool,
     agent: Option<&str>,
+    minted_by: Option<&UserId>,
     limit: u32,
 ) -> StoreResult<Vec<MintedRecord>> {
     let mut q = QueryBuilder::<Postgres>::new(SELECT_MINTED);
+    q.push(" WHERE TRUE");
     if let Some(agent) = agent {
-        q.push(" WHERE agent = ").push_bind(agent);
+        q.push(" AND agent = ").push_bind(agent);
+    }
+    if let Some(minter) = minted_by {
+        q.push(" AND minted_by = ").push_bind(minter.as_str());
     }
     q.push(" ORDER BY jti DESC LIMIT ").push_bind(i64::from(limit));
     q.build()
@@ -152,17 +157,24 @@ pub(super) async fn revoke_minted(pool: &PgPool, jti: &TokenId, now: DateTime<Ut
 
 /// Revokes the agent's unrevoked tokens issued at or before `$1`, locking
 /// them in jti order first so that two such calls queue, not deadlock.
-pub(super) async fn revoke_agent(pool: &PgPool, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn revoke_agent(
+    pool: &PgPool,
+    agent: &str,
+    minted_by: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     let done = sqlx::query(
         "UPDATE minted_tokens SET revoked_at = $1
          WHERE revoked_at IS NULL AND jti IN (
              SELECT jti FROM minted_tokens
              WHERE agent = $2 AND revoked_at IS NULL AND issued_at <= $1
+               AND ($3::TEXT IS NULL OR minted_by = $3)
              ORDER BY jti FOR UPDATE
          )",
     )
     .bind(millis(now))
     .bind(agent)
+    .bind(minted_by.map(UserId::as_str))
     .execute(pool)
     .await
     .map_err(|e| db_error("revoke agent tokens", e))?;

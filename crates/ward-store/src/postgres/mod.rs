@@ -143,7 +143,7 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let out = tokens::revoke_for_user(&self.pool, user, now).await?;
+        let out = users::end_all(&self.pool, user, now).await?;
         notify::publish(&self.pool, &Invalidation::User(user.clone())).await;
         Ok(out)
     }
@@ -202,16 +202,26 @@ impl AgentStore for PostgresStore {
         agents::minted_by_jti(&self.pool, jti).await
     }
 
-    async fn list_minted(&self, agent: Option<&str>, limit: u32) -> StoreResult<Vec<MintedRecord>> {
-        agents::list_minted(&self.pool, agent, limit).await
+    async fn list_minted(
+        &self,
+        agent: Option<&str>,
+        minted_by: Option<&UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<MintedRecord>> {
+        agents::list_minted(&self.pool, agent, minted_by, limit).await
     }
 
     async fn revoke_minted(&self, jti: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
         agents::revoke_minted(&self.pool, jti, now).await
     }
 
-    async fn revoke_agent(&self, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
-        agents::revoke_agent(&self.pool, agent, now).await
+    async fn revoke_agent(
+        &self,
+        agent: &str,
+        minted_by: Option<&UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        agents::revoke_agent(&self.pool, agent, minted_by, now).await
     }
 
     async fn insert_approval(&self, approval: &ApprovalRecord) -> StoreResult<()> {

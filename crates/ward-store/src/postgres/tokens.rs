@@ -16,7 +16,7 @@ use super::rows::{
 use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, TokenWithOwner};
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
-use ward_core::{TokenHash, TokenId, UserId};
+use ward_core::{TokenHash, TokenId};
 
 /// Inserts a record for a live owner. `NotFound` when the owner is missing
 /// or deleted, so a deleted user can never gain a live token in a race with
@@ -149,16 +149,6 @@ pub(super) const REVOKE_USER_TOKENS: &str = "UPDATE tokens SET revoked_at = $1
     WHERE revoked_at IS NULL AND id IN (
         SELECT id FROM tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id FOR UPDATE
     )";
-
-pub(super) async fn revoke_for_user(pool: &PgPool, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-    let done = sqlx::query(REVOKE_USER_TOKENS)
-        .bind(millis(now))
-        .bind(user.as_str())
-        .execute(pool)
-        .await
-        .map_err(|e| db_error("revoke user tokens", e))?;
-    Ok(done.rows_affected())
-}
 
 pub(super) async fn delete(pool: &PgPool, id: &TokenId) -> StoreResult<()> {
     let done = sqlx::query("DELETE FROM tokens WHERE id = $1")

@@ -1,11 +1,16 @@
 //! Users: humans with a role and a password hash, service users with fixed
 //! scopes. A user is never removed, only marked deleted, so that tokens and
 //! audit records keep an owner to name.
+//!
+//! Ending a user (revoke-tokens, delete) ends everything they hold in one
+//! transaction: their tokens (sessions included), every agent token they
+//! minted, and their pending approval requests (denied, with
+//! [`crate::ENDED_REASON`]).
 
 use super::rows::{self, SELECT_USER, db_error, is_unique_violation, millis, scopes_json};
 use crate::{StoreError, StoreResult, UserKind, UserKindFilter, UserRecord};
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use ward_core::UserId;
 
 pub(super) async fn create(pool: &PgPool, user: &UserRecord) -> StoreResult<()> {
@@ -16,8 +21,8 @@ pub(super) async fn create(pool: &PgPool, user: &UserRecord) -> StoreResult<()> 
         UserKind::Service { scopes } => ("service", None, None, scopes_json(scopes)?),
     };
     sqlx::query(
-        "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(user.id.as_str())
     .bind(&user.name)
@@ -27,6 +32,7 @@ pub(super) async fn create(pool: &PgPool, user: &UserRecord) -> StoreResult<()> 
     .bind(scopes)
     .bind(millis(user.created_at))
     .bind(rows::opt_millis(user.deleted_at))
+    .bind(user.created_by.as_ref().map(UserId::as_str))
     .execute(pool)
     .await
     .map_err(|e| {
@@ -112,18 +118,19 @@ pub(super) async fn set_password_hash(pool: &PgPool, id: &UserId, hash: &str) ->
     }
 }
 
-/// Marks the user deleted and revokes their unrevoked tokens, in one
-/// transaction. `NotFound` when there is no live user with that id.
+/// Marks the user deleted and ends everything they hold, in one
+/// transaction. `NotFound` when there is no live user with that id. Returns
+/// how many tokens and minted agent tokens were revoked.
 ///
-/// The first update locks the user's row until commit, and the second runs
-/// on a fresh snapshot: a concurrent [`super::tokens::insert`] either
-/// committed before it (and its token is revoked here) or waits for this
-/// transaction and then finds the owner deleted.
+/// The first update locks the user's row until commit, and the others run
+/// on fresh snapshots: a concurrent [`super::tokens::insert`] or
+/// [`super::agents::insert_minted`] either committed before them (and its
+/// token is revoked here) or waits for this transaction and then finds the
+/// owner deleted.
 pub(super) async fn delete(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-    let now = millis(now);
     let mut tx = pool.begin().await.map_err(|e| db_error("begin delete user", e))?;
     let marked = sqlx::query("UPDATE users SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
-        .bind(now)
+        .bind(millis(now))
         .bind(id.as_str())
         .execute(&mut *tx)
         .await
@@ -131,12 +138,52 @@ pub(super) async fn delete(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> St
     if marked.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    let revoked = sqlx::query(super::tokens::REVOKE_USER_TOKENS)
+    let revoked = end_credentials(&mut tx, id, now).await?;
+    tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
+    Ok(revoked)
+}
+
+/// Ends everything a (live or deleted) user holds, in one transaction;
+/// how many tokens and minted agent tokens were revoked.
+pub(super) async fn end_all(pool: &PgPool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin revoke user tokens", e))?;
+    let revoked = end_credentials(&mut tx, id, now).await?;
+    tx.commit().await.map_err(|e| db_error("commit revoke user tokens", e))?;
+    Ok(revoked)
+}
+
+/// Inside a transaction: revokes the user's tokens and the agent tokens
+/// they minted (each locked in id order first, so concurrent enders queue
+/// rather than deadlock), and denies their pending approval requests.
+async fn end_credentials(conn: &mut PgConnection, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    let now = millis(now);
+    let tokens = sqlx::query(super::tokens::REVOKE_USER_TOKENS)
         .bind(now)
         .bind(id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
-        .map_err(|e| db_error("revoke tokens of deleted user", e))?;
-    tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
-    Ok(revoked.rows_affected())
+        .map_err(|e| db_error("revoke user tokens", e))?;
+    let minted = sqlx::query(
+        "UPDATE minted_tokens SET revoked_at = $1
+         WHERE revoked_at IS NULL AND jti IN (
+             SELECT jti FROM minted_tokens WHERE minted_by = $2 AND revoked_at IS NULL ORDER BY jti FOR UPDATE
+         )",
+    )
+    .bind(now)
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| db_error("revoke minted tokens of user", e))?;
+    sqlx::query(
+        "UPDATE approvals SET status = 'denied', decided_by = $1, decided_at = $2, reason = $3
+         WHERE requested_by = $4 AND status = 'pending'",
+    )
+    .bind(crate::ENDED_BY)
+    .bind(now)
+    .bind(crate::ENDED_REASON)
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| db_error("deny pending approvals of user", e))?;
+    Ok(tokens.rows_affected() + minted.rows_affected())
 }

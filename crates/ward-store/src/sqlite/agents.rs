@@ -122,11 +122,16 @@ pub(super) async fn minted_by_jti(pool: &SqlitePool, jti: &TokenId) -> StoreResu
 pub(super) async fn list_minted(
     pool: &SqlitePool,
     agent: Option<&str>,
+    minted_by: Option<&UserId>,
     limit: u32,
 ) -> StoreResult<Vec<MintedRecord>> {
     let mut q = QueryBuilder::<Sqlite>::new(SELECT_MINTED);
+    q.push(" WHERE 1 = 1");
     if let Some(agent) = agent {
-        q.push(" WHERE agent = ").push_bind(agent);
+        q.push(" AND agent = ").push_bind(agent);
+    }
+    if let Some(minter) = minted_by {
+        q.push(" AND minted_by = ").push_bind(minter.as_str());
     }
     q.push(" ORDER BY jti DESC LIMIT ").push_bind(i64::from(limit));
     q.build()
@@ -157,14 +162,20 @@ pub(super) async fn revoke_minted(pool: &Pool, jti: &TokenId, now: DateTime<Utc>
     exists.map(|_| false).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn revoke_agent(pool: &Pool, agent: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn revoke_agent(
+    pool: &Pool,
+    agent: &str,
+    minted_by: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     let mut conn = pool.write().await?;
     let done = sqlx::query(
         "UPDATE minted_tokens SET revoked_at = ?1
-         WHERE agent = ?2 AND revoked_at IS NULL AND issued_at <= ?1",
+         WHERE agent = ?2 AND revoked_at IS NULL AND issued_at <= ?1 AND (?3 IS NULL OR minted_by = ?3)",
     )
     .bind(millis(now))
     .bind(agent)
+    .bind(minted_by.map(UserId::as_str))
     .execute(&mut *conn)
     .await
     .map_err(|e| db_error("revoke agent tokens", e))?;

@@ -143,6 +143,19 @@ CREATE INDEX approvals_status ON approvals (status, id);
 ALTER TABLE audit_events ADD COLUMN use_count INTEGER CHECK (use_count IS NULL OR use_count >= 2);
 ",
     },
+    Migration {
+        version: 6,
+        name: "who created each user; minted tokens and requests by user",
+        sql: r"
+-- The user whose credential created this one; NULL for the first admin and
+-- for users created before this column.
+ALTER TABLE users ADD COLUMN created_by TEXT;
+
+-- Ending a user ends what they minted and what they asked for.
+CREATE INDEX minted_tokens_minter ON minted_tokens (minted_by, jti);
+CREATE INDEX approvals_pending_requester ON approvals (requested_by) WHERE status = 'pending';
+",
+    },
 ];
 
 /// The schema version this build writes.

@@ -19,12 +19,12 @@ pub(super) const SELECT_TOKEN_WITH_OWNER: &str = "SELECT
     t.expires_at, t.revoked_at, t.last_used_at, t.rotated_from,
     u.id AS u_id, u.name AS u_name, u.kind AS u_kind, u.role AS u_role,
     u.password_hash AS u_password_hash, u.scopes AS u_scopes,
-    u.created_at AS u_created_at, u.deleted_at AS u_deleted_at
+    u.created_at AS u_created_at, u.deleted_at AS u_deleted_at, u.created_by AS u_created_by
 FROM tokens t JOIN users u ON u.id = t.user_id";
 
 /// The columns [`user`] reads, with no prefix.
 pub(super) const SELECT_USER: &str =
-    "SELECT id, name, kind, role, password_hash, scopes, created_at, deleted_at FROM users";
+    "SELECT id, name, kind, role, password_hash, scopes, created_at, deleted_at, created_by FROM users";
 
 /// A failure of the database itself, with what we were doing.
 pub(super) fn db_error(context: &str, err: sqlx::Error) -> StoreError {
@@ -96,12 +96,16 @@ fn user_with_prefix(row: &SqliteRow, prefix: &str) -> StoreResult<UserRecord> {
         "service" => UserKind::Service { scopes: scopes(row, &col("scopes"))? },
         other => return Err(corrupt("users.kind", format!("unknown kind '{other}'"))),
     };
+    let created_by: Option<String> = get(row, &col("created_by"))?;
     Ok(UserRecord {
         id: UserId::parse(&id).map_err(|e| corrupt("users.id", e))?,
         name: get(row, &col("name"))?,
         kind,
         created_at: time(row, &col("created_at"))?,
         deleted_at: opt_time(row, &col("deleted_at"))?,
+        created_by: created_by
+            .map(|s| UserId::parse(&s).map_err(|e| corrupt("users.created_by", e)))
+            .transpose()?,
     })
 }
 

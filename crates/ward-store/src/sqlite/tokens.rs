@@ -16,7 +16,7 @@ use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, Toke
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashSet;
-use ward_core::{TokenHash, TokenId, UserId};
+use ward_core::{TokenHash, TokenId};
 
 /// Inserts a record for a live owner. `NotFound` when the owner is missing
 /// or deleted, so a deleted user can never gain a live token in a race with
@@ -284,17 +284,6 @@ async fn existing_ids(conn: &mut SqliteConnection, ids: &[&str]) -> StoreResult<
         .await
         .map_err(|e| db_error("select tokens", e))?;
     Ok(found.into_iter().collect())
-}
-
-pub(super) async fn revoke_for_user(pool: &Pool, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-    let mut conn = pool.write().await?;
-    let done = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
-        .bind(millis(now))
-        .bind(user.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| db_error("revoke user tokens", e))?;
-    Ok(done.rows_affected())
 }
 
 pub(super) async fn delete(pool: &Pool, id: &TokenId) -> StoreResult<()> {

@@ -1,8 +1,13 @@
 //! Users: humans with a role and a password hash, service users with fixed
 //! scopes. A user is never removed, only marked deleted, so that tokens and
 //! audit records keep an owner to name.
+//!
+//! Ending a user (revoke-tokens, delete) ends everything they hold in one
+//! transaction: their tokens (sessions included), every agent token they
+//! minted, and their pending approval requests (denied, with
+//! [`crate::ENDED_REASON`]).
 
-use super::commit::Pool;
+use super::commit::{Pool, WriteTx};
 use super::rows::{self, SELECT_USER, db_error, is_unique_violation, millis, scopes_json};
 use crate::{StoreError, StoreResult, UserKind, UserKindFilter, UserRecord};
 use chrono::{DateTime, Utc};
@@ -18,8 +23,8 @@ pub(super) async fn create(pool: &Pool, user: &UserRecord) -> StoreResult<()> {
     };
     let mut conn = pool.write().await?;
     sqlx::query(
-        "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, name, kind, role, password_hash, scopes, created_at, deleted_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(user.id.as_str())
     .bind(&user.name)
@@ -29,6 +34,7 @@ pub(super) async fn create(pool: &Pool, user: &UserRecord) -> StoreResult<()> {
     .bind(scopes)
     .bind(millis(user.created_at))
     .bind(rows::opt_millis(user.deleted_at))
+    .bind(user.created_by.as_ref().map(UserId::as_str))
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -120,13 +126,13 @@ pub(super) async fn set_password_hash(pool: &Pool, id: &UserId, hash: &str) -> S
     }
 }
 
-/// Marks the user deleted and revokes their unrevoked tokens, in one
-/// transaction. `NotFound` when there is no live user with that id.
+/// Marks the user deleted and ends everything they hold, in one
+/// transaction. `NotFound` when there is no live user with that id. Returns
+/// how many tokens and minted agent tokens were revoked.
 pub(super) async fn delete(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-    let now = millis(now);
     let mut tx = pool.begin("delete user").await?;
     let marked = sqlx::query("UPDATE users SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
-        .bind(now)
+        .bind(millis(now))
         .bind(id.as_str())
         .execute(&mut *tx)
         .await
@@ -134,12 +140,47 @@ pub(super) async fn delete(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> Stor
     if marked.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    let revoked = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+    let revoked = end_credentials(&mut tx, id, now).await?;
+    tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
+    Ok(revoked)
+}
+
+/// Ends everything a (live or deleted) user holds, in one transaction;
+/// how many tokens and minted agent tokens were revoked.
+pub(super) async fn end_all(pool: &Pool, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    let mut tx = pool.begin("revoke user tokens").await?;
+    let revoked = end_credentials(&mut tx, id, now).await?;
+    tx.commit().await.map_err(|e| db_error("commit revoke user tokens", e))?;
+    Ok(revoked)
+}
+
+/// Inside `tx`: revokes the user's tokens and the agent tokens they minted,
+/// and denies their pending approval requests.
+async fn end_credentials(tx: &mut WriteTx, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    let now = millis(now);
+    let tokens = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
         .bind(now)
         .bind(id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
-        .map_err(|e| db_error("revoke tokens of deleted user", e))?;
-    tx.commit().await.map_err(|e| db_error("commit delete user", e))?;
-    Ok(revoked.rows_affected())
+        .map_err(|e| db_error("revoke user tokens", e))?;
+    let minted =
+        sqlx::query("UPDATE minted_tokens SET revoked_at = ? WHERE minted_by = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| db_error("revoke minted tokens of user", e))?;
+    sqlx::query(
+        "UPDATE approvals SET status = 'denied', decided_by = ?, decided_at = ?, reason = ?
+         WHERE requested_by = ? AND status = 'pending'",
+    )
+    .bind(crate::ENDED_BY)
+    .bind(now)
+    .bind(crate::ENDED_REASON)
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| db_error("deny pending approvals of user", e))?;
+    Ok(tokens.rows_affected() + minted.rows_affected())
 }

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use chrono::{DateTime, Utc};
-use ward_core::{Risk, TokenId, UserId};
+use ward_core::{Risk, TokenId, TokenKind, UserId};
 use ward_store::{ApprovalRecord, ApprovalStatus, Backend, KeyRecord, MintedRecord, StoreError};
 
 fn key(n: u8, created_at: DateTime<Utc>) -> KeyRecord {
@@ -122,7 +122,7 @@ pub async fn a_minted_token_for_a_missing_or_deleted_minter_is_not_found(store: 
     let alice = add_user(store, human("alice", at(0))).await;
     store.delete_user(&alice.id, at(1)).await.expect("delete");
     assert_not_found(store.insert_minted(&minted("deployer", &alice, at(2))).await);
-    assert!(store.list_minted(None, 100).await.expect("list").is_empty());
+    assert!(store.list_minted(None, None, 100).await.expect("list").is_empty());
 }
 
 pub async fn minted_tokens_are_listed_newest_first_by_agent_up_to_the_limit(store: &dyn Backend) {
@@ -132,13 +132,13 @@ pub async fn minted_tokens_are_listed_newest_first_by_agent_up_to_the_limit(stor
     let a3 = add_minted(store, minted("deployer", &alice, at(3))).await;
     let a4 = add_minted(store, minted("deployer", &alice, at(4))).await;
 
-    let all = store.list_minted(None, 100).await.expect("list");
+    let all = store.list_minted(None, None, 100).await.expect("list");
     assert_eq!(all, vec![a4.clone(), a3.clone(), b2.clone(), a1.clone()]);
-    let deployer = store.list_minted(Some("deployer"), 100).await.expect("list by agent");
+    let deployer = store.list_minted(Some("deployer"), None, 100).await.expect("list by agent");
     assert_eq!(deployer, vec![a4.clone(), a3.clone(), a1]);
-    assert_eq!(store.list_minted(Some("deployer"), 2).await.expect("limit"), vec![a4, a3]);
-    assert_eq!(store.list_minted(Some("backup"), 100).await.expect("backup"), vec![b2]);
-    assert!(store.list_minted(Some("nobody"), 100).await.expect("nobody").is_empty());
+    assert_eq!(store.list_minted(Some("deployer"), None, 2).await.expect("limit"), vec![a4, a3]);
+    assert_eq!(store.list_minted(Some("backup"), None, 100).await.expect("backup"), vec![b2]);
+    assert!(store.list_minted(Some("nobody"), None, 100).await.expect("nobody").is_empty());
 }
 
 pub async fn revoking_a_minted_token_twice_keeps_the_first_time_and_returns_false(store: &dyn Backend) {
@@ -160,14 +160,79 @@ pub async fn revoking_an_agent_counts_only_its_unrevoked_tokens_issued_by_then(s
     let later = add_minted(store, minted("deployer", &alice, at(6))).await;
     let other_agent = add_minted(store, minted("backup", &alice, at(1))).await;
 
-    assert_eq!(store.revoke_agent("deployer", at(5)).await.expect("revoke agent"), 2);
+    assert_eq!(store.revoke_agent("deployer", None, at(5)).await.expect("revoke agent"), 2);
     assert_eq!(fetch_minted(store, &early.jti).await.revoked_at, Some(at(5)));
     assert_eq!(fetch_minted(store, &at_the_moment.jti).await.revoked_at, Some(at(5)));
     assert_eq!(fetch_minted(store, &revoked.jti).await.revoked_at, Some(at(3)), "first time kept");
     assert_eq!(fetch_minted(store, &later.jti).await, later, "issued later: untouched");
     assert_eq!(fetch_minted(store, &other_agent.jti).await, other_agent, "another agent: untouched");
-    assert_eq!(store.revoke_agent("deployer", at(5)).await.expect("again"), 0);
-    assert_eq!(store.revoke_agent("nobody", at(5)).await.expect("no such agent"), 0);
+    assert_eq!(store.revoke_agent("deployer", None, at(5)).await.expect("again"), 0);
+    assert_eq!(store.revoke_agent("nobody", None, at(5)).await.expect("no such agent"), 0);
+}
+
+pub async fn minted_tokens_are_listed_and_revoked_by_minter_when_asked(store: &dyn Backend) {
+    let alice = add_user(store, human("alice", at(0))).await;
+    let bob = add_user(store, human("bob", at(0))).await;
+    let hers = add_minted(store, minted("deployer", &alice, at(1))).await;
+    let his = add_minted(store, minted("deployer", &bob, at(2))).await;
+    let her_backup = add_minted(store, minted("backup", &alice, at(3))).await;
+
+    let mine = store.list_minted(None, Some(&alice.id), 100).await.expect("list by minter");
+    assert_eq!(mine, vec![her_backup.clone(), hers.clone()]);
+    let both = store.list_minted(Some("deployer"), Some(&bob.id), 100).await.expect("agent and minter");
+    assert_eq!(both, vec![his.clone()]);
+
+    assert_eq!(store.revoke_agent("deployer", Some(&alice.id), at(5)).await.expect("revoke hers"), 1);
+    assert_eq!(fetch_minted(store, &hers.jti).await.revoked_at, Some(at(5)));
+    assert_eq!(fetch_minted(store, &his.jti).await, his, "another minter's: untouched");
+    assert_eq!(fetch_minted(store, &her_backup.jti).await, her_backup, "another agent: untouched");
+}
+
+/// How a user is ended.
+#[derive(Clone, Copy)]
+enum Ending {
+    RevokeTokens,
+    Delete,
+}
+
+/// Ends alice and checks that exactly her credentials ended, at once.
+async fn ending_a_user_ends_what_they_minted_and_asked(store: &dyn Backend, how: Ending) {
+    let alice = add_user(store, human("alice", at(0))).await;
+    let bob = add_user(store, human("bob", at(0))).await;
+    let session = add(store, token(&alice, TokenKind::Login, at(1))).await;
+    let hers = add_minted(store, minted("deployer", &alice, at(1))).await;
+    let his = add_minted(store, minted("deployer", &bob, at(1))).await;
+    let asked_by = |who: &ward_store::UserRecord, minute| ApprovalRecord {
+        requested_by: Some(who.id.clone()),
+        ..approval(at(minute), at(60))
+    };
+    let pending = add_approval(store, asked_by(&alice, 1)).await;
+    let decided = add_approval(store, asked_by(&alice, 2)).await;
+    store.decide_approval(&decided.id, true, "carol", None, at(3)).await.expect("approve");
+    let others = add_approval(store, asked_by(&bob, 4)).await;
+
+    let revoked = match how {
+        Ending::RevokeTokens => store.revoke_user_tokens(&alice.id, at(10)).await.expect("revoke all"),
+        Ending::Delete => store.delete_user(&alice.id, at(10)).await.expect("delete"),
+    };
+    assert_eq!(revoked, 2, "the session and the minted token");
+    assert_eq!(fetch(store, &session.id).await.revoked_at, Some(at(10)));
+    assert_eq!(fetch_minted(store, &hers.jti).await.revoked_at, Some(at(10)));
+    assert_eq!(fetch_minted(store, &his.jti).await, his, "bob's agent: untouched");
+    let denied = fetch_approval(store, &pending.id).await;
+    assert_eq!(denied.status, ApprovalStatus::Denied);
+    assert_eq!(denied.decided_at, Some(at(10)));
+    assert_eq!(denied.reason.as_deref(), Some(ward_store::ENDED_REASON));
+    assert_eq!(fetch_approval(store, &decided.id).await.status, ApprovalStatus::Approved, "already decided");
+    assert_eq!(fetch_approval(store, &others.id).await, others, "bob's request: untouched");
+}
+
+pub async fn revoking_a_users_tokens_ends_their_agents_and_pending_requests(store: &dyn Backend) {
+    ending_a_user_ends_what_they_minted_and_asked(store, Ending::RevokeTokens).await;
+}
+
+pub async fn deleting_a_user_ends_their_agents_and_pending_requests(store: &dyn Backend) {
+    ending_a_user_ends_what_they_minted_and_asked(store, Ending::Delete).await;
 }
 
 // Approvals -----------------------------------------------------------------

@@ -38,6 +38,7 @@ pub fn human(name: &str, created_at: DateTime<Utc>) -> UserRecord {
         kind: UserKind::Human { role: Role::User, password_hash: Some("$argon2id$fake".into()) },
         created_at,
         deleted_at: None,
+        created_by: None,
     }
 }
 
@@ -48,6 +49,7 @@ pub fn service(name: &str, created_at: DateTime<Utc>) -> UserRecord {
         kind: UserKind::Service { scopes: scopes(&["deploy:write", "stacks:read"]) },
         created_at,
         deleted_at: None,
+        created_by: None,
     }
 }
 

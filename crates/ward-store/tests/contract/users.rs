@@ -121,3 +121,20 @@ pub async fn a_token_of_a_deleted_user_still_resolves_with_its_deleted_owner(sto
         assert_eq!(found.token.revoked_at, Some(at(2)));
     }
 }
+
+pub async fn a_users_creator_is_kept_and_read_back_with_its_tokens(store: &dyn Store) {
+    let admin = add_user(store, human("admin", at(0))).await;
+    let ci = add_user(
+        store,
+        ward_store::UserRecord { created_by: Some(admin.id.clone()), ..service("ci", at(1)) },
+    )
+    .await;
+    assert_eq!(admin.created_by, None);
+    let found = store.user_by_id(&ci.id).await.expect("by id").expect("exists");
+    assert_eq!(found.created_by, Some(admin.id.clone()));
+    let listed = store.list_users(Some(UserKindFilter::Service)).await.expect("list");
+    assert_eq!(listed, vec![ci.clone()]);
+    let key = add(store, token(&ci, TokenKind::Service, at(2))).await;
+    let with_owner = store.token_by_id(&key.id).await.expect("by id").expect("exists");
+    assert_eq!(with_owner.owner.created_by, Some(admin.id));
+}
