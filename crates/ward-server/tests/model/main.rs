@@ -5,7 +5,7 @@
 //!
 //! - `model.rs`: principals, credentials (scopes, expiry, parent, state),
 //!   approvals. `rules.rs`: the contract of COMMON.md as the model's answer
-//!   to each step. `ops.rs`: the ops and their strategies. `driver.rs`: the
+//!   to each step (`verdict.rs`: the shape of that answer). `ops.rs`: the ops and their strategies. `driver.rs`: the
 //!   server and the HTTP calls. `step.rs`: one case, step by step.
 //!   `invariants.rs`: every credential verified after every step.
 //! - Time: the server reads the wall clock (no knob to move it), so
@@ -27,6 +27,7 @@ mod model;
 mod ops;
 mod rules;
 mod step;
+mod verdict;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};

@@ -6,7 +6,8 @@
 use crate::driver::{self, Reply, Server, Template, now_ms};
 use crate::model::{Approval, ApprovalState, Cred, End, Kind, Model, Role, User, Window, mask, names};
 use crate::ops::{Op, Step};
-use crate::rules::{Effect, NewCred, Verdict, expect};
+use crate::rules::expect;
+use crate::verdict::{Effect, NewCred, Verdict};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
