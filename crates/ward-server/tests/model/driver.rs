@@ -367,6 +367,9 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
             let path = format!("/v1/users/{}/password", uid(user));
             s.post(&path, tok(by), json!({"new_password": new_password(n)})).await
         }
+        Step::ListUserTokens { by, user } => {
+            s.call(Method::GET, &format!("/v1/users/{}/tokens", uid(user)), tok(by), None).await
+        }
         Step::Verify { by, target } => {
             s.post("/v1/verify", tok(by), json!({"token": m.creds[target].token})).await
         }

@@ -86,6 +86,7 @@ pub enum Op {
     PasswordChange { by: Pick },
     PasswordReset { by: Pick, user: Index },
     Verify { by: Pick, target: Index },
+    ListUserTokens { by: Pick, user: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -135,6 +136,7 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => pick().prop_map(|by| Op::PasswordChange { by }),
         1 => (pick(), any::<Index>()).prop_map(|(by, user)| Op::PasswordReset { by, user }),
         1 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Verify { by, target }),
+        1 => (pick(), any::<Index>()).prop_map(|(by, user)| Op::ListUserTokens { by, user }),
     ]
     .boxed()
 }
@@ -161,6 +163,7 @@ pub enum Step {
     PasswordChange { by: usize },
     PasswordReset { by: usize, user: usize },
     Verify { by: usize, target: usize },
+    ListUserTokens { by: usize, user: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -266,6 +269,9 @@ impl Model {
                 Step::PasswordReset { by, user: choose(user, &others)? }
             }
             Op::PasswordChange { .. } | Op::PasswordReset { .. } => return None,
+            Op::ListUserTokens { by, user } => {
+                Step::ListUserTokens { by: self.caller(by)?, user: choose(user, &all_users)? }
+            }
             Op::Verify { by, target } => {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::Verify { by: self.caller(by)?, target: choose(target, &all)? }
@@ -325,6 +331,7 @@ impl Model {
             Step::PasswordChange { by } => format!("{} changes its own password", c(by)),
             Step::PasswordReset { by, user } => format!("{} resets the password of {}", c(by), u(user)),
             Step::Verify { by, target } => format!("{} verifies {}", c(by), c(target)),
+            Step::ListUserTokens { by, user } => format!("{} lists the tokens of {}", c(by), u(user)),
         }
     }
 }

@@ -74,6 +74,20 @@ fn manage(m: &Model, by: usize, owner: usize) -> Option<Verdict> {
     None
 }
 
+/// `/v1/users/{id}/tokens` and `…/revoke-tokens`: a non-admin naming
+/// someone else gets 403 before any lookup; an admin may learn that a user
+/// is gone before its scopes count.
+fn users_tokens(m: &Model, by: usize, user: usize) -> Group {
+    let mut g = Group::default();
+    if user != m.creds[by].owner && !m.is_admin(by) {
+        g.check(true, 403);
+        return g;
+    }
+    g.check(!m.has(by, TOKENS), 403);
+    g.check(m.users[user].deleted, 404);
+    g
+}
+
 /// The model's answer to `step`, with the server's clock in `w`.
 pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
     let by = match *step {
@@ -94,7 +108,8 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::Decide { by, .. }
         | Step::PasswordChange { by }
         | Step::PasswordReset { by, .. }
-        | Step::Verify { by, .. } => Some(by),
+        | Step::Verify { by, .. }
+        | Step::ListUserTokens { by, .. } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -275,16 +290,9 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             Verdict { ok: Some(Effect::EndUser { user: svc, delete: true }), refuse: vec![] }
         }
         Step::UserRevokeTokens { by, user } => {
-            // A non-admin naming someone else: 403 before any lookup. An
-            // admin may learn that a user is gone before its scopes count.
-            if user != me(by) && !m.is_admin(by) {
-                return no(403);
-            }
-            let mut g = Group::default();
-            g.check(!m.has(by, TOKENS), 403);
-            g.check(m.users[user].deleted, 404);
-            g.then(Effect::EndUser { user, delete: false })
+            users_tokens(m, by, user).then(Effect::EndUser { user, delete: false })
         }
+        Step::ListUserTokens { by, user } => users_tokens(m, by, user).then(Effect::Nothing),
         Step::Authorize { by } => {
             if !m.has(by, APP_WRITE) {
                 return no(403);

@@ -35,7 +35,8 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::Authorize { .. }
         | Step::Decide { .. }
         | Step::UseApproval { .. }
-        | Step::Verify { .. } => 200,
+        | Step::Verify { .. }
+        | Step::ListUserTokens { .. } => 200,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
         Step::SvcRotate { .. } => 201,
         Step::Delete { .. } => 204,
@@ -224,6 +225,7 @@ impl Case {
                     self.model.approvals[approval].state = ApprovalState::Used;
                 }
             }
+            Effect::Nothing => {}
             Effect::Verified { target, valid } => {
                 if body["valid"] != Value::Bool(valid) {
                     let label = self.model.label(target);

@@ -54,6 +54,8 @@ pub enum Effect {
         target: usize,
         valid: bool,
     },
+    /// Nothing changes (a read).
+    Nothing,
 }
 
 /// The right answers: success with `ok` (if any), or one of `refuse`.
