@@ -5,12 +5,14 @@
 
 mod agents;
 mod audit;
+mod password;
 mod session;
 mod tokens;
 mod users;
 
 pub use agents::*;
 pub use audit::*;
+pub use password::*;
 pub use session::*;
 pub use tokens::*;
 pub use users::*;

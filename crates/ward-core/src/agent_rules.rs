@@ -2,8 +2,9 @@
 //!
 //! - An agent is a principal of its own: its name plus the user who minted
 //!   it. An agent token mints only for its own name ([`may_mint`]).
-//! - No credential outlives the one that obtained it: a caller that is not
-//!   an interactive login session never mints beyond its own expiry.
+//! - A minted token is a credential obtained from the caller like any other
+//!   ([`crate::grant::derive`]): no scope the caller lacks, and no end after
+//!   the caller's unless the caller is an interactive login session.
 //! - `ward:mint` reaches only what its holder minted, unless the holder is
 //!   an admin ([`MintedReach`]); an agent reaches only its own name's.
 //! - Approvals need four eyes ([`may_decide`]): an admin, in a login
@@ -11,29 +12,18 @@
 //!   agent, nor the creator of the requesting service user.
 
 use crate::UserId;
+use crate::grant::{self, Granted, Wanted};
 use crate::policy::{Caller, Denied, PrincipalKind};
 use crate::token::TokenKind;
 use chrono::{DateTime, Utc};
 
-/// May `caller` mint a token for `agent` that ends at `expires_at`?
-/// (`ward:mint` and the scopes are checked by the caller of this function.)
-pub fn may_mint(caller: &Caller, agent: &str, expires_at: DateTime<Utc>) -> Result<(), Denied> {
+/// What `caller` may mint for `agent` when it asks for `wanted`, or why it
+/// may not. (`ward:mint` is checked before; `wanted.scopes` are expanded.)
+pub fn may_mint(caller: &Caller, agent: &str, wanted: Wanted, now: DateTime<Utc>) -> Result<Granted, Denied> {
     if matches!(caller.principal.kind, PrincipalKind::Agent { .. }) && caller.principal.name != agent {
         return Err(Denied::MintForOtherAgent(caller.principal.name.clone()));
     }
-    within_callers_life(caller, expires_at)
-}
-
-/// A credential obtained by `caller` may end at `expires_at` only if the
-/// caller is a login session or does not end before it.
-pub fn within_callers_life(caller: &Caller, expires_at: DateTime<Utc>) -> Result<(), Denied> {
-    if caller.token_kind == TokenKind::Login {
-        return Ok(());
-    }
-    match caller.expires_at {
-        Some(end) if expires_at > end => Err(Denied::OutlivesCaller(end)),
-        _ => Ok(()),
-    }
+    grant::derive(caller, wanted, now)
 }
 
 /// Which minted tokens a `ward:mint` holder may list and revoke.
@@ -165,40 +155,57 @@ mod tests {
         caller(
             PrincipalKind::Agent { minted_by: id(1) },
             TokenKind::Agent,
-            &["ward:mint"],
+            &["ward:mint", "system:read"],
             Some(ends_in_hours),
         )
     }
 
     fn admin_session() -> Caller {
-        caller(PrincipalKind::Human(Role::Admin), TokenKind::Login, &["ward:admin"], Some(8))
+        caller(PrincipalKind::Human(Role::Admin), TokenKind::Login, &["ward:admin", "system:read"], Some(8))
+    }
+
+    /// `may_mint` for `system:read` until `ends`.
+    fn mint(c: &Caller, agent: &str, ends: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Denied> {
+        let wanted = Wanted { scopes: scopes(&["system:read"]), expires_at: Some(ends) };
+        may_mint(c, agent, wanted, now()).map(|g| g.expires_at)
     }
 
     #[test]
     fn an_agent_mints_only_for_its_own_name() {
         let a = agent(1);
-        assert_eq!(may_mint(&a, "builder", now() + Duration::minutes(30)), Ok(()));
-        assert_eq!(
-            may_mint(&a, "deployer", now() + Duration::minutes(30)),
-            Err(Denied::MintForOtherAgent("builder".into()))
-        );
+        let ends = now() + Duration::minutes(30);
+        assert_eq!(mint(&a, "builder", ends), Ok(Some(ends)));
+        assert_eq!(mint(&a, "deployer", ends), Err(Denied::MintForOtherAgent("builder".into())));
     }
 
     #[test]
     fn a_caller_that_is_not_a_session_never_mints_beyond_its_own_end() {
         let a = agent(1);
         let end = now() + Duration::hours(1);
-        assert_eq!(may_mint(&a, "builder", end), Ok(()), "ending with the caller is fine");
-        assert_eq!(may_mint(&a, "builder", end + Duration::seconds(1)), Err(Denied::OutlivesCaller(end)));
-        let pipeline = caller(PrincipalKind::Human(Role::User), TokenKind::Pipeline, &["ward:mint"], Some(1));
-        assert_eq!(may_mint(&pipeline, "ci", now() + Duration::days(1)), Err(Denied::OutlivesCaller(end)));
-        let forever = caller(PrincipalKind::Human(Role::User), TokenKind::Pipeline, &["ward:mint"], None);
-        assert_eq!(may_mint(&forever, "ci", now() + Duration::days(30)), Ok(()));
+        assert_eq!(mint(&a, "builder", end), Ok(Some(end)), "ending with the caller is fine");
+        assert_eq!(mint(&a, "builder", end + Duration::seconds(1)), Err(Denied::OutlivesCaller(end)));
+        let pipeline =
+            caller(PrincipalKind::Human(Role::User), TokenKind::Pipeline, &["system:read"], Some(1));
+        assert_eq!(mint(&pipeline, "ci", now() + Duration::days(1)), Err(Denied::OutlivesCaller(end)));
+        let forever = caller(PrincipalKind::Human(Role::User), TokenKind::Pipeline, &["system:read"], None);
+        let month = now() + Duration::days(30);
+        assert_eq!(mint(&forever, "ci", month), Ok(Some(month)));
+    }
+
+    #[test]
+    fn a_minted_token_holds_no_scope_its_minter_lacks() {
+        let wanted =
+            Wanted { scopes: scopes(&["system:admin"]), expires_at: Some(now() + Duration::minutes(5)) };
+        assert_eq!(
+            may_mint(&agent(1), "builder", wanted, now()),
+            Err(Denied::ExceedsCaller(vec!["system:admin".into()]))
+        );
     }
 
     #[test]
     fn a_login_session_is_the_root_and_has_no_cap() {
-        assert_eq!(may_mint(&admin_session(), "anyone", now() + Duration::days(30)), Ok(()));
+        let ends = now() + Duration::days(30);
+        assert_eq!(mint(&admin_session(), "anyone", ends), Ok(Some(ends)));
     }
 
     #[test]

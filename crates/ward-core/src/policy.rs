@@ -165,6 +165,10 @@ pub enum Denied {
         "{0} tokens are not created by POST /v1/tokens: log in for a session, use `ward mint` for an agent"
     )]
     NotCreatable(TokenKind),
+    #[error("to {0} you need a login session, not an API token: run `ward login` and try again with it")]
+    SessionOnly(&'static str),
+    #[error("the current password is wrong; try again (attempts are limited like logins)")]
+    WrongPassword,
 }
 
 impl Denied {
@@ -195,6 +199,22 @@ impl Caller {
     /// Requires `ward:admin`; `action` completes "Only admins can …".
     pub fn require_admin(&self, action: &'static str) -> Result<(), Denied> {
         if self.is_admin() { Ok(()) } else { Err(Denied::AdminOnly(action)) }
+    }
+
+    /// Whether `who` (a `usr_…` id or a name, as a request gives it) names
+    /// the caller's own principal. Decided on the string alone, before any
+    /// lookup, so that asking about someone else answers the same whether
+    /// they exist or not.
+    pub fn names_self(&self, who: &str) -> bool {
+        who == self.principal.id.as_str() || who == self.principal.name
+    }
+
+    /// [`Caller::may_manage_tokens_of`] for a user named in a request, before
+    /// it is looked up: a non-admin naming anyone but itself is refused
+    /// whether that user exists or not.
+    pub fn may_manage_tokens_of_named(&self, who: &str, action: &'static str) -> Result<(), Denied> {
+        self.require(SCOPE_TOKENS)?;
+        if self.names_self(who) { Ok(()) } else { self.require_admin(action) }
     }
 
     /// Requires `ward:tokens`, and admin rights when `owner` is someone else.
@@ -330,6 +350,19 @@ mod tests {
         let err = c.may_manage_tokens_of(&other, "revoke other users' tokens").err();
         assert_eq!(err.map(|e| e.to_string()).as_deref(), Some("Only admins can revoke other users' tokens"));
         assert!(c.may_manage_tokens_of(&c.principal.id, "x").is_ok());
+    }
+
+    #[test]
+    fn naming_another_user_is_refused_before_any_lookup_unless_admin() {
+        let c = caller(Role::User, TokenKind::Login, &["ward:tokens"]);
+        assert!(c.may_manage_tokens_of_named("alice", "x").is_ok());
+        assert!(c.may_manage_tokens_of_named(c.principal.id.as_str(), "x").is_ok());
+        let there = c.may_manage_tokens_of_named("bob", "list other users' tokens");
+        let missing = c.may_manage_tokens_of_named("nobody", "list other users' tokens");
+        assert_eq!(there, Err(Denied::AdminOnly("list other users' tokens")));
+        assert_eq!(there, missing);
+        let admin = caller(Role::Admin, TokenKind::Login, &["ward:tokens", "ward:admin"]);
+        assert!(admin.may_manage_tokens_of_named("bob", "x").is_ok());
     }
 
     #[test]

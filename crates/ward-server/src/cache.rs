@@ -213,6 +213,17 @@ impl Store for CachedStore {
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         self.inner.set_password_hash(id, hash).await
     }
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let out = self.inner.set_password(id, hash, keep_session, now).await;
+        self.cache.evict(&Invalidation::User(id.clone()));
+        out
+    }
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
         let out = self.inner.delete_user(id, now).await;
         self.cache.evict(&Invalidation::User(id.clone()));

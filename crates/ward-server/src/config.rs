@@ -44,6 +44,11 @@ use ward_core::scope::CatalogError;
 use ward_core::token::Prefix;
 use ward_core::{Risk, ScopeCatalog, Ttl};
 
+/// The longest `cache.ttl` allowed: the worst case for a revoked token to
+/// stay valid on another node whose invalidation notice was lost
+/// (`docs/multi-node.md`).
+pub const MAX_CACHE_TTL: Duration = Duration::from_secs(60);
+
 /// A config file that cannot be used; the message names the key and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -211,8 +216,8 @@ pub struct Settings {
     pub policy: Policy,
     pub approval: ApprovalSettings,
     pub mint: MintSettings,
-    /// How long a verified token may be answered from memory, and how many
-    /// are kept (0 turns the cache off).
+    /// How long a verified token may be answered from memory (at most
+    /// [`MAX_CACHE_TTL`]), and how many are kept (0 turns the cache off).
     pub cache_ttl: Duration,
     pub cache_capacity: usize,
     /// Proxies whose `X-Forwarded-For` names the client; see `crate::client`.
@@ -327,6 +332,13 @@ impl Settings {
             issuer: raw.mint.issuer.unwrap_or_else(|| "ward".to_owned()),
         };
         let cache_ttl = std(duration("cache.ttl", raw.cache.ttl, "10s")?);
+        if cache_ttl > MAX_CACHE_TTL {
+            return Err(invalid(format!(
+                "cache.ttl is {}s, above the cap of {}s: a revoked token may stay valid on another node for as long as cache.ttl when a notification is lost; set cache.ttl to 60s or less",
+                cache_ttl.as_secs(),
+                MAX_CACHE_TTL.as_secs()
+            )));
+        }
         let cache_capacity = raw.cache.capacity.unwrap_or(200_000);
         Ok(Self {
             prefix,

@@ -28,7 +28,7 @@ async fn node(url: &str, master: &MasterKey) -> Node {
         .await
         .expect("admin");
     let state =
-        AppState::new(backend, Settings::parse("[cache]\nttl = \"5m\"\n").expect("config"), master.clone());
+        AppState::new(backend, Settings::parse("[cache]\nttl = \"60s\"\n").expect("config"), master.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();

@@ -16,6 +16,7 @@ mod audit;
 mod invalidation;
 mod postgres;
 mod records;
+mod rotation;
 mod sqlite;
 
 pub use agents::*;
@@ -65,6 +66,18 @@ pub trait Store: Send + Sync + 'static {
     async fn count_users(&self) -> StoreResult<u64>;
     /// Replaces a user's password hash; `NotFound` for no such live user.
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
+    /// A password change, in one transaction: replaces a live human's
+    /// password hash and revokes their unrevoked login sessions except
+    /// `keep_session` (the caller's own, when they change their own).
+    /// Returns how many sessions ended; `NotFound` for no such live user,
+    /// `Conflict` for a service user, and then nothing changes.
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Marks a user deleted and revokes all their live tokens, atomically.
     /// Returns how many tokens were revoked.
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
@@ -93,7 +106,10 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_token(&self, id: &TokenId) -> StoreResult<()>;
     /// In one transaction: inserts `new`, and ends the old token at
     /// `old_ends_at` (revoked now when `None`). `NotFound` when the old token
-    /// is missing, `Conflict` when it is no longer active.
+    /// is missing, `Conflict` when it is no longer active or already has a
+    /// successor (a token whose `rotated_from` is it; the message names it),
+    /// decided inside the transaction so two concurrent rotations of one
+    /// token cannot both succeed.
     async fn rotate_token(
         &self,
         old: &TokenId,

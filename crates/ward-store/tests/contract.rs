@@ -49,6 +49,8 @@ macro_rules! contract_suite {
             users::a_deleted_user_is_hidden_from_lookups_and_listings,
             users::users_are_listed_by_creation_and_filtered_by_kind,
             users::a_password_hash_can_be_replaced_for_a_live_human_only,
+            users::a_password_change_ends_the_login_sessions_but_the_kept_one_at_once,
+            users::a_refused_password_change_changes_nothing,
             users::deleting_a_user_revokes_their_unrevoked_tokens_and_counts_them,
             users::deleting_a_missing_or_deleted_user_is_not_found_and_revokes_nothing,
             users::a_token_of_a_deleted_user_still_resolves_with_its_deleted_owner,
@@ -64,6 +66,7 @@ macro_rules! contract_suite {
             tokens::rotating_without_grace_revokes_the_old_token_now,
             tokens::rotating_with_grace_ends_the_old_token_at_the_earlier_of_grace_and_expiry,
             tokens::rotating_a_revoked_or_expired_token_is_a_conflict_and_changes_nothing,
+            tokens::a_token_with_a_successor_is_not_rotated_again_and_the_conflict_names_it,
             tokens::rotating_a_missing_token_is_not_found_and_inserts_nothing,
             tokens::a_rotation_that_fails_to_insert_leaves_the_old_token_untouched,
             tokens::recorded_usage_never_moves_last_used_back,
@@ -102,6 +105,7 @@ macro_rules! contract_suite {
             agents::concurrent_consumers_of_one_approval_get_exactly_one_true,
             concurrency::concurrent_inserts_and_revokes_are_each_acknowledged_and_all_stored,
             concurrency::writers_at_once_each_get_their_own_answer_and_a_failure_undoes_nothing,
+            concurrency::concurrent_rotations_of_one_token_leave_exactly_one_successor,
         );
     };
     (@tests $fresh:path; $($module:ident :: $check:ident),+ $(,)?) => {

@@ -15,6 +15,7 @@ use ward_api::{
     MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo, SigningKeyList,
 };
 use ward_core::agent_rules::{MintedReach, may_mint};
+use ward_core::grant::{Granted, Wanted};
 use ward_core::policy::SCOPE_MINT;
 use ward_core::signed::{self, Claims};
 use ward_core::{Caller, TokenId, Ttl, Username};
@@ -43,13 +44,12 @@ pub async fn mint(
     if scopes.is_empty() {
         return Err(ApiError::invalid("an agent token needs at least one scope"));
     }
-    let beyond: Vec<String> = scopes.difference(&caller.scopes).map(ToString::to_string).collect();
-    if !beyond.is_empty() {
-        return Err(ward_core::Denied::ExceedsCaller(beyond).into());
-    }
     let now = state.now();
-    let expires_at = now + ttl.as_duration();
-    may_mint(caller, agent.as_str(), expires_at)?;
+    let wanted = Wanted { scopes, expires_at: Some(now + ttl.as_duration()) };
+    let Granted { scopes, expires_at } = may_mint(caller, agent.as_str(), wanted, now)?;
+    // `derive` keeps an end it was given: it cannot be missing here.
+    let expires_at =
+        expires_at.ok_or_else(|| ApiError::invalid("an agent token needs an end: give --ttl"))?;
     let (kid, key) = state.keys.current(now).await?;
     let jti = TokenId::generate(now, &mut OsEntropy);
     let claims = Claims {

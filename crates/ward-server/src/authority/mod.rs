@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod bootstrap;
 pub mod check;
 pub mod mint;
+pub mod password;
 pub mod service_users;
 pub mod session;
 pub mod tokens;

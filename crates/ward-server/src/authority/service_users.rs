@@ -6,6 +6,7 @@ use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use ward_api::{CreateServiceUserRequest, CreatedServiceUser, Rotated, ServiceUser, ServiceUserList};
+use ward_core::grant::{self, Wanted};
 use ward_core::{Caller, TokenKind, UserId, Username};
 use ward_store::{TokenFilter, TokenStatus, UserKind, UserKindFilter, UserRecord};
 
@@ -24,12 +25,11 @@ pub async fn create(
             state.settings.catalog.valid_names().join(", ")
         )));
     }
-    let beyond: Vec<String> = scopes.difference(&caller.scopes).map(ToString::to_string).collect();
-    if !beyond.is_empty() {
-        return Err(ward_core::Denied::ExceedsCaller(beyond).into());
-    }
     let now = state.now();
     let expires_at = expiry(now, req.expires_in_days, None)?;
+    // The user's scopes and its first key's end, as the caller may grant them.
+    let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
+    let scopes = granted.scopes;
     let user = UserRecord {
         id: UserId::generate(now, &mut crate::entropy::OsEntropy),
         name: name.as_str().to_owned(),
@@ -47,7 +47,7 @@ pub async fn create(
             kind: TokenKind::Service,
             owner: user.id.clone(),
             scopes,
-            expires_at,
+            expires_at: granted.expires_at,
             rotated_from: None,
         },
     )
@@ -83,7 +83,8 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<ServiceUserLis
 }
 
 /// `POST /v1/service-users/{id}/rotate-key` (admins): rotates the newest
-/// active key; the old one lives on for `grace`.
+/// active key; the old one lives on for `grace`. What the new key holds is
+/// derived from the caller as for any rotation (`tokens::rotate_found`).
 pub async fn rotate_key(
     state: &AppState,
     caller: &Caller,

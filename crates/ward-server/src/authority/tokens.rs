@@ -5,7 +5,8 @@ use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use ward_api::{CreateTokenRequest, CreatedToken, Rotated, TokenInfo, TokenList, TokenQuery};
-use ward_core::policy::{SCOPE_TOKENS, scopes_for_new_token};
+use ward_core::grant::{self, Wanted};
+use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
 use ward_core::{Caller, TokenId, TokenKind, TokenName, Ttl};
 use ward_store::{TokenFilter, TokenStatus, TokenWithOwner};
 
@@ -16,7 +17,10 @@ const MAX_PAGE: u32 = 1000;
 pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) -> ApiResult<CreatedToken> {
     caller.require(SCOPE_TOKENS)?;
     let owner = match req.user_id.as_deref() {
-        Some(who) => resolve_user(state, who).await?,
+        Some(who) => {
+            caller.may_manage_tokens_of_named(who, "create tokens for other users")?;
+            resolve_user(state, who).await?
+        }
         None => state.store.user_by_id(&caller.principal.id).await?.ok_or(ApiError::NotFound("user"))?,
     };
     if owner.id != caller.principal.id {
@@ -31,6 +35,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
     let now = state.now();
     let expires_at = expiry(now, req.expires_in_days, req.ttl.as_deref())?;
     let scopes = scopes_for_new_token(caller, kind, requested, &permissions(state, &owner))?;
+    let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
     let created = issue(
         state,
         now,
@@ -38,8 +43,8 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
             name: name.as_str().to_owned(),
             kind,
             owner: owner.id.clone(),
-            scopes,
-            expires_at,
+            scopes: granted.scopes,
+            expires_at: granted.expires_at,
             rotated_from: None,
         },
     )
@@ -59,7 +64,10 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
 /// `GET /v1/tokens`: the caller's own tokens, or anyone's for an admin.
 pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiResult<TokenList> {
     let owner = match query.user_id.as_deref() {
-        Some(who) => resolve_user(state, who).await?.id,
+        Some(who) => {
+            caller.may_manage_tokens_of_named(who, "list other users' tokens")?;
+            resolve_user(state, who).await?.id
+        }
         None => caller.principal.id.clone(),
     };
     caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
@@ -142,9 +150,15 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: &str, grace: Option<&
     rotate_found(state, caller, found, grace).await
 }
 
-/// Issues a successor with the same name, kind, owner, scopes and lifetime,
-/// and lets the old token live until `min(now + grace, its expiry)`, both in
-/// one transaction.
+/// Issues a successor with the same name, kind, owner, effective scopes and
+/// lifetime, and lets the old token live until `min(now + grace, its
+/// expiry)`, both in one transaction.
+///
+/// What the successor holds is derived from the caller ([`grant`]): the
+/// caller must hold every effective scope of the old token (403 otherwise),
+/// and the successor ends no later than a caller that is not a login
+/// session. The store rotates only an active token with no successor yet
+/// (409 naming the successor), deciding inside its transaction.
 pub async fn rotate_found(
     state: &AppState,
     caller: &Caller,
@@ -157,20 +171,17 @@ pub async fn rotate_found(
     }
     let grace = grace.map(Ttl::parse).transpose().map_err(ApiError::invalid)?;
     let now = state.now();
-    if old.status(now) != TokenStatus::Active {
-        return Err(ApiError::Conflict(format!(
-            "token {} is {} and cannot be rotated",
-            old.id,
-            old.status(now).as_str()
-        )));
-    }
-    let lifetime = old.expires_at.map(|e| e - old.created_at);
+    let wanted = Wanted {
+        scopes: effective_scopes(&old.scopes, &permissions(state, &found.owner)),
+        expires_at: grant::rotated_expiry(caller, old.created_at, old.expires_at, now),
+    };
+    let granted = grant::derive(caller, wanted, now)?;
     let issue = Issue {
         name: old.name.clone(),
         kind: old.kind,
         owner: old.user_id.clone(),
-        scopes: old.scopes.clone(),
-        expires_at: lifetime.map(|l| now + l),
+        scopes: granted.scopes,
+        expires_at: granted.expires_at,
         rotated_from: Some(old.id.clone()),
     };
     let (plain, record) = mint(state, now, issue);

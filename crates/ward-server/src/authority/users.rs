@@ -51,6 +51,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<UserList> {
 
 /// `GET /v1/users/{id}/tokens`: a user's tokens (themselves or an admin).
 pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<TokenList> {
+    caller.may_manage_tokens_of_named(who, "list other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "list other users' tokens")?;
     let now = state.now();
@@ -64,6 +65,7 @@ pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<T
 /// user and every agent token they minted, at once; their pending approval
 /// requests are denied.
 pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<RevokedCount> {
+    caller.may_manage_tokens_of_named(who, "revoke other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
     let revoked = state.store.revoke_user_tokens(&user.id, state.now()).await?;

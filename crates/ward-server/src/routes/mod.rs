@@ -1,14 +1,22 @@
 //! The router: every route is registered through `utoipa_axum`, so the
 //! OpenAPI document at `/openapi.json` is built from the same list the
-//! router serves and cannot miss one.
+//! router serves and cannot miss one. One layer marks every `/v1` and
+//! `/oauth` response `Cache-Control: no-store`: they carry credentials or
+//! answers about them, which no browser or proxy may keep.
 
 mod agents;
 mod audit;
+mod password;
 mod session;
 mod tokens;
 mod users;
 
 use crate::state::AppState;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::{Json, Router};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -63,6 +71,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::whoami))
+        .routes(routes!(password::change))
+        .routes(routes!(password::reset))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::show, tokens::delete))
         .routes(routes!(tokens::revoke))
@@ -96,5 +106,42 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// The full router, bound to `state`, reading at most [`MAX_BODY`] of any
 /// body.
 pub fn router(state: AppState) -> Router {
-    api().0.layer(axum::extract::DefaultBodyLimit::max(MAX_BODY)).with_state(state)
+    api()
+        .0
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+        .layer(axum::middleware::from_fn(no_store))
+}
+
+/// Whether responses to `path` must never be stored by a cache.
+fn is_private(path: &str) -> bool {
+    ["/v1", "/oauth"]
+        .iter()
+        .any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
+/// `Cache-Control: no-store` on every `/v1` and `/oauth` response, errors
+/// included, whatever the handler set.
+async fn no_store(req: Request, next: Next) -> Response {
+    let private = is_private(req.uri().path());
+    let mut response = next.run(req).await;
+    if private {
+        response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_private;
+
+    #[test]
+    fn v1_and_oauth_are_private_and_nothing_else_is() {
+        for p in ["/v1", "/v1/login", "/v1/tokens/tok_1/rotate", "/oauth/introspect", "/oauth"] {
+            assert!(is_private(p), "{p}");
+        }
+        for p in ["/healthz", "/openapi.json", "/.well-known/jwks.json", "/v10/x", "/oauthx", "/"] {
+            assert!(!is_private(p), "{p}");
+        }
+    }
 }

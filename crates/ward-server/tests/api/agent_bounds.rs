@@ -53,7 +53,7 @@ async fn an_agent_token_mints_only_for_its_own_name_and_never_beyond_its_own_end
 
     let long = mint(&app, &agent, "builder", &["system:read"], "30d").await;
     assert_eq!(long.status, StatusCode::FORBIDDEN, "{:?}", long.body);
-    assert!(message(&long).contains("expires"), "names the caller's end: {:?}", long.body);
+    assert!(message(&long).contains("outlive"), "says why: {:?}", long.body);
 
     let ok = mint(&app, &agent, "builder", &["system:read"], "30m").await;
     assert_eq!(ok.status, StatusCode::CREATED, "{:?}", ok.body);

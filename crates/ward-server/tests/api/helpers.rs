@@ -48,6 +48,15 @@ impl Store for CountingStore {
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         self.inner.set_password_hash(id, hash).await
     }
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.inner.set_password(id, hash, keep_session, now).await
+    }
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
         self.inner.delete_user(id, now).await
     }

@@ -10,6 +10,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/login"),
     ("post", "/v1/logout"),
     ("get", "/v1/whoami"),
+    ("post", "/v1/password"),
+    ("post", "/v1/users/{id}/password"),
     ("post", "/v1/tokens"),
     ("get", "/v1/tokens"),
     ("get", "/v1/tokens/{id}"),

@@ -14,6 +14,7 @@ mod agents;
 mod audit;
 mod migrations;
 mod notify;
+mod password;
 mod rows;
 mod tokens;
 mod users;
@@ -112,6 +113,18 @@ impl Store for PostgresStore {
 
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         users::set_password_hash(&self.pool, id, hash).await
+    }
+
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let ended = password::set(&self.pool, id, hash, keep_session, now).await?;
+        notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
+        Ok(ended)
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {

@@ -165,7 +165,9 @@ pub(super) async fn delete(pool: &PgPool, id: &TokenId) -> StoreResult<()> {
 /// Ends `old` (at `old_ends_at`, never later than its own expiry, or now)
 /// and inserts `new`, in one transaction. The old token's row is locked for
 /// the whole transaction, so of two concurrent rotations of one token the
-/// second waits, then finds it no longer active.
+/// second waits, then finds the first one's successor (READ COMMITTED: the
+/// successor query is a new statement and sees what committed meanwhile)
+/// and answers `Conflict` naming it.
 pub(super) async fn rotate(
     pool: &PgPool,
     old: &TokenId,
@@ -174,6 +176,7 @@ pub(super) async fn rotate(
     new_hash: &TokenHash,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let at = now;
     let now = millis(now);
     let mut tx = pool.begin().await.map_err(|e| db_error("begin rotate token", e))?;
     // The owner before the token, in the order `users::delete` locks them.
@@ -189,12 +192,13 @@ pub(super) async fn rotate(
             .await
             .map_err(|e| db_error("select token to rotate", e))?;
     let (expires_at, revoked_at) = row.ok_or(StoreError::NotFound)?;
-    if revoked_at.is_some_and(|t| t <= now) {
-        return Err(StoreError::Conflict(format!("token is not active: '{old}' is revoked")));
-    }
-    if expires_at.is_some_and(|t| t <= now) {
-        return Err(StoreError::Conflict(format!("token is not active: '{old}' has expired")));
-    }
+    let successor: Option<String> =
+        sqlx::query_scalar("SELECT id FROM tokens WHERE rotated_from = $1 ORDER BY id LIMIT 1")
+            .bind(old.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error("select successor of rotated token", e))?;
+    crate::rotation::check(old, expires_at, revoked_at, successor.as_deref(), at)?;
     let end = match old_ends_at {
         Some(end) => {
             let end = millis(end);

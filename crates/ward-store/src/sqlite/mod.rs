@@ -15,6 +15,7 @@ mod agents;
 mod audit;
 mod commit;
 mod migrations;
+mod password;
 mod rows;
 mod tokens;
 mod users;
@@ -145,6 +146,16 @@ impl Store for SqliteStore {
 
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         users::set_password_hash(&self.pool, id, hash).await
+    }
+
+    async fn set_password(
+        &self,
+        id: &UserId,
+        hash: &str,
+        keep_session: Option<&TokenId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        password::set(&self.pool, id, hash, keep_session, now).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {

@@ -300,7 +300,9 @@ pub(super) async fn delete(pool: &Pool, id: &TokenId) -> StoreResult<()> {
 }
 
 /// Ends `old` (at `old_ends_at`, never later than its own expiry, or now)
-/// and inserts `new`, in one transaction.
+/// and inserts `new`, in one transaction; `Conflict` unless `old` is active
+/// and has no successor (the write gate makes the check and the insert
+/// one step for every writer of the process).
 pub(super) async fn rotate(
     pool: &Pool,
     old: &TokenId,
@@ -309,6 +311,7 @@ pub(super) async fn rotate(
     new_hash: &TokenHash,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let at = now;
     let now = millis(now);
     let mut tx = pool.begin("rotate token").await?;
     let row: Option<(Option<i64>, Option<i64>)> =
@@ -318,12 +321,13 @@ pub(super) async fn rotate(
             .await
             .map_err(|e| db_error("select token to rotate", e))?;
     let (expires_at, revoked_at) = row.ok_or(StoreError::NotFound)?;
-    if revoked_at.is_some_and(|t| t <= now) {
-        return Err(StoreError::Conflict(format!("token is not active: '{old}' is revoked")));
-    }
-    if expires_at.is_some_and(|t| t <= now) {
-        return Err(StoreError::Conflict(format!("token is not active: '{old}' has expired")));
-    }
+    let successor: Option<String> =
+        sqlx::query_scalar("SELECT id FROM tokens WHERE rotated_from = ? ORDER BY id LIMIT 1")
+            .bind(old.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error("select successor of rotated token", e))?;
+    crate::rotation::check(old, expires_at, revoked_at, successor.as_deref(), at)?;
     let end = match old_ends_at {
         Some(end) => {
             let end = millis(end);

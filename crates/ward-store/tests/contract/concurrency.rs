@@ -275,3 +275,33 @@ async fn dropping_the_store_closes_the_database() {
     }
     panic!("the database is still open 5 s after its store was dropped");
 }
+
+/// Rotations of one token at once: exactly one succeeds, each other one is
+/// a `Conflict` naming the successor that did, and one successor is stored.
+pub async fn concurrent_rotations_of_one_token_leave_exactly_one_successor(store: &dyn Store) {
+    const AT_ONCE: usize = 8;
+    let alice = add_user(store, human("alice", at(0))).await;
+    let old = add(store, token(&alice, TokenKind::Pipeline, at(1))).await;
+    let successors: Vec<NewToken> = (0..AT_ONCE)
+        .map(|_| {
+            let mut t = token(&alice, TokenKind::Pipeline, at(10));
+            t.record.rotated_from = Some(old.id.clone());
+            t
+        })
+        .collect();
+    let hashes: Vec<_> = successors.iter().map(NewToken::hash).collect();
+    let rotating = successors
+        .iter()
+        .zip(&hashes)
+        .map(|(t, hash)| store.rotate_token(&old.id, Some(at(70)), &t.record, hash, at(10)));
+    let answers = join_all(rotating).await;
+    let winners: Vec<&NewToken> =
+        successors.iter().zip(&answers).filter(|(_, a)| a.is_ok()).map(|(t, _)| t).collect();
+    assert_eq!(winners.len(), 1, "exactly one rotation succeeds: {answers:?}");
+    let winner = winners[0].record.id.as_str();
+    for answer in answers.into_iter().filter(Result::is_err) {
+        assert_conflict(answer, winner);
+    }
+    let stored: Vec<TokenId> = listed(store, &all_at(at(11))).await;
+    assert_eq!(stored.len(), 2, "the old token and one successor: {stored:?}");
+}

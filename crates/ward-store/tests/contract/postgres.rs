@@ -265,7 +265,7 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_through() {
     for rotation in rotations {
         match rotation.await.expect("task") {
             Ok(()) => won += 1,
-            Err(StoreError::Conflict(message)) => assert!(message.contains("not active"), "{message}"),
+            Err(StoreError::Conflict(message)) => assert!(message.contains("cannot be rotated"), "{message}"),
             Err(other) => panic!("a rotation failed with {other:?}"),
         }
     }

@@ -160,10 +160,27 @@ pub async fn rotating_a_revoked_or_expired_token_is_a_conflict_and_changes_nothi
         let before = fetch(store, &old.id).await;
         let new = token(&alice, TokenKind::Personal, at(10));
         let result = store.rotate_token(&old.id, None, &new.record, &new.hash(), at(10)).await;
-        assert_conflict(result, "not active");
+        assert_conflict(result, "cannot be rotated");
         assert_eq!(fetch(store, &old.id).await, before);
         assert_eq!(store.token_by_id(&new.record.id).await.expect("by id"), None);
     }
+}
+
+pub async fn a_token_with_a_successor_is_not_rotated_again_and_the_conflict_names_it(store: &dyn Store) {
+    let alice = add_user(store, human("alice", at(0))).await;
+    let old = add_token(store, &alice, 1).await;
+    let mut first = token(&alice, TokenKind::Personal, at(10));
+    first.record.rotated_from = Some(old.id.clone());
+    store.rotate_token(&old.id, Some(at(70)), &first.record, &first.hash(), at(10)).await.expect("rotate");
+    let in_grace = fetch(store, &old.id).await;
+    assert_eq!(in_grace.status(at(11)), TokenStatus::Active, "the old token is still in its grace");
+
+    let mut second = token(&alice, TokenKind::Personal, at(11));
+    second.record.rotated_from = Some(old.id.clone());
+    let result = store.rotate_token(&old.id, Some(at(80)), &second.record, &second.hash(), at(11)).await;
+    assert_conflict(result, first.record.id.as_str());
+    assert_eq!(fetch(store, &old.id).await, in_grace, "the old token's end did not move");
+    assert_eq!(store.token_by_id(&second.record.id).await.expect("by id"), None);
 }
 
 pub async fn rotating_a_missing_token_is_not_found_and_inserts_nothing(store: &dyn Store) {

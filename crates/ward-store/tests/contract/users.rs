@@ -77,6 +77,59 @@ pub async fn a_password_hash_can_be_replaced_for_a_live_human_only(store: &dyn S
     assert_not_found(store.set_password_hash(&alice.id, "$argon2id$x").await);
 }
 
+fn password_hash_of(user: Option<ward_store::UserRecord>) -> Option<String> {
+    match user.map(|u| u.kind) {
+        Some(UserKind::Human { password_hash, .. }) => password_hash,
+        _ => None,
+    }
+}
+
+pub async fn a_password_change_ends_the_login_sessions_but_the_kept_one_at_once(store: &dyn Store) {
+    let alice = add_user(store, human("alice", at(0))).await;
+    let bob = add_user(store, human("bob", at(0))).await;
+    let laptop = add(store, token(&alice, TokenKind::Login, at(1))).await;
+    let phone = add(store, token(&alice, TokenKind::Login, at(2))).await;
+    let old = add(store, token(&alice, TokenKind::Login, at(3))).await;
+    assert!(store.revoke_token(&old.id, at(4)).await.expect("revoke"));
+    let personal = add_token(store, &alice, 5).await;
+    let bobs = add(store, token(&bob, TokenKind::Login, at(6))).await;
+
+    let ended = store.set_password(&alice.id, "$argon2id$new", Some(&laptop.id), at(10)).await;
+
+    assert_eq!(ended.expect("set password"), 1, "only the phone's session was live and not kept");
+    assert_eq!(
+        password_hash_of(store.user_by_id(&alice.id).await.expect("by id")).as_deref(),
+        Some("$argon2id$new")
+    );
+    assert_eq!(fetch(store, &laptop.id).await.revoked_at, None, "the kept session lives");
+    assert_eq!(fetch(store, &phone.id).await.revoked_at, Some(at(10)));
+    assert_eq!(fetch(store, &old.id).await.revoked_at, Some(at(4)), "first revocation kept");
+    assert_eq!(fetch(store, &personal.id).await.revoked_at, None, "other kinds of token stay");
+    assert_eq!(fetch(store, &bobs.id).await.revoked_at, None, "other users untouched");
+
+    let ended = store.set_password(&alice.id, "$argon2id$reset", None, at(11)).await;
+    assert_eq!(ended.expect("reset password"), 1, "a reset keeps no session");
+    assert_eq!(fetch(store, &laptop.id).await.revoked_at, Some(at(11)));
+}
+
+pub async fn a_refused_password_change_changes_nothing(store: &dyn Store) {
+    let ci = add_user(store, service("ci", at(0))).await;
+    let key = add(store, token(&ci, TokenKind::Login, at(1))).await;
+    assert_conflict(store.set_password(&ci.id, "$argon2id$x", None, at(2)).await, "service user");
+    assert_eq!(fetch(store, &key.id).await.revoked_at, None);
+    let ghost = human("ghost", at(2));
+    assert_not_found(store.set_password(&ghost.id, "$argon2id$x", None, at(3)).await);
+    let alice = add_user(store, human("alice", at(0))).await;
+    let session = add(store, token(&alice, TokenKind::Login, at(1))).await;
+    store.delete_user(&alice.id, at(3)).await.expect("delete");
+    assert_not_found(store.set_password(&alice.id, "$argon2id$x", None, at(4)).await);
+    assert_eq!(
+        fetch(store, &session.id).await.revoked_at,
+        Some(at(3)),
+        "the deletion's time, not a later one"
+    );
+}
+
 pub async fn deleting_a_user_revokes_their_unrevoked_tokens_and_counts_them(store: &dyn Store) {
     let alice = add_user(store, human("alice", at(0))).await;
     let bob = add_user(store, human("bob", at(0))).await;

@@ -1,0 +1,63 @@
+//! A password change: the new hash and the end of the user's login
+//! sessions, in one transaction.
+
+use super::rows::{db_error, millis};
+use crate::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use ward_core::{TokenId, TokenKind, UserId};
+
+/// Sets a live human's password hash and revokes every unrevoked login
+/// session of theirs except `keep`; returns how many ended. `NotFound` for
+/// no such live user, `Conflict` for a service user; nothing changes then.
+///
+/// The user's row is locked first (as `users::delete` does), then the
+/// sessions in id order, so a concurrent delete or revoke waits its turn.
+pub(super) async fn set(
+    pool: &PgPool,
+    id: &UserId,
+    hash: &str,
+    keep: Option<&TokenId>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut tx = pool.begin().await.map_err(|e| db_error("begin set password", e))?;
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE id = $2 AND deleted_at IS NULL AND kind = 'human'",
+    )
+    .bind(hash)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error("update password hash", e))?;
+    if done.rows_affected() != 1 {
+        let live: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL")
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| db_error("select user by id", e))?;
+        return Err(match live {
+            Some(_) => {
+                StoreError::Conflict(format!("'{id}' is a service user: service users have no password"))
+            }
+            None => StoreError::NotFound,
+        });
+    }
+    let ended = sqlx::query(
+        "UPDATE tokens SET revoked_at = $1
+         WHERE revoked_at IS NULL AND id IN (
+             SELECT id FROM tokens
+             WHERE user_id = $2 AND kind = $3 AND revoked_at IS NULL AND id <> $4
+             ORDER BY id FOR UPDATE
+         )",
+    )
+    .bind(millis(now))
+    .bind(id.as_str())
+    .bind(TokenKind::Login.as_str())
+    .bind(keep.map_or("", TokenId::as_str))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error("end login sessions", e))?;
+    tx.commit().await.map_err(|e| db_error("commit set password", e))?;
+    Ok(ended.rows_affected())
+}
