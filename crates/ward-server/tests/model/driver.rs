@@ -370,6 +370,10 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
         Step::ListUserTokens { by, user } => {
             s.call(Method::GET, &format!("/v1/users/{}/tokens", uid(user)), tok(by), None).await
         }
+        Step::ListTokens { by } => s.call(Method::GET, "/v1/tokens?limit=1000", tok(by), None).await,
+        Step::ListMinted { by } => s.call(Method::GET, "/v1/mint?limit=1000", tok(by), None).await,
+        Step::Whoami { by } => s.call(Method::GET, "/v1/whoami", tok(by), None).await,
+        Step::Logout { by } => s.post("/v1/logout", tok(by), json!({})).await,
         Step::Verify { by, target } => {
             s.post("/v1/verify", tok(by), json!({"token": m.creds[target].token})).await
         }

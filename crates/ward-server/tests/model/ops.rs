@@ -87,6 +87,10 @@ pub enum Op {
     PasswordReset { by: Pick, user: Index },
     Verify { by: Pick, target: Index },
     ListUserTokens { by: Pick, user: Index },
+    ListTokens { by: Pick },
+    ListMinted { by: Pick },
+    Whoami { by: Pick },
+    Logout { by: Pick },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -139,6 +143,10 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => (pick(), any::<Index>()).prop_map(|(by, user)| Op::PasswordReset { by, user }),
         2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Verify { by, target }),
         2 => (pick(), any::<Index>()).prop_map(|(by, user)| Op::ListUserTokens { by, user }),
+        1 => pick().prop_map(|by| Op::ListTokens { by }),
+        2 => pick().prop_map(|by| Op::ListMinted { by }),
+        1 => pick().prop_map(|by| Op::Whoami { by }),
+        1 => pick().prop_map(|by| Op::Logout { by }),
     ]
     .boxed()
 }
@@ -166,6 +174,10 @@ pub enum Step {
     PasswordReset { by: usize, user: usize },
     Verify { by: usize, target: usize },
     ListUserTokens { by: usize, user: usize },
+    ListTokens { by: usize },
+    ListMinted { by: usize },
+    Whoami { by: usize },
+    Logout { by: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -274,6 +286,14 @@ impl Model {
             Op::ListUserTokens { by, user } => {
                 Step::ListUserTokens { by: self.caller(by)?, user: choose(user, &all_users)? }
             }
+            Op::ListTokens { by } => Step::ListTokens { by: self.caller(by)? },
+            Op::ListMinted { by } => Step::ListMinted { by: self.caller(by)? },
+            Op::Whoami { by } => Step::Whoami { by: self.caller(by)? },
+            // What logout does for an agent token is not in the contract.
+            Op::Logout { by } => match self.caller(by)? {
+                c if self.creds[c].kind == Kind::Agent => return None,
+                c => Step::Logout { by: c },
+            },
             Op::Verify { by, target } => {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::Verify { by: self.caller(by)?, target: choose(target, &all)? }
@@ -334,6 +354,10 @@ impl Model {
             Step::PasswordReset { by, user } => format!("{} resets the password of {}", c(by), u(user)),
             Step::Verify { by, target } => format!("{} verifies {}", c(by), c(target)),
             Step::ListUserTokens { by, user } => format!("{} lists the tokens of {}", c(by), u(user)),
+            Step::ListTokens { by } => format!("{} lists its owner's tokens", c(by)),
+            Step::ListMinted { by } => format!("{} lists minted agent tokens", c(by)),
+            Step::Whoami { by } => format!("{} asks whoami", c(by)),
+            Step::Logout { by } => format!("{} logs out", c(by)),
         }
     }
 }

@@ -109,7 +109,11 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::PasswordChange { by }
         | Step::PasswordReset { by, .. }
         | Step::Verify { by, .. }
-        | Step::ListUserTokens { by, .. } => Some(by),
+        | Step::ListUserTokens { by, .. }
+        | Step::ListTokens { by }
+        | Step::ListMinted { by }
+        | Step::Whoami { by }
+        | Step::Logout { by } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -293,6 +297,36 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             users_tokens(m, by, user).then(Effect::EndUser { user, delete: false })
         }
         Step::ListUserTokens { by, user } => users_tokens(m, by, user).then(Effect::Nothing),
+        Step::ListTokens { by } => {
+            if !m.has(by, TOKENS) {
+                return no(403);
+            }
+            let own = (0..m.creds.len())
+                .filter(|&c| {
+                    let t = &m.creds[c];
+                    t.owner == me(by) && t.kind != Kind::Agent && t.end != End::Deleted
+                })
+                .collect();
+            Verdict { ok: Some(Effect::Listed(own)), refuse: vec![] }
+        }
+        Step::ListMinted { by } => {
+            if !m.has(by, MINT) {
+                return no(403);
+            }
+            let caller = &m.creds[by];
+            let seen = (0..m.creds.len())
+                .filter(|&c| {
+                    let t = &m.creds[c];
+                    t.kind == Kind::Agent
+                        && (m.is_admin(by)
+                            || (t.owner == caller.owner
+                                && (caller.kind != Kind::Agent || t.agent == caller.agent)))
+                })
+                .collect();
+            Verdict { ok: Some(Effect::Listed(seen)), refuse: vec![] }
+        }
+        Step::Whoami { by } => Verdict { ok: Some(Effect::Described(by)), refuse: vec![] },
+        Step::Logout { by } => Verdict { ok: Some(Effect::End(vec![by])), refuse: vec![] },
         Step::Authorize { by } => {
             if !m.has(by, APP_WRITE) {
                 return no(403);

@@ -36,7 +36,11 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::Decide { .. }
         | Step::UseApproval { .. }
         | Step::Verify { .. }
-        | Step::ListUserTokens { .. } => 200,
+        | Step::ListUserTokens { .. }
+        | Step::ListTokens { .. }
+        | Step::ListMinted { .. }
+        | Step::Whoami { .. }
+        | Step::Logout { .. } => 200,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
         Step::SvcRotate { .. } => 201,
         Step::Delete { .. } => 204,
@@ -226,6 +230,8 @@ impl Case {
                 }
             }
             Effect::Nothing => {}
+            Effect::Listed(want) => self.listed(&want, body, desc),
+            Effect::Described(c) => self.described(c, body, desc),
             Effect::Verified { target, valid } => {
                 if body["valid"] != Value::Bool(valid) {
                     let label = self.model.label(target);
@@ -245,6 +251,37 @@ impl Case {
                 }
                 self.model.users[user].password = driver::new_password(n);
             }
+        }
+    }
+
+    /// A listing (`{"tokens":[{"id"|"jti"}]}`) must name exactly `want`.
+    fn listed(&self, want: &[usize], body: &Value, desc: &str) {
+        let mut got: Vec<String> = body["tokens"]
+            .as_array()
+            .map(|a| {
+                a.iter().filter_map(|t| t["id"].as_str().or(t["jti"].as_str()).map(str::to_owned)).collect()
+            })
+            .unwrap_or_default();
+        let mut expected: Vec<String> = want.iter().map(|&c| self.model.creds[c].id.clone()).collect();
+        got.sort();
+        expected.sort();
+        if got != expected {
+            let labels: Vec<String> = want.iter().map(|&c| self.model.label(c)).collect();
+            self.fail(&format!("{desc}: expected exactly {labels:?} {expected:?}, listed {got:?}"));
+        }
+    }
+
+    /// `whoami` must show the calling credential's effective scopes and end.
+    fn described(&self, c: usize, body: &Value, desc: &str) {
+        let cred = &self.model.creds[c];
+        let scopes: Vec<String> = serde_json::from_value(body["scopes"].clone()).unwrap_or_default();
+        let same_end = time(&body["expires_at"]) == cred.expires;
+        if mask(&scopes) != Some(self.model.eff(c)) || body["token_id"] != cred.id.as_str() || !same_end {
+            let want = names(self.model.eff(c));
+            self.fail(&format!(
+                "{desc}: expected {} with {want:?} ending {:?}, got {body}",
+                cred.id, cred.expires
+            ));
         }
     }
 

@@ -56,6 +56,10 @@ pub enum Effect {
     },
     /// Nothing changes (a read).
     Nothing,
+    /// A listing that must hold exactly these credentials' ids.
+    Listed(Vec<usize>),
+    /// `whoami` must describe this credential.
+    Described(usize),
 }
 
 /// The right answers: success with `ok` (if any), or one of `refuse`.
