@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MintRequest {
     /// The agent the token is for (its `sub`).
+    #[serde(deserialize_with = "crate::bounds::name")]
     pub agent: String,
     /// Scopes or meta-scopes; expanded in the answer.
     pub scopes: Vec<String>,
@@ -55,7 +56,7 @@ pub struct MintedList {
 /// Query of `GET /v1/mint`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 pub struct MintedQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
     pub agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
@@ -64,10 +65,10 @@ pub struct MintedQuery {
 /// `POST /v1/mint/revoke`: exactly one of `jti` or `agent`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct MintRevokeRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
     pub jti: Option<String>,
     /// Every token of this agent issued so far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
     pub agent: Option<String>,
 }
 
@@ -94,10 +95,11 @@ pub struct AuthorizeRequest {
     /// someone else's token needs `ward:introspect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    #[serde(deserialize_with = "crate::bounds::name")]
     pub operation: String,
     #[serde(default)]
     pub auto_approve: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
     pub approval_id: Option<String>,
 }
 
@@ -160,6 +162,6 @@ pub struct ApprovalQuery {
 /// `POST /v1/approvals/{id}/deny`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DecideRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_text")]
     pub reason: Option<String>,
 }

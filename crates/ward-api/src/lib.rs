@@ -5,6 +5,7 @@
 
 mod agents;
 mod audit;
+pub mod bounds;
 mod password;
 mod session;
 mod tokens;

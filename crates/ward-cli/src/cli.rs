@@ -49,6 +49,8 @@ pub enum Command {
     Logout,
     /// Show who the current token belongs to.
     Whoami,
+    /// Change your password (asks for the current one); your other sessions end.
+    Passwd(PasswdArgs),
     /// Create, list, show, revoke, delete, rotate and verify tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -92,6 +94,13 @@ pub struct LoginArgs {
     #[arg(long, short = 'u')]
     pub username: Option<String>,
     /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// Read the current password from the first line of stdin and the new one from the second.
     #[arg(long)]
     pub password_stdin: bool,
 }
@@ -195,6 +204,17 @@ pub enum UserCommand {
     RevokeTokens(DestructiveNameArgs),
     /// Delete a user and revoke all their tokens.
     Delete(DestructiveNameArgs),
+    /// Set another user's password (admins); all their sessions end.
+    SetPassword(SetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    /// The user, by name or id.
+    pub name: String,
+    /// Read the new password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Args)]

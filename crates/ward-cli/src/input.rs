@@ -51,7 +51,20 @@ pub fn password(from_stdin: bool, confirm_twice: bool) -> anyhow::Result<Zeroizi
         )
         .into());
     }
-    let first = prompt_hidden("Password: ")?;
+    password_prompt("Password: ", confirm_twice)
+}
+
+/// A hidden prompt for a password on a terminal (asked twice when
+/// `confirm_twice`), or a usage error that names `--password-stdin`.
+pub fn password_prompt(prompt: &str, confirm_twice: bool) -> anyhow::Result<Zeroizing<String>> {
+    if !stdin_is_terminal() {
+        return Err(CliError::usage(
+            "no terminal to ask for the password on",
+            Some("pipe the password in and pass --password-stdin"),
+        )
+        .into());
+    }
+    let first = prompt_hidden(prompt)?;
     if confirm_twice && *prompt_hidden("Repeat password: ")? != *first {
         return Err(CliError::usage("the two passwords differ", Some("run the command again")).into());
     }

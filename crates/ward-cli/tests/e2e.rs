@@ -8,6 +8,8 @@ mod audit;
 mod harness;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
+#[path = "e2e/password.rs"]
+mod password;
 #[path = "e2e/secrecy.rs"]
 mod secrecy;
 #[path = "e2e/server.rs"]

@@ -22,6 +22,7 @@ mod agents;
 mod audit;
 mod client;
 mod error;
+mod password;
 mod session;
 mod tokens;
 mod users;

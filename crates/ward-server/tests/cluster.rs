@@ -140,6 +140,26 @@ async fn nodes_share_revocations_survive_a_restart_and_fail_closed_while_down() 
     delays.sort();
     eprintln!("propagation A->B over 20 revocations: p50 {:?}, max {:?}", delays[10], delays[19]);
 
+    // Ending a user on A ends, on B at once, their sessions (evicted by
+    // NOTIFY) and the agent tokens they minted (never cached).
+    let bob = json!({"name": "bob", "role": "admin", "password": "bob-password-1"});
+    assert_eq!(call(&a, "/v1/users", &on_a, bob).await.0, StatusCode::CREATED);
+    let (_, session) =
+        call(&b, "/v1/login", "", json!({"username": "bob", "password": "bob-password-1"})).await;
+    let session = session["token"].as_str().expect("bob's session").to_owned();
+    let minted = json!({"agent": "backup", "scopes": ["ward:introspect"], "ttl": "1h"});
+    let (_, agent) = call(&b, "/v1/mint", &session, minted).await;
+    let agent = agent["token"].as_str().expect("an agent token").to_owned();
+    for t in [&session, &agent] {
+        assert_eq!(code(&b, &on_b, t).await, "VALID");
+    }
+    let (status, _) = call(&a, "/v1/users/bob/revoke-tokens", &on_a, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    until(2, "B sees bob's session and agent ended", async || {
+        code(&b, &on_b, &session).await == "REVOKED" && code(&b, &on_b, &agent).await == "REVOKED"
+    })
+    .await;
+
     // PostgreSQL restarts: both nodes recover, and propagation resumes.
     if !pg_ctl("status") {
         assert!(std::env::var_os("CI").is_none(), "CI must be able to run pg_ctlcluster");

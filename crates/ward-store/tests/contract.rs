@@ -18,6 +18,8 @@ mod audit;
 mod concurrency;
 #[path = "contract/listing.rs"]
 mod listing;
+#[path = "contract/notify.rs"]
+mod notify;
 #[path = "contract/postgres.rs"]
 mod postgres;
 #[path = "contract/sqlite.rs"]

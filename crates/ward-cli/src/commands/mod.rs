@@ -11,6 +11,7 @@ mod inject;
 mod keys;
 mod login;
 mod mint;
+mod password;
 mod secret;
 mod secret_admin;
 pub mod secret_args;
@@ -33,6 +34,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login::login(app, args).await,
         Command::Logout => login::logout(app).await,
         Command::Whoami => login::whoami(app).await,
+        Command::Passwd(args) => password::passwd(app, args).await,
         Command::Token(command) => match command {
             TokenCommand::Create(args) => token::create(app, args).await,
             TokenCommand::List(args) => token::list(app, args).await,
@@ -48,6 +50,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             UserCommand::Tokens { name } => user::tokens(app, &name).await,
             UserCommand::RevokeTokens(args) => user::revoke_tokens(app, args).await,
             UserCommand::Delete(args) => user::delete(app, args).await,
+            UserCommand::SetPassword(args) => password::set_password(app, args).await,
         },
         Command::ServiceUser(command) => match command {
             ServiceUserCommand::Create(args) => service_user::create(app, args).await,

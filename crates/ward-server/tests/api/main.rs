@@ -6,6 +6,7 @@ mod agents;
 mod audit;
 mod audit_writer;
 mod authorize;
+mod bounds;
 mod caching;
 mod enumeration;
 mod grants;

@@ -14,12 +14,12 @@ use super::rows::{
 };
 use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 use ward_core::{TokenId, UserId};
 
 // Signing keys --------------------------------------------------------------
 
-pub(super) async fn insert_key(pool: &PgPool, key: &KeyRecord) -> StoreResult<()> {
+pub(super) async fn insert_key<'e>(exec: impl PgExecutor<'e>, key: &KeyRecord) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, public_key, private_sealed, created_at, retired_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -29,7 +29,7 @@ pub(super) async fn insert_key(pool: &PgPool, key: &KeyRecord) -> StoreResult<()
     .bind(key.private_sealed.as_slice())
     .bind(millis(key.created_at))
     .bind(opt_millis(key.retired_at))
-    .execute(pool)
+    .execute(exec)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "signing_keys_pkey") {
@@ -54,7 +54,11 @@ pub(super) async fn list_keys(pool: &PgPool) -> StoreResult<Vec<KeyRecord>> {
 
 /// Sets `retired_at` once. One statement: `retired` says whether this call
 /// set it, and a row comes back at all only when the key exists.
-pub(super) async fn retire_key(pool: &PgPool, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn retire_key<'e>(
+    exec: impl PgExecutor<'e>,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let retired: Option<bool> = sqlx::query_scalar(
         "WITH hit AS (
              UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL RETURNING kid
@@ -63,7 +67,7 @@ pub(super) async fn retire_key(pool: &PgPool, kid: &str, now: DateTime<Utc>) -> 
     )
     .bind(millis(now))
     .bind(kid)
-    .fetch_optional(pool)
+    .fetch_optional(exec)
     .await
     .map_err(|e| db_error("retire signing key", e))?;
     retired.ok_or(StoreError::NotFound)

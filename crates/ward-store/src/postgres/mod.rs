@@ -79,6 +79,16 @@ impl PostgresStore {
     }
 }
 
+/// A transaction for a change announced to other nodes: the change and its
+/// `pg_notify` commit together or not at all (`notify.rs`).
+async fn begin(pool: &PgPool, what: &str) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pool.begin().await.map_err(|e| rows::db_error(&format!("begin {what}"), e))
+}
+
+async fn commit(tx: sqlx::Transaction<'static, sqlx::Postgres>, what: &str) -> StoreResult<()> {
+    tx.commit().await.map_err(|e| rows::db_error(&format!("commit {what}"), e))
+}
+
 /// `user@host:port/database`, for error messages: never the password.
 fn describe(options: &PgConnectOptions) -> String {
     let host = match options.get_socket() {
@@ -122,15 +132,13 @@ impl Store for PostgresStore {
         keep_session: Option<&TokenId>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let ended = password::set(&self.pool, id, hash, keep_session, now).await?;
-        notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
-        Ok(ended)
+        // Announces the change inside its own transaction.
+        password::set(&self.pool, id, hash, keep_session, now).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let out = users::delete(&self.pool, id, now).await?;
-        notify::publish(&self.pool, &Invalidation::User(id.clone())).await;
-        Ok(out)
+        // Announces the deletion in its own transaction.
+        users::delete(&self.pool, id, now).await
     }
 
     async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> StoreResult<()> {
@@ -150,21 +158,23 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_token(&self, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-        let out = tokens::revoke(&self.pool, id, now).await?;
-        notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
+        let mut tx = begin(&self.pool, "revoke token").await?;
+        let out = tokens::revoke(&mut *tx, id, now).await?;
+        notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
+        commit(tx, "revoke token").await?;
         Ok(out)
     }
 
     async fn revoke_user_tokens(&self, user: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
         let out = users::end_all(&self.pool, user, now).await?;
-        notify::publish(&self.pool, &Invalidation::User(user.clone())).await;
         Ok(out)
     }
 
     async fn delete_token(&self, id: &TokenId) -> StoreResult<()> {
-        let out = tokens::delete(&self.pool, id).await?;
-        notify::publish(&self.pool, &Invalidation::Token(id.clone())).await;
-        Ok(out)
+        let mut tx = begin(&self.pool, "delete token").await?;
+        tokens::delete(&mut *tx, id).await?;
+        notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
+        commit(tx, "delete token").await
     }
 
     async fn rotate_token(
@@ -175,9 +185,8 @@ impl Store for PostgresStore {
         new_hash: &TokenHash,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let out = tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await?;
-        notify::publish(&self.pool, &Invalidation::Token(old.clone())).await;
-        Ok(out)
+        // Announces the old token's end in its own transaction.
+        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now).await
     }
 
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
@@ -192,9 +201,10 @@ impl Store for PostgresStore {
 #[async_trait]
 impl AgentStore for PostgresStore {
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        let out = agents::insert_key(&self.pool, key).await?;
-        notify::publish(&self.pool, &Invalidation::Keys).await;
-        Ok(out)
+        let mut tx = begin(&self.pool, "insert signing key").await?;
+        agents::insert_key(&mut *tx, key).await?;
+        notify::publish(&mut *tx, &Invalidation::Keys).await?;
+        commit(tx, "insert signing key").await
     }
 
     async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
@@ -202,8 +212,10 @@ impl AgentStore for PostgresStore {
     }
 
     async fn retire_key(&self, kid: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        let out = agents::retire_key(&self.pool, kid, now).await?;
-        notify::publish(&self.pool, &Invalidation::Keys).await;
+        let mut tx = begin(&self.pool, "retire signing key").await?;
+        let out = agents::retire_key(&mut *tx, kid, now).await?;
+        notify::publish(&mut *tx, &Invalidation::Keys).await?;
+        commit(tx, "retire signing key").await?;
         Ok(out)
     }
 

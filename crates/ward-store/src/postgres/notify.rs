@@ -1,25 +1,35 @@
 //! LISTEN/NOTIFY on the `ward_invalidate` channel.
 //!
-//! A write that revokes sends its notification right after it commits. A
-//! listener task per node forwards notifications; when its connection drops
-//! it reconnects by itself and sends `Resync`, because notifications sent
-//! meanwhile are lost.
+//! A write that ends tokens or changes keys sends its notification inside
+//! its own transaction (`pg_notify` is transactional): listeners hear of it
+//! exactly when it commits, never of one that rolled back, and a change
+//! whose notification cannot be sent fails and does not commit. A listener
+//! task per node forwards notifications; when its connection drops it
+//! reconnects by itself and sends `Resync`, because notifications sent
+//! meanwhile are lost. What remains — a node that misses a notification
+//! without noticing — is bounded by `cache.ttl` (`docs/multi-node.md`).
 
+use super::rows::db_error;
+use crate::StoreResult;
 use crate::invalidation::Invalidation;
-use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use sqlx::{PgExecutor, PgPool};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub(super) const CHANNEL: &str = "ward_invalidate";
 
-/// Publishes one invalidation. A failure is logged, not returned: the write
-/// it follows has committed, and other nodes' caches expire on their own.
-pub(super) async fn publish(pool: &PgPool, what: &Invalidation) {
-    let sent = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(what.payload()).execute(pool).await;
-    if let Err(e) = sent {
-        tracing::warn!(error = %e, "could not publish a cache invalidation; other nodes rely on their cache TTL");
-    }
+/// Queues one invalidation in the transaction `exec` runs in; PostgreSQL
+/// delivers it when (and only if) that transaction commits. A failure is
+/// returned, so the change it announces rolls back.
+pub(super) async fn publish<'e>(exec: impl PgExecutor<'e>, what: &Invalidation) -> StoreResult<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(what.payload())
+        .execute(exec)
+        .await
+        .map_err(|e| db_error("announce a cache invalidation", e))?;
+    Ok(())
 }
 
 /// Starts the listener task; the receiver ends when the pool is closed.

@@ -58,6 +58,7 @@ pub(super) async fn set(
     .execute(&mut *tx)
     .await
     .map_err(|e| db_error("end login sessions", e))?;
+    super::notify::publish(&mut *tx, &crate::Invalidation::User(id.clone())).await?;
     tx.commit().await.map_err(|e| db_error("commit set password", e))?;
     Ok(ended.rows_affected())
 }

@@ -128,7 +128,11 @@ pub(super) async fn list(pool: &PgPool, f: &TokenFilter) -> StoreResult<Vec<Toke
 
 /// Sets `revoked_at` once. One statement: `revoked` says whether this call
 /// set it, and a row comes back at all only when the token exists.
-pub(super) async fn revoke(pool: &PgPool, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn revoke<'e>(
+    exec: impl PgExecutor<'e>,
+    id: &TokenId,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let revoked: Option<bool> = sqlx::query_scalar(
         "WITH hit AS (
              UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id
@@ -137,7 +141,7 @@ pub(super) async fn revoke(pool: &PgPool, id: &TokenId, now: DateTime<Utc>) -> S
     )
     .bind(millis(now))
     .bind(id.as_str())
-    .fetch_optional(pool)
+    .fetch_optional(exec)
     .await
     .map_err(|e| db_error("revoke token", e))?;
     revoked.ok_or(StoreError::NotFound)
@@ -150,10 +154,10 @@ pub(super) const REVOKE_USER_TOKENS: &str = "UPDATE tokens SET revoked_at = $1
         SELECT id FROM tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id FOR UPDATE
     )";
 
-pub(super) async fn delete(pool: &PgPool, id: &TokenId) -> StoreResult<()> {
+pub(super) async fn delete<'e>(exec: impl PgExecutor<'e>, id: &TokenId) -> StoreResult<()> {
     let done = sqlx::query("DELETE FROM tokens WHERE id = $1")
         .bind(id.as_str())
-        .execute(pool)
+        .execute(exec)
         .await
         .map_err(|e| db_error("delete token", e))?;
     match done.rows_affected() {
@@ -209,6 +213,7 @@ pub(super) async fn rotate(
     };
     end.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
     insert(&mut *tx, new, new_hash).await?;
+    super::notify::publish(&mut *tx, &crate::Invalidation::Token(old.clone())).await?;
     tx.commit().await.map_err(|e| db_error("commit rotate token", e))
 }
 

@@ -185,5 +185,6 @@ async fn end_credentials(conn: &mut PgConnection, id: &UserId, now: DateTime<Utc
     .execute(&mut *conn)
     .await
     .map_err(|e| db_error("deny pending approvals of user", e))?;
+    super::notify::publish(&mut *conn, &crate::Invalidation::User(id.clone())).await?;
     Ok(tokens.rows_affected() + minted.rows_affected())
 }
