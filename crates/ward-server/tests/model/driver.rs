@@ -198,6 +198,7 @@ fn session(user: usize, r: &Reply) -> Cred {
         end: End::Live,
         successor: None,
         seen_invalid: false,
+        kid: None,
         id: r.str("token_id"),
         token: r.str("token"),
     }
@@ -374,6 +375,10 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
         Step::ListMinted { by } => s.call(Method::GET, "/v1/mint?limit=1000", tok(by), None).await,
         Step::Whoami { by } => s.call(Method::GET, "/v1/whoami", tok(by), None).await,
         Step::Logout { by } => s.post("/v1/logout", tok(by), json!({})).await,
+        Step::KeyRotate { by } => s.post("/v1/keys/rotate", tok(by), json!({})).await,
+        Step::KeyRetire { by, key } => {
+            s.post(&format!("/v1/keys/{}/retire", m.keys[key].0), tok(by), json!({})).await
+        }
         Step::Verify { by, target } => {
             s.post("/v1/verify", tok(by), json!({"token": m.creds[target].token})).await
         }

@@ -110,6 +110,8 @@ pub struct Cred {
     pub successor: Option<usize>,
     /// Once the server answered "not valid", it must never say valid again.
     pub seen_invalid: bool,
+    /// The signing key of an agent token.
+    pub kid: Option<String>,
     pub id: String,
     pub token: String,
 }
@@ -140,6 +142,8 @@ pub struct Model {
     pub users: Vec<User>,
     pub creds: Vec<Cred>,
     pub approvals: Vec<Approval>,
+    /// Signing keys seen (from mint and key rotation), and whether retired.
+    pub keys: Vec<(String, bool)>,
 }
 
 /// The server's clock during one request lies in `[lo, hi]`.
@@ -214,7 +218,19 @@ impl Model {
     /// Would the server accept this credential now?
     pub fn valid(&self, c: usize) -> bool {
         let cred = &self.creds[c];
-        cred.end == End::Live && !self.users[cred.owner].deleted
+        cred.end == End::Live && !self.users[cred.owner].deleted && !self.retired(cred.kid.as_deref())
+    }
+
+    /// Retiring a key invalidates every token it signed.
+    pub fn retired(&self, kid: Option<&str>) -> bool {
+        kid.is_some_and(|k| self.keys.iter().any(|(id, retired)| id == k && *retired))
+    }
+
+    /// Notes a key the server named.
+    pub fn saw_key(&mut self, kid: &str) {
+        if !self.keys.iter().any(|(id, _)| id == kid) {
+            self.keys.push((kid.to_owned(), false));
+        }
     }
 
     /// A credential's effective scopes: its own ∩ its owner's permissions.

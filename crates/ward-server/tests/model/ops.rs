@@ -91,6 +91,8 @@ pub enum Op {
     ListMinted { by: Pick },
     Whoami { by: Pick },
     Logout { by: Pick },
+    KeyRotate { by: Pick },
+    KeyRetire { by: Pick, key: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -147,6 +149,8 @@ pub fn op() -> BoxedStrategy<Op> {
         2 => pick().prop_map(|by| Op::ListMinted { by }),
         1 => pick().prop_map(|by| Op::Whoami { by }),
         1 => pick().prop_map(|by| Op::Logout { by }),
+        1 => pick().prop_map(|by| Op::KeyRotate { by }),
+        2 => (pick(), any::<Index>()).prop_map(|(by, key)| Op::KeyRetire { by, key }),
     ]
     .boxed()
 }
@@ -178,6 +182,8 @@ pub enum Step {
     ListMinted { by: usize },
     Whoami { by: usize },
     Logout { by: usize },
+    KeyRotate { by: usize },
+    KeyRetire { by: usize, key: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -287,6 +293,11 @@ impl Model {
                 Step::ListUserTokens { by: self.caller(by)?, user: choose(user, &all_users)? }
             }
             Op::ListTokens { by } => Step::ListTokens { by: self.caller(by)? },
+            Op::KeyRotate { by } => Step::KeyRotate { by: self.caller(by)? },
+            Op::KeyRetire { by, key } => {
+                let keys: Vec<usize> = (0..self.keys.len()).collect();
+                Step::KeyRetire { by: self.caller(by)?, key: choose(key, &keys)? }
+            }
             Op::ListMinted { by } => Step::ListMinted { by: self.caller(by)? },
             Op::Whoami { by } => Step::Whoami { by: self.caller(by)? },
             // What logout does for an agent token is not in the contract.
@@ -358,6 +369,8 @@ impl Model {
             Step::ListMinted { by } => format!("{} lists minted agent tokens", c(by)),
             Step::Whoami { by } => format!("{} asks whoami", c(by)),
             Step::Logout { by } => format!("{} logs out", c(by)),
+            Step::KeyRotate { by } => format!("{} rotates the signing key", c(by)),
+            Step::KeyRetire { by, key } => format!("{} retires signing key #{key}", c(by)),
         }
     }
 }

@@ -113,7 +113,9 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::ListTokens { by }
         | Step::ListMinted { by }
         | Step::Whoami { by }
-        | Step::Logout { by } => Some(by),
+        | Step::Logout { by }
+        | Step::KeyRotate { by }
+        | Step::KeyRetire { by, .. } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -327,6 +329,21 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         }
         Step::Whoami { by } => Verdict { ok: Some(Effect::Described(by)), refuse: vec![] },
         Step::Logout { by } => Verdict { ok: Some(Effect::End(vec![by])), refuse: vec![] },
+        Step::KeyRotate { by } => {
+            if !m.is_admin(by) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::NewKey), refuse: vec![] }
+        }
+        Step::KeyRetire { by, key } => {
+            if !m.is_admin(by) {
+                return no(403);
+            }
+            if m.keys[key].1 {
+                return no(409);
+            }
+            Verdict { ok: Some(Effect::RetireKey(key)), refuse: vec![] }
+        }
         Step::Authorize { by } => {
             if !m.has(by, APP_WRITE) {
                 return no(403);

@@ -40,7 +40,9 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::ListTokens { .. }
         | Step::ListMinted { .. }
         | Step::Whoami { .. }
-        | Step::Logout { .. } => 200,
+        | Step::Logout { .. }
+        | Step::KeyRetire { .. } => 200,
+        Step::KeyRotate { .. } => 201,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
         Step::SvcRotate { .. } => 201,
         Step::Delete { .. } => 204,
@@ -142,7 +144,16 @@ impl Case {
                     let now = time(&body["issued_at"]);
                     let scopes = body["scopes"].clone();
                     let (t, id) = (body["token"].clone(), body["jti"].clone());
-                    self.issued(&nc, now, time(&body["expires_at"]), t, id, Some(scopes), w, desc)
+                    let mut agent =
+                        self.issued(&nc, now, time(&body["expires_at"]), t, id, Some(scopes), w, desc);
+                    agent.kid = body["kid"].as_str().map(str::to_owned);
+                    if self.model.retired(agent.kid.as_deref()) {
+                        self.fail(&format!("{desc}: signed with retired key {:?}", agent.kid));
+                    }
+                    if let Some(kid) = &agent.kid {
+                        self.model.saw_key(kid);
+                    }
+                    agent
                 } else {
                     let key = if nc.new_user.is_some() { &body["key"] } else { body };
                     let now = time(&key["created_at"]);
@@ -230,6 +241,11 @@ impl Case {
                 }
             }
             Effect::Nothing => {}
+            Effect::NewKey => match body["kid"].as_str() {
+                Some(kid) => self.model.saw_key(kid),
+                None => self.fail(&format!("{desc}: no kid in {body}")),
+            },
+            Effect::RetireKey(key) => self.model.keys[key].1 = true,
             Effect::Listed(want) => self.listed(&want, body, desc),
             Effect::Described(c) => self.described(c, body, desc),
             Effect::Verified { target, valid } => {
@@ -327,6 +343,7 @@ impl Case {
             end: End::Live,
             successor: None,
             seen_invalid: false,
+            kid: None,
             id: id.as_str().unwrap_or_default().to_owned(),
             token: token.as_str().unwrap_or_default().to_owned(),
         }

@@ -60,6 +60,10 @@ pub enum Effect {
     Listed(Vec<usize>),
     /// `whoami` must describe this credential.
     Described(usize),
+    /// A new signing key (its kid is in the answer).
+    NewKey,
+    /// This key is retired: every token it signed stops verifying.
+    RetireKey(usize),
 }
 
 /// The right answers: success with `ok` (if any), or one of `refuse`.
