@@ -6,7 +6,7 @@
 //! - `model.rs`: principals, credentials (scopes, expiry, parent, state),
 //!   approvals. `rules.rs`: the contract of COMMON.md as the model's answer
 //!   to each step (`verdict.rs`: the shape of that answer). `ops.rs`: the ops and their strategies. `driver.rs`: the
-//!   server and the HTTP calls. `step.rs`: one case, step by step.
+//!   server and the HTTP calls; `template.rs`: the database cases start from. `step.rs`: one case, step by step.
 //!   `invariants.rs`: every credential verified after every step.
 //! - Time: the server reads the wall clock (no knob to move it), so
 //!   lifetimes come from {1h, 2h, 1d, 30d} (gaps far beyond a case's
@@ -27,6 +27,7 @@ mod model;
 mod ops;
 mod rules;
 mod step;
+mod template;
 mod verdict;
 
 use proptest::prelude::*;
@@ -44,9 +45,9 @@ fn rt() -> &'static Runtime {
 }
 
 /// The template database, built once.
-fn template() -> &'static driver::Template {
-    static T: OnceLock<driver::Template> = OnceLock::new();
-    T.get_or_init(|| rt().block_on(driver::Template::build()))
+fn template() -> &'static template::Template {
+    static T: OnceLock<template::Template> = OnceLock::new();
+    T.get_or_init(|| rt().block_on(template::Template::build()))
 }
 
 /// Generation only: the ops carry indices that the case resolves against

@@ -219,7 +219,7 @@ impl Model {
 
     /// Resolves an op; `None` when there is nothing to act on (e.g. no
     /// approval yet), or the op needs a route the server lacks.
-    pub fn resolve(&self, op: &Op, routes: crate::driver::Routes) -> Option<Step> {
+    pub fn resolve(&self, op: &Op, routes: crate::template::Routes) -> Option<Step> {
         if skipped(op) {
             return None;
         }

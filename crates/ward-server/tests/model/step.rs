@@ -3,10 +3,11 @@
 //! the values the server chose (ids, tokens, its clock), then check the
 //! invariants. A mismatch panics with the whole trace of the case.
 
-use crate::driver::{self, Reply, Server, Template, now_ms};
+use crate::driver::{self, Reply, Server, now_ms};
 use crate::model::{Approval, ApprovalState, Cred, End, Kind, Model, Role, User, Window, mask, names};
 use crate::ops::{Op, Step};
 use crate::rules::expect;
+use crate::template::{Routes, Template};
 use crate::verdict::{Effect, NewCred, Verdict};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -16,7 +17,7 @@ pub struct Case {
     pub server: Server,
     pub model: Model,
     pub observer: String,
-    password_routes: driver::Routes,
+    password_routes: Routes,
     /// What happened so far, in words.
     pub trace: Vec<String>,
     last: DateTime<Utc>,
