@@ -31,8 +31,11 @@ pub fn principal(user: &UserRecord) -> Principal {
     Principal { id: user.id.clone(), name: user.name.clone(), kind }
 }
 
-/// What a user may grant to its tokens now.
+/// What a user may grant to its tokens now: nothing once it is deleted.
 pub fn permissions(state: &AppState, user: &UserRecord) -> ScopeSet {
+    if user.deleted_at.is_some() {
+        return ScopeSet::new();
+    }
     state.settings.roles.permissions(&principal(user))
 }
 

@@ -9,7 +9,6 @@
 use super::{resolve_user, token_view, user_view};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
-use crate::password;
 use crate::state::AppState;
 use ward_api::{CreateUserRequest, RevokedCount, TokenList, User, UserList};
 use ward_core::{Caller, Password, Role, UserId, Username};
@@ -24,7 +23,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -
         None => Role::User,
     };
     let password = Password::new_checked(req.password).map_err(ApiError::invalid)?;
-    let hash = password::hash(password).await?;
+    let hash = state.hasher.hash(password).await?;
     let now = state.now();
     let user = UserRecord {
         id: UserId::generate(now, &mut crate::entropy::OsEntropy),

@@ -200,6 +200,15 @@ CREATE INDEX minted_tokens_minter ON minted_tokens (minted_by, jti);
 CREATE INDEX approvals_pending_requester ON approvals (requested_by) WHERE status = 'pending';
 "#,
     },
+    Migration {
+        version: 7,
+        name: "successor lookup for rotate-once",
+        sql: r"
+-- Rotation refuses a token that already has a successor, looked up by
+-- rotated_from inside the rotating transaction.
+CREATE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;
+",
+    },
 ];
 
 /// The schema version this build writes.
