@@ -196,7 +196,7 @@ fn head_of(row: &PgRow) -> StoreResult<ChainHead> {
     Ok(columns::head(seq, &hash))
 }
 
-fn chained(row: &PgRow) -> StoreResult<ChainedEntry> {
+pub(super) fn chained(row: &PgRow) -> StoreResult<ChainedEntry> {
     let get = |e: sqlx::Error| db_error("read audit event", e);
     Ok(columns::chained(Raw {
         seq: row.try_get("seq").map_err(get)?,

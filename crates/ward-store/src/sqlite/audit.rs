@@ -189,7 +189,7 @@ fn head_of(row: &SqliteRow) -> StoreResult<ChainHead> {
     Ok(columns::head(seq, &hash))
 }
 
-fn chained(row: &SqliteRow) -> StoreResult<ChainedEntry> {
+pub(super) fn chained(row: &SqliteRow) -> StoreResult<ChainedEntry> {
     let get = |e: sqlx::Error| db_error("read audit event", e);
     Ok(columns::chained(Raw {
         seq: row.try_get("seq").map_err(get)?,

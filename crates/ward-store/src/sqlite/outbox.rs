@@ -4,10 +4,10 @@
 //! them, in one transaction under the write lock.
 
 use super::rows::db_error;
-use crate::StoreResult;
-use crate::audit::columns::{self, Raw};
+use crate::audit::columns;
+use crate::{StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use ward_core::audit::{AuditEntry, ChainKey, ChainedEntry};
 
 /// Inserts `events` on `conn`, inside the caller's transaction.
@@ -47,8 +47,9 @@ pub(super) async fn drain(
 ) -> StoreResult<Vec<ChainedEntry>> {
     let mut tx = pool.begin("audit outbox drain").await?;
     let rows = sqlx::query(
-        "SELECT pos, id, time, action, subject, token_id, scopes, operation, decision, risk_level, error, \
-         request_id, client_ip, use_count FROM audit_outbox ORDER BY pos LIMIT ?",
+        "SELECT pos AS seq, id, time, action, subject, token_id, scopes, operation, decision, risk_level, error, \
+         request_id, client_ip, use_count, X'' AS prev_hash, X'' AS hash \
+         FROM audit_outbox ORDER BY pos LIMIT ?",
     )
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
@@ -76,28 +77,10 @@ pub(super) async fn drain(
     Ok(chained)
 }
 
-/// An outbox row: its position and its event.
+/// An outbox row, read through the chain's row mapping (its hashes are
+/// empty and unused): its position and its event.
 fn outboxed(row: &SqliteRow) -> StoreResult<(i64, AuditEntry)> {
-    let get = |e: sqlx::Error| db_error("read audit outbox event", e);
-    let pos: i64 = row.try_get("pos").map_err(get)?;
-    // Read through the chain's lenient row mapping; the hashes are unused.
-    let raw = Raw {
-        seq: pos,
-        id: row.try_get("id").map_err(get)?,
-        time: row.try_get("time").map_err(get)?,
-        action: row.try_get("action").map_err(get)?,
-        subject: row.try_get("subject").map_err(get)?,
-        token_id: row.try_get("token_id").map_err(get)?,
-        scopes: row.try_get("scopes").map_err(get)?,
-        operation: row.try_get("operation").map_err(get)?,
-        decision: row.try_get("decision").map_err(get)?,
-        risk_level: row.try_get("risk_level").map_err(get)?,
-        error: row.try_get("error").map_err(get)?,
-        request_id: row.try_get("request_id").map_err(get)?,
-        client_ip: row.try_get("client_ip").map_err(get)?,
-        use_count: row.try_get("use_count").map_err(get)?,
-        prev_hash: Vec::new(),
-        hash: Vec::new(),
-    };
-    Ok((pos, columns::chained(raw).entry))
+    let read = super::audit::chained(row)?;
+    let pos = i64::try_from(read.seq).map_err(|_| StoreError::Corrupt("audit outbox position".into()))?;
+    Ok((pos, read.entry))
 }
