@@ -201,6 +201,15 @@ impl Caller {
         if self.is_admin() { Ok(()) } else { Err(Denied::AdminOnly(action)) }
     }
 
+    /// Requires an interactive login session. Setting a password (creating
+    /// a person, resetting someone's password) makes a root credential that
+    /// opens unbounded sessions, so no API token may do it, however much it
+    /// holds: it would obtain what outranks and outlives it. `action`
+    /// completes "to … you need a login session".
+    pub fn require_session(&self, action: &'static str) -> Result<(), Denied> {
+        if self.token_kind == TokenKind::Login { Ok(()) } else { Err(Denied::SessionOnly(action)) }
+    }
+
     /// Whether `who` (a `usr_…` id or a name, as a request gives it) names
     /// the caller's own principal. Decided on the string alone, before any
     /// lookup, so that asking about someone else answers the same whether
@@ -363,6 +372,16 @@ mod tests {
         assert_eq!(there, missing);
         let admin = caller(Role::Admin, TokenKind::Login, &["ward:tokens", "ward:admin"]);
         assert!(admin.may_manage_tokens_of_named("bob", "x").is_ok());
+    }
+
+    #[test]
+    fn only_a_login_session_may_set_passwords() {
+        let session = caller(Role::Admin, TokenKind::Login, &["ward:admin"]);
+        assert_eq!(session.require_session("create users"), Ok(()));
+        for kind in [TokenKind::Pipeline, TokenKind::Personal, TokenKind::Service, TokenKind::Agent] {
+            let token = caller(Role::Admin, kind, &["ward:admin"]);
+            assert_eq!(token.require_session("create users"), Err(Denied::SessionOnly("create users")));
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use std::net::IpAddr;
 use ward_api::{ChangePasswordRequest, PasswordChanged, ResetPasswordRequest};
-use ward_core::{Caller, Denied, Password, TokenKind};
+use ward_core::{Caller, Denied, Password};
 use ward_store::UserKind;
 
 /// `POST /v1/password`: the caller's own password.
@@ -23,9 +23,7 @@ pub async fn change_own(
     req: ChangePasswordRequest,
     client: Option<IpAddr>,
 ) -> ApiResult<PasswordChanged> {
-    if caller.token_kind != TokenKind::Login {
-        return Err(Denied::SessionOnly("change your password").into());
-    }
+    caller.require_session("change your password")?;
     let current = Password::any(req.current_password).map_err(ApiError::invalid)?;
     let new = Password::new_checked(req.new_password).map_err(ApiError::invalid)?;
     let user = state.store.user_by_id(&caller.principal.id).await?.ok_or(ApiError::NotFound("user"))?;
@@ -85,6 +83,7 @@ pub async fn reset(
     req: ResetPasswordRequest,
 ) -> ApiResult<PasswordChanged> {
     caller.require_admin("reset other users' passwords")?;
+    caller.require_session("reset other users' passwords")?;
     let new = Password::new_checked(req.new_password).map_err(ApiError::invalid)?;
     let user = resolve_user(state, who).await?;
     if user.id == caller.principal.id {

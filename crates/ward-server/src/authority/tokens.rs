@@ -98,7 +98,13 @@ async fn owned(
     id: &str,
     action: &'static str,
 ) -> ApiResult<TokenWithOwner> {
+    caller.require(SCOPE_TOKENS)?;
     let found = find_token(state, id).await?;
+    // Someone else's token is as unknown to a non-admin as a missing one:
+    // a 403 would tell them the id exists.
+    if found.token.user_id != caller.principal.id && !caller.is_admin() {
+        return Err(ApiError::NotFound("token"));
+    }
     caller.may_manage_tokens_of(&found.token.user_id, action)?;
     Ok(found)
 }

@@ -17,6 +17,7 @@ use ward_store::{TokenFilter, UserKind, UserKindFilter, UserRecord};
 /// `POST /v1/users` (admins).
 pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -> ApiResult<User> {
     caller.require_admin("create users")?;
+    caller.require_session("create users")?;
     let name = Username::parse(&req.name).map_err(ApiError::invalid)?;
     let role = match req.role.as_deref() {
         Some(r) => r.parse::<Role>().map_err(ApiError::invalid)?,

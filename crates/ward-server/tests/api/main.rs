@@ -16,6 +16,7 @@ mod helpers;
 mod login;
 mod openapi;
 mod password;
+mod passwords_are_roots;
 mod service_users;
 mod session;
 mod tokens;
