@@ -9,6 +9,12 @@
 //! (PostgreSQL NOTIFY) and evict too; if that feed breaks they forget
 //! everything, and every entry expires after `cache.ttl` in any case.
 //!
+//! A token's end ends what it obtained (the store cascades it), so evicting
+//! a token also evicts every cached token that has a parent: the cache does
+//! not know the whole line of descent, and derived tokens are the few.
+//! Agent tokens are not cached (each check reads the minted record); their
+//! revocation evicts the same way (`authority::mint::revoke`).
+//!
 //! Status is judged at each check from the cached record (expiry needs no
 //! eviction). A lookup racing an eviction cannot re-insert what was just
 //! evicted: every eviction bumps a generation, and a put carrying an older
@@ -152,6 +158,9 @@ impl VerifyCache {
                 if let Some(h) = maps.by_id.remove(id) {
                     maps.by_hash.remove(&h);
                 }
+                // Its end ends (or cuts short) its descendants, which the
+                // cache cannot tell from other derived tokens: drop them all.
+                Self::drop_derived(&mut maps);
             }
             Invalidation::User(user) => {
                 let gone: Vec<TokenHash> =
@@ -164,6 +173,26 @@ impl VerifyCache {
             }
             Invalidation::Keys => {}
             Invalidation::Resync => *maps = Maps::default(),
+        }
+    }
+
+    /// Evicts every token that has a parent: after an agent token ended,
+    /// whose descendants the store revoked with it.
+    pub fn evict_derived(&self) {
+        let mut maps = self.write();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Self::drop_derived(&mut maps);
+    }
+
+    fn drop_derived(maps: &mut Maps) {
+        let derived: Vec<TokenHash> = (maps.by_hash.iter())
+            .filter(|(_, e)| e.found.token.parent_token_id.is_some())
+            .map(|(h, _)| *h)
+            .collect();
+        for h in derived {
+            if let Some(e) = maps.by_hash.remove(&h) {
+                maps.by_id.remove(&e.found.token.id);
+            }
         }
     }
 
@@ -353,6 +382,7 @@ mod tests {
                 revoked_at: None,
                 last_used_at: None,
                 rotated_from: None,
+                parent_token_id: None,
             },
             owner: UserRecord {
                 id: user.clone(),

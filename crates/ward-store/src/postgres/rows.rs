@@ -151,8 +151,7 @@ pub(super) const SELECT_KEY: &str =
     "SELECT kid, public_key, private_sealed, created_at, retired_at FROM signing_keys";
 
 /// The columns [`minted`] reads.
-pub(super) const SELECT_MINTED: &str =
-    "SELECT jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at, parent_token_id FROM minted_tokens";
+pub(super) const SELECT_MINTED: &str = "SELECT jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at, parent_token_id FROM minted_tokens";
 
 /// The columns [`approval`] reads, to follow `SELECT` or `RETURNING`.
 pub(super) const APPROVAL_COLUMNS: &str = "id, token_id, subject, requested_by, operation, risk, status,

@@ -188,7 +188,8 @@ CREATE INDEX approvals_pending_requester ON approvals (requested_by) WHERE statu
 -- rotated_from inside the rotating transaction.
 CREATE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;
 ",
-    },    Migration {
+    },
+    Migration {
         version: 8,
         name: "the credential that obtained each token",
         sql: r"
