@@ -163,6 +163,8 @@ impl VerifyCache {
                 Self::drop_derived(&mut maps);
             }
             Invalidation::User(user) => {
+                // What their credentials obtained ended with them.
+                Self::drop_derived(&mut maps);
                 let gone: Vec<TokenHash> =
                     maps.by_hash.iter().filter(|(_, e)| &e.found.owner.id == user).map(|(h, _)| *h).collect();
                 for h in gone {
@@ -171,7 +173,8 @@ impl VerifyCache {
                     }
                 }
             }
-            Invalidation::Keys => {}
+            // A retired key ended what its agent tokens obtained.
+            Invalidation::Keys => Self::drop_derived(&mut maps),
             Invalidation::Resync => *maps = Maps::default(),
         }
     }

@@ -216,13 +216,16 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyIn
 }
 
 /// `POST /v1/keys/{kid}/retire`: admins. Every token the key signed stops
-/// verifying.
+/// verifying, and what those obtained is revoked.
 pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<SigningKeyInfo> {
     caller.require_admin("retire signing keys")?;
     let event = state.audit.prepare(
         AuditEvent::new("key.retire").subject(&caller.principal.name).token(&caller.token_id).operation(kid),
     );
-    if !state.keys.retire(kid, state.now(), &[event]).await? {
+    let retired = state.keys.retire(kid, state.now(), &[event]).await;
+    // What its agent tokens obtained was revoked with them.
+    state.cache.evict_derived();
+    if !retired? {
         return Err(ApiError::Conflict(format!("signing key {kid} is already retired")));
     }
     state.audit.committed();

@@ -164,3 +164,44 @@ async fn deleting_a_token_ends_its_descendants() {
     assert_eq!(code(&app, &admin, &kid.str("token")).await, "REVOKED");
     assert_eq!(code(&app, &admin, &grandkid.str("token")).await, "REVOKED");
 }
+
+#[tokio::test]
+async fn ending_a_user_ends_the_service_user_key_their_pipeline_token_created() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let boss = app
+        .post("/v1/users", &admin, json!({"name": "boss", "role": "admin", "password": "boss-password"}))
+        .await;
+    assert_eq!(boss.status, StatusCode::CREATED, "{:?}", boss.body);
+    let session = app.session("boss", "boss-password").await;
+    let pipeline = child(&app, &session, "ci", &["ward:admin", "ward:tokens", "ward:introspect"]).await;
+    let svc = app
+        .post(
+            "/v1/service-users",
+            &pipeline.str("token"),
+            json!({"name": "svc", "scopes": ["ward:introspect"]}),
+        )
+        .await;
+    assert_eq!(svc.status, StatusCode::CREATED, "{:?}", svc.body);
+    let key = svc.body["key"]["token"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(code(&app, &admin, &key).await, "VALID");
+
+    let r = app.post(&format!("/v1/users/{}/revoke-tokens", boss.str("id")), &admin, json!({})).await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    assert_eq!(code(&app, &admin, &key).await, "REVOKED");
+}
+
+#[tokio::test]
+async fn retiring_a_key_ends_what_its_agent_tokens_created() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agent = mint(&app, &admin, "builder", &["ward:tokens"], "1h").await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{:?}", agent.body);
+    let made = child(&app, &agent.str("token"), "made", &[]).await;
+    assert_eq!(code(&app, &admin, &made.str("token")).await, "VALID");
+
+    let path = format!("/v1/keys/{}/retire", agent.str("kid"));
+    let r = app.post(&path, &admin, json!({})).await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    assert_eq!(code(&app, &admin, &made.str("token")).await, "REVOKED");
+}

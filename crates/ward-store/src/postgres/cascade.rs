@@ -103,3 +103,30 @@ async fn announce(conn: &mut PgConnection, ended: &[String]) -> StoreResult<()> 
     }
     Ok(())
 }
+
+/// Revokes every descendant of the credentials a user held or minted (their
+/// ending user's own are revoked by the caller).
+pub(super) async fn revoke_of_user(
+    conn: &mut PgConnection,
+    user: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let roots: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM tokens WHERE user_id = $1 UNION ALL SELECT jti FROM minted_tokens WHERE minted_by = $1",
+    )
+    .bind(user)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| db_error("select the credentials of a user", e))?;
+    revoke(conn, &roots.iter().map(String::as_str).collect::<Vec<_>>(), now).await
+}
+
+/// Revokes every descendant of the agent tokens a retired key signed.
+pub(super) async fn revoke_of_key(conn: &mut PgConnection, kid: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let roots: Vec<String> = sqlx::query_scalar("SELECT jti FROM minted_tokens WHERE kid = $1")
+        .bind(kid)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| db_error("select the tokens a key signed", e))?;
+    revoke(conn, &roots.iter().map(String::as_str).collect::<Vec<_>>(), now).await
+}

@@ -248,6 +248,7 @@ impl AgentStore for PostgresStore {
         let mut tx = begin(&self.pool, "retire signing key").await?;
         let out = agents::retire_key(&mut *tx, kid, now).await?;
         if out {
+            cascade::revoke_of_key(&mut tx, kid, now).await?;
             outbox::insert(&mut tx, events).await?;
         }
         notify::publish(&mut *tx, &Invalidation::Keys).await?;

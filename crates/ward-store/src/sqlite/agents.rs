@@ -68,6 +68,7 @@ pub(super) async fn retire_key(
         .await
         .map_err(|e| db_error("retire signing key", e))?;
     if done.rows_affected() == 1 {
+        super::cascade::revoke_of_key(&mut conn, kid, now).await?;
         super::outbox::insert(&mut conn, events).await?;
         conn.commit().await.map_err(|e| db_error("commit retire signing key", e))?;
         return Ok(true);

@@ -8,7 +8,7 @@ use crate::agents::minted;
 use crate::support::*;
 use chrono::{DateTime, Utc};
 use ward_core::{TokenId, TokenKind};
-use ward_store::{Backend, MintedRecord, TokenRecord};
+use ward_store::{Backend, KeyRecord, MintedRecord, TokenRecord};
 
 /// A pipeline token of `owner` obtained by `parent`, created at `at(minute)`.
 async fn child(
@@ -148,4 +148,28 @@ pub async fn rotating_without_grace_revokes_descendants(store: &dyn Backend) {
     assert_eq!(revoked_at(store, &l.kid.id).await, Some(at(10)));
     assert_eq!(revoked_at(store, &l.grandkid.id).await, Some(at(10)));
     assert_eq!(revoked_at(store, &next.record.id).await, None);
+}
+
+pub async fn ending_a_user_revokes_what_their_credentials_obtained_for_others(store: &dyn Backend) {
+    let l = line(store).await;
+    let alice = store.user_by_name("alice").await.expect("user").expect("alice");
+    let svc = add_user(store, service("svc", at(6))).await;
+    let key = child(store, &svc, Some(&l.root.id), 7).await;
+    store.revoke_user_tokens(&alice.id, at(10), &[]).await.expect("revoke user tokens");
+    assert_eq!(revoked_at(store, &key.id).await, Some(at(10)), "another user's token obtained by alice's");
+}
+
+pub async fn retiring_a_key_revokes_what_its_agent_tokens_obtained(store: &dyn Backend) {
+    let l = line(store).await;
+    let k = KeyRecord {
+        kid: l.agent.kid.clone(),
+        public_key: [1; 32],
+        private_sealed: vec![1, 2, 3],
+        created_at: at(0),
+        retired_at: None,
+    };
+    store.insert_key(&k, &[]).await.expect("insert key");
+    assert!(store.retire_key(&k.kid, at(10), &[]).await.expect("retire"));
+    assert_eq!(revoked_at(store, &l.grandkid.id).await, Some(at(10)));
+    assert_eq!(revoked_at(store, &l.kid.id).await, None);
 }
