@@ -25,7 +25,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -46,6 +46,9 @@ struct Entry {
 struct Maps {
     by_hash: HashMap<TokenHash, Entry, Prehashed>,
     by_id: HashMap<TokenId, TokenHash>,
+    /// The entries whose token has a parent, so that dropping them on an
+    /// end does not scan the whole map.
+    derived: HashSet<TokenHash, Prehashed>,
 }
 
 /// The bucket hash of a [`TokenHash`]: its bytes folded into a word.
@@ -142,8 +145,12 @@ impl VerifyCache {
             for (_, h) in ages.into_iter().take(self.capacity / 10 + 1) {
                 if let Some(e) = maps.by_hash.remove(&h) {
                     maps.by_id.remove(&e.found.token.id);
+                    maps.derived.remove(&h);
                 }
             }
+        }
+        if found.token.parent_token_id.is_some() {
+            maps.derived.insert(hash);
         }
         maps.by_id.insert(found.token.id.clone(), hash);
         maps.by_hash.insert(hash, Entry { found: Arc::clone(&found), at: Instant::now() });
@@ -170,6 +177,7 @@ impl VerifyCache {
                 for h in gone {
                     if let Some(e) = maps.by_hash.remove(&h) {
                         maps.by_id.remove(&e.found.token.id);
+                        maps.derived.remove(&h);
                     }
                 }
             }
@@ -188,11 +196,7 @@ impl VerifyCache {
     }
 
     fn drop_derived(maps: &mut Maps) {
-        let derived: Vec<TokenHash> = (maps.by_hash.iter())
-            .filter(|(_, e)| e.found.token.parent_token_id.is_some())
-            .map(|(h, _)| *h)
-            .collect();
-        for h in derived {
+        for h in std::mem::take(&mut maps.derived) {
             if let Some(e) = maps.by_hash.remove(&h) {
                 maps.by_id.remove(&e.found.token.id);
             }
@@ -423,6 +427,23 @@ mod tests {
         cache.evict(&Invalidation::User(alice));
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&TokenHash::of("3")).is_some());
+    }
+
+    #[test]
+    fn evicting_a_token_drops_every_derived_entry_and_no_root() {
+        let cache = VerifyCache::new(10, Duration::from_secs(60));
+        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        let root = found(1, &user);
+        let mut kid = found(2, &user);
+        kid.token.parent_token_id = Some(root.token.id.clone());
+        let other = found(3, &user);
+        let unrelated = found(4, &user).token.id;
+        cache.put(cache.generation(), TokenHash::of("1"), root);
+        cache.put(cache.generation(), TokenHash::of("2"), kid);
+        cache.put(cache.generation(), TokenHash::of("3"), other);
+        cache.evict(&Invalidation::Token(unrelated));
+        assert!(cache.get(&TokenHash::of("2")).is_none(), "a derived entry may descend from it");
+        assert!(cache.get(&TokenHash::of("1")).is_some() && cache.get(&TokenHash::of("3")).is_some());
     }
 
     #[test]
