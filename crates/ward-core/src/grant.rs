@@ -187,6 +187,23 @@ mod tests {
     }
 
     #[test]
+    fn a_login_session_is_no_ones_parent_and_any_other_caller_is() {
+        assert_eq!(parent(&caller(TokenKind::Login, &[], None)), None);
+        assert_eq!(parent(&caller(TokenKind::Pipeline, &[], None)), Some(id(1)));
+        assert_eq!(parent(&caller(TokenKind::Agent, &[], None)), Some(id(1)));
+    }
+
+    #[test]
+    fn a_token_rotating_itself_hands_its_own_parent_to_the_successor() {
+        let c = caller(TokenKind::Pipeline, &[], None);
+        assert_eq!(successor_parent(&c, &id(1), Some(&id(7))), Some(id(7)));
+        assert_eq!(successor_parent(&c, &id(1), None), None);
+        assert_eq!(successor_parent(&c, &id(2), Some(&id(7))), Some(id(1)), "another caller is the parent");
+        let session = caller(TokenKind::Login, &[], None);
+        assert_eq!(successor_parent(&session, &id(2), Some(&id(7))), None);
+    }
+
+    #[test]
     fn scopes_beyond_the_caller_are_refused_by_name() {
         let c = caller(TokenKind::Login, &["ward:tokens", "read:stacks"], None);
         let got = derive(&c, wanted(&["read:stacks", "ward:admin"], None), now());
