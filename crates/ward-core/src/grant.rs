@@ -14,6 +14,9 @@
 //!   end gets `E`, one that names a later end is refused
 //!   ([`Denied::OutlivesCaller`] names `E`).
 //!
+//! Every derived credential records its [`parent`]: ending that credential
+//! ends it (the store cascades revocations down the line).
+//!
 //! [`rotatable`] decides whether a token may be rotated at all: only an
 //! active token that has no successor yet. The store asks it inside the
 //! rotating transaction, so two concurrent rotations cannot both succeed.
@@ -46,6 +49,21 @@ pub struct Granted {
 /// there is no cap (a login session, or a caller that never expires).
 pub fn ceiling(caller: &Caller) -> Option<DateTime<Utc>> {
     if caller.token_kind == TokenKind::Login { None } else { caller.expires_at }
+}
+
+/// The credential a new one obtained by `caller` descends from: the
+/// calling token (or agent token's jti), or `None` for a login session,
+/// the root of authority, whose end ends nothing it obtained.
+pub fn parent(caller: &Caller) -> Option<TokenId> {
+    (caller.token_kind != TokenKind::Login).then(|| caller.token_id.clone())
+}
+
+/// The parent of a rotated token's successor: [`parent`] of the caller,
+/// except when the caller rotates itself, when the successor takes the old
+/// token's place under the old token's own parent (`old_parent`) — the
+/// grace that ends the old token must not end its successor.
+pub fn successor_parent(caller: &Caller, old: &TokenId, old_parent: Option<&TokenId>) -> Option<TokenId> {
+    if &caller.token_id == old { old_parent.cloned() } else { parent(caller) }
 }
 
 /// The scopes and end of a credential `caller` obtains for `wanted`, or why
@@ -166,6 +184,23 @@ mod tests {
 
     fn wanted(scopes: &[&str], expires_at: Option<DateTime<Utc>>) -> Wanted {
         Wanted { scopes: set(scopes), expires_at }
+    }
+
+    #[test]
+    fn a_login_session_is_no_ones_parent_and_any_other_caller_is() {
+        assert_eq!(parent(&caller(TokenKind::Login, &[], None)), None);
+        assert_eq!(parent(&caller(TokenKind::Pipeline, &[], None)), Some(id(1)));
+        assert_eq!(parent(&caller(TokenKind::Agent, &[], None)), Some(id(1)));
+    }
+
+    #[test]
+    fn a_token_rotating_itself_hands_its_own_parent_to_the_successor() {
+        let c = caller(TokenKind::Pipeline, &[], None);
+        assert_eq!(successor_parent(&c, &id(1), Some(&id(7))), Some(id(7)));
+        assert_eq!(successor_parent(&c, &id(1), None), None);
+        assert_eq!(successor_parent(&c, &id(2), Some(&id(7))), Some(id(1)), "another caller is the parent");
+        let session = caller(TokenKind::Login, &[], None);
+        assert_eq!(successor_parent(&session, &id(2), Some(&id(7))), None);
     }
 
     #[test]

@@ -9,6 +9,12 @@
 //! (PostgreSQL NOTIFY) and evict too; if that feed breaks they forget
 //! everything, and every entry expires after `cache.ttl` in any case.
 //!
+//! A token's end ends what it obtained (the store cascades it), so evicting
+//! a token also evicts every cached token that has a parent: the cache does
+//! not know the whole line of descent, and derived tokens are the few.
+//! Agent tokens are not cached (each check reads the minted record); their
+//! revocation evicts the same way (`authority::mint::revoke`).
+//!
 //! Status is judged at each check from the cached record (expiry needs no
 //! eviction). A lookup racing an eviction cannot re-insert what was just
 //! evicted: every eviction bumps a generation, and a put carrying an older
@@ -19,7 +25,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -40,6 +46,9 @@ struct Entry {
 struct Maps {
     by_hash: HashMap<TokenHash, Entry, Prehashed>,
     by_id: HashMap<TokenId, TokenHash>,
+    /// The entries whose token has a parent, so that dropping them on an
+    /// end does not scan the whole map.
+    derived: HashSet<TokenHash, Prehashed>,
 }
 
 /// The bucket hash of a [`TokenHash`]: its bytes folded into a word.
@@ -136,8 +145,12 @@ impl VerifyCache {
             for (_, h) in ages.into_iter().take(self.capacity / 10 + 1) {
                 if let Some(e) = maps.by_hash.remove(&h) {
                     maps.by_id.remove(&e.found.token.id);
+                    maps.derived.remove(&h);
                 }
             }
+        }
+        if found.token.parent_token_id.is_some() {
+            maps.derived.insert(hash);
         }
         maps.by_id.insert(found.token.id.clone(), hash);
         maps.by_hash.insert(hash, Entry { found: Arc::clone(&found), at: Instant::now() });
@@ -152,18 +165,41 @@ impl VerifyCache {
                 if let Some(h) = maps.by_id.remove(id) {
                     maps.by_hash.remove(&h);
                 }
+                // Its end ends (or cuts short) its descendants, which the
+                // cache cannot tell from other derived tokens: drop them all.
+                Self::drop_derived(&mut maps);
             }
             Invalidation::User(user) => {
+                // What their credentials obtained ended with them.
+                Self::drop_derived(&mut maps);
                 let gone: Vec<TokenHash> =
                     maps.by_hash.iter().filter(|(_, e)| &e.found.owner.id == user).map(|(h, _)| *h).collect();
                 for h in gone {
                     if let Some(e) = maps.by_hash.remove(&h) {
                         maps.by_id.remove(&e.found.token.id);
+                        maps.derived.remove(&h);
                     }
                 }
             }
-            Invalidation::Keys => {}
+            // A retired key ended what its agent tokens obtained.
+            Invalidation::Keys => Self::drop_derived(&mut maps),
             Invalidation::Resync => *maps = Maps::default(),
+        }
+    }
+
+    /// Evicts every token that has a parent: after an agent token ended,
+    /// whose descendants the store revoked with it.
+    pub fn evict_derived(&self) {
+        let mut maps = self.write();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Self::drop_derived(&mut maps);
+    }
+
+    fn drop_derived(maps: &mut Maps) {
+        for h in std::mem::take(&mut maps.derived) {
+            if let Some(e) = maps.by_hash.remove(&h) {
+                maps.by_id.remove(&e.found.token.id);
+            }
         }
     }
 
@@ -353,6 +389,7 @@ mod tests {
                 revoked_at: None,
                 last_used_at: None,
                 rotated_from: None,
+                parent_token_id: None,
             },
             owner: UserRecord {
                 id: user.clone(),
@@ -390,6 +427,23 @@ mod tests {
         cache.evict(&Invalidation::User(alice));
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&TokenHash::of("3")).is_some());
+    }
+
+    #[test]
+    fn evicting_a_token_drops_every_derived_entry_and_no_root() {
+        let cache = VerifyCache::new(10, Duration::from_secs(60));
+        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        let root = found(1, &user);
+        let mut kid = found(2, &user);
+        kid.token.parent_token_id = Some(root.token.id.clone());
+        let other = found(3, &user);
+        let unrelated = found(4, &user).token.id;
+        cache.put(cache.generation(), TokenHash::of("1"), root);
+        cache.put(cache.generation(), TokenHash::of("2"), kid);
+        cache.put(cache.generation(), TokenHash::of("3"), other);
+        cache.evict(&Invalidation::Token(unrelated));
+        assert!(cache.get(&TokenHash::of("2")).is_none(), "a derived entry may descend from it");
+        assert!(cache.get(&TokenHash::of("1")).is_some() && cache.get(&TokenHash::of("3")).is_some());
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct MintedRecord {
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The non-session credential that minted it (a token id or a jti);
+    /// ending that credential ends this one.
+    pub parent_token_id: Option<TokenId>,
 }
 
 /// Where an approval stands.

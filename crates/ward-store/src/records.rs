@@ -45,6 +45,10 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub rotated_from: Option<TokenId>,
+    /// The non-session credential whose caller obtained this one (a token
+    /// id or an agent token's jti); `None` when a login session or nobody
+    /// did. Ending that credential ends this one.
+    pub parent_token_id: Option<TokenId>,
 }
 
 /// Where a token stands at a moment.

@@ -14,6 +14,8 @@
 mod agents;
 #[path = "contract/audit.rs"]
 mod audit;
+#[path = "contract/cascade.rs"]
+mod cascade;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
 #[path = "contract/listing.rs"]
@@ -47,6 +49,15 @@ macro_rules! contract_suite {
     ($fresh:path) => {
         contract_suite!(@tests $fresh;
             users::a_new_database_has_no_users,
+            cascade::a_credentials_parent_is_stored_and_read_back,
+            cascade::revoking_a_token_revokes_every_descendant_and_nothing_else,
+            cascade::revoking_a_child_leaves_its_parent_and_already_revoked_descendants_keep_their_time,
+            cascade::deleting_a_token_revokes_its_descendants,
+            cascade::revoking_an_agent_token_by_jti_or_by_agent_revokes_its_descendants,
+            cascade::rotating_with_grace_cuts_descendants_to_the_old_tokens_new_end,
+            cascade::rotating_without_grace_revokes_descendants,
+            cascade::ending_a_user_revokes_what_their_credentials_obtained_for_others,
+            cascade::retiring_a_key_revokes_what_its_agent_tokens_obtained,
             users::a_created_user_is_found_by_id_and_by_name,
             users::a_duplicate_username_is_a_conflict_that_names_the_user,
             users::a_name_is_reusable_after_its_user_is_deleted,

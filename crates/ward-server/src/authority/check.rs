@@ -149,7 +149,8 @@ async fn check_signed(state: &AppState, presented: &str) -> ApiResult<Check> {
         token_id: jti.clone(),
         kind: TokenKind::Agent,
         subject: minted.agent.clone(),
-        expires_at: Utc.timestamp_opt(claims.exp, 0).single(),
+        // The record's end when its parent's rotation grace cut it short.
+        expires_at: Utc.timestamp_opt(claims.exp, 0).single().map(|exp| exp.min(minted.expires_at)),
     };
     let now = state.now();
     if key.retired_at.is_some() || minted.revoked_at.is_some() {

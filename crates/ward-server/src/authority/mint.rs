@@ -15,7 +15,7 @@ use ward_api::{
     MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo, SigningKeyList,
 };
 use ward_core::agent_rules::{MintedReach, may_mint};
-use ward_core::grant::{Granted, Wanted};
+use ward_core::grant::{self, Granted, Wanted};
 use ward_core::policy::SCOPE_MINT;
 use ward_core::signed::{self, Claims};
 use ward_core::{Caller, TokenId, Ttl, Username};
@@ -69,6 +69,7 @@ pub async fn mint(
         issued_at: now,
         expires_at,
         revoked_at: None,
+        parent_token_id: grant::parent(caller),
     };
     let risk = state.settings.catalog.max_risk(&scopes);
     let event = state
@@ -143,7 +144,10 @@ pub async fn revoke(
                 .filter(|m| reach.covers(&m.minted_by, &m.agent))
                 .ok_or(ApiError::NotFound("minted token"))?;
             let event = state.audit.prepare(AuditEvent::new("mint.revoke").subject(&minted.agent).token(&id));
-            if !state.agents.revoke_minted(&id, now, &[event]).await? {
+            let revoked = state.agents.revoke_minted(&id, now, &[event]).await;
+            // What it obtained was revoked with it: out of the verify cache.
+            state.cache.evict_derived();
+            if !revoked? {
                 return Err(ApiError::Conflict(format!("minted token {jti} is already revoked")));
             }
             state.audit.committed();
@@ -153,7 +157,9 @@ pub async fn revoke(
             Some(filter) => {
                 let event = AuditEvent::new("mint.revoke").subject(agent).decision("all revoked");
                 let event = state.audit.prepare(event);
-                let n = state.agents.revoke_agent(agent, filter.minted_by, now, &[event]).await?;
+                let n = state.agents.revoke_agent(agent, filter.minted_by, now, &[event]).await;
+                state.cache.evict_derived();
+                let n = n?;
                 state.audit.committed();
                 n
             }
@@ -210,13 +216,16 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyIn
 }
 
 /// `POST /v1/keys/{kid}/retire`: admins. Every token the key signed stops
-/// verifying.
+/// verifying, and what those obtained is revoked.
 pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<SigningKeyInfo> {
     caller.require_admin("retire signing keys")?;
     let event = state.audit.prepare(
         AuditEvent::new("key.retire").subject(&caller.principal.name).token(&caller.token_id).operation(kid),
     );
-    if !state.keys.retire(kid, state.now(), &[event]).await? {
+    let retired = state.keys.retire(kid, state.now(), &[event]).await;
+    // What its agent tokens obtained was revoked with them.
+    state.cache.evict_derived();
+    if !retired? {
         return Err(ApiError::Conflict(format!("signing key {kid} is already retired")));
     }
     state.audit.committed();

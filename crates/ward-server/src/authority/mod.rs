@@ -74,6 +74,8 @@ pub struct Issue {
     pub scopes: ScopeSet,
     pub expires_at: Option<DateTime<Utc>>,
     pub rotated_from: Option<TokenId>,
+    /// The credential it descends from (`ward_core::grant::parent`).
+    pub parent_token_id: Option<TokenId>,
 }
 
 /// Draws a token and its record; the caller stores the record and the hash.
@@ -91,6 +93,7 @@ pub fn mint(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainToken, 
         revoked_at: None,
         last_used_at: None,
         rotated_from: issue.rotated_from,
+        parent_token_id: issue.parent_token_id,
     };
     (plain, record)
 }

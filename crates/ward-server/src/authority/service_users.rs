@@ -49,6 +49,7 @@ pub async fn create(
             scopes,
             expires_at: granted.expires_at,
             rotated_from: None,
+            parent_token_id: grant::parent(caller),
         },
         AuditEvent::new("service_user.create").subject(&user.name),
     )

@@ -103,6 +103,7 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
             scopes: permissions(state, &user),
             expires_at: Some(now + ttl.as_duration()),
             rotated_from: None,
+            parent_token_id: None,
         },
         AuditEvent::new("login.success").subject(&user.name),
     )

@@ -47,6 +47,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
             scopes: granted.scopes,
             expires_at: granted.expires_at,
             rotated_from: None,
+            parent_token_id: grant::parent(caller),
         },
         AuditEvent::new("token.create").subject(&owner.name).risk(risk),
     )
@@ -187,6 +188,7 @@ pub async fn rotate_found(
         scopes: granted.scopes,
         expires_at: granted.expires_at,
         rotated_from: Some(old.id.clone()),
+        parent_token_id: grant::successor_parent(caller, &old.id, old.parent_token_id.as_ref()),
     };
     let (plain, record) = mint(state, now, issue);
     let old_ends_at = grace.map(|g| now + g.as_duration());

@@ -10,6 +10,7 @@ mod audit_writer;
 mod authorize;
 mod bounds;
 mod caching;
+mod cascade;
 mod enumeration;
 mod grants;
 mod helpers;

@@ -6,8 +6,9 @@
 //! - a valid credential's effective scopes ⊆ its owner's permissions and
 //!   ⊆ the effective scopes of every ancestor (the credentials that
 //!   obtained it, up to a login);
-//! - a valid credential does not expire after any non-session ancestor's
-//!   expiry as it was when it was issued;
+//! - a valid credential's non-session ancestors are all valid now (ending
+//!   one ends what it obtained), and it does not expire after any of their
+//!   current expiries (a rotation's grace cuts its descendants short);
 //! - a credential the server once answered "not valid" is never valid again.
 
 use crate::driver;
@@ -31,6 +32,13 @@ impl Case {
         }
         let mut replies = asked.join_all().await;
         replies.sort_by_key(|(c, _)| *c);
+        // What the server says of each credential now, for its descendants.
+        let now: Vec<(bool, Option<DateTime<Utc>>)> = (replies.iter())
+            .map(|(_, r)| {
+                let valid = r.body["valid"] == Value::Bool(true);
+                (valid, serde_json::from_value(r.body["expires_at"].clone()).ok())
+            })
+            .collect();
         for (c, r) in replies {
             if r.status != reqwest::StatusCode::OK {
                 self.fail(&format!("verify of {} answered {} {}", self.model.label(c), r.status, r.body));
@@ -45,7 +53,7 @@ impl Case {
             let code = r.str("code");
             let scopes: Vec<String> = serde_json::from_value(r.body["scopes"].clone()).unwrap_or_default();
             let expires: Option<DateTime<Utc>> = serde_json::from_value(r.body["expires_at"].clone()).ok();
-            self.check_one(c, valid, &code, &scopes, expires);
+            self.check_one(c, valid, &code, &scopes, expires, &now);
         }
     }
 
@@ -56,6 +64,7 @@ impl Case {
         code: &str,
         scopes: &[String],
         expires: Option<DateTime<Utc>>,
+        now: &[(bool, Option<DateTime<Utc>>)],
     ) {
         let m = &self.model;
         let label = m.label(c);
@@ -102,16 +111,23 @@ impl Case {
                 ));
             }
             if a.kind != Kind::Login {
-                let later = match (expires, a.issued_expires) {
+                let (live, ends) = now[p];
+                if !live {
+                    self.fail(&format!("{label} is valid, but its ancestor {} has ended", m.label(p)));
+                }
+                // An agent token's end is a JWT `exp`: whole seconds.
+                let later = match (expires, ends) {
                     (_, None) => false,
                     (None, Some(_)) => true,
+                    (Some(e), Some(ae)) if cred.kind == Kind::Agent || a.kind == Kind::Agent => {
+                        e.timestamp() > ae.timestamp()
+                    }
                     (Some(e), Some(ae)) => e > ae,
                 };
                 if later {
                     self.fail(&format!(
-                        "{label} ends {expires:?}, after its ancestor {} ({:?})",
-                        m.label(p),
-                        a.issued_expires
+                        "{label} ends {expires:?}, after its ancestor {} ({ends:?})",
+                        m.label(p)
                     ));
                 }
             }

@@ -102,8 +102,6 @@ pub struct Cred {
     pub scopes: Scopes,
     pub created: DateTime<Utc>,
     pub expires: Option<DateTime<Utc>>,
-    /// The expiry it was issued with (a grace rotation may shorten `expires`).
-    pub issued_expires: Option<DateTime<Utc>>,
     /// The credential that obtained this one (`None`: a login).
     pub parent: Option<usize>,
     pub end: End,
@@ -269,12 +267,17 @@ impl Model {
     }
 
     /// Ends a user: every credential they hold (agents they minted included)
-    /// and their pending approval requests; `delete` marks them gone.
+    /// and what those obtained, and their pending approval requests;
+    /// `delete` marks them gone.
     pub fn end_user(&mut self, user: usize, delete: bool) {
-        for c in &mut self.creds {
-            if c.owner == user && c.end == End::Live {
-                c.end = End::Revoked;
-            }
+        let ended: Vec<usize> = (0..self.creds.len())
+            .filter(|&c| self.creds[c].owner == user && self.creds[c].end == End::Live)
+            .collect();
+        for &c in &ended {
+            self.creds[c].end = End::Revoked;
+        }
+        for c in ended {
+            self.cascade_end(c);
         }
         for a in &mut self.approvals {
             if a.requester == user && a.state == ApprovalState::Pending {
@@ -283,6 +286,45 @@ impl Model {
         }
         if delete {
             self.users[user].deleted = true;
+        }
+    }
+
+    /// Every credential obtained through `c`, down the whole line; none
+    /// for a login session, the root of authority.
+    pub fn descendants(&self, c: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        if self.creds[c].kind == Kind::Login {
+            return out;
+        }
+        let mut todo = vec![c];
+        while let Some(p) = todo.pop() {
+            for d in 0..self.creds.len() {
+                if self.creds[d].parent == Some(p) && !out.contains(&d) {
+                    out.push(d);
+                    todo.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// `c` ended: so does every live credential obtained through it.
+    pub fn cascade_end(&mut self, c: usize) {
+        for d in self.descendants(c) {
+            if self.creds[d].end == End::Live {
+                self.creds[d].end = End::Revoked;
+            }
+        }
+    }
+
+    /// `c` now ends at `end` (a rotation's grace): nothing obtained
+    /// through it ends later.
+    pub fn cascade_cut(&mut self, c: usize, end: DateTime<Utc>) {
+        for d in self.descendants(c) {
+            let cred = &mut self.creds[d];
+            if cred.end == End::Live {
+                cred.expires = Some(cred.expires.map_or(end, |e| e.min(end)));
+            }
         }
     }
 

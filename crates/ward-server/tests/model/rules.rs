@@ -60,7 +60,8 @@ fn rotation(m: &Model, by: usize, target: usize, grace: bool) -> Verdict {
         scopes: t.scopes,
         alt_scopes: Some(m.eff(target)),
         expiry: rotated_expiry(m, by, target),
-        parent: Some(by),
+        // A token that rotates itself hands its place to the successor.
+        parent: if by == target { t.parent } else { Some(by) },
         new_user: None,
     };
     g.then(Effect::Rotate { old: target, new, grace })

@@ -186,6 +186,7 @@ impl Case {
                     let ends =
                         o.expires.map_or(now + Duration::hours(1), |e| e.min(now + Duration::hours(1)));
                     o.expires = Some(ends);
+                    self.model.cascade_cut(old, ends);
                     if time(&body["previous"]["expires_at"]) != Some(ends) {
                         self.fail(&format!(
                             "{desc}: the old token should end {ends} (grace 1h), got {}",
@@ -194,6 +195,7 @@ impl Case {
                     }
                 } else {
                     o.end = End::Revoked;
+                    self.model.cascade_end(old);
                 }
             }
             Effect::End(list) => {
@@ -208,9 +210,13 @@ impl Case {
                 }
                 for c in list {
                     self.model.creds[c].end = End::Revoked;
+                    self.model.cascade_end(c);
                 }
             }
-            Effect::Delete(c) => self.model.creds[c].end = End::Deleted,
+            Effect::Delete(c) => {
+                self.model.creds[c].end = End::Deleted;
+                self.model.cascade_end(c);
+            }
             Effect::EndUser { user, delete } => self.model.end_user(user, delete),
             Effect::Request { cred } => {
                 if body["decision"] != "approval_required" || !body["approval_id"].is_string() {
@@ -246,7 +252,16 @@ impl Case {
                 Some(kid) => self.model.saw_key(kid),
                 None => self.fail(&format!("{desc}: no kid in {body}")),
             },
-            Effect::RetireKey(key) => self.model.keys[key].1 = true,
+            Effect::RetireKey(key) => {
+                self.model.keys[key].1 = true;
+                let kid = self.model.keys[key].0.clone();
+                let signed: Vec<usize> = (0..self.model.creds.len())
+                    .filter(|&c| self.model.creds[c].kid.as_deref() == Some(kid.as_str()))
+                    .collect();
+                for c in signed {
+                    self.model.cascade_end(c);
+                }
+            }
             Effect::Listed(want) => self.listed(&want, body, desc),
             Effect::Described(c) => self.described(c, body, desc),
             Effect::Verified { target, valid } => {
@@ -339,7 +354,6 @@ impl Case {
             scopes: nc.scopes,
             created: now,
             expires,
-            issued_expires: expires,
             parent: nc.parent,
             end: End::Live,
             successor: None,

@@ -45,7 +45,6 @@ fn session(user: usize, r: &Reply) -> Cred {
         scopes: 0,
         created: expires - Duration::hours(SESSION_HOURS),
         expires: Some(expires),
-        issued_expires: Some(expires),
         parent: None,
         end: End::Live,
         successor: None,

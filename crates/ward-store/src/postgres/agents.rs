@@ -81,8 +81,9 @@ pub(super) async fn retire_key<'e>(
 /// statement, as `tokens::insert` does, so a delete in flight is waited for.
 pub(super) async fn insert_minted<'e>(exec: impl PgExecutor<'e>, minted: &MintedRecord) -> StoreResult<()> {
     let done = sqlx::query(
-        "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8
+        "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at,
+                                    parent_token_id)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
          WHERE EXISTS (SELECT 1 FROM users WHERE id = $5 AND deleted_at IS NULL FOR SHARE)",
     )
     .bind(minted.jti.as_str())
@@ -93,6 +94,7 @@ pub(super) async fn insert_minted<'e>(exec: impl PgExecutor<'e>, minted: &Minted
     .bind(millis(minted.issued_at))
     .bind(millis(minted.expires_at))
     .bind(opt_millis(minted.revoked_at))
+    .bind(minted.parent_token_id.as_ref().map(TokenId::as_str))
     .execute(exec)
     .await
     .map_err(|e| {
@@ -165,29 +167,30 @@ pub(super) async fn revoke_minted<'e>(
 }
 
 /// Revokes the agent's unrevoked tokens issued at or before `$1`, locking
-/// them in jti order first so that two such calls queue, not deadlock.
+/// them in jti order first so that two such calls queue, not deadlock;
+/// the jtis it revoked.
 pub(super) async fn revoke_agent<'e>(
     exec: impl PgExecutor<'e>,
     agent: &str,
     minted_by: Option<&UserId>,
     now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    let done = sqlx::query(
+) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar(
         "UPDATE minted_tokens SET revoked_at = $1
          WHERE revoked_at IS NULL AND jti IN (
              SELECT jti FROM minted_tokens
              WHERE agent = $2 AND revoked_at IS NULL AND issued_at <= $1
                AND ($3::TEXT IS NULL OR minted_by = $3)
              ORDER BY jti FOR UPDATE
-         )",
+         )
+         RETURNING jti",
     )
     .bind(millis(now))
     .bind(agent)
     .bind(minted_by.map(UserId::as_str))
-    .execute(exec)
+    .fetch_all(exec)
     .await
-    .map_err(|e| db_error("revoke agent tokens", e))?;
-    Ok(done.rows_affected())
+    .map_err(|e| db_error("revoke agent tokens", e))
 }
 
 // Approvals -----------------------------------------------------------------

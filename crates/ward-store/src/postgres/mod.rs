@@ -12,6 +12,7 @@
 
 mod agents;
 mod audit;
+mod cascade;
 mod migrations;
 mod notify;
 mod outbox;
@@ -180,6 +181,7 @@ impl Store for PostgresStore {
         let mut tx = begin(&self.pool, "revoke token").await?;
         let out = tokens::revoke(&mut *tx, id, now).await?;
         if out {
+            cascade::revoke(&mut tx, &[id.as_str()], now).await?;
             outbox::insert(&mut tx, events).await?;
         }
         notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
@@ -198,6 +200,8 @@ impl Store for PostgresStore {
 
     async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
         let mut tx = begin(&self.pool, "delete token").await?;
+        // Its descendants are revoked, not deleted: they stay listed as ended.
+        cascade::revoke(&mut tx, &[id.as_str()], Utc::now()).await?;
         tokens::delete(&mut *tx, id).await?;
         outbox::insert(&mut tx, events).await?;
         notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
@@ -244,6 +248,7 @@ impl AgentStore for PostgresStore {
         let mut tx = begin(&self.pool, "retire signing key").await?;
         let out = agents::retire_key(&mut *tx, kid, now).await?;
         if out {
+            cascade::revoke_of_key(&mut tx, kid, now).await?;
             outbox::insert(&mut tx, events).await?;
         }
         notify::publish(&mut *tx, &Invalidation::Keys).await?;
@@ -280,6 +285,7 @@ impl AgentStore for PostgresStore {
         let mut tx = begin(&self.pool, "revoke minted token").await?;
         let out = agents::revoke_minted(&mut *tx, jti, now).await?;
         if out {
+            cascade::revoke(&mut tx, &[jti.as_str()], now).await?;
             outbox::insert(&mut tx, events).await?;
         }
         commit(tx, "revoke minted token").await?;
@@ -294,7 +300,10 @@ impl AgentStore for PostgresStore {
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
         let mut tx = begin(&self.pool, "revoke agent tokens").await?;
-        let out = agents::revoke_agent(&mut *tx, agent, minted_by, now).await?;
+        let revoked = agents::revoke_agent(&mut *tx, agent, minted_by, now).await?;
+        let roots: Vec<&str> = revoked.iter().map(String::as_str).collect();
+        cascade::revoke(&mut tx, &roots, now).await?;
+        let out = revoked.len() as u64;
         outbox::insert(&mut tx, events).await?;
         commit(tx, "revoke agent tokens").await?;
         Ok(out)

@@ -32,8 +32,8 @@ pub(super) async fn insert<'e>(
 ) -> StoreResult<()> {
     let done = sqlx::query(
         "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
-                             expires_at, revoked_at, last_used_at, rotated_from)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+                             expires_at, revoked_at, last_used_at, rotated_from, parent_token_id)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
          WHERE EXISTS (SELECT 1 FROM users WHERE id = $6 AND deleted_at IS NULL FOR SHARE)",
     )
     .bind(token.id.as_str())
@@ -48,6 +48,7 @@ pub(super) async fn insert<'e>(
     .bind(opt_millis(token.revoked_at))
     .bind(opt_millis(token.last_used_at))
     .bind(token.rotated_from.as_ref().map(TokenId::as_str))
+    .bind(token.parent_token_id.as_ref().map(TokenId::as_str))
     .execute(exec)
     .await
     .map_err(|e| {
@@ -205,16 +206,19 @@ pub(super) async fn rotate(
             .await
             .map_err(|e| db_error("select successor of rotated token", e))?;
     crate::rotation::check(old, expires_at, revoked_at, successor.as_deref(), at)?;
-    let end = match old_ends_at {
-        Some(end) => {
-            let end = millis(end);
-            let end = expires_at.map_or(end, |t| t.min(end));
-            sqlx::query("UPDATE tokens SET expires_at = $1 WHERE id = $2").bind(end)
-        }
+    let end = old_ends_at.map(|end| expires_at.map_or(millis(end), |t| t.min(millis(end))));
+    let ending = match end {
+        Some(end) => sqlx::query("UPDATE tokens SET expires_at = $1 WHERE id = $2").bind(end),
         None => sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2").bind(now),
     };
-    end.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
+    ending.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
     insert(&mut *tx, new, new_hash).await?;
+    // After the insert: a successor obtained by a descendant of `old` is
+    // one of its descendants too.
+    match end {
+        Some(end) => super::cascade::shorten(&mut tx, old.as_str(), end).await?,
+        None => super::cascade::revoke(&mut tx, &[old.as_str()], at).await?,
+    }
     super::outbox::insert(&mut tx, events).await?;
     super::notify::publish(&mut *tx, &crate::Invalidation::Token(old.clone())).await?;
     tx.commit().await.map_err(|e| db_error("commit rotate token", e))

@@ -171,6 +171,8 @@ pub(super) async fn end_all(
 /// they minted (each locked in id order first, so concurrent enders queue
 /// rather than deadlock), and denies their pending approval requests.
 async fn end_credentials(conn: &mut PgConnection, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+    // What their credentials obtained (other users' included) ends too.
+    super::cascade::revoke_of_user(conn, id.as_str(), now).await?;
     let now = millis(now);
     let tokens = sqlx::query(super::tokens::REVOKE_USER_TOKENS)
         .bind(now)

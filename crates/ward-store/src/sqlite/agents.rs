@@ -68,6 +68,7 @@ pub(super) async fn retire_key(
         .await
         .map_err(|e| db_error("retire signing key", e))?;
     if done.rows_affected() == 1 {
+        super::cascade::revoke_of_key(&mut conn, kid, now).await?;
         super::outbox::insert(&mut conn, events).await?;
         conn.commit().await.map_err(|e| db_error("commit retire signing key", e))?;
         return Ok(true);
@@ -92,8 +93,9 @@ pub(super) async fn insert_minted(
     let scopes = scopes_json(&minted.scopes)?;
     let mut conn = pool.begin("insert minted token").await?;
     let done = sqlx::query(
-        "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?
+        "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at,
+                                    parent_token_id)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
          WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL)",
     )
     .bind(minted.jti.as_str())
@@ -104,6 +106,7 @@ pub(super) async fn insert_minted(
     .bind(millis(minted.issued_at))
     .bind(millis(minted.expires_at))
     .bind(opt_millis(minted.revoked_at))
+    .bind(minted.parent_token_id.as_ref().map(TokenId::as_str))
     .bind(minted.minted_by.as_str())
     .execute(&mut *conn)
     .await
@@ -171,6 +174,8 @@ pub(super) async fn revoke_minted(
         .await
         .map_err(|e| db_error("revoke minted token", e))?;
     if done.rows_affected() == 1 {
+        super::cascade::revoke(&mut conn, &[jti.as_str()], now).await?;
+        super::cascade::revoke(&mut conn, &[jti.as_str()], now).await?;
         super::outbox::insert(&mut conn, events).await?;
         conn.commit().await.map_err(|e| db_error("commit revoke minted token", e))?;
         return Ok(true);
@@ -191,19 +196,22 @@ pub(super) async fn revoke_agent(
     events: &[AuditEntry],
 ) -> StoreResult<u64> {
     let mut conn = pool.begin("revoke agent tokens").await?;
-    let done = sqlx::query(
+    let revoked: Vec<String> = sqlx::query_scalar(
         "UPDATE minted_tokens SET revoked_at = ?1
-         WHERE agent = ?2 AND revoked_at IS NULL AND issued_at <= ?1 AND (?3 IS NULL OR minted_by = ?3)",
+         WHERE agent = ?2 AND revoked_at IS NULL AND issued_at <= ?1 AND (?3 IS NULL OR minted_by = ?3)
+         RETURNING jti",
     )
     .bind(millis(now))
     .bind(agent)
     .bind(minted_by.map(UserId::as_str))
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await
     .map_err(|e| db_error("revoke agent tokens", e))?;
+    let roots: Vec<&str> = revoked.iter().map(String::as_str).collect();
+    super::cascade::revoke(&mut conn, &roots, now).await?;
     super::outbox::insert(&mut conn, events).await?;
     conn.commit().await.map_err(|e| db_error("commit revoke agent tokens", e))?;
-    Ok(done.rows_affected())
+    Ok(revoked.len() as u64)
 }
 
 // Approvals -----------------------------------------------------------------

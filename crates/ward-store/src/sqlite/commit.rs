@@ -205,7 +205,8 @@ pub(super) struct RevokeJob {
 
 #[derive(Debug)]
 enum Job {
-    Insert(InsertJob),
+    // Boxed: a token record is far larger than a revoke.
+    Insert(Box<InsertJob>),
     Revoke(RevokeJob),
 }
 
@@ -226,7 +227,7 @@ impl Committer {
     ) -> StoreResult<()> {
         let (done, answer) = oneshot::channel();
         let job = InsertJob { token: token.clone(), hash: *hash, events: events.to_vec(), done };
-        self.submit(Job::Insert(job), answer).await
+        self.submit(Job::Insert(Box::new(job)), answer).await
     }
 
     /// Revokes a token, answered once its batch is durable: `Ok(false)`
@@ -256,7 +257,7 @@ async fn run(pool: Pool, mut queue: mpsc::UnboundedReceiver<Job>) {
         let (mut inserts, mut revokes) = (Vec::new(), Vec::new());
         for job in jobs.drain(..) {
             match job {
-                Job::Insert(job) => inserts.push(job),
+                Job::Insert(job) => inserts.push(*job),
                 Job::Revoke(job) => revokes.push(job),
             }
         }

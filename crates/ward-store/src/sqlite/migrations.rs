@@ -189,6 +189,19 @@ CREATE INDEX approvals_pending_requester ON approvals (requested_by) WHERE statu
 CREATE INDEX tokens_rotated_from ON tokens (rotated_from) WHERE rotated_from IS NOT NULL;
 ",
     },
+    Migration {
+        version: 8,
+        name: "the credential that obtained each token",
+        sql: r"
+-- The non-session token (a tok_ id, or an agent token's jti) whose caller
+-- obtained this credential; NULL for what a login session or nobody made.
+-- Ending a token ends its descendants, found through this column.
+ALTER TABLE tokens ADD COLUMN parent_token_id TEXT;
+ALTER TABLE minted_tokens ADD COLUMN parent_token_id TEXT;
+CREATE INDEX tokens_parent ON tokens (parent_token_id) WHERE parent_token_id IS NOT NULL;
+CREATE INDEX minted_tokens_parent ON minted_tokens (parent_token_id) WHERE parent_token_id IS NOT NULL;
+",
+    },
 ];
 
 /// The schema version this build writes.

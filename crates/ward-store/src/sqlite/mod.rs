@@ -13,6 +13,7 @@
 
 mod agents;
 mod audit;
+mod cascade;
 mod commit;
 mod migrations;
 mod outbox;

@@ -44,8 +44,8 @@ async fn insert_row(
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
-                             expires_at, revoked_at, last_used_at, rotated_from)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                             expires_at, revoked_at, last_used_at, rotated_from, parent_token_id)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
          WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL)",
     )
     .bind(token.id.as_str())
@@ -60,6 +60,7 @@ async fn insert_row(
     .bind(opt_millis(token.revoked_at))
     .bind(opt_millis(token.last_used_at))
     .bind(token.rotated_from.as_ref().map(TokenId::as_str))
+    .bind(token.parent_token_id.as_ref().map(TokenId::as_str))
     .bind(token.user_id.as_str())
     .execute(conn)
     .await?;
@@ -130,7 +131,7 @@ async fn insert_rows(
     }
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
-                             expires_at, revoked_at, last_used_at, rotated_from)
+                             expires_at, revoked_at, last_used_at, rotated_from, parent_token_id)
          SELECT * FROM (",
     );
     q.push_values(rows, |mut row, (job, scopes)| {
@@ -146,7 +147,8 @@ async fn insert_rows(
             .push_bind(opt_millis(token.expires_at))
             .push_bind(opt_millis(token.revoked_at))
             .push_bind(opt_millis(token.last_used_at))
-            .push_bind(token.rotated_from.as_ref().map(TokenId::as_str));
+            .push_bind(token.rotated_from.as_ref().map(TokenId::as_str))
+            .push_bind(token.parent_token_id.as_ref().map(TokenId::as_str));
     });
     q.push(
         ") AS v WHERE EXISTS (SELECT 1 FROM users WHERE id = v.column6 AND deleted_at IS NULL)
@@ -251,6 +253,13 @@ pub(super) async fn revoke_batch(
         .into_iter()
         .collect();
 
+    // Ending a token ends what it obtained, at the moment it ended.
+    for job in &first {
+        if revoked.contains(job.id.as_str()) {
+            super::cascade::revoke(conn, &[job.id.as_str()], job.now).await?;
+        }
+    }
+
     // Only the first job for an id was in the update.
     let revoked_here: Vec<bool> = jobs.iter().map(|job| revoked.remove(job.id.as_str())).collect();
     let missed: Vec<&str> =
@@ -289,6 +298,8 @@ async fn existing_ids(conn: &mut SqliteConnection, ids: &[&str]) -> StoreResult<
 
 pub(super) async fn delete(pool: &Pool, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
     let mut tx = pool.begin("delete token").await?;
+    // Its descendants are revoked, not deleted: they stay listed as ended.
+    super::cascade::revoke(&mut tx, &[id.as_str()], Utc::now()).await?;
     let done = sqlx::query("DELETE FROM tokens WHERE id = ?")
         .bind(id.as_str())
         .execute(&mut *tx)
@@ -331,16 +342,19 @@ pub(super) async fn rotate(
             .await
             .map_err(|e| db_error("select successor of rotated token", e))?;
     crate::rotation::check(old, expires_at, revoked_at, successor.as_deref(), at)?;
-    let end = match old_ends_at {
-        Some(end) => {
-            let end = millis(end);
-            let end = expires_at.map_or(end, |t| t.min(end));
-            sqlx::query("UPDATE tokens SET expires_at = ? WHERE id = ?").bind(end)
-        }
+    let end = old_ends_at.map(|end| expires_at.map_or(millis(end), |t| t.min(millis(end))));
+    let ending = match end {
+        Some(end) => sqlx::query("UPDATE tokens SET expires_at = ? WHERE id = ?").bind(end),
         None => sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ?").bind(now),
     };
-    end.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
+    ending.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
     insert(&mut tx, new, new_hash).await?;
+    // After the insert: a successor obtained by a descendant of `old` is
+    // one of its descendants too.
+    match end {
+        Some(end) => super::cascade::shorten(&mut tx, old.as_str(), end).await?,
+        None => super::cascade::revoke(&mut tx, &[old.as_str()], at).await?,
+    }
     super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit rotate token", e))
 }

@@ -26,6 +26,7 @@ pub fn minted(agent: &str, minter: &ward_store::UserRecord, issued_at: DateTime<
         issued_at,
         expires_at: issued_at + chrono::Duration::minutes(15),
         revoked_at: None,
+        parent_token_id: None,
     }
 }
 

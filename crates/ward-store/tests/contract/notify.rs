@@ -50,6 +50,26 @@ async fn listeners_hear_each_committed_ending_change_and_nothing_from_a_failed_o
     store.close().await;
 }
 
+#[tokio::test]
+async fn ending_a_token_announces_each_descendant_it_ends_with_it() {
+    let Some(db) = TestDatabase::create().await else { return };
+    let store = PostgresStore::connect(db.url()).await.expect("connect");
+    let alice = add_user(&store, human("alice", at(0))).await;
+    let root = add_token(&store, &alice, 1).await;
+    let mut kid = token(&alice, TokenKind::Pipeline, at(2));
+    kid.record.parent_token_id = Some(root.id.clone());
+    let kid = add(&store, kid).await;
+    let mut listener = listen(&db).await;
+
+    store.revoke_token(&root.id, at(5), &[]).await.expect("revoke root");
+    let mut heard = vec![next(&mut listener).await, next(&mut listener).await];
+    heard.sort_by_key(Invalidation::payload);
+    let mut want = vec![Invalidation::Token(root.id.clone()), Invalidation::Token(kid.id.clone())];
+    want.sort_by_key(Invalidation::payload);
+    assert_eq!(heard, want);
+    store.close().await;
+}
+
 /// `url` connecting as `role` instead of its user.
 fn as_role(url: &str, role: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");

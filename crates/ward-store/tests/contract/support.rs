@@ -80,6 +80,7 @@ pub fn token(owner: &UserRecord, kind: TokenKind, created_at: DateTime<Utc>) -> 
         revoked_at: None,
         last_used_at: None,
         rotated_from: None,
+        parent_token_id: None,
     };
     NewToken { plain, record }
 }
