@@ -31,12 +31,13 @@ fn two_devices_two_sessions_each_revocable_and_logout_ends_one() {
     assert_eq!(laptop.ward(&["whoami"]).status.code(), Some(3), "the laptop is logged out");
     assert_eq!(phone.ward(&["whoami"]).status.code(), Some(0), "the phone is not");
 
-    // A user cannot touch another user's tokens: exit 4.
+    // A user cannot touch another user's tokens, nor learn that the id
+    // exists: exit 5, as for a missing token.
     let admins = admin.json(&["token", "list"]);
     let admin_token = admins["tokens"][0]["id"].as_str().expect("id").to_owned();
     let out = phone.ward(&["token", "revoke", &admin_token, "--confirm"]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("Only admins can"), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("token not found"), "{}", text(&out.stderr));
     assert_eq!(phone.ward(&["user", "list"]).status.code(), Some(4));
 }
 

@@ -67,10 +67,16 @@ fn rotation(m: &Model, by: usize, target: usize, grace: bool) -> Verdict {
     g.then(Effect::Rotate { old: target, new, grace })
 }
 
-/// May `by` manage the tokens of `owner` (ward:tokens; admin for others)?
-fn manage(m: &Model, by: usize, owner: usize) -> Option<Verdict> {
-    if !m.has(by, TOKENS) || (owner != m.creds[by].owner && !m.is_admin(by)) {
+/// May `by` manage the token `target`? `ward:tokens` first (403); then a
+/// deleted token, or another user's for a non-admin, is 404 alike, so the
+/// answer never tells a non-admin that someone else's id exists.
+fn manage(m: &Model, by: usize, target: usize) -> Option<Verdict> {
+    if !m.has(by, TOKENS) {
         return Some(no(403));
+    }
+    if m.creds[target].end == End::Deleted || (m.creds[target].owner != m.creds[by].owner && !m.is_admin(by))
+    {
+        return Some(no(404));
     }
     None
 }
@@ -170,19 +176,13 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             }))
         }
         Step::Rotate { by, target, grace } => {
-            if m.creds[target].end == End::Deleted {
-                return no(404);
-            }
-            if let Some(v) = manage(m, by, m.creds[target].owner) {
+            if let Some(v) = manage(m, by, target) {
                 return v;
             }
             rotation(m, by, target, grace)
         }
         Step::Revoke { by, target } => {
-            if m.creds[target].end == End::Deleted {
-                return no(404);
-            }
-            if let Some(v) = manage(m, by, m.creds[target].owner) {
+            if let Some(v) = manage(m, by, target) {
                 return v;
             }
             if m.creds[target].end == End::Revoked {
@@ -385,7 +385,9 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             Verdict { ok: Some(Effect::Password { user: me(by), keep: Some(by) }), refuse: vec![] }
         }
         Step::PasswordReset { by, user } => {
-            if !m.is_admin(by) {
+            // A password opens unbounded sessions: only an admin's login
+            // session may set someone's.
+            if !m.is_admin(by) || m.creds[by].kind != Kind::Login {
                 return no(403);
             }
             if m.users[user].deleted {
