@@ -11,6 +11,7 @@ pub mod base62;
 pub mod duration;
 pub mod grant;
 pub mod id;
+pub mod keyed;
 pub mod names;
 pub mod operation;
 pub mod policy;

@@ -91,12 +91,7 @@ impl MasterKey {
     /// HMAC-SHA-256(master, "ward/" + purpose): keys for different purposes
     /// are independent, and none reveals the master key.
     pub fn derive(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
-        use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_ref())
-            .expect("HMAC takes a key of any length");
-        mac.update(b"ward/");
-        mac.update(purpose.as_bytes());
-        Zeroizing::new(mac.finalize().into_bytes().into())
+        Zeroizing::new(ward_core::keyed::mac(self.0.as_ref(), &[b"ward/", purpose.as_bytes()]))
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {

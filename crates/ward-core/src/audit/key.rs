@@ -19,7 +19,6 @@
 
 use super::{AuditEntry, ChainHead, EventHash};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
@@ -52,11 +51,7 @@ impl fmt::Debug for ChainKey {
 /// `HMAC-SHA-256(key, prev || canonical)`: the link from one event to the
 /// next.
 pub fn chain_hash(key: &ChainKey, prev: &EventHash, canonical: &[u8]) -> EventHash {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key.0.as_ref()).expect("HMAC takes a key of any length");
-    mac.update(prev.as_bytes());
-    mac.update(canonical);
-    EventHash::from_bytes(mac.finalize().into_bytes().into())
+    EventHash::from_bytes(crate::keyed::mac(key.0.as_ref(), &[prev.as_bytes(), canonical]))
 }
 
 /// `sha256(prev || canonical)`: how events were linked before the chain was
@@ -103,6 +98,7 @@ pub fn recorded_unkeyed_head(entry: &AuditEntry) -> Option<ChainHead> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, Mac};
 
     #[test]
     fn the_chain_hash_is_hmac_sha256_of_prev_then_canonical() {

@@ -12,7 +12,6 @@ use super::{Issue, issue, permissions};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use hmac::{Hmac, Mac};
 use std::net::IpAddr;
 use ward_api::{LoginRequest, LoginResponse, LogoutResponse, WhoAmI};
 use ward_core::{Caller, Password, PrincipalKind, TokenKind};
@@ -31,10 +30,7 @@ pub fn shown_name(state: &AppState, name: &str, user: Option<&UserRecord>) -> St
         return user.name.clone();
     }
     let key = state.master.derive("login-names");
-    let mut mac =
-        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_ref()).expect("HMAC takes any key length");
-    mac.update(name.as_bytes());
-    let digest = mac.finalize().into_bytes();
+    let digest = ward_core::keyed::mac(key.as_ref(), &[name.as_bytes()]);
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("unknown:{hex}")
 }
