@@ -92,33 +92,27 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiRe
     Ok(TokenList { tokens, next_cursor })
 }
 
-/// A token the caller may manage, or 403/404.
-async fn owned(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    action: &'static str,
-) -> ApiResult<TokenWithOwner> {
+/// A token the caller may manage: `ward:tokens` first (403); then a
+/// missing token, or another user's for a non-admin, is the same 404, so
+/// the answer never tells a non-admin that someone else's id exists.
+async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenWithOwner> {
     caller.require(SCOPE_TOKENS)?;
     let found = find_token(state, id).await?;
-    // Someone else's token is as unknown to a non-admin as a missing one:
-    // a 403 would tell them the id exists.
     if found.token.user_id != caller.principal.id && !caller.is_admin() {
         return Err(ApiError::NotFound("token"));
     }
-    caller.may_manage_tokens_of(&found.token.user_id, action)?;
     Ok(found)
 }
 
 /// `GET /v1/tokens/{id}`.
 pub async fn show(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
-    let found = owned(state, caller, id, "view other users' tokens").await?;
+    let found = owned(state, caller, id).await?;
     Ok(token_view(state, state.now(), &found))
 }
 
 /// `POST /v1/tokens/{id}/revoke`: permanent. Revoking twice is a 409.
 pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
-    let found = owned(state, caller, id, "revoke other users' tokens").await?;
+    let found = owned(state, caller, id).await?;
     let now = state.now();
     let event = state.audit.prepare(
         AuditEvent::new("token.revoke")
@@ -151,7 +145,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
 
 /// `POST /v1/tokens/{id}/rotate`.
 pub async fn rotate(state: &AppState, caller: &Caller, id: &str, grace: Option<&str>) -> ApiResult<Rotated> {
-    let found = owned(state, caller, id, "rotate other users' tokens").await?;
+    let found = owned(state, caller, id).await?;
     rotate_found(state, caller, found, grace).await
 }
 
