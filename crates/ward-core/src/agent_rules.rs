@@ -9,7 +9,8 @@
 //!   an admin ([`MintedReach`]); an agent reaches only its own name's.
 //! - Approvals need four eyes ([`may_decide`]): an admin, in a login
 //!   session, who is neither the requester, nor the minter of the requesting
-//!   agent, nor the creator of the requesting service user.
+//!   agent, nor the creator of the requesting service user, nor the issuer
+//!   of the requesting credential or of any credential it descends from.
 
 use crate::UserId;
 use crate::grant::{self, Granted, Wanted};
@@ -94,6 +95,10 @@ pub struct Requester {
     /// When `user` is a service user: who created it, and who created that
     /// one if it is a service user too, nearest first.
     pub creators: Vec<UserId>,
+    /// Who issued the requesting credential, and each credential up its
+    /// parent line, nearest first: an admin who made a token for another
+    /// user (or made the token that made it) stands behind what it asks.
+    pub issuers: Vec<UserId>,
 }
 
 /// May `decider` approve or deny a request from `requester`?
@@ -108,6 +113,9 @@ pub fn may_decide(decider: &Caller, requester: &Requester) -> Result<(), Denied>
     }
     if requester.creators.contains(me) {
         return Err(Denied::ApprovalByCreator);
+    }
+    if requester.issuers.contains(me) {
+        return Err(Denied::ApprovalByIssuer);
     }
     Ok(())
 }
@@ -240,7 +248,7 @@ mod tests {
     }
 
     fn requester(user: u8) -> Requester {
-        Requester { user: Some(id(user)), via_agent: false, creators: vec![] }
+        Requester { user: Some(id(user)), via_agent: false, creators: vec![], issuers: vec![] }
     }
 
     #[test]
@@ -271,5 +279,14 @@ mod tests {
         assert_eq!(may_decide(&me, &minted), Err(Denied::ApprovalByMinter));
         let made = Requester { creators: vec![id(3), id(1)], ..requester(2) };
         assert_eq!(may_decide(&me, &made), Err(Denied::ApprovalByCreator), "also further up the chain");
+    }
+
+    #[test]
+    fn whoever_issued_the_asking_credential_or_its_ancestors_cannot_decide() {
+        let me = admin_session();
+        let issued = Requester { issuers: vec![id(2), id(1)], ..requester(2) };
+        assert_eq!(may_decide(&me, &issued), Err(Denied::ApprovalByIssuer));
+        let others = Requester { issuers: vec![id(2), id(3)], ..requester(2) };
+        assert_eq!(may_decide(&me, &others), Ok(()));
     }
 }

@@ -162,6 +162,10 @@ pub enum Denied {
     #[error("you created the service user that asked for this approval: ask another admin to decide it")]
     ApprovalByCreator,
     #[error(
+        "you issued the token that asked for this approval, or a token it was made with: ask another admin to decide it"
+    )]
+    ApprovalByIssuer,
+    #[error(
         "{0} tokens are not created by POST /v1/tokens: log in for a session, use `ward mint` for an agent"
     )]
     NotCreatable(TokenKind),

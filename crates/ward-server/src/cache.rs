@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_store::{
-    Invalidation, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKind, UserKindFilter,
-    UserRecord,
+    Invalidation, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKind,
+    UserKindFilter, UserRecord,
 };
 
 #[derive(Clone)]
@@ -254,11 +254,11 @@ impl Store for CachedStore {
         &self,
         id: &UserId,
         hash: &str,
-        keep_session: Option<&TokenId>,
+        ends: PasswordEnds<'_>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        let out = self.inner.set_password(id, hash, keep_session, now, events).await;
+        let out = self.inner.set_password(id, hash, ends, now, events).await;
         self.cache.evict(&Invalidation::User(id.clone()));
         out
     }
@@ -390,6 +390,8 @@ mod tests {
                 last_used_at: None,
                 rotated_from: None,
                 parent_token_id: None,
+                issued_by: None,
+                issued_via: None,
             },
             owner: UserRecord {
                 id: user.clone(),

@@ -135,6 +135,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::Backend(detail) => ApiError::Unavailable(detail),
             StoreError::Corrupt(detail) => ApiError::Internal(detail),
+            StoreError::IssuerEnded => ApiError::InvalidToken(
+                "the token making this request was revoked while it ran; nothing was issued",
+            ),
         }
     }
 }

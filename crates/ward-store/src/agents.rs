@@ -51,6 +51,9 @@ pub struct MintedRecord {
     /// The non-session credential that minted it (a token id or a jti);
     /// ending that credential ends this one.
     pub parent_token_id: Option<TokenId>,
+    /// The credential that minted it, login sessions included: inserted
+    /// only while it is live (see [`crate::TokenRecord::issued_via`]).
+    pub issued_via: Option<TokenId>,
 }
 
 /// Where an approval stands.

@@ -46,6 +46,10 @@ pub enum StoreError {
     /// Stored data that no longer parses; details are for the log.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The credential a new one was to be issued via (its `issued_via`)
+    /// was revoked or ended before the insert could commit: nothing changed.
+    #[error("the credential that made this request has ended")]
+    IssuerEnded,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -73,15 +77,17 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a user's password hash; `NotFound` for no such live user.
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
     /// A password change, in one transaction: replaces a live human's
-    /// password hash and revokes their unrevoked login sessions except
-    /// `keep_session` (the caller's own, when they change their own).
-    /// Returns how many sessions ended; `NotFound` for no such live user,
-    /// `Conflict` for a service user, and then nothing changes.
+    /// password hash and ends what `ends` names — their login sessions but
+    /// one (a change of one's own password), or everything they hold, as
+    /// [`Store::revoke_user_tokens`] ends it (a recovery, where whoever had
+    /// the old password may hold anything). Returns how many credentials
+    /// ended; `NotFound` for no such live user, `Conflict` for a service
+    /// user, and then nothing changes.
     async fn set_password(
         &self,
         id: &UserId,
         hash: &str,
-        keep_session: Option<&TokenId>,
+        ends: PasswordEnds<'_>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<u64>;
@@ -91,7 +97,12 @@ pub trait Store: Send + Sync + 'static {
 
     // Tokens ----------------------------------------------------------------
 
-    /// Inserts a token record with its hash; `Conflict` on a hash collision.
+    /// Inserts a token record with its hash; `Conflict` on a hash collision,
+    /// `NotFound` when its owner is not a live user, `IssuerEnded` when
+    /// `token.issued_via` names a credential that is no longer live —
+    /// decided in the insert's own transaction, ordered with revocations,
+    /// so a token issued in a race with its issuer's revocation is either
+    /// refused or revoked with it.
     async fn insert_token(
         &self,
         token: &TokenRecord,
@@ -149,6 +160,17 @@ pub trait Store: Send + Sync + 'static {
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         None
     }
+}
+
+/// What a password change ends besides the old password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordEnds<'a> {
+    /// Every unrevoked login session, except this one when given (the
+    /// caller's own, when they change their own password).
+    SessionsExcept(Option<&'a TokenId>),
+    /// Every token, session and minted agent token of the user, what they
+    /// obtained, and their pending approval requests.
+    Everything,
 }
 
 /// Everything a server needs of one database: [`Store`], [`AuditLog`] and

@@ -49,6 +49,15 @@ pub struct TokenRecord {
     /// id or an agent token's jti); `None` when a login session or nobody
     /// did. Ending that credential ends this one.
     pub parent_token_id: Option<TokenId>,
+    /// The user whose credential issued it (`None`: bootstrap, or issued
+    /// before ward recorded it). With the owners and issuers up its parent
+    /// line, the users who may not approve what it requests.
+    pub issued_by: Option<UserId>,
+    /// The credential that issued it, login sessions included (a token id
+    /// or an agent token's jti). The store inserts it only while that
+    /// credential is live, ordered with that credential's revocation, so a
+    /// revoked caller cannot leave a new token behind.
+    pub issued_via: Option<TokenId>,
 }
 
 /// Where a token stands at a moment.

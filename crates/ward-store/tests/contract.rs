@@ -18,6 +18,8 @@ mod audit;
 mod cascade;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
+#[path = "contract/issuer.rs"]
+mod issuer;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/notify.rs"]
@@ -49,6 +51,13 @@ macro_rules! contract_suite {
     ($fresh:path) => {
         contract_suite!(@tests $fresh;
             users::a_new_database_has_no_users,
+            issuer::who_and_what_issued_a_token_is_stored_and_read_back,
+            issuer::a_token_issued_via_an_ended_credential_is_refused_and_nothing_is_stored,
+            issuer::a_token_issued_via_a_revoked_agent_token_is_refused,
+            issuer::an_agent_token_minted_via_an_ended_credential_is_refused,
+            issuer::a_rotation_by_an_ended_caller_is_refused_and_the_old_token_lives_on,
+            issuer::tokens_issued_while_their_users_tokens_are_revoked_never_survive,
+            issuer::children_issued_while_their_parent_is_revoked_never_survive,
             cascade::a_credentials_parent_is_stored_and_read_back,
             cascade::revoking_a_token_revokes_every_descendant_and_nothing_else,
             cascade::revoking_a_child_leaves_its_parent_and_already_revoked_descendants_keep_their_time,

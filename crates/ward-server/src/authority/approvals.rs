@@ -15,8 +15,9 @@ use ward_core::operation::{ApprovalState, Decision, Operation};
 use ward_core::{Caller, PrincipalKind, TokenId, UserId};
 use ward_store::{ApprovalRecord, ApprovalStatus, UserKind};
 
-/// How far up a chain of service users creating service users the four-eyes
-/// rule looks for the decider.
+/// How far up a chain of service users creating service users, or of
+/// credentials made with credentials, the four-eyes rule looks for the
+/// decider.
 const MAX_CREATOR_CHAIN: usize = 8;
 
 /// The user behind a caller: the owner, or the minter of an agent token.
@@ -245,7 +246,26 @@ async fn requester_of(state: &AppState, found: &ApprovalRecord) -> ApiResult<Req
             next = Some(creator);
         }
     }
-    Ok(Requester { user: found.requested_by.clone(), via_agent, creators })
+    let issuers = issuers_of(state, &found.token_id).await?;
+    Ok(Requester { user: found.requested_by.clone(), via_agent, creators, issuers })
+}
+
+/// Who issued the credential `id` names, and each one up its parent line
+/// (at most [`MAX_CREATOR_CHAIN`] steps), nearest first.
+async fn issuers_of(state: &AppState, id: &str) -> ApiResult<Vec<UserId>> {
+    let mut issuers = Vec::new();
+    let mut next = TokenId::parse(id).ok();
+    for _ in 0..MAX_CREATOR_CHAIN {
+        let Some(id) = next.take() else { break };
+        if let Some(found) = state.store.token_by_id(&id).await? {
+            issuers.extend(found.token.issued_by);
+            next = found.token.parent_token_id;
+        } else if let Some(minted) = state.agents.minted_by_jti(&id).await? {
+            issuers.push(minted.minted_by);
+            next = minted.parent_token_id;
+        }
+    }
+    Ok(issuers)
 }
 
 /// `POST /v1/approvals/{id}/approve|deny`: another admin, in a login

@@ -1,10 +1,11 @@
 //! The first admin, and getting back in when its password is lost.
 
+use crate::audit::AuditEvent;
 use crate::entropy::{OsEntropy, random_password};
 use crate::error::{ApiError, ApiResult};
 use crate::password;
-use ward_core::{Password, Role, UserId};
-use ward_store::{Store, UserKind, UserRecord};
+use ward_core::{EventId, Password, Role, UserId};
+use ward_store::{PasswordEnds, Store, UserKind, UserRecord};
 
 /// The name of the user created on first start.
 pub const ADMIN: &str = "admin";
@@ -49,21 +50,31 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
     Ok(Some(shown))
 }
 
-/// Resets the `admin` password (re-creating the user if it was deleted).
+/// Resets the `admin` password (re-creating the user if it was deleted),
+/// with an `admin.recover` audit event, in one transaction.
 ///
-/// Whoever held the old password may hold its sessions too: first every
-/// token, session and minted agent token of `admin` is ended and its pending
-/// approval requests denied (one transaction), then the password changes.
+/// Whoever held the old password may hold its sessions too: with the new
+/// password, every token, session and minted agent token of `admin` ends,
+/// with what they obtained, and its pending approval requests are denied.
 /// A server running on the same SQLite file may answer a session from its
 /// verify cache for up to `cache.ttl`; PostgreSQL nodes are told at once.
+/// The event waits in the audit outbox until a server chains it.
 pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResult<AdminPassword> {
     let (password, shown) = choose(given)?;
     let hash = password::hash(password).await?;
+    let now = chrono::Utc::now();
+    let event = |what: &str| {
+        AuditEvent::new("admin.recover")
+            .subject(ADMIN)
+            .decision(what)
+            .into_entry(EventId::generate(now, &mut OsEntropy))
+    };
     match store.user_by_name(ADMIN).await? {
         Some(user) if matches!(user.kind, UserKind::Human { role: Role::Admin, .. }) => {
-            let ended = store.revoke_user_tokens(&user.id, chrono::Utc::now(), &[]).await?;
+            let events =
+                [event("password reset from the server's database; every credential of admin ended")];
+            let ended = store.set_password(&user.id, &hash, PasswordEnds::Everything, now, &events).await?;
             tracing::info!(user.id = %user.id, tokens.revoked = ended, "admin recovered: old credentials ended");
-            store.set_password_hash(&user.id, &hash).await?;
         }
         Some(_) => {
             return Err(ApiError::Conflict(format!(
@@ -71,7 +82,6 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
             )));
         }
         None => {
-            let now = chrono::Utc::now();
             let user = UserRecord {
                 id: UserId::generate(now, &mut OsEntropy),
                 name: ADMIN.to_owned(),
@@ -80,7 +90,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
                 deleted_at: None,
                 created_by: None,
             };
-            store.create_user(&user, &[]).await?;
+            store.create_user(&user, &[event("admin re-created from the server's database")]).await?;
         }
     }
     Ok(shown)

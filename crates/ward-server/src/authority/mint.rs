@@ -70,6 +70,7 @@ pub async fn mint(
         expires_at,
         revoked_at: None,
         parent_token_id: grant::parent(caller),
+        issued_via: Some(caller.token_id.clone()),
     };
     let risk = state.settings.catalog.max_risk(&scopes);
     let event = state

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use ward_api::{CreatedToken, TokenInfo, User};
-use ward_core::{PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, Ttl, UserId};
+use ward_core::{Caller, PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, Ttl, UserId};
 use ward_store::{TokenRecord, TokenWithOwner, UserKind, UserRecord};
 
 /// The policy view of a stored user.
@@ -76,6 +76,23 @@ pub struct Issue {
     pub rotated_from: Option<TokenId>,
     /// The credential it descends from (`ward_core::grant::parent`).
     pub parent_token_id: Option<TokenId>,
+    /// Who issues it and with what; `None` only for a login session, which
+    /// a password issues.
+    pub issuer: Option<Issuer>,
+}
+
+/// The user and the credential a new token is issued by: recorded on it,
+/// and the store inserts it only while that credential is live.
+#[derive(Debug)]
+pub struct Issuer {
+    pub user: UserId,
+    pub via: TokenId,
+}
+
+impl Issuer {
+    pub fn of(caller: &Caller) -> Self {
+        Self { user: caller.principal.id.clone(), via: caller.token_id.clone() }
+    }
 }
 
 /// Draws a token and its record; the caller stores the record and the hash.
@@ -94,6 +111,8 @@ pub fn mint(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainToken, 
         last_used_at: None,
         rotated_from: issue.rotated_from,
         parent_token_id: issue.parent_token_id,
+        issued_by: issue.issuer.as_ref().map(|i| i.user.clone()),
+        issued_via: issue.issuer.map(|i| i.via),
     };
     (plain, record)
 }

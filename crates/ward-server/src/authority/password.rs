@@ -14,7 +14,7 @@ use crate::state::AppState;
 use std::net::IpAddr;
 use ward_api::{ChangePasswordRequest, PasswordChanged, ResetPasswordRequest};
 use ward_core::{Caller, Denied, Password};
-use ward_store::UserKind;
+use ward_store::{PasswordEnds, UserKind};
 
 /// `POST /v1/password`: the caller's own password.
 pub async fn change_own(
@@ -67,8 +67,16 @@ pub async fn change_own(
             .token(&caller.token_id)
             .decision("changed; other sessions ended"),
     );
-    let ended =
-        state.store.set_password(&user.id, &hash, Some(&caller.token_id), state.now(), &[event]).await?;
+    let ended = state
+        .store
+        .set_password(
+            &user.id,
+            &hash,
+            PasswordEnds::SessionsExcept(Some(&caller.token_id)),
+            state.now(),
+            &[event],
+        )
+        .await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, sessions.ended = ended, "password changed");
     Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name, sessions_ended: ended })
@@ -105,7 +113,10 @@ pub async fn reset(
             .token(&caller.token_id)
             .decision(format!("reset by {}; sessions ended", caller.principal.name)),
     );
-    let ended = state.store.set_password(&user.id, &hash, None, state.now(), &[event]).await?;
+    let ended = state
+        .store
+        .set_password(&user.id, &hash, PasswordEnds::SessionsExcept(None), state.now(), &[event])
+        .await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, sessions.ended = ended, by.token = %caller.token_id, "password reset");
     Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name, sessions_ended: ended })

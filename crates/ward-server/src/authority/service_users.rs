@@ -1,7 +1,7 @@
 //! Service users: machine principals with fixed scopes and rotatable keys
 //! (`s` tokens).
 
-use super::{Issue, expiry, issue, resolve_user, token_view, user_view};
+use super::{Issue, Issuer, expiry, issue, resolve_user, token_view, user_view};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -50,6 +50,7 @@ pub async fn create(
             expires_at: granted.expires_at,
             rotated_from: None,
             parent_token_id: grant::parent(caller),
+            issuer: Some(Issuer::of(caller)),
         },
         AuditEvent::new("service_user.create").subject(&user.name),
     )

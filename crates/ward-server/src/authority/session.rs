@@ -100,6 +100,7 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
             expires_at: Some(now + ttl.as_duration()),
             rotated_from: None,
             parent_token_id: None,
+            issuer: None,
         },
         AuditEvent::new("login.success").subject(&user.name),
     )

@@ -1,6 +1,6 @@
 //! The token lifecycle: create, list, show, revoke, delete, rotate.
 
-use super::{Issue, expiry, find_token, issue, mint, permissions, resolve_user, token_view};
+use super::{Issue, Issuer, expiry, find_token, issue, mint, permissions, resolve_user, token_view};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -48,6 +48,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
             expires_at: granted.expires_at,
             rotated_from: None,
             parent_token_id: grant::parent(caller),
+            issuer: Some(Issuer::of(caller)),
         },
         AuditEvent::new("token.create").subject(&owner.name).risk(risk),
     )
@@ -183,6 +184,7 @@ pub async fn rotate_found(
         expires_at: granted.expires_at,
         rotated_from: Some(old.id.clone()),
         parent_token_id: grant::successor_parent(caller, &old.id, old.parent_token_id.as_ref()),
+        issuer: Some(Issuer::of(caller)),
     };
     let (plain, record) = mint(state, now, issue);
     let old_ends_at = grace.map(|g| now + g.as_duration());

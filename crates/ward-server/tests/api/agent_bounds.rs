@@ -240,4 +240,13 @@ async fn recover_admin_ends_the_old_admins_sessions_and_agents() {
     let new = app.session("admin", "a brand new password").await;
     assert_eq!(app.verify(&new, &old).await.str("code"), "REVOKED");
     assert_eq!(app.verify(&new, &agent).await.str("code"), "REVOKED");
+
+    // The recovery left its own event in the trail, and the chain holds.
+    let trail = app.get("/v1/audit?action=admin.recover", &new).await;
+    let events = trail.body["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 1, "{:?}", trail.body);
+    assert_eq!(events[0]["subject"], "admin");
+    assert!(events[0]["decision"].as_str().unwrap_or_default().contains("ended"), "{:?}", events[0]);
+    let verified = app.get("/v1/audit/verify", &new).await;
+    assert_eq!(verified.body["ok"], true, "{:?}", verified.body);
 }

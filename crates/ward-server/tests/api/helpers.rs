@@ -15,8 +15,8 @@ use ward_server::signing::MasterKey;
 use ward_server::state::Stores;
 use ward_server::{AppState, Settings};
 use ward_store::{
-    AuditFilter, AuditLog, SqliteStore, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner,
-    UserKindFilter, UserRecord,
+    AuditFilter, AuditLog, PasswordEnds, SqliteStore, Store, StoreResult, TokenFilter, TokenRecord,
+    TokenWithOwner, UserKindFilter, UserRecord,
 };
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -52,11 +52,11 @@ impl Store for CountingStore {
         &self,
         id: &UserId,
         hash: &str,
-        keep_session: Option<&TokenId>,
+        ends: PasswordEnds<'_>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        self.inner.set_password(id, hash, keep_session, now, events).await
+        self.inner.set_password(id, hash, ends, now, events).await
     }
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
         self.inner.delete_user(id, now, events).await

@@ -14,6 +14,7 @@ mod cascade;
 mod enumeration;
 mod grants;
 mod helpers;
+mod issuers;
 mod login;
 mod openapi;
 mod password;

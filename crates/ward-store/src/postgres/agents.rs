@@ -14,7 +14,7 @@ use super::rows::{
 };
 use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, UserId};
 
@@ -77,14 +77,18 @@ pub(super) async fn retire_key<'e>(
 // Minted tokens -------------------------------------------------------------
 
 /// Inserts the metadata of a minted token. `NotFound` when the minting user
-/// is missing or deleted; the user's row is share-locked by the same
-/// statement, as `tokens::insert` does, so a delete in flight is waited for.
-pub(super) async fn insert_minted<'e>(exec: impl PgExecutor<'e>, minted: &MintedRecord) -> StoreResult<()> {
-    let done = sqlx::query(
+/// is missing or deleted, `IssuerEnded` when the credential it is minted via
+/// is no longer live; both rows are share-locked first, as
+/// `tokens::insert` does, so an ending in flight is waited for.
+pub(super) async fn insert_minted(conn: &mut PgConnection, minted: &MintedRecord) -> StoreResult<()> {
+    super::issuer::lock_live_user(conn, minted.minted_by.as_str()).await?;
+    if let Some(via) = &minted.issued_via {
+        super::issuer::require_live(conn, via, minted.issued_at).await?;
+    }
+    sqlx::query(
         "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at,
-                                    parent_token_id)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-         WHERE EXISTS (SELECT 1 FROM users WHERE id = $5 AND deleted_at IS NULL FOR SHARE)",
+                                    parent_token_id, issued_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(minted.jti.as_str())
     .bind(&minted.agent)
@@ -95,7 +99,8 @@ pub(super) async fn insert_minted<'e>(exec: impl PgExecutor<'e>, minted: &Minted
     .bind(millis(minted.expires_at))
     .bind(opt_millis(minted.revoked_at))
     .bind(minted.parent_token_id.as_ref().map(TokenId::as_str))
-    .execute(exec)
+    .bind(minted.issued_via.as_ref().map(TokenId::as_str))
+    .execute(conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "minted_tokens_pkey") {
@@ -104,10 +109,7 @@ pub(super) async fn insert_minted<'e>(exec: impl PgExecutor<'e>, minted: &Minted
             db_error("insert minted token", e)
         }
     })?;
-    match done.rows_affected() {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 pub(super) async fn minted_by_jti(pool: &PgPool, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {

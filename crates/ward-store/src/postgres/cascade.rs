@@ -43,28 +43,51 @@ async fn descendants(conn: &mut PgConnection, roots: &[&str]) -> StoreResult<Vec
 }
 
 /// Revokes, at `now`, every unrevoked descendant of `roots`.
+///
+/// Round after round until none is left: a descendant inserted while a
+/// round ran held its parent's row share-locked (`issuer.rs`), so that
+/// round's update waited for it, and the next round, a fresh snapshot,
+/// finds it. Nothing new can join a revoked parent, so the rounds end.
 pub(super) async fn revoke(conn: &mut PgConnection, roots: &[&str], now: DateTime<Utc>) -> StoreResult<()> {
-    let found = descendants(conn, roots).await?;
-    if found.is_empty() {
-        return Ok(());
-    }
-    let ended: Vec<String> = sqlx::query_scalar(
-        "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN (
-             SELECT id FROM tokens WHERE id = ANY($2) ORDER BY id FOR UPDATE
-         ) RETURNING id",
-    )
-    .bind(millis(now))
-    .bind(&found)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| db_error("revoke descendant tokens", e))?;
-    sqlx::query("UPDATE minted_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND jti = ANY($2)")
+    loop {
+        let found = unrevoked(descendants(conn, roots).await?, conn).await?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        let ended: Vec<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN (
+                 SELECT id FROM tokens WHERE id = ANY($2) ORDER BY id FOR UPDATE
+             ) RETURNING id",
+        )
         .bind(millis(now))
         .bind(&found)
-        .execute(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
-        .map_err(|e| db_error("revoke descendant agent tokens", e))?;
-    announce(conn, &ended).await
+        .map_err(|e| db_error("revoke descendant tokens", e))?;
+        sqlx::query("UPDATE minted_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND jti = ANY($2)")
+            .bind(millis(now))
+            .bind(&found)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| db_error("revoke descendant agent tokens", e))?;
+        announce(conn, &ended).await?;
+    }
+}
+
+/// Which of `ids` (tokens or agent tokens) are not revoked yet.
+async fn unrevoked(ids: Vec<String>, conn: &mut PgConnection) -> StoreResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM tokens WHERE id = ANY($1) AND revoked_at IS NULL
+         UNION ALL SELECT jti FROM minted_tokens WHERE jti = ANY($1) AND revoked_at IS NULL
+         ORDER BY 1",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await
+    .map_err(|e| db_error("select unrevoked descendants", e))
 }
 
 /// Cuts every unrevoked descendant of `root` to end no later than `end`.

@@ -13,6 +13,7 @@
 mod agents;
 mod audit;
 mod cascade;
+mod issuer;
 mod migrations;
 mod notify;
 mod outbox;
@@ -22,7 +23,7 @@ mod tokens;
 mod users;
 
 use crate::Invalidation;
-use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
+use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, PasswordEnds};
 use crate::{
     Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
 };
@@ -132,12 +133,12 @@ impl Store for PostgresStore {
         &self,
         id: &UserId,
         hash: &str,
-        keep_session: Option<&TokenId>,
+        ends: PasswordEnds<'_>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
         // Announces the change inside its own transaction.
-        password::set(&self.pool, id, hash, keep_session, now, events).await
+        password::set(&self.pool, id, hash, ends, now, events).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
@@ -151,11 +152,8 @@ impl Store for PostgresStore {
         hash: &TokenHash,
         events: &[AuditEntry],
     ) -> StoreResult<()> {
-        if events.is_empty() {
-            return tokens::insert(&self.pool, token, hash).await;
-        }
         let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin insert token", e))?;
-        tokens::insert(&mut *tx, token, hash).await?;
+        tokens::insert(&mut tx, token, hash, token.issued_via.as_ref()).await?;
         outbox::insert(&mut tx, events).await?;
         tx.commit().await.map_err(|e| rows::db_error("commit insert token", e))
     }
@@ -258,7 +256,7 @@ impl AgentStore for PostgresStore {
 
     async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {
         let mut tx = begin(&self.pool, "insert minted token").await?;
-        agents::insert_minted(&mut *tx, minted).await?;
+        agents::insert_minted(&mut tx, minted).await?;
         outbox::insert(&mut tx, events).await?;
         commit(tx, "insert minted token").await
     }

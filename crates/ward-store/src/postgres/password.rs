@@ -2,14 +2,14 @@
 //! sessions, in one transaction.
 
 use super::rows::{db_error, millis};
-use crate::{StoreError, StoreResult};
+use crate::{PasswordEnds, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, TokenKind, UserId};
 
-/// Sets a live human's password hash and revokes every unrevoked login
-/// session of theirs except `keep`; returns how many ended. `NotFound` for
+/// Sets a live human's password hash and ends what `ends` names; returns
+/// how many credentials ended. `NotFound` for
 /// no such live user, `Conflict` for a service user; nothing changes then.
 ///
 /// The user's row is locked first (as `users::delete` does), then the
@@ -18,7 +18,7 @@ pub(super) async fn set(
     pool: &PgPool,
     id: &UserId,
     hash: &str,
-    keep: Option<&TokenId>,
+    ends: PasswordEnds<'_>,
     now: DateTime<Utc>,
     events: &[AuditEntry],
 ) -> StoreResult<u64> {
@@ -45,23 +45,27 @@ pub(super) async fn set(
             None => StoreError::NotFound,
         });
     }
-    let ended = sqlx::query(
-        "UPDATE tokens SET revoked_at = $1
-         WHERE revoked_at IS NULL AND id IN (
-             SELECT id FROM tokens
-             WHERE user_id = $2 AND kind = $3 AND revoked_at IS NULL AND id <> $4
-             ORDER BY id FOR UPDATE
-         )",
-    )
-    .bind(millis(now))
-    .bind(id.as_str())
-    .bind(TokenKind::Login.as_str())
-    .bind(keep.map_or("", TokenId::as_str))
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| db_error("end login sessions", e))?;
+    let ended = match ends {
+        PasswordEnds::SessionsExcept(keep) => sqlx::query(
+            "UPDATE tokens SET revoked_at = $1
+                 WHERE revoked_at IS NULL AND id IN (
+                     SELECT id FROM tokens
+                     WHERE user_id = $2 AND kind = $3 AND revoked_at IS NULL AND id <> $4
+                     ORDER BY id FOR UPDATE
+                 )",
+        )
+        .bind(millis(now))
+        .bind(id.as_str())
+        .bind(TokenKind::Login.as_str())
+        .bind(keep.map_or("", TokenId::as_str))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error("end login sessions", e))?
+        .rows_affected(),
+        PasswordEnds::Everything => super::users::end_credentials(&mut tx, id, now).await?,
+    };
     super::notify::publish(&mut *tx, &crate::Invalidation::User(id.clone())).await?;
     super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit set password", e))?;
-    Ok(ended.rows_affected())
+    Ok(ended)
 }

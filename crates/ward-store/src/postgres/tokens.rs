@@ -15,26 +15,31 @@ use super::rows::{
 };
 use crate::{StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, TokenWithOwner};
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 use ward_core::audit::AuditEntry;
-use ward_core::{TokenHash, TokenId};
+use ward_core::{TokenHash, TokenId, UserId};
 
-/// Inserts a record for a live owner. `NotFound` when the owner is missing
-/// or deleted, so a deleted user can never gain a live token in a race with
-/// [`super::users::delete`]: the owner's row is share-locked by the same
-/// statement, so the insert waits for a delete in flight and then sees the
-/// owner deleted, or holds off the delete until it has committed (and the
-/// delete then revokes the new token).
-pub(super) async fn insert<'e>(
-    exec: impl PgExecutor<'e>,
+/// Inserts a record for a live owner, issued via a live credential.
+/// `NotFound` when the owner is missing or deleted; `IssuerEnded` when
+/// `issuer` (the credential to check, normally `token.issued_via`) is no
+/// longer live. The owner's row and then the issuer's are share-locked
+/// until commit (`issuer.rs`), so a delete, an ending of the user or a
+/// revocation in flight is waited for and then refuses the insert, or
+/// waits for it and then ends the new token too.
+pub(super) async fn insert(
+    conn: &mut PgConnection,
     token: &TokenRecord,
     hash: &TokenHash,
+    issuer: Option<&TokenId>,
 ) -> StoreResult<()> {
-    let done = sqlx::query(
-        "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
-                             expires_at, revoked_at, last_used_at, rotated_from, parent_token_id)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-         WHERE EXISTS (SELECT 1 FROM users WHERE id = $6 AND deleted_at IS NULL FOR SHARE)",
+    super::issuer::lock_live_user(conn, token.user_id.as_str()).await?;
+    if let Some(via) = issuer {
+        super::issuer::require_live(conn, via, token.created_at).await?;
+    }
+    sqlx::query(
+        "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at, expires_at,
+                             revoked_at, last_used_at, rotated_from, parent_token_id, issued_by, issued_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(token.id.as_str())
     .bind(hash.as_bytes().as_slice())
@@ -49,7 +54,9 @@ pub(super) async fn insert<'e>(
     .bind(opt_millis(token.last_used_at))
     .bind(token.rotated_from.as_ref().map(TokenId::as_str))
     .bind(token.parent_token_id.as_ref().map(TokenId::as_str))
-    .execute(exec)
+    .bind(token.issued_by.as_ref().map(UserId::as_str))
+    .bind(token.issued_via.as_ref().map(TokenId::as_str))
+    .execute(conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "tokens_hash_key") {
@@ -60,10 +67,7 @@ pub(super) async fn insert<'e>(
             db_error("insert token", e)
         }
     })?;
-    match done.rows_affected() {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 pub(super) async fn by_hash(pool: &PgPool, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
@@ -212,7 +216,8 @@ pub(super) async fn rotate(
         None => sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2").bind(now),
     };
     ending.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
-    insert(&mut *tx, new, new_hash).await?;
+    // A token rotating itself was checked above; any other caller must still be live.
+    insert(&mut tx, new, new_hash, new.issued_via.as_ref().filter(|via| *via != old)).await?;
     // After the insert: a successor obtained by a descendant of `old` is
     // one of its descendants too.
     match end {

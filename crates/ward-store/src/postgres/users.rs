@@ -161,6 +161,14 @@ pub(super) async fn end_all(
     events: &[AuditEntry],
 ) -> StoreResult<u64> {
     let mut tx = pool.begin().await.map_err(|e| db_error("begin revoke user tokens", e))?;
+    // The user's row first, in its own statement: an insert for this user
+    // in flight holds it share-locked, so this waits for it to commit, and
+    // the statements below, each on a fresh snapshot, find its token.
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error("lock user", e))?;
     let revoked = end_credentials(&mut tx, id, now).await?;
     super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit revoke user tokens", e))?;
@@ -170,7 +178,11 @@ pub(super) async fn end_all(
 /// Inside a transaction: revokes the user's tokens and the agent tokens
 /// they minted (each locked in id order first, so concurrent enders queue
 /// rather than deadlock), and denies their pending approval requests.
-async fn end_credentials(conn: &mut PgConnection, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn end_credentials(
+    conn: &mut PgConnection,
+    id: &UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     // What their credentials obtained (other users' included) ends too.
     super::cascade::revoke_of_user(conn, id.as_str(), now).await?;
     let now = millis(now);

@@ -84,7 +84,8 @@ pub(super) async fn retire_key(
 // Minted tokens -------------------------------------------------------------
 
 /// Inserts the metadata of a minted token. `NotFound` when the minting user
-/// is missing or deleted.
+/// is missing or deleted, `IssuerEnded` when the credential it is minted
+/// via is no longer live (checked under the write gate, as token inserts are).
 pub(super) async fn insert_minted(
     pool: &Pool,
     minted: &MintedRecord,
@@ -92,33 +93,41 @@ pub(super) async fn insert_minted(
 ) -> StoreResult<()> {
     let scopes = scopes_json(&minted.scopes)?;
     let mut conn = pool.begin("insert minted token").await?;
-    let done = sqlx::query(
+    let sql = format!(
         "INSERT INTO minted_tokens (jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at,
-                                    parent_token_id)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-         WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL)",
-    )
-    .bind(minted.jti.as_str())
-    .bind(&minted.agent)
-    .bind(scopes)
-    .bind(&minted.kid)
-    .bind(minted.minted_by.as_str())
-    .bind(millis(minted.issued_at))
-    .bind(millis(minted.expires_at))
-    .bind(opt_millis(minted.revoked_at))
-    .bind(minted.parent_token_id.as_ref().map(TokenId::as_str))
-    .bind(minted.minted_by.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e, "minted_tokens.jti") {
-            StoreError::Conflict(format!("a minted token with jti '{}' already exists", minted.jti))
-        } else {
-            db_error("insert minted token", e)
-        }
-    })?;
+                                    parent_token_id, issued_via)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = ?5 AND deleted_at IS NULL) AND {}",
+        super::issuer::live("?10", "?6")
+    );
+    let done = sqlx::query(&sql)
+        .bind(minted.jti.as_str())
+        .bind(&minted.agent)
+        .bind(scopes)
+        .bind(&minted.kid)
+        .bind(minted.minted_by.as_str())
+        .bind(millis(minted.issued_at))
+        .bind(millis(minted.expires_at))
+        .bind(opt_millis(minted.revoked_at))
+        .bind(minted.parent_token_id.as_ref().map(TokenId::as_str))
+        .bind(minted.issued_via.as_ref().map(TokenId::as_str))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e, "minted_tokens.jti") {
+                StoreError::Conflict(format!("a minted token with jti '{}' already exists", minted.jti))
+            } else {
+                db_error("insert minted token", e)
+            }
+        })?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        let owner: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL")
+                .bind(minted.minted_by.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(|e| db_error("select minting user", e))?;
+        return Err(if owner.is_some() { StoreError::IssuerEnded } else { StoreError::NotFound });
     }
     super::outbox::insert(&mut conn, events).await?;
     conn.commit().await.map_err(|e| db_error("commit minted token", e))

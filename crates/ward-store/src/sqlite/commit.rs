@@ -315,5 +315,6 @@ fn copy(e: &StoreError) -> StoreError {
         StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
         StoreError::Backend(m) => StoreError::Backend(m.clone()),
         StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+        StoreError::IssuerEnded => StoreError::IssuerEnded,
     }
 }

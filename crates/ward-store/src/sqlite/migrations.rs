@@ -202,6 +202,19 @@ CREATE INDEX tokens_parent ON tokens (parent_token_id) WHERE parent_token_id IS 
 CREATE INDEX minted_tokens_parent ON minted_tokens (parent_token_id) WHERE parent_token_id IS NOT NULL;
 ",
     },
+    Migration {
+        version: 9,
+        name: "who and what issued each credential",
+        sql: r"
+-- issued_by: the user whose credential issued the token (NULL: bootstrap, or
+-- issued before this migration); four eyes refuses them as approvers.
+-- issued_via: the issuing credential itself, login sessions included; the
+-- insert happens only while it is live.
+ALTER TABLE tokens ADD COLUMN issued_by TEXT;
+ALTER TABLE tokens ADD COLUMN issued_via TEXT;
+ALTER TABLE minted_tokens ADD COLUMN issued_via TEXT;
+",
+    },
 ];
 
 /// The schema version this build writes.

@@ -15,6 +15,7 @@ mod agents;
 mod audit;
 mod cascade;
 mod commit;
+mod issuer;
 mod migrations;
 mod outbox;
 mod password;
@@ -22,7 +23,7 @@ mod rows;
 mod tokens;
 mod users;
 
-use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
+use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, PasswordEnds};
 use crate::{
     Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
 };
@@ -155,11 +156,11 @@ impl Store for SqliteStore {
         &self,
         id: &UserId,
         hash: &str,
-        keep_session: Option<&TokenId>,
+        ends: PasswordEnds<'_>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
-        password::set(&self.pool, id, hash, keep_session, now, events).await
+        password::set(&self.pool, id, hash, ends, now, events).await
     }
 
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {

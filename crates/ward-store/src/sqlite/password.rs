@@ -3,19 +3,19 @@
 
 use super::commit::Pool;
 use super::rows::{db_error, millis};
-use crate::{StoreError, StoreResult};
+use crate::{PasswordEnds, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, TokenKind, UserId};
 
-/// Sets a live human's password hash and revokes every unrevoked login
-/// session of theirs except `keep`; returns how many ended. `NotFound` for
+/// Sets a live human's password hash and ends what `ends` names; returns
+/// how many credentials ended. `NotFound` for
 /// no such live user, `Conflict` for a service user; nothing changes then.
 pub(super) async fn set(
     pool: &Pool,
     id: &UserId,
     hash: &str,
-    keep: Option<&TokenId>,
+    ends: PasswordEnds<'_>,
     now: DateTime<Utc>,
     events: &[AuditEntry],
 ) -> StoreResult<u64> {
@@ -41,18 +41,22 @@ pub(super) async fn set(
             None => StoreError::NotFound,
         });
     }
-    let ended = sqlx::query(
-        "UPDATE tokens SET revoked_at = ?
-         WHERE user_id = ? AND kind = ? AND revoked_at IS NULL AND id <> ?",
-    )
-    .bind(millis(now))
-    .bind(id.as_str())
-    .bind(TokenKind::Login.as_str())
-    .bind(keep.map_or("", TokenId::as_str))
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| db_error("end login sessions", e))?;
+    let ended = match ends {
+        PasswordEnds::SessionsExcept(keep) => sqlx::query(
+            "UPDATE tokens SET revoked_at = ?
+                 WHERE user_id = ? AND kind = ? AND revoked_at IS NULL AND id <> ?",
+        )
+        .bind(millis(now))
+        .bind(id.as_str())
+        .bind(TokenKind::Login.as_str())
+        .bind(keep.map_or("", TokenId::as_str))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error("end login sessions", e))?
+        .rows_affected(),
+        PasswordEnds::Everything => super::users::end_credentials(&mut tx, id, now).await?,
+    };
     super::outbox::insert(&mut tx, events).await?;
     tx.commit().await.map_err(|e| db_error("commit set password", e))?;
-    Ok(ended.rows_affected())
+    Ok(ended)
 }

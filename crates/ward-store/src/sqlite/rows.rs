@@ -17,6 +17,7 @@ use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, UserId};
 pub(super) const SELECT_TOKEN_WITH_OWNER: &str = "SELECT
     t.id, t.name, t.kind, t.user_id, t.scopes, t.display, t.created_at,
     t.expires_at, t.revoked_at, t.last_used_at, t.rotated_from, t.parent_token_id,
+    t.issued_by, t.issued_via,
     u.id AS u_id, u.name AS u_name, u.kind AS u_kind, u.role AS u_role,
     u.password_hash AS u_password_hash, u.scopes AS u_scopes,
     u.created_at AS u_created_at, u.deleted_at AS u_deleted_at, u.created_by AS u_created_by
@@ -134,7 +135,9 @@ pub(super) fn token_with_owner(row: &SqliteRow) -> StoreResult<TokenWithOwner> {
         rotated_from: rotated_from
             .map(|s| TokenId::parse(&s).map_err(|e| corrupt("tokens.rotated_from", e)))
             .transpose()?,
-        parent_token_id: parent(row, "tokens.parent_token_id")?,
+        parent_token_id: opt_token_id(row, "parent_token_id", "tokens.parent_token_id")?,
+        issued_by: opt_user_id(row, "issued_by", "tokens.issued_by")?,
+        issued_via: opt_token_id(row, "issued_via", "tokens.issued_via")?,
     };
     Ok(TokenWithOwner { token, owner: user_with_prefix(row, "u_")? })
 }
@@ -144,7 +147,7 @@ pub(super) const SELECT_KEY: &str =
     "SELECT kid, public_key, private_sealed, created_at, retired_at FROM signing_keys";
 
 /// The columns [`minted`] reads.
-pub(super) const SELECT_MINTED: &str = "SELECT jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at, parent_token_id FROM minted_tokens";
+pub(super) const SELECT_MINTED: &str = "SELECT jti, agent, scopes, kid, minted_by, issued_at, expires_at, revoked_at, parent_token_id, issued_via FROM minted_tokens";
 
 /// The columns [`approval`] reads, to follow `SELECT` or `RETURNING`.
 pub(super) const APPROVAL_COLUMNS: &str = "id, token_id, subject, requested_by, operation, risk, status,
@@ -175,7 +178,8 @@ pub(super) fn minted(row: &SqliteRow) -> StoreResult<MintedRecord> {
         issued_at: time(row, "issued_at")?,
         expires_at: time(row, "expires_at")?,
         revoked_at: opt_time(row, "revoked_at")?,
-        parent_token_id: parent(row, "minted_tokens.parent_token_id")?,
+        parent_token_id: opt_token_id(row, "parent_token_id", "minted_tokens.parent_token_id")?,
+        issued_via: opt_token_id(row, "issued_via", "minted_tokens.issued_via")?,
     })
 }
 
@@ -203,8 +207,14 @@ pub(super) fn approval(row: &SqliteRow) -> StoreResult<ApprovalRecord> {
     })
 }
 
-/// The `parent_token_id` column of a token or minted row.
-fn parent(row: &SqliteRow, what: &str) -> StoreResult<Option<TokenId>> {
-    let id: Option<String> = get(row, "parent_token_id")?;
+/// A nullable token-id column (`what` names it in errors).
+fn opt_token_id(row: &SqliteRow, column: &str, what: &str) -> StoreResult<Option<TokenId>> {
+    let id: Option<String> = get(row, column)?;
     id.map(|s| TokenId::parse(&s).map_err(|e| corrupt(what, e))).transpose()
+}
+
+/// A nullable user-id column (`what` names it in errors).
+fn opt_user_id(row: &SqliteRow, column: &str, what: &str) -> StoreResult<Option<UserId>> {
+    let id: Option<String> = get(row, column)?;
+    id.map(|s| UserId::parse(&s).map_err(|e| corrupt(what, e))).transpose()
 }

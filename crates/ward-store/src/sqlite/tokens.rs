@@ -17,22 +17,45 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashSet;
 use ward_core::audit::AuditEntry;
-use ward_core::{TokenHash, TokenId};
+use ward_core::{TokenHash, TokenId, UserId};
 
-/// Inserts a record for a live owner. `NotFound` when the owner is missing
-/// or deleted, so a deleted user can never gain a live token in a race with
-/// [`super::users::delete`].
+/// Inserts a record for a live owner, issued via a live credential.
+/// `NotFound` when the owner is missing or deleted, so a deleted user can
+/// never gain a live token in a race with [`super::users::delete`];
+/// `IssuerEnded` when `issuer` (the credential to check, normally
+/// `token.issued_via`) is no longer live. Every write of the process holds
+/// the write gate, so the check and the insert are one step with respect
+/// to every revocation.
 pub(super) async fn insert(
     conn: &mut SqliteConnection,
     token: &TokenRecord,
     hash: &TokenHash,
+    issuer: Option<&TokenId>,
 ) -> StoreResult<()> {
     let scopes = scopes_json(&token.scopes)?;
-    match insert_row(conn, token, hash, &scopes).await {
-        Ok(0) => Err(StoreError::NotFound),
+    match insert_row(conn, token, hash, &scopes, issuer).await {
+        Ok(0) => Err(refusal(conn, token, issuer).await?),
         Ok(_) => Ok(()),
         Err(e) => Err(insert_error(e, token)),
     }
+}
+
+/// Why a guarded insert inserted nothing: the issuer has ended, or else
+/// the owner is not a live user.
+async fn refusal(
+    conn: &mut SqliteConnection,
+    token: &TokenRecord,
+    issuer: Option<&TokenId>,
+) -> StoreResult<StoreError> {
+    let Some(issuer) = issuer else { return Ok(StoreError::NotFound) };
+    let sql = format!("SELECT {}", super::issuer::live("?1", "?2"));
+    let live: bool = sqlx::query_scalar(&sql)
+        .bind(issuer.as_str())
+        .bind(millis(token.created_at))
+        .fetch_one(conn)
+        .await
+        .map_err(|e| db_error("check the issuing credential", e))?;
+    Ok(if live { StoreError::NotFound } else { StoreError::IssuerEnded })
 }
 
 /// [`insert`] with the database's own error; how many rows it inserted.
@@ -41,31 +64,40 @@ async fn insert_row(
     token: &TokenRecord,
     hash: &TokenHash,
     scopes: &str,
+    issuer: Option<&TokenId>,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
-                             expires_at, revoked_at, last_used_at, rotated_from, parent_token_id)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-         WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL)",
-    )
-    .bind(token.id.as_str())
-    .bind(hash.as_bytes().as_slice())
-    .bind(&token.display)
-    .bind(&token.name)
-    .bind(token.kind.as_str())
-    .bind(token.user_id.as_str())
-    .bind(scopes)
-    .bind(millis(token.created_at))
-    .bind(opt_millis(token.expires_at))
-    .bind(opt_millis(token.revoked_at))
-    .bind(opt_millis(token.last_used_at))
-    .bind(token.rotated_from.as_ref().map(TokenId::as_str))
-    .bind(token.parent_token_id.as_ref().map(TokenId::as_str))
-    .bind(token.user_id.as_str())
-    .execute(conn)
-    .await?;
+    let sql = format!(
+        "INSERT INTO tokens ({TOKEN_COLUMNS})
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = ?6 AND deleted_at IS NULL)
+           AND {}",
+        super::issuer::live("?16", "?8")
+    );
+    let done = sqlx::query(&sql)
+        .bind(token.id.as_str())
+        .bind(hash.as_bytes().as_slice())
+        .bind(&token.display)
+        .bind(&token.name)
+        .bind(token.kind.as_str())
+        .bind(token.user_id.as_str())
+        .bind(scopes)
+        .bind(millis(token.created_at))
+        .bind(opt_millis(token.expires_at))
+        .bind(opt_millis(token.revoked_at))
+        .bind(opt_millis(token.last_used_at))
+        .bind(token.rotated_from.as_ref().map(TokenId::as_str))
+        .bind(token.parent_token_id.as_ref().map(TokenId::as_str))
+        .bind(token.issued_by.as_ref().map(UserId::as_str))
+        .bind(token.issued_via.as_ref().map(TokenId::as_str))
+        .bind(issuer.map(TokenId::as_str))
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }
+
+/// The columns a token insert writes, in the order of its values.
+const TOKEN_COLUMNS: &str = "id, hash, display, name, kind, user_id, scopes, created_at, expires_at,
+    revoked_at, last_used_at, rotated_from, parent_token_id, issued_by, issued_via";
 
 /// What a failed token insert means to the caller.
 fn insert_error(e: sqlx::Error, token: &TokenRecord) -> StoreError {
@@ -82,7 +114,8 @@ fn insert_error(e: sqlx::Error, token: &TokenRecord) -> StoreError {
 /// each job's own answer, in order, or an error that fails the batch.
 ///
 /// The jobs whose id and hash are new to the batch go in one statement that
-/// skips a row that conflicts or whose owner is not live; each job that
+/// skips a row that conflicts, whose owner is not live or whose issuer has
+/// ended; each job that
 /// skipped, and each repeat, then runs alone, in order, for the answer
 /// [`insert`] gives.
 pub(super) async fn insert_batch(
@@ -108,12 +141,14 @@ pub(super) async fn insert_batch(
         let answer = match scopes {
             Err(e) => Err(e),
             Ok(_) if inserted.remove(job.token.id.as_str()) => Ok(()),
-            Ok(scopes) => match insert_row(conn, &job.token, &job.hash, &scopes).await {
-                Ok(0) => Err(StoreError::NotFound),
-                Ok(_) => Ok(()),
-                Err(e) if is_constraint_error(&e) => Err(insert_error(e, &job.token)),
-                Err(e) => return Err(db_error("insert token", e)),
-            },
+            Ok(scopes) => {
+                match insert_row(conn, &job.token, &job.hash, &scopes, job.token.issued_via.as_ref()).await {
+                    Ok(0) => Err(refusal(conn, &job.token, job.token.issued_via.as_ref()).await?),
+                    Ok(_) => Ok(()),
+                    Err(e) if is_constraint_error(&e) => Err(insert_error(e, &job.token)),
+                    Err(e) => return Err(db_error("insert token", e)),
+                }
+            }
         };
         answers.push(answer);
     }
@@ -121,7 +156,7 @@ pub(super) async fn insert_batch(
 }
 
 /// Inserts `rows` (distinct ids and hashes) in one statement, skipping
-/// conflicts and dead owners; the ids it inserted.
+/// conflicts, dead owners and ended issuers; the ids it inserted.
 async fn insert_rows(
     conn: &mut SqliteConnection,
     rows: &[(&InsertJob, &str)],
@@ -129,11 +164,7 @@ async fn insert_rows(
     if rows.is_empty() {
         return Ok(HashSet::new());
     }
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at,
-                             expires_at, revoked_at, last_used_at, rotated_from, parent_token_id)
-         SELECT * FROM (",
-    );
+    let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO tokens ({TOKEN_COLUMNS}) SELECT * FROM ("));
     q.push_values(rows, |mut row, (job, scopes)| {
         let token = &job.token;
         row.push_bind(token.id.as_str())
@@ -148,12 +179,16 @@ async fn insert_rows(
             .push_bind(opt_millis(token.revoked_at))
             .push_bind(opt_millis(token.last_used_at))
             .push_bind(token.rotated_from.as_ref().map(TokenId::as_str))
-            .push_bind(token.parent_token_id.as_ref().map(TokenId::as_str));
+            .push_bind(token.parent_token_id.as_ref().map(TokenId::as_str))
+            .push_bind(token.issued_by.as_ref().map(UserId::as_str))
+            .push_bind(token.issued_via.as_ref().map(TokenId::as_str));
     });
-    q.push(
+    q.push(format!(
         ") AS v WHERE EXISTS (SELECT 1 FROM users WHERE id = v.column6 AND deleted_at IS NULL)
+           AND {}
          ON CONFLICT DO NOTHING RETURNING id",
-    );
+        super::issuer::live("v.column15", "v.column8")
+    ));
     // One statement per batch size: keep them out of the statement cache.
     match q.build_query_scalar::<String>().persistent(false).fetch_all(conn).await {
         Ok(ids) => Ok(ids.into_iter().collect()),
@@ -348,7 +383,8 @@ pub(super) async fn rotate(
         None => sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ?").bind(now),
     };
     ending.bind(old.as_str()).execute(&mut *tx).await.map_err(|e| db_error("end rotated token", e))?;
-    insert(&mut tx, new, new_hash).await?;
+    // A token rotating itself was checked above; any other caller must still be live.
+    insert(&mut tx, new, new_hash, new.issued_via.as_ref().filter(|via| *via != old)).await?;
     // After the insert: a successor obtained by a descendant of `old` is
     // one of its descendants too.
     match end {

@@ -170,7 +170,7 @@ pub(super) async fn end_all(
 
 /// Inside `tx`: revokes the user's tokens and the agent tokens they minted,
 /// and denies their pending approval requests.
-async fn end_credentials(tx: &mut WriteTx, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn end_credentials(tx: &mut WriteTx, id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
     // What their credentials obtained (other users' included) ends too.
     super::cascade::revoke_of_user(tx, id.as_str(), now).await?;
     let now = millis(now);

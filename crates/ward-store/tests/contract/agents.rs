@@ -27,6 +27,7 @@ pub fn minted(agent: &str, minter: &ward_store::UserRecord, issued_at: DateTime<
         expires_at: issued_at + chrono::Duration::minutes(15),
         revoked_at: None,
         parent_token_id: None,
+        issued_via: None,
     }
 }
 

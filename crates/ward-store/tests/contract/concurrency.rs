@@ -19,7 +19,7 @@ use ward_store::{SqliteStore, Store, StoreError, TokenFilter, TokenRecord};
 const WRITERS: usize = 300;
 
 /// Runs every future on this task at once; their outputs, in order.
-async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
@@ -38,7 +38,7 @@ async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Out
     outputs.into_iter().map(|output| output.expect("every future finished")).collect()
 }
 
-async fn insert(store: &dyn Store, t: &NewToken) -> Result<(), StoreError> {
+pub async fn insert(store: &dyn Store, t: &NewToken) -> Result<(), StoreError> {
     store.insert_token(&t.record, &t.hash(), &[]).await
 }
 

@@ -81,6 +81,8 @@ pub fn token(owner: &UserRecord, kind: TokenKind, created_at: DateTime<Utc>) -> 
         last_used_at: None,
         rotated_from: None,
         parent_token_id: None,
+        issued_by: None,
+        issued_via: None,
     };
     NewToken { plain, record }
 }

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use ward_core::TokenKind;
-use ward_store::{Store, UserKind, UserKindFilter};
+use ward_store::{PasswordEnds, Store, UserKind, UserKindFilter};
 
 pub async fn a_new_database_has_no_users(store: &dyn Store) {
     assert_eq!(store.count_users().await.expect("count"), 0);
@@ -94,7 +94,9 @@ pub async fn a_password_change_ends_the_login_sessions_but_the_kept_one_at_once(
     let personal = add_token(store, &alice, 5).await;
     let bobs = add(store, token(&bob, TokenKind::Login, at(6))).await;
 
-    let ended = store.set_password(&alice.id, "$argon2id$new", Some(&laptop.id), at(10), &[]).await;
+    let ended = store
+        .set_password(&alice.id, "$argon2id$new", PasswordEnds::SessionsExcept(Some(&laptop.id)), at(10), &[])
+        .await;
 
     assert_eq!(ended.expect("set password"), 1, "only the phone's session was live and not kept");
     assert_eq!(
@@ -107,7 +109,9 @@ pub async fn a_password_change_ends_the_login_sessions_but_the_kept_one_at_once(
     assert_eq!(fetch(store, &personal.id).await.revoked_at, None, "other kinds of token stay");
     assert_eq!(fetch(store, &bobs.id).await.revoked_at, None, "other users untouched");
 
-    let ended = store.set_password(&alice.id, "$argon2id$reset", None, at(11), &[]).await;
+    let ended = store
+        .set_password(&alice.id, "$argon2id$reset", PasswordEnds::SessionsExcept(None), at(11), &[])
+        .await;
     assert_eq!(ended.expect("reset password"), 1, "a reset keeps no session");
     assert_eq!(fetch(store, &laptop.id).await.revoked_at, Some(at(11)));
 }
@@ -115,14 +119,21 @@ pub async fn a_password_change_ends_the_login_sessions_but_the_kept_one_at_once(
 pub async fn a_refused_password_change_changes_nothing(store: &dyn Store) {
     let ci = add_user(store, service("ci", at(0))).await;
     let key = add(store, token(&ci, TokenKind::Login, at(1))).await;
-    assert_conflict(store.set_password(&ci.id, "$argon2id$x", None, at(2), &[]).await, "service user");
+    assert_conflict(
+        store.set_password(&ci.id, "$argon2id$x", PasswordEnds::SessionsExcept(None), at(2), &[]).await,
+        "service user",
+    );
     assert_eq!(fetch(store, &key.id).await.revoked_at, None);
     let ghost = human("ghost", at(2));
-    assert_not_found(store.set_password(&ghost.id, "$argon2id$x", None, at(3), &[]).await);
+    assert_not_found(
+        store.set_password(&ghost.id, "$argon2id$x", PasswordEnds::SessionsExcept(None), at(3), &[]).await,
+    );
     let alice = add_user(store, human("alice", at(0))).await;
     let session = add(store, token(&alice, TokenKind::Login, at(1))).await;
     store.delete_user(&alice.id, at(3), &[]).await.expect("delete");
-    assert_not_found(store.set_password(&alice.id, "$argon2id$x", None, at(4), &[]).await);
+    assert_not_found(
+        store.set_password(&alice.id, "$argon2id$x", PasswordEnds::SessionsExcept(None), at(4), &[]).await,
+    );
     assert_eq!(
         fetch(store, &session.id).await.revoked_at,
         Some(at(3)),
