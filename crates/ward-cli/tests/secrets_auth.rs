@@ -430,39 +430,48 @@ fn an_unknown_profile_is_an_error_except_for_commands_that_store_a_token() {
     assert_eq!(me["username"], "admin");
 }
 
-#[test]
-fn logout_only_forgets_a_pasted_personal_token_unless_asked_to_revoke_it() {
+/// A server, a personal token the admin created on it, and a fresh home
+/// pointed at it.
+fn personal_token() -> (Server, Home, String) {
     let server = Server::start();
     let admin = server.home();
     login(&admin);
-    let token = new_token(&admin, "laptop");
+    let token = new_token(&admin, "pasted");
     let home = server.home();
+    (server, home, token)
+}
+
+/// `ward whoami`'s exit code with `token` in WARD_TOKEN: whether the server
+/// still takes it.
+fn whoami_with(home: &Home, token: &str) -> Option<i32> {
+    home.run(&["whoami"], "", &[("WARD_TOKEN", token)]).status.code()
+}
+
+#[test]
+fn logout_only_forgets_a_pasted_personal_token_unless_asked_to_revoke_it() {
+    let (_server, home, token) = personal_token();
     assert_ok(&home.run(&["auth", "set-token"], &format!("{token}\n"), &[]), &["set-token"]);
 
     let out = home.ward(&["logout"]);
     assert_ok(&out, &["logout"]);
     assert!(text(&out.stdout).contains("still valid on the server"), "{}", text(&out.stdout));
     assert!(sessions(&home).is_empty(), "the token was not forgotten");
-    assert_eq!(home.run(&["whoami"], "", &[("WARD_TOKEN", &token)]).status.code(), Some(0), "it was revoked");
+    assert_eq!(whoami_with(&home, &token), Some(0), "it was revoked");
 
     assert_ok(&home.run(&["auth", "set-token"], &format!("{token}\n"), &[]), &["set-token"]);
     let out = home.ward(&["logout", "--revoke"]);
     assert_ok(&out, &["logout --revoke"]);
     assert!(sessions(&home).is_empty());
-    assert_eq!(home.run(&["whoami"], "", &[("WARD_TOKEN", &token)]).status.code(), Some(3), "not revoked");
+    assert_eq!(whoami_with(&home, &token), Some(3), "not revoked");
 }
 
 #[test]
 fn logout_with_a_personal_token_in_ward_token_asks_for_revoke() {
-    let server = Server::start();
-    let admin = server.home();
-    login(&admin);
-    let token = new_token(&admin, "ci");
-    let home = server.home();
+    let (_server, home, token) = personal_token();
     let out = home.run(&["logout"], "", &[("WARD_TOKEN", &token)]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("--revoke"), "{}", text(&out.stderr));
-    assert_eq!(home.run(&["whoami"], "", &[("WARD_TOKEN", &token)]).status.code(), Some(0));
+    assert_eq!(whoami_with(&home, &token), Some(0));
     assert_ok(&home.run(&["logout", "--revoke"], "", &[("WARD_TOKEN", &token)]), &["logout --revoke"]);
-    assert_eq!(home.run(&["whoami"], "", &[("WARD_TOKEN", &token)]).status.code(), Some(3));
+    assert_eq!(whoami_with(&home, &token), Some(3));
 }
