@@ -167,6 +167,8 @@ fn line_breaks_and_nul_in_git_credentials_are_refused_when_stored() {
         assert!(text(&out.stderr).contains("line break or NUL"), "{}", text(&out.stderr));
         assert!(!text(&out.stderr).contains("evil"), "the value was echoed: {}", text(&out.stderr));
     }
+    let config = home.config_dir().join("config.toml");
+    assert!(!config.exists(), "a refused credential opened the store and pinned its backend");
     // `ward secret set` into the git namespace refuses them too.
     let base = [
         "secret",

@@ -133,7 +133,8 @@ impl Request {
         EntryId::derived(NAMESPACE, &readable, &key.each_ref().map(String::as_str))
     }
 
-    fn check(&self) -> Result<()> {
+    /// Refuses a request whose values hold CR, LF or NUL.
+    pub fn check(&self) -> Result<()> {
         let fields = [("protocol", &self.protocol), ("host", &self.host), ("path", &self.path)];
         for (what, value) in fields.into_iter().chain([("user name", &self.username)]) {
             check_value(what, value.as_deref().unwrap_or_default())?;
