@@ -1,13 +1,19 @@
 //! What every client command needs: the profile, the server, the output
 //! format, the secret store (opened on first use), and the token to send,
 //! found in this order: `--token`, `WARD_TOKEN`, then the token stored for
-//! the profile (`ward login` / `ward auth set-token`).
+//! this config file, profile and server (`ward login` / `ward auth
+//! set-token`).
+//!
+//! A profile named with `--profile` / `WARD_PROFILE` must exist in the
+//! config file (or be `default`), except for the commands that store a
+//! credential: they create it ([`App::create_profile_if_new`]).
 
-use crate::cli::Global;
+use crate::cli::{Command, Global};
+use crate::commands::secret_args::AuthCommand;
 use crate::commands::store_support::{self, CliPassphrase};
 use crate::exit::CliError;
 use crate::output::{self, Format};
-use crate::session::{self, Stored};
+use crate::session::{self, Slot, Stored};
 use chrono::Utc;
 use std::sync::OnceLock;
 use ward_client::Client;
@@ -26,6 +32,8 @@ pub struct App {
     /// `--backend` / `WARD_BACKEND`.
     pub requested_backend: Option<BackendKind>,
     token_flag: Option<Zeroizing<String>>,
+    /// Whether `--profile` / `WARD_PROFILE` named the profile.
+    profile_requested: bool,
     opened: OnceLock<Opened>,
     /// A client with no token; the others share its connection pool.
     anonymous: Client,
@@ -61,13 +69,32 @@ impl std::fmt::Debug for Credential {
     }
 }
 
+impl Credential {
+    /// Whether the token is a login session (`ward login`), as opposed to a
+    /// long-lived token someone created and pasted.
+    pub fn is_login_session(&self) -> bool {
+        ward_core::token::inspect(&self.token).is_ok_and(|t| t.kind == ward_core::TokenKind::Login)
+    }
+}
+
+/// Whether `command` stores a credential, and so may create the profile
+/// it names.
+pub fn may_create_profile(command: &Command) -> bool {
+    matches!(command, Command::Login(_) | Command::Auth(AuthCommand::SetToken(_)))
+}
+
 impl App {
     /// Reads the config and picks the profile; the server is `--server` /
-    /// `WARD_SERVER`, else the profile's, else the default. A bad URL is a
+    /// `WARD_SERVER`, else the profile's, else the default. A bad URL, or a
+    /// profile named but unknown when `may_create_profile` is false, is a
     /// usage error.
-    pub fn new(global: &Global) -> anyhow::Result<Self> {
+    pub fn new(global: &Global, may_create_profile: bool) -> anyhow::Result<Self> {
         let paths = Paths::from_env(global.config.clone())?;
         let config = Config::load(paths, global.profile.as_deref())?;
+        let profile_requested = global.profile.is_some();
+        if profile_requested && !may_create_profile {
+            check_known(&config)?;
+        }
         let server = global
             .server
             .clone()
@@ -82,6 +109,7 @@ impl App {
             config,
             requested_backend,
             token_flag: global.token.clone().filter(|t| !t.trim().is_empty()).map(Zeroizing::new),
+            profile_requested,
             opened: OnceLock::new(),
         })
     }
@@ -166,23 +194,61 @@ impl App {
         }))
     }
 
-    /// The token stored for this profile if it belongs to this server
-    /// (moving a legacy `sessions.json` session in first).
+    /// Where this run's stored token lives: this config file, profile and
+    /// server.
+    pub fn slot(&self) -> Slot {
+        Slot::new(&self.config.paths.config_file, &self.config.profile_name, &self.server)
+    }
+
+    /// The token stored for this config file, profile and server (moving a
+    /// legacy `sessions.json` session in first).
     pub fn stored_token(&self) -> anyhow::Result<Option<Stored>> {
+        let slot = self.slot();
         if session::legacy_has(&self.config.paths.config_dir, &self.server) {
             let store = self.store_for_write()?;
-            if let Some(note) = session::migrate_legacy(
-                &self.config.paths.config_dir,
-                store,
-                &self.config.profile_name,
-                &self.server,
-            )? {
+            if let Some(note) = session::migrate_legacy(&self.config.paths.config_dir, store, &slot)? {
                 eprintln!("{note}");
             }
         }
-        let stored = session::load(self.store()?, &self.config.profile_name)?;
+        let stored = session::load(self.store()?, &slot)?;
         Ok(stored.filter(|s| s.server() == Some(self.server.as_str())))
     }
+
+    /// Writes a profile named with `--profile` that the config file does
+    /// not have yet, with this run's server, and says so. Only the
+    /// commands that store a credential call this.
+    pub fn create_profile_if_new(&self) -> anyhow::Result<()> {
+        if !self.profile_requested || self.config.profile_exists {
+            return Ok(());
+        }
+        if self.config.pin(&[("", "server", &self.server)])? {
+            eprintln!(
+                "note: created profile `{}` (server {}) in {}",
+                self.config.profile_name,
+                self.server,
+                self.config.paths.config_file.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A named profile must be in the config file (or be `default`).
+fn check_known(config: &Config) -> anyhow::Result<()> {
+    let known = config.known_profiles()?;
+    if known.contains(&config.profile_name) {
+        return Ok(());
+    }
+    Err(CliError::usage(
+        format!(
+            "no profile `{}` in {}; known profiles: {}",
+            config.profile_name,
+            config.paths.config_file.display(),
+            known.join(", ")
+        ),
+        Some("pick one of them, or create this one by storing a token in it: `ward --profile NAME login` or `ward --profile NAME auth set-token`"),
+    )
+    .into())
 }
 
 /// `WARD_TOKEN`, when set and not blank.

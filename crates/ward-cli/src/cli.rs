@@ -45,8 +45,8 @@ pub struct Global {
 pub enum Command {
     /// Log in with a user name and password; the session is saved for this server.
     Login(LoginArgs),
-    /// Revoke the current session token and forget it.
-    Logout,
+    /// Revoke the current login session and forget it (a pasted token: forget it, or --revoke).
+    Logout(LogoutArgs),
     /// Show who the current token belongs to.
     Whoami,
     /// Change your password (asks for the current one); your other sessions end.
@@ -96,6 +96,13 @@ pub struct LoginArgs {
     /// Read the password from the first line of stdin.
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Also revoke a long-lived token (auth set-token, WARD_TOKEN, --token) on the server.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 #[derive(Debug, Args)]

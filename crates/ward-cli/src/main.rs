@@ -72,7 +72,7 @@ fn run() -> anyhow::Result<ExitCode> {
     if let cli::Command::Server(args) = cli.command {
         return server_cmd::run(args);
     }
-    let app = app::App::new(&cli.global)?;
+    let app = app::App::new(&cli.global, app::may_create_profile(&cli.command))?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(commands::run(&app, cli.command))
 }

@@ -150,6 +150,17 @@ impl Config {
         Ok(read(&self.paths.config_file)?.profiles.into_keys().collect())
     }
 
+    /// The profiles a command may name: those in the file, and `default`,
+    /// which needs no entry.
+    pub fn known_profiles(&self) -> Result<Vec<String>> {
+        let mut names = self.profile_names()?;
+        if !names.iter().any(|n| n == "default") {
+            names.push("default".into());
+            names.sort();
+        }
+        Ok(names)
+    }
+
     /// Sets `profiles.<this>.<table>.<key> = value` (or `profiles.<this>.<key>`
     /// when `table` is empty) unless the key is already set, under the config
     /// lock. Returns whether anything was written.
@@ -240,6 +251,15 @@ mod tests {
         let again = Config::load(paths(dir.path()), None).expect("loads");
         assert_eq!(again.profile.backend, Some(BackendKind::File));
         assert_eq!(again.profile.file.key, Some(KeyMode::Identity));
+    }
+
+    #[test]
+    fn known_profiles_are_the_files_and_default() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config::load(paths(dir.path()), Some("x")).expect("loads");
+        assert_eq!(config.known_profiles().expect("reads"), ["default"]);
+        std::fs::write(dir.path().join("config.toml"), "[profiles.prod]\n[profiles.b]\n").expect("writes");
+        assert_eq!(config.known_profiles().expect("reads"), ["b", "default", "prod"]);
     }
 
     #[test]

@@ -33,6 +33,32 @@ impl EntryId {
     }
 }
 
+impl EntryId {
+    /// A name made from `key`, a list of exact values (a host and a user
+    /// name, a config file and a server …) that may hold any characters:
+    /// `readable` with every other character made `_` (cut to 80
+    /// characters), a dot, and 16 hex digits of SHA-256 over the key. The
+    /// hash keeps two keys that read alike apart; the exact values belong
+    /// in the metadata.
+    pub fn derived(namespace: &str, readable: &str, key: &[&str]) -> Result<Self, Error> {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in key {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        let hex: String = hash.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let readable: String = readable
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@') { c } else { '_' })
+            .take(80)
+            .collect();
+        let readable = readable.trim_start_matches('.');
+        let name = if readable.is_empty() { hex } else { format!("{readable}.{hex}") };
+        Self::new(namespace, &name)
+    }
+}
+
 impl fmt::Display for EntryId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
@@ -213,6 +239,16 @@ mod tests {
             assert!(EntryId::new("ns", bad).is_err(), "{bad:?}");
         }
         assert!(EntryId::new("api-key", "openai.prod@me_1").is_ok());
+    }
+
+    #[test]
+    fn derived_names_are_valid_and_keep_alike_keys_apart() {
+        let a = EntryId::derived("git", "alice@h:1/x y", &["https", "h:1", "x y"]).expect("valid");
+        let b = EntryId::derived("git", "alice@h:1/x y", &["https", "h:1x", " y"]).expect("valid");
+        assert!(a.name.starts_with("alice@h_1_x_y."), "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a, EntryId::derived("git", "alice@h:1/x y", &["https", "h:1", "x y"]).expect("valid"));
+        assert!(EntryId::derived("git", &".".repeat(300), &[]).is_ok());
     }
 
     #[test]

@@ -3,14 +3,29 @@
 //!
 //! git writes `key=value` lines ending with a blank line; `get` answers
 //! `username=` / `password=` lines, or nothing when ward has no usable
-//! credential (git then asks elsewhere). Credentials are the entries of the
-//! `git` namespace named after the host (`host:port` as `host_port`). An
+//! credential (git then asks elsewhere). Unknown operations are ignored, as
+//! git asks of helpers.
+//!
+//! Credentials are `basic` entries of the `git` namespace, one per
+//! protocol, host, path (git sends one with `credential.useHttpPath`) and
+//! user name, so one host keeps several accounts and, with
+//! `useHttpPath`, one credential per repository. The exact values live in
+//! the metadata (`protocol`, `host`, `path`, the user name); the entry's
+//! name only has to be unique ([`EntryId::derived`]). A lookup matches as
+//! git's own `credential-store` does: the protocol and host must be the
+//! ones asked for, and a path or user name git sent must be the stored
+//! one. An entry without a protocol never answers. Of several matches the
+//! most recently updated answers.
+//!
+//! A line break or NUL in any value would let it write protocol lines of
+//! its own (`password=x\nusername=evil`): such values are refused when
+//! stored ([`check_entry`] for `ward secret set`) and never emitted. An
 //! expired entry is never handed out; an expired OAuth entry is refreshed
-//! first. Unknown operations are ignored, as git asks of helpers.
+//! first.
 
 use crate::backend::{Refresher, Store};
 use crate::entry::{Entry, EntryId, EntryMeta, Kind, SecretValue};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::SecretString;
 use chrono::{DateTime, Utc};
 
@@ -21,6 +36,7 @@ pub const NAMESPACE: &str = "git";
 pub struct Request {
     pub protocol: Option<String>,
     pub host: Option<String>,
+    pub path: Option<String>,
     pub username: Option<String>,
     pub password: Option<SecretString>,
     pub password_expiry_utc: Option<i64>,
@@ -31,13 +47,38 @@ impl std::fmt::Debug for Request {
         f.debug_struct("Request")
             .field("protocol", &self.protocol)
             .field("host", &self.host)
+            .field("path", &self.path)
             .field("username", &self.username)
             .finish_non_exhaustive()
     }
 }
 
+/// Refuses a value that holds CR, LF or NUL, naming only what it is.
+pub fn check_value(what: &str, value: &str) -> Result<()> {
+    if value.contains(['\r', '\n', '\0']) {
+        return Err(Error::Invalid(format!(
+            "the {what} holds a line break or NUL, which git's credential protocol cannot carry; nothing was stored"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an entry bound for the git namespace: its user name, secret and
+/// metadata values.
+pub fn check_entry(entry: &Entry) -> Result<()> {
+    if let Some(username) = &entry.meta.username {
+        check_value("user name", username)?;
+    }
+    check_value("secret value", entry.secret.value.expose())?;
+    for (key, value) in &entry.meta.metadata {
+        check_value(&format!("metadata value `{key}`"), value)?;
+    }
+    Ok(())
+}
+
 impl Request {
-    /// Reads `key=value` lines up to a blank line; unknown keys are skipped.
+    /// Reads `key=value` lines up to a blank line; unknown keys are skipped,
+    /// empty values are absent.
     pub fn parse(input: &str) -> Self {
         let mut request = Self::default();
         for line in input.lines() {
@@ -45,10 +86,12 @@ impl Request {
                 break;
             }
             let Some((key, value)) = line.split_once('=') else { continue };
+            let text = || Some(value.to_owned()).filter(|v| !v.is_empty());
             match key {
-                "protocol" => request.protocol = Some(value.to_owned()),
-                "host" => request.host = Some(value.to_owned()),
-                "username" => request.username = Some(value.to_owned()),
+                "protocol" => request.protocol = text(),
+                "host" => request.host = text(),
+                "path" => request.path = text(),
+                "username" => request.username = text(),
                 "password" => request.password = Some(SecretString::new(value)),
                 "password_expiry_utc" => request.password_expiry_utc = value.parse().ok(),
                 _ => {}
@@ -57,114 +100,144 @@ impl Request {
         request
     }
 
-    /// The entry for this host, if git named one.
-    pub fn entry_id(&self) -> Option<EntryId> {
-        let host = self.host.as_deref().filter(|h| !h.is_empty())?;
-        let name: String = host
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') { c } else { '_' })
-            .collect();
-        EntryId::new(NAMESPACE, &name).ok()
+    /// Whether `meta` is a git credential this request may be answered with.
+    fn matches(&self, meta: &EntryMeta) -> bool {
+        let (Some(protocol), Some(host)) = (&self.protocol, &self.host) else { return false };
+        let stored = |key: &str| meta.metadata.get(key);
+        meta.namespace == NAMESPACE
+            && stored("protocol") == Some(protocol)
+            && stored("host") == Some(host)
+            && self.path.as_ref().is_none_or(|p| stored("path") == Some(p))
+            && self.username.as_ref().is_none_or(|u| meta.username.as_ref() == Some(u))
     }
 
-    fn matches(&self, meta: &EntryMeta) -> bool {
-        let same = |asked: &Option<String>, stored: Option<&String>| match (asked, stored) {
-            (Some(a), Some(s)) => a == s,
-            _ => true,
+    /// Whether `meta` is stored under exactly this request's key.
+    fn same_key(&self, meta: &EntryMeta) -> bool {
+        let stored = |key: &str| meta.metadata.get(key);
+        meta.namespace == NAMESPACE
+            && stored("protocol") == self.protocol.as_ref()
+            && stored("host") == self.host.as_ref()
+            && stored("path") == self.path.as_ref()
+            && meta.username == self.username
+    }
+
+    /// The entry this request's credential is stored as.
+    pub fn entry_id(&self) -> Result<EntryId> {
+        let host = self.host.as_deref().unwrap_or_default();
+        let readable = match &self.username {
+            Some(user) => format!("{user}@{host}"),
+            None => host.to_owned(),
         };
-        same(&self.username, meta.username.as_ref()) && same(&self.protocol, meta.metadata.get("protocol"))
+        let part = |v: &Option<String>| v.clone().unwrap_or_default();
+        let key = [part(&self.protocol), part(&self.host), part(&self.path), part(&self.username)];
+        EntryId::derived(NAMESPACE, &readable, &key.each_ref().map(String::as_str))
+    }
+
+    /// Refuses a request whose values hold CR, LF or NUL.
+    pub fn check(&self) -> Result<()> {
+        let fields = [("protocol", &self.protocol), ("host", &self.host), ("path", &self.path)];
+        for (what, value) in fields.into_iter().chain([("user name", &self.username)]) {
+            check_value(what, value.as_deref().unwrap_or_default())?;
+        }
+        check_value("password", self.password.as_ref().map(SecretString::expose).unwrap_or_default())
     }
 }
 
 /// Runs one operation; returns what to print on stdout.
 pub fn run(operation: &str, store: &Store, refresher: &dyn Refresher, input: &str) -> Result<String> {
     let request = Request::parse(input);
-    let Some(id) = request.entry_id() else { return Ok(String::new()) };
+    if request.protocol.is_none() || request.host.is_none() {
+        return Ok(String::new());
+    }
     match operation {
-        "get" => get(store, refresher, &request, &id),
-        "store" => save(store, &request, &id).map(|()| String::new()),
-        "erase" => erase(store, &request, &id).map(|()| String::new()),
+        "get" => get(store, refresher, &request),
+        "store" => save(store, &request).map(|()| String::new()),
+        "erase" => erase(store, &request).map(|()| String::new()),
         _ => Ok(String::new()),
     }
 }
 
-fn get(store: &Store, refresher: &dyn Refresher, request: &Request, id: &EntryId) -> Result<String> {
-    let Some(entry) = store.get(id)? else { return Ok(String::new()) };
-    if !request.matches(&entry.meta) {
-        return Ok(String::new());
-    }
-    let entry = match store.get_fresh(id, refresher) {
+fn get(store: &Store, refresher: &dyn Refresher, request: &Request) -> Result<String> {
+    let now = Utc::now();
+    let newest = store
+        .list()?
+        .into_iter()
+        .filter(|m| request.matches(m) && (!m.is_expired(now) || m.needs_refresh(now)))
+        .max_by_key(|m| m.updated_at);
+    let Some(meta) = newest else { return Ok(String::new()) };
+    let entry = match store.get_fresh(&meta.id(), refresher) {
         Ok(Some(entry)) => entry,
         // A refresh that fails leaves git to ask elsewhere; never a stale token.
         Ok(None) | Err(_) => return Ok(String::new()),
     };
-    if entry.meta.is_expired(Utc::now()) {
+    if entry.meta.is_expired(Utc::now()) || !request.matches(&entry.meta) {
         return Ok(String::new());
     }
+    Ok(answer(&entry, request).unwrap_or_default())
+}
+
+/// The `get` answer, or `None` when a value would break the protocol.
+fn answer(entry: &Entry, request: &Request) -> Option<String> {
     let mut out = String::new();
     if let Some(username) = entry.meta.username.as_ref().or(request.username.as_ref()) {
+        check_value("user name", username).ok()?;
         out.push_str(&format!("username={username}\n"));
     }
-    out.push_str(&format!("password={}\n", entry.secret.value.expose()));
+    let password = entry.secret.value.expose();
+    check_value("password", password).ok()?;
+    out.push_str(&format!("password={password}\n"));
     if let Some(at) = entry.meta.expires_at {
         out.push_str(&format!("password_expiry_utc={}\n", at.timestamp()));
     }
-    Ok(out)
+    Some(out)
 }
 
-fn save(store: &Store, request: &Request, id: &EntryId) -> Result<()> {
+fn save(store: &Store, request: &Request) -> Result<()> {
     let Some(password) = request.password.clone() else { return Ok(()) };
-    store.update(id, |current| {
+    request.check()?;
+    let same: Vec<EntryMeta> = store.list()?.into_iter().filter(|m| request.same_key(m)).collect();
+    for meta in &same {
         // git stores back what `get` gave it: leave that entry (and its
         // refresh token) as it is.
-        if current.as_ref().is_some_and(|e| e.secret.value == password) {
-            return Ok(None);
+        if store.get(&meta.id())?.is_some_and(|e| e.secret.value == password) {
+            return Ok(());
         }
+    }
+    let id = request.entry_id()?;
+    store.update(&id, |current| {
         let now = Utc::now();
-        let mut meta = EntryMeta::new(id, Kind::Basic, now);
+        let mut meta = EntryMeta::new(&id, Kind::Basic, now);
         if let Some(old) = &current {
             meta.created_at = old.meta.created_at;
         }
         meta.provider = Some("git".into());
         meta.username = request.username.clone();
-        if let Some(protocol) = &request.protocol {
-            meta.metadata.insert("protocol".into(), protocol.clone());
-        }
-        if let Some(host) = &request.host {
-            meta.metadata.insert("host".into(), host.clone());
+        let fields = [("protocol", &request.protocol), ("host", &request.host), ("path", &request.path)];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                meta.metadata.insert(key.into(), value.clone());
+            }
         }
         meta.expires_at = request.password_expiry_utc.and_then(|t| DateTime::from_timestamp(t, 0));
         Ok(Some(Entry { meta, secret: SecretValue::new(password) }))
     })?;
+    // The same credential under another name (an older ward named entries
+    // after the host alone) is replaced, not left to answer too.
+    for meta in same.iter().filter(|m| m.id() != id) {
+        store.delete(&meta.id())?;
+    }
     Ok(())
 }
 
-fn erase(store: &Store, request: &Request, id: &EntryId) -> Result<()> {
-    let Some(entry) = store.get(id)? else { return Ok(()) };
-    let same_password = request.password.as_ref().is_none_or(|p| *p == entry.secret.value);
-    if request.matches(&entry.meta) && same_password {
-        store.delete(id)?;
+fn erase(store: &Store, request: &Request) -> Result<()> {
+    for meta in store.list()?.into_iter().filter(|m| request.matches(m)) {
+        let Some(entry) = store.get(&meta.id())? else { continue };
+        if request.password.as_ref().is_none_or(|p| *p == entry.secret.value) {
+            store.delete(&meta.id())?;
+        }
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests_parse_up_to_the_blank_line() {
-        let r = Request::parse(
-            "protocol=https\nhost=git.example.com:8443\nusername=me\npassword=p=w\n\nhost=x\n",
-        );
-        assert_eq!(r.protocol.as_deref(), Some("https"));
-        assert_eq!(r.host.as_deref(), Some("git.example.com:8443"));
-        assert_eq!(r.password.as_ref().map(SecretString::expose), Some("p=w"));
-        assert_eq!(r.entry_id().map(|id| id.to_string()).as_deref(), Some("git/git.example.com_8443"));
-    }
-
-    #[test]
-    fn debug_hides_the_password() {
-        assert!(!format!("{:?}", Request::parse("password=hunter2\n")).contains("hunter2"));
-    }
-}
+mod tests;

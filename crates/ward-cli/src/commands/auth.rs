@@ -1,6 +1,8 @@
 //! `ward auth set-token` and `ward auth status`: the token a profile uses,
-//! kept in the secret store, and where the token of this run comes from
-//! (`--token`, then `WARD_TOKEN`, then the store).
+//! kept in the secret store per config file, profile and server, and where
+//! the token of this run comes from (`--token`, then `WARD_TOKEN`, then
+//! the store). `status` also lists every token stored for this config file
+//! and profile, and which one this run uses.
 
 use super::secret_args::SetTokenArgs;
 use super::store_support::read_secret;
@@ -48,7 +50,8 @@ pub async fn set_token(app: &App, args: SetTokenArgs) -> anyhow::Result<ExitCode
     }
     let details: Vec<(&str, &str)> = details.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let profile = &app.config.profile_name;
-    let entry = session::entry(profile, &app.server, token, &details, expires_at)?;
+    let entry = session::entry(&app.slot(), token, &details, expires_at)?;
+    app.create_profile_if_new()?;
     let store = app.store_for_write()?;
     store.put(entry)?;
     output::write_stdout(&format!(
@@ -73,7 +76,17 @@ struct Status {
     problem: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     me: Option<ward_api::WhoAmI>,
+    /// Every token stored for this config file and profile.
+    stored: Vec<StoredToken>,
     warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct StoredToken {
+    #[serde(flatten)]
+    listed: session::Listed,
+    /// Whether this run sends it (its server, and no --token / WARD_TOKEN).
+    in_use: bool,
 }
 
 pub async fn status(app: &App) -> anyhow::Result<ExitCode> {
@@ -85,6 +98,11 @@ pub async fn status(app: &App) -> anyhow::Result<ExitCode> {
         Err(e) if matches!(e.downcast_ref(), Some(CliError::SessionExpired { .. })) => None,
         Err(e) => return Err(e),
     };
+    let from_store = credential.as_ref().is_some_and(|c| c.source == Source::Store);
+    let stored = session::listed(&opened.store, &app.slot())?
+        .into_iter()
+        .map(|listed| StoredToken { in_use: from_store && listed.server == app.server, listed })
+        .collect::<Vec<_>>();
     let mut status = Status {
         profile: app.config.profile_name.clone(),
         server: app.server.clone(),
@@ -94,9 +112,10 @@ pub async fn status(app: &App) -> anyhow::Result<ExitCode> {
         problem: None,
         me: None,
         warnings: Vec::new(),
+        stored,
     };
     if let Some(c) = credential.as_ref().filter(|c| c.source != Source::Store)
-        && has_stored_token(app)
+        && status.stored.iter().any(|s| s.listed.server == app.server)
     {
         status.warnings.push(format!(
             "{} overrides the token stored for profile `{}`; unset it to use the stored one",
@@ -124,15 +143,6 @@ pub async fn status(app: &App) -> anyhow::Result<ExitCode> {
     Ok(if status.valid { Exit::Ok } else { Exit::Unauthenticated }.into())
 }
 
-/// Whether the store has a token for this profile and server, from the
-/// metadata alone (no unlocking).
-fn has_stored_token(app: &App) -> bool {
-    let Ok(id) = session::entry_id(&app.config.profile_name) else { return false };
-    app.store().and_then(|s| Ok(s.list()?)).is_ok_and(|all| {
-        all.iter().any(|m| m.id() == id && m.metadata.get("server").is_some_and(|s| *s == app.server))
-    })
-}
-
 fn render(status: &Status) -> String {
     let mut rows = vec![
         ("Profile", status.profile.clone()),
@@ -153,5 +163,23 @@ fn render(status: &Status) -> String {
     if let Some(problem) = &status.problem {
         rows.push(("Problem", problem.clone()));
     }
+    rows.extend(status.stored.iter().map(|stored| ("Stored", describe(stored))));
+    if status.stored.is_empty() {
+        rows.push(("Stored", "nothing for this profile".into()));
+    }
     key_values(&rows)
+}
+
+/// One stored token in a line: `URL  login as admin, expires …  (in use)`.
+fn describe(stored: &StoredToken) -> String {
+    let l = &stored.listed;
+    let mut line = format!("{}  {}", l.server, l.source.as_deref().unwrap_or("token"));
+    if let Some(user) = &l.username {
+        line.push_str(&format!(" as {user}"));
+    }
+    line.push_str(&format!(", expires {}", output::time_or_never(l.expires_at.as_ref())));
+    if stored.in_use {
+        line.push_str("  (in use)");
+    }
+    line
 }

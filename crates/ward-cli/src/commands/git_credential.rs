@@ -17,6 +17,10 @@ pub fn run(app: &App, args: GitCredentialArgs) -> anyhow::Result<ExitCode> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
     let input = zeroize::Zeroizing::new(input);
+    if op == "store" {
+        // Refused before the store is opened (and its backend pinned).
+        ward_secrets::git::Request::parse(&input).check()?;
+    }
     let store = if op == "get" { app.store()? } else { app.store_for_write()? };
     let answer = ward_secrets::git::run(op, store, &HttpRefresher::default(), &input)?;
     crate::output::write_stdout(&answer)?;

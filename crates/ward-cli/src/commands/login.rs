@@ -1,7 +1,12 @@
 //! `ward login`, `ward logout`, `ward whoami`.
+//!
+//! `ward logout` ends a login session on the server and forgets it. A
+//! long-lived token someone pasted (`ward auth set-token`, `WARD_TOKEN`,
+//! `--token`) is only revoked with `--revoke`; without it a stored one is
+//! forgotten and one from the environment or a flag is left alone.
 
-use crate::app::{App, Source};
-use crate::cli::LoginArgs;
+use crate::app::{App, Credential, Source};
+use crate::cli::{LoginArgs, LogoutArgs};
 use crate::exit::{CliError, Exit};
 use crate::input;
 use crate::output;
@@ -53,7 +58,8 @@ pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
         username: response.username.clone(),
         expires_at: response.expires_at,
     };
-    crate::session::save(app.store_for_write()?, &app.config.profile_name, &app.server, session)?;
+    app.create_profile_if_new()?;
+    crate::session::save(app.store_for_write()?, &app.slot(), session)?;
     let shown = LoggedIn {
         server: &app.server,
         user_id: &response.user_id,
@@ -79,7 +85,7 @@ pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
+pub async fn logout(app: &App, args: LogoutArgs) -> anyhow::Result<ExitCode> {
     let credential = match app.credential() {
         Err(err) if matches!(err.downcast_ref(), Some(CliError::SessionExpired { .. })) => {
             forget(app)?;
@@ -90,6 +96,9 @@ pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
         }
         other => other?.ok_or_else(|| CliError::NotLoggedIn { server: app.server.clone() })?,
     };
+    if !credential.is_login_session() && !args.revoke {
+        return keep_on_server(app, &credential);
+    }
     let client = app.client_for(&credential)?;
     let from_session = credential.source == Source::Store;
     let response = match client.logout().await {
@@ -118,9 +127,36 @@ pub async fn logout(app: &App) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Removes this profile's stored token.
+/// A long-lived token and no `--revoke`: forget a stored one, refuse to
+/// touch one from the environment or a flag.
+fn keep_on_server(app: &App, credential: &Credential) -> anyhow::Result<ExitCode> {
+    if credential.source != Source::Store {
+        return Err(CliError::usage(
+            format!(
+                "the token from {} is a long-lived token, not a login session; logging out would revoke it on the server",
+                credential.source.describe()
+            ),
+            Some("pass --revoke to revoke it, or stop passing it (unset WARD_TOKEN) to stop using it"),
+        )
+        .into());
+    }
+    let id = app.stored_token()?.and_then(|s| s.meta.metadata.get("token_id").cloned());
+    forget(app)?;
+    let revoke = match id {
+        Some(id) => format!("`ward token revoke {id}`"),
+        None => "`ward token revoke ID`".to_owned(),
+    };
+    output::write_stdout(&format!(
+        "Forgot the token stored for profile `{}` ({}). It is still valid on the server: \
+         revoke it with {revoke} if it should stop working.\n",
+        app.config.profile_name, app.server
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the token stored for this config file, profile and server.
 fn forget(app: &App) -> anyhow::Result<()> {
-    crate::session::remove(app.store()?, &app.config.profile_name)?;
+    crate::session::remove(app.store()?, &app.slot())?;
     Ok(())
 }
 

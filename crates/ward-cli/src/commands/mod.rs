@@ -32,7 +32,7 @@ use std::process::ExitCode;
 pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Login(args) => login::login(app, args).await,
-        Command::Logout => login::logout(app).await,
+        Command::Logout(args) => login::logout(app, args).await,
         Command::Whoami => login::whoami(app).await,
         Command::Passwd(args) => password::passwd(app, args).await,
         Command::Token(command) => match command {

@@ -60,8 +60,12 @@ pub fn set(app: &App, args: SetArgs) -> anyhow::Result<ExitCode> {
         }
         SecretValue::new(read_secret(args.value, "--value", "the secret value")?)
     };
+    let entry = Entry { meta: meta.clone(), secret };
+    if namespace == ward_secrets::git::NAMESPACE {
+        ward_secrets::git::check_entry(&entry).map_err(|e| CliError::usage(e.to_string(), None))?;
+    }
     let store = app.store_for_write()?;
-    store.put(Entry { meta: meta.clone(), secret })?;
+    store.put(entry)?;
     output::emit(app.output, &Shown { meta: &meta, expired: meta.is_expired(now) }, || {
         format!("✓ Stored {id} ({kind}) in the {} backend.", store.kind())
     })?;
@@ -83,7 +87,7 @@ fn oauth_secret(args: &SetArgs, meta: &mut EntryMeta, now: DateTime<Utc>) -> any
                 .as_duration()
                 .num_seconds(),
         };
-        meta.expires_at = Some(now + chrono::Duration::seconds(seconds));
+        meta.expires_at = Some(ward_secrets::oauth::expiry(now, seconds));
     }
     meta.token_url = args.token_url.clone();
     meta.client_id = args.client_id.clone();
@@ -209,16 +213,36 @@ pub fn delete(app: &App, args: DeleteArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn clear(app: &App, args: ClearArgs) -> anyhow::Result<ExitCode> {
+    let sessions = crate::session::NAMESPACE;
+    if args.namespace.as_deref() == Some(sessions) && !args.sessions {
+        return Err(CliError::usage(
+            format!("{sessions} holds the CLI's login sessions and tokens"),
+            Some("`ward logout` ends one; add --sessions to delete them all"),
+        )
+        .into());
+    }
     let scope = match &args.namespace {
         Some(ns) => format!("every secret in namespace {ns}"),
-        None => "every secret".to_owned(),
+        None if args.sessions => "every secret and every login session".to_owned(),
+        None => "every secret (login sessions stay)".to_owned(),
     };
     confirm::ensure_askable(args.force, &format!("delete {scope}"))?;
     let store = app.store()?;
     if !args.force && !confirm::ask(&format!("Delete {scope} in the {} backend?", store.kind()))? {
         return confirm::cancelled();
     }
-    let removed = store.clear(args.namespace.as_deref())?;
-    output::write_stdout(&format!("Deleted {removed} secret{}.\n", if removed == 1 { "" } else { "s" }))?;
+    let chosen = |m: &EntryMeta| args.namespace.as_ref().is_none_or(|ns| m.namespace == *ns);
+    let removed = store.clear_where(|m| chosen(m) && (args.sessions || m.namespace != sessions))?;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    output::write_stdout(&format!("Deleted {removed} secret{}.\n", plural(removed)))?;
+    let kept =
+        if args.sessions { 0 } else { store.list()?.iter().filter(|m| m.namespace == sessions).count() };
+    if kept > 0 && args.namespace.is_none() {
+        writeln!(
+            std::io::stderr(),
+            "note: kept {kept} login session{} (`ward logout` ends one; --sessions deletes them too)",
+            plural(kept)
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ pub enum SecretCommand {
     List(ListArgs),
     /// Delete one secret.
     Delete(DeleteArgs),
-    /// Delete every secret (of one namespace with --namespace).
+    /// Delete every secret (of one namespace with --namespace); login sessions only with --sessions.
     Clear(ClearArgs),
     /// Which backends are available, which one is active, where it keeps data.
     Backends,
@@ -127,6 +127,9 @@ pub struct ClearArgs {
     /// Do not ask; required when stdin is not a terminal.
     #[arg(long, visible_alias = "confirm")]
     pub force: bool,
+    /// Also delete the stored login sessions and tokens (`ward-login/…`); they stay valid on their servers.
+    #[arg(long)]
+    pub sessions: bool,
 }
 
 #[derive(Debug, Args)]

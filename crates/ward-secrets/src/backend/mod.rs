@@ -191,14 +191,14 @@ impl Store {
 
     /// Deletes every entry (of `namespace` if given); returns how many.
     pub fn clear(&self, namespace: Option<&str>) -> Result<usize> {
+        self.clear_where(|m| namespace.is_none_or(|ns| m.namespace == ns))
+    }
+
+    /// Deletes, in one locked step, every entry whose metadata `doomed`
+    /// picks; returns how many.
+    pub fn clear_where(&self, doomed: impl Fn(&EntryMeta) -> bool) -> Result<usize> {
         let _guard = self.lock()?;
-        let ids: Vec<_> = self
-            .backend
-            .list()?
-            .into_iter()
-            .filter(|m| namespace.is_none_or(|ns| m.namespace == ns))
-            .map(|m| m.id())
-            .collect();
+        let ids: Vec<_> = self.backend.list()?.into_iter().filter(|m| doomed(m)).map(|m| m.id()).collect();
         if ids.is_empty() {
             return Ok(0);
         }
