@@ -50,6 +50,22 @@ pub fn acquire(path: &Path) -> Result<LockGuard> {
     }
 }
 
+/// Takes the lock on `path` if nobody holds it (another process, or this
+/// one through another guard); `None` when it is held.
+pub fn try_acquire(path: &Path) -> Result<Option<LockGuard>> {
+    if let Some(dir) = path.parent() {
+        atomic::create_private_dir(dir)?;
+    }
+    let file = open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(LockGuard { file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(Error::Io { what: "cannot lock", path: path.to_owned(), source })
+        }
+    }
+}
+
 fn open(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
