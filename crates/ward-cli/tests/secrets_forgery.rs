@@ -56,12 +56,18 @@ fn assert_refused(home: &Home, args: &[&str], path: &std::path::Path) {
     assert!(!stdout.contains(FORGED) && !stderr.contains(FORGED), "{args:?} printed the forged value");
 }
 
-#[test]
-fn a_store_re_encrypted_to_its_public_recipient_is_refused() {
+/// A home holding `api-key/openai` = `sk-real`; its store file and bytes.
+fn home_with_a_store() -> (Home, std::path::PathBuf, Vec<u8>) {
     let home = Home::new();
     home.set("openai", "sk-real", &["--type", "api-key"]);
     let path = home.store_file();
     let real = std::fs::read(&path).expect("store");
+    (home, path, real)
+}
+
+#[test]
+fn a_store_re_encrypted_to_its_public_recipient_is_refused() {
+    let (home, path, real) = home_with_a_store();
     let (lines, _) = lines_and_ciphertext(&real, 3);
     let index: serde_json::Value = serde_json::from_slice(lines[1]).expect("index");
     let ciphertext = encrypt_to(index["recipient"].as_str().expect("recipient"), &forged_payload(&index));
@@ -87,10 +93,7 @@ fn a_store_re_encrypted_to_its_public_recipient_is_refused() {
 
 #[test]
 fn a_changed_index_is_refused_too() {
-    let home = Home::new();
-    home.set("openai", "sk-real", &["--type", "api-key"]);
-    let path = home.store_file();
-    let real = std::fs::read(&path).expect("store");
+    let (home, path, real) = home_with_a_store();
     let renamed = String::from_utf8_lossy(&real[..200]).replace("\"openai\"", "\"openaj\"");
     let changed = [renamed.as_bytes(), &real[200..]].concat();
     std::fs::write(&path, &changed).expect("change the index");

@@ -193,6 +193,40 @@ mod tests {
         assert!(render_str("${TOKEN:x:a b}").is_err());
     }
 
+    fn render_in(format: Format, text: &str) -> std::result::Result<String, String> {
+        render_as(text, format, lookup).map(|s| s.expose().to_owned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_hash_inside_a_word_starts_no_comment() {
+        assert_eq!(render_in(Format::Yaml, "a: x#${TOKEN:bearer:gh}\n").as_deref(), Ok("a: x#ghp_2\n"));
+        assert_eq!(render_in(Format::Env, "A=x#${TOKEN:bearer:gh}\n").as_deref(), Ok("A=x#'ghp_2'\n"));
+    }
+
+    #[test]
+    fn a_yaml_block_ends_at_a_less_indented_line() {
+        assert_eq!(
+            render_in(Format::Yaml, "b: |\n  x\nc: ${TOKEN:bearer:gh}\n").as_deref(),
+            Ok("b: |\n  x\nc: \"ghp_2\"\n")
+        );
+    }
+
+    #[test]
+    fn a_lone_quote_inside_a_multi_line_toml_string_does_not_end_it() {
+        assert_eq!(
+            render_in(Format::Toml, "k = \"\"\"a\"b ${TOKEN:bearer:gh}\"\"\"").as_deref(),
+            Ok("k = \"\"\"a\"b ghp_2\"\"\"")
+        );
+    }
+
+    #[test]
+    fn a_reference_after_a_backslash_is_refused_with_its_line() {
+        for format in [Format::Json, Format::Yaml, Format::Toml, Format::Env] {
+            let err = render_in(format, "\n\"x\\${TOKEN:bearer:gh}\"").expect_err("refused");
+            assert!(err.contains("line 2") && err.contains("backslash") && !err.contains("ghp_2"), "{err}");
+        }
+    }
+
     #[test]
     fn text_without_references_is_unchanged() {
         for text in ["", "$", "a$", "$$", "plain", "ünïcode $ ${X}"] {
