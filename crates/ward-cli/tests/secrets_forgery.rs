@@ -201,3 +201,19 @@ fn a_forged_export_is_refused_and_nothing_is_imported() {
     assert_ok(&b.run(&["secret", "import", file_arg], "", &pass), &["import"]);
     assert_eq!(b.value("openai"), "sk-real");
 }
+
+#[test]
+fn a_whole_store_written_with_someone_elses_key_is_refused() {
+    let (home, path, _) = home_with_a_store();
+    // The attacker's own, fully valid store: their recipient, their payload.
+    let attacker = Home::new();
+    attacker.set("openai", FORGED, &["--type", "api-key"]);
+    let theirs = std::fs::read(attacker.store_file()).expect("their store");
+    std::fs::write(&path, &theirs).expect("swap the store");
+    let out = home.ward(&["secret", "get", "openai", "--show-value"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains(&path.display().to_string()) && stderr.contains("not the one"), "{stderr}");
+    assert!(!stdout.contains(FORGED) && !stderr.contains(FORGED), "printed the forged value");
+    assert_eq!(std::fs::read(&path).expect("store"), theirs, "written over");
+}
