@@ -108,3 +108,49 @@ fn run_with_an_unresolved_reference_does_not_start_the_command() {
     assert!(text(&out.stderr).contains("${TOKEN:nope:nothing} (in X)"), "{}", text(&out.stderr));
     assert!(!marker.exists(), "the command ran");
 }
+
+/// What ward reads to unlock its own stores and servers, with values.
+const WARD_SECRETS: [(&str, &str); 8] = [
+    ("WARD_PASSPHRASE", "pass-phrase-1"),
+    ("WARD_EXPORT_PASSPHRASE", "export-phrase-2"),
+    ("WARD_TOKEN", "ward_u_notarealtoken3"),
+    ("VAULT_TOKEN", "hvs.vault-token-4"),
+    ("BAO_TOKEN", "bao-token-5"),
+    ("WARD_MASTER_KEY", "master-key-6"),
+    ("WARD_ADMIN_PASSWORD", "admin-password-7"),
+    ("WARD_DATABASE_URL", "postgres://u:db-password-8@h/db"),
+];
+
+#[test]
+fn run_does_not_pass_wards_own_secret_variables_to_the_command() {
+    let home = home_with_secrets();
+    let mut env: Vec<(&str, &str)> = WARD_SECRETS.to_vec();
+    env.push(("KEY", "Bearer ${TOKEN:api-key:openai}"));
+    let out = home.run(&["run", "--", "sh", "-c", "env"], "", &env);
+    assert_ok(&out, &["run"]);
+    let child_env = text(&out.stdout);
+    assert!(child_env.lines().any(|l| l == "KEY=Bearer sk-live-1"), "{child_env}");
+    for (name, value) in WARD_SECRETS {
+        assert!(!child_env.contains(&format!("{name}=")), "{name} reached the child:\n{child_env}");
+        assert!(!child_env.contains(value), "{name}'s value reached the child");
+    }
+    let notes = text(&out.stderr);
+    assert!(notes.contains("WARD_PASSPHRASE is not passed") && notes.contains("--keep-env"), "{notes}");
+    assert!(WARD_SECRETS.iter().all(|(_, value)| !notes.contains(value)), "a value in the notes: {notes}");
+}
+
+#[test]
+fn run_passes_a_secret_variable_the_user_names() {
+    let home = home_with_secrets();
+    let args = ["run", "--keep-env", "VAULT_TOKEN", "--keep-env", "WARD_TOKEN", "--", "sh", "-c", "env"];
+    let out = home.run(&args, "", &WARD_SECRETS);
+    assert_ok(&out, &args);
+    let child_env = text(&out.stdout);
+    assert!(child_env.lines().any(|l| l == "VAULT_TOKEN=hvs.vault-token-4"), "{child_env}");
+    assert!(child_env.lines().any(|l| l == "WARD_TOKEN=ward_u_notarealtoken3"), "{child_env}");
+    assert!(!child_env.contains("WARD_PASSPHRASE="), "{child_env}");
+
+    let typo = home.run(&["run", "--keep-env", "VAULT_TOKN", "--", "true"], "", &[]);
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo.stderr));
+    assert!(text(&typo.stderr).contains("VAULT_TOKN"), "{}", text(&typo.stderr));
+}

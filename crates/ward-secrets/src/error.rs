@@ -22,6 +22,8 @@ pub enum Error {
     WrongKey { path: PathBuf, reason: String, fix: String },
     #[error("{} is damaged: {detail}; it was left as it was", path.display())]
     Damaged { path: PathBuf, detail: String },
+    #[error("{} failed its authenticity check: {reason}; it was left as it was", path.display())]
+    Forged { path: PathBuf, reason: &'static str },
     #[error("the {backend} backend is not available: {reason}")]
     Unavailable { backend: &'static str, reason: String, fix: String },
     #[error("another ward process has held the lock {} for {secs} s", path.display())]
@@ -63,6 +65,10 @@ impl Error {
             Self::WrongKey { fix, .. } | Self::Unavailable { fix, .. } => Some(fix.clone()),
             Self::Damaged { .. } => Some(
                 "restore the file from a backup or an export (`ward secret import FILE`); ward will not overwrite it"
+                    .into(),
+            ),
+            Self::Forged { .. } => Some(
+                "if you did not change it yourself, someone who can write to it did: restore it from a backup or an export (`ward secret import FILE`) and check who can write there"
                     .into(),
             ),
             Self::LockTimeout { .. } => {

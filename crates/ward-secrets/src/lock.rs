@@ -27,30 +27,42 @@ impl Drop for LockGuard {
 
 /// Takes the lock on `path`, creating the file (0600) if needed.
 pub fn acquire(path: &Path) -> Result<LockGuard> {
-    if let Some(dir) = path.parent() {
-        atomic::create_private_dir(dir)?;
-    }
     let file = open(path)?;
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(LockGuard { file }),
-            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < WAIT => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::LockTimeout { path: path.to_owned(), secs: WAIT.as_secs() });
-            }
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(Error::Io { what: "cannot lock", path: path.to_owned(), source });
-            }
+    while !try_lock(&file, path)? {
+        if started.elapsed() >= WAIT {
+            return Err(Error::LockTimeout { path: path.to_owned(), secs: WAIT.as_secs() });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+    Ok(LockGuard { file })
+}
+
+/// Takes the lock on `path` if nobody holds it (another process, or this
+/// one through another guard); `None` when it is held.
+pub fn try_acquire(path: &Path) -> Result<Option<LockGuard>> {
+    let file = open(path)?;
+    Ok(try_lock(&file, path)?.then_some(LockGuard { file }))
+}
+
+/// Whether the lock was free and is now taken.
+fn try_lock(file: &File, path: &Path) -> Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(Error::Io { what: "cannot lock", path: path.to_owned(), source })
         }
     }
 }
 
+/// Opens (creates, 0600, in a private directory) the lock file.
 fn open(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        atomic::create_private_dir(dir)?;
+    }
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -63,6 +75,16 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn try_acquire_answers_none_while_the_lock_is_held() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store.lock");
+        let held = acquire(&path).expect("locks");
+        assert!(try_acquire(&path).expect("no I/O error").is_none());
+        drop(held);
+        assert!(try_acquire(&path).expect("no I/O error").is_some());
+    }
 
     #[test]
     fn holders_of_the_lock_never_overlap() {

@@ -11,6 +11,7 @@
 
 use crate::backend::file::FileBackend;
 use crate::backend::file::key::{KeyMode, KeySource, PassphraseSource};
+use crate::backend::file::upgraded::Upgraded;
 use crate::backend::keyring::{KeyringBackend, KeyringClient};
 use crate::backend::vault::{VaultBackend, VaultSettings};
 use crate::backend::{BackendKind, Store};
@@ -103,9 +104,9 @@ pub fn open_kind(config: &Config, kind: BackendKind, passphrase: Box<dyn Passphr
                 })
             });
             let key = KeySource { mode, path: key_path, passphrase, keyring: keyring_client(config) };
-            let mut lock = path.clone().into_os_string();
-            lock.push(".lock");
-            Store::new(Box::new(FileBackend::new(path, key)), PathBuf::from(lock))
+            let upgraded = Upgraded::new(config.paths.config_dir.join("authenticated-stores"));
+            let lock = FileBackend::lock_path(&path);
+            Store::new(Box::new(FileBackend::new(path, key, upgraded)), lock)
         }
         BackendKind::Keyring => {
             let client = keyring_client(config);

@@ -4,10 +4,21 @@
 //! they belong to whoever reads the file next. Every reference is collected
 //! first, so one error names every unresolved reference, and a render that
 //! fails produces nothing at all.
+//!
+//! [`render_as`] escapes each value for where it lands in a JSON, YAML,
+//! TOML or env file ([`Format`]), so the output parses whatever the values
+//! hold; [`render`] (and [`Format::Raw`]) put values in as they are.
+
+mod env;
+mod format;
+mod json;
+mod toml;
+mod yaml;
 
 use crate::entry::EntryId;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
+pub use format::Format;
 
 const OPEN: &str = "${TOKEN:";
 
@@ -29,10 +40,22 @@ pub fn references(text: &str) -> Result<Vec<EntryId>> {
         .collect())
 }
 
-/// Replaces every reference with what `resolve` returns for it. Fails,
-/// naming them all, when any resolves to nothing.
+/// Replaces every reference with what `resolve` returns for it, as it is.
+/// Fails, naming them all, when any resolves to nothing.
 pub fn render(
     text: &str,
+    resolve: impl FnMut(&EntryId) -> Result<Option<SecretString>>,
+) -> Result<SecretString> {
+    render_as(text, Format::Raw, resolve)
+}
+
+/// [`render`], with each value escaped for its place in a `format` file.
+/// A value that cannot sit where its reference is (a line break in a
+/// comment, say) is an error naming the reference and its line, never the
+/// value.
+pub fn render_as(
+    text: &str,
+    format: Format,
     mut resolve: impl FnMut(&EntryId) -> Result<Option<SecretString>>,
 ) -> Result<SecretString> {
     let parts = parse(text)?;
@@ -41,9 +64,8 @@ pub fn render(
     for part in &parts {
         if let Part::Reference(id) = part {
             let value = resolve(id)?;
-            let shown = format!("${{TOKEN:{}:{}}}", id.namespace, id.name);
-            if value.is_none() && !missing.contains(&shown) {
-                missing.push(shown);
+            if value.is_none() && !missing.contains(&shown(id)) {
+                missing.push(shown(id));
             }
             values.push(value);
         }
@@ -51,17 +73,40 @@ pub fn render(
     if !missing.is_empty() {
         return Err(Error::Unresolved(missing));
     }
-    let mut out = String::with_capacity(text.len());
+    let mut placer = format.placer();
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(text.len()));
     let mut values = values.into_iter().flatten();
-    for part in &parts {
+    let mut line = 1;
+    for (i, part) in parts.iter().enumerate() {
         match part {
-            Part::Text(t) => out.push_str(t),
-            Part::Reference(_) => {
-                out.push_str(values.next().as_ref().map(SecretString::expose).unwrap_or_default())
+            Part::Text(t) => {
+                placer.feed(t);
+                line += t.matches('\n').count();
+                out.push_str(t);
+            }
+            Part::Reference(id) => {
+                let value = values.next().unwrap_or_default();
+                let after = match parts.get(i + 1) {
+                    Some(Part::Text(t)) => Some(*t),
+                    Some(Part::Reference(_)) => None,
+                    None => Some(""),
+                };
+                let placed = zeroize::Zeroizing::new(placer.place(value.expose(), after).map_err(|why| {
+                    Error::Template(format!(
+                        "line {line}: {} cannot go there in {}: {why}",
+                        shown(id),
+                        format.as_str()
+                    ))
+                })?);
+                out.push_str(&placed);
             }
         }
     }
-    Ok(SecretString::from(out))
+    Ok(SecretString::from(std::mem::take(&mut *out)))
+}
+
+fn shown(id: &EntryId) -> String {
+    format!("${{TOKEN:{}:{}}}", id.namespace, id.name)
 }
 
 fn parse(text: &str) -> Result<Vec<Part<'_>>> {
@@ -146,6 +191,40 @@ mod tests {
         assert!(render_str("${TOKEN:justname}").expect_err("fails").to_string().contains("namespace"));
         assert!(render_str("a\n${TOKEN:x:y").expect_err("fails").to_string().contains("line 2"));
         assert!(render_str("${TOKEN:x:a b}").is_err());
+    }
+
+    fn render_in(format: Format, text: &str) -> std::result::Result<String, String> {
+        render_as(text, format, lookup).map(|s| s.expose().to_owned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_hash_inside_a_word_starts_no_comment() {
+        assert_eq!(render_in(Format::Yaml, "a: x#${TOKEN:bearer:gh}\n").as_deref(), Ok("a: x#ghp_2\n"));
+        assert_eq!(render_in(Format::Env, "A=x#${TOKEN:bearer:gh}\n").as_deref(), Ok("A=x#'ghp_2'\n"));
+    }
+
+    #[test]
+    fn a_yaml_block_ends_at_a_less_indented_line() {
+        assert_eq!(
+            render_in(Format::Yaml, "b: |\n  x\nc: ${TOKEN:bearer:gh}\n").as_deref(),
+            Ok("b: |\n  x\nc: \"ghp_2\"\n")
+        );
+    }
+
+    #[test]
+    fn a_lone_quote_inside_a_multi_line_toml_string_does_not_end_it() {
+        assert_eq!(
+            render_in(Format::Toml, "k = \"\"\"a\"b ${TOKEN:bearer:gh}\"\"\"").as_deref(),
+            Ok("k = \"\"\"a\"b ghp_2\"\"\"")
+        );
+    }
+
+    #[test]
+    fn a_reference_after_a_backslash_is_refused_with_its_line() {
+        for format in [Format::Json, Format::Yaml, Format::Toml, Format::Env] {
+            let err = render_in(format, "\n\"x\\${TOKEN:bearer:gh}\"").expect_err("refused");
+            assert!(err.contains("line 2") && err.contains("backslash") && !err.contains("ghp_2"), "{err}");
+        }
     }
 
     #[test]

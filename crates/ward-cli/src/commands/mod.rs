@@ -12,6 +12,7 @@ mod keys;
 mod login;
 mod mint;
 mod password;
+mod run;
 mod secret;
 mod secret_admin;
 pub mod secret_args;
@@ -71,7 +72,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             SecretCommand::Import(args) => secret_admin::import(app, args),
         },
         Command::Inject(args) => inject::inject(app, args),
-        Command::Run(args) => inject::run(app, args),
+        Command::Run(args) => run::run(app, args),
         Command::Auth(AuthCommand::SetToken(args)) => auth::set_token(app, args).await,
         Command::Auth(AuthCommand::Status) => auth::status(app).await,
         Command::GitCredential(args) => git_credential::run(app, args),

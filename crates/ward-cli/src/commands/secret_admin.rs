@@ -147,7 +147,9 @@ pub fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let plain = zeroize::Zeroizing::new(age::decrypt(&identity, &sealed).map_err(|e| {
         CliError::usage(
             format!("cannot decrypt {}: {e}", args.file.display()),
-            Some("check the passphrase (WARD_EXPORT_PASSPHRASE) and that the file comes from `ward secret export`"),
+            Some(
+                "check the passphrase (WARD_EXPORT_PASSPHRASE); a file changed after `ward secret export` wrote it, or written without the passphrase, never decrypts",
+            ),
         )
     })?);
     let export: Export =

@@ -154,6 +154,38 @@ pub struct InjectArgs {
     /// (see [`inject_out_alias`]).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// How to escape each value for where it lands; default from the
+    /// template's name (app.json.tpl is json), else raw.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+}
+
+/// `ward inject --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Inside a string: escaped; elsewhere: a whole JSON string.
+    Json,
+    /// Quoted, escaped or indented for its place; refused where it cannot fit.
+    Yaml,
+    /// Inside a "…" string: escaped; elsewhere: a whole "…" string.
+    Toml,
+    /// POSIX sh quoting, for `. ./file.env`.
+    Env,
+    /// Values as they are: NOT escaped, the output may not parse.
+    Raw,
+}
+
+impl From<FormatArg> for ward_secrets::template::Format {
+    fn from(f: FormatArg) -> Self {
+        use ward_secrets::template::Format;
+        match f {
+            FormatArg::Json => Format::Json,
+            FormatArg::Yaml => Format::Yaml,
+            FormatArg::Toml => Format::Toml,
+            FormatArg::Env => Format::Env,
+            FormatArg::Raw => Format::Raw,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +193,10 @@ pub struct RunArgs {
     /// KEY=VALUE lines added to the environment (references resolved).
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    /// Pass one of ward's own secret variables (WARD_PASSPHRASE, WARD_TOKEN,
+    /// VAULT_TOKEN, …) to the command; without it they are removed. Repeatable.
+    #[arg(long, value_name = "VAR")]
+    pub keep_env: Vec<String>,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
     pub command: Vec<String>,

@@ -1,27 +1,39 @@
 //! The age-encrypted file backend: every entry in one file (see
-//! [`format`]), encrypted to an X25519 identity kept as [`key`] says.
+//! [`format`]), encrypted to an X25519 identity kept as [`key`] says and
+//! authenticated with a tag keyed from that identity ([`seal`]).
 //!
-//! Reads decrypt the whole file; writes decrypt, change and re-encrypt it,
-//! then replace it atomically ([`crate::atomic`]). A wrong key or a damaged
-//! file is an error before anything is written, so the file stays
+//! Reads check the tag, then decrypt the whole file; writes decrypt, change
+//! and re-encrypt it, then replace it atomically ([`crate::atomic`]). A
+//! wrong key, a damaged file or a file that fails its tag is an error
+//! before anything is decrypted or written, so the file stays
 //! byte-for-byte as it was.
+//!
+//! A version 1 (untagged) file is migrated the first time it is unlocked:
+//! by the write that unlocked it, or, for a read, by a rewrite under the
+//! store lock when no other command holds it. Once a store has been
+//! written tagged ([`upgraded`]), an untagged file in its place is refused.
 
 pub mod format;
 pub mod key;
+pub mod seal;
+pub mod upgraded;
 
 use crate::atomic;
 use crate::backend::{Backend, BackendKind};
 use crate::entry::{Entry, EntryId, EntryMeta};
 use crate::error::{Error, Result};
+use crate::lock;
 use age::x25519;
 use format::{Header, Payload};
 use key::KeySource;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use upgraded::Upgraded;
 
 pub struct FileBackend {
     path: PathBuf,
     key: KeySource,
+    upgraded: Upgraded,
     /// The unlocked key, so one command unlocks (and prompts) once.
     identity: OnceLock<x25519::Identity>,
 }
@@ -36,8 +48,16 @@ impl std::fmt::Debug for FileBackend {
 }
 
 impl FileBackend {
-    pub fn new(path: PathBuf, key: KeySource) -> Self {
-        Self { path, key, identity: OnceLock::new() }
+    /// The store at `path`; `upgraded` records which stores are tagged.
+    pub fn new(path: PathBuf, key: KeySource, upgraded: Upgraded) -> Self {
+        Self { path, key, upgraded, identity: OnceLock::new() }
+    }
+
+    /// The lock file that [`crate::Store`] takes around this store's writes.
+    pub fn lock_path(path: &std::path::Path) -> PathBuf {
+        let mut lock = path.as_os_str().to_owned();
+        lock.push(".lock");
+        PathBuf::from(lock)
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -68,12 +88,23 @@ impl FileBackend {
         Error::Damaged { path: self.path.clone(), detail: detail.into() }
     }
 
+    fn forged(&self, reason: &'static str) -> Error {
+        Error::Forged { path: self.path.clone(), reason }
+    }
+
     /// The decrypted entries; an empty payload when there is no file yet.
     fn payload(&self) -> Result<Payload> {
         let Some(bytes) = self.read()? else { return Ok(Payload::default()) };
-        let (header, ciphertext) = format::split(&bytes).map_err(|d| self.damaged(d))?;
+        Ok(self.unlock(&bytes)?.0)
+    }
+
+    /// Checks and decrypts a store file; also says whether it is an
+    /// untagged version 1 file (accepted only for a store never saved
+    /// tagged).
+    fn unlock(&self, bytes: &[u8]) -> Result<(Payload, bool)> {
+        let parts = format::split(bytes).map_err(|d| self.damaged(d))?;
         let identity = self.identity(false)?;
-        if identity.to_public().to_string() != header.recipient {
+        if identity.to_public().to_string() != parts.header.recipient {
             return Err(Error::WrongKey {
                 path: self.path.clone(),
                 reason: format!(
@@ -83,7 +114,20 @@ impl FileBackend {
                 fix: "point the config at the right key (`[profiles.NAME.file]` key / identity)".into(),
             });
         }
-        let plain = age::decrypt(identity, ciphertext).map_err(|e| match e {
+        match &parts.tag {
+            Some(tag) if !seal::verify(identity, parts.signed, parts.ciphertext, tag) => {
+                return Err(
+                    self.forged("it was not written with your key, or it was changed or damaged since")
+                );
+            }
+            None if self.upgraded.contains(&self.path)? => {
+                return Err(self.forged(
+                    "it is in the old untagged format, but this store was already saved in the authenticated one",
+                ));
+            }
+            _ => {}
+        }
+        let plain = age::decrypt(identity, parts.ciphertext).map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => Error::WrongKey {
                 path: self.path.clone(),
                 reason: "the key does not open it".into(),
@@ -93,15 +137,29 @@ impl FileBackend {
         })?;
         let plain = zeroize::Zeroizing::new(plain);
         // serde's message could quote a secret: name the position only.
-        serde_json::from_slice(&plain).map_err(|e| {
+        let payload = serde_json::from_slice(&plain).map_err(|e| {
             self.damaged(format!(
                 "the decrypted entries are unreadable (line {}, column {})",
                 e.line(),
                 e.column()
             ))
-        })
+        })?;
+        Ok((payload, parts.tag.is_none()))
     }
 
+    /// Rewrites a version 1 file read as `read` in the tagged format, under
+    /// the store lock, unless another command holds the lock (it is writing,
+    /// and its write migrates) or the file changed since. A failed rewrite
+    /// leaves the old file and is tried again at the next unlock.
+    fn migrate(&self, read: &[u8], payload: &Payload) {
+        let Ok(Some(_guard)) = lock::try_acquire(&Self::lock_path(&self.path)) else { return };
+        if matches!(self.read(), Ok(Some(now)) if now == read) {
+            let _ = self.save(payload);
+        }
+    }
+
+    /// Writes the tagged file, then records the store as upgraded. Called
+    /// under the store lock.
     fn save(&self, payload: &Payload) -> Result<()> {
         let identity = self.identity(true)?;
         let recipient = identity.to_public();
@@ -112,8 +170,10 @@ impl FileBackend {
             recipient: recipient.to_string(),
             entries: payload.entries.iter().map(|e| e.meta.clone()).collect(),
         };
-        let bytes = format::join(&header, &ciphertext).map_err(|e| Error::Encrypt(e.to_string()))?;
-        atomic::write(&self.path, &bytes)
+        let signed = format::signed_lines(&header).map_err(|e| Error::Encrypt(e.to_string()))?;
+        let tag = seal::tag(identity, &signed, &ciphertext);
+        atomic::write(&self.path, &format::join(&signed, &tag, &ciphertext))?;
+        self.upgraded.record(&self.path)
     }
 }
 
@@ -128,8 +188,8 @@ impl Backend for FileBackend {
 
     fn list(&self) -> Result<Vec<EntryMeta>> {
         let Some(bytes) = self.read()? else { return Ok(Vec::new()) };
-        let (header, _) = format::split(&bytes).map_err(|d| self.damaged(d))?;
-        Ok(header.entries)
+        let parts = format::split(&bytes).map_err(|d| self.damaged(d))?;
+        Ok(parts.header.entries)
     }
 
     fn get(&self, id: &EntryId) -> Result<Option<Entry>> {
@@ -137,7 +197,12 @@ impl Backend for FileBackend {
         if !self.list()?.iter().any(|m| m.id() == *id) {
             return Ok(None);
         }
-        Ok(self.payload()?.entries.into_iter().find(|e| e.id() == *id))
+        let Some(bytes) = self.read()? else { return Ok(None) };
+        let (payload, untagged) = self.unlock(&bytes)?;
+        if untagged {
+            self.migrate(&bytes, &payload);
+        }
+        Ok(payload.entries.into_iter().find(|e| e.id() == *id))
     }
 
     fn put(&self, entries: Vec<Entry>) -> Result<()> {
