@@ -36,7 +36,7 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
         return Ok(None);
     }
     let (password, shown) = choose(given)?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::Clock::system().now();
     let user = UserRecord {
         id: UserId::generate(now, &mut OsEntropy),
         name: ADMIN.to_owned(),
@@ -61,7 +61,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
     let hash = password::hash(password).await?;
     match store.user_by_name(ADMIN).await? {
         Some(user) if matches!(user.kind, UserKind::Human { role: Role::Admin, .. }) => {
-            let ended = store.revoke_user_tokens(&user.id, chrono::Utc::now(), &[]).await?;
+            let ended = store.revoke_user_tokens(&user.id, crate::clock::Clock::system().now(), &[]).await?;
             tracing::info!(user.id = %user.id, tokens.revoked = ended, "admin recovered: old credentials ended");
             store.set_password_hash(&user.id, &hash).await?;
         }
@@ -71,7 +71,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
             )));
         }
         None => {
-            let now = chrono::Utc::now();
+            let now = crate::clock::Clock::system().now();
             let user = UserRecord {
                 id: UserId::generate(now, &mut OsEntropy),
                 name: ADMIN.to_owned(),

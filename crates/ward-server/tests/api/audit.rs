@@ -175,12 +175,16 @@ async fn uses_of_a_token_are_counted_into_one_event_per_operation_and_verdict() 
 
 #[tokio::test]
 async fn counted_uses_reach_the_store_within_the_flush_interval_and_at_shutdown() {
-    let app = TestApp::with_config("[usage]\nflush_interval = \"1s\"\n").await;
+    let app = TestApp::with_config("[usage]\nflush_interval = \"1h\"\n").await;
     let admin = app.admin().await;
     let (id, token) = pipeline_token(&app, &admin, "ticker").await;
     for _ in 0..3 {
         assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
     }
+    assert!(stored_uses(&app, &id).await.is_empty(), "counted, not yet written");
+    // The interval passes on the server's clock; the writer, which checks
+    // it every 50 ms, is what the loop waits for.
+    app.advance(std::time::Duration::from_secs(3_600));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let expected = vec![("token.use".to_owned(), "VALID".to_owned(), Some(3))];
     while stored_uses(&app, &id).await != expected {
