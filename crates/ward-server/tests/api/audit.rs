@@ -324,3 +324,24 @@ async fn no_issued_token_appears_in_the_audit_table_or_its_answers() {
         assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "a token is in the database");
     }
 }
+
+#[tokio::test]
+async fn events_are_stamped_with_the_servers_clock() {
+    let app = TestApp::spawn().await;
+    app.advance(std::time::Duration::from_secs(30 * 24 * 3_600));
+    let admin = app.admin().await;
+    let wall = ward_server::clock::Clock::system().now();
+    assert!(app.now() - wall > chrono::Duration::days(29), "the server's clock was moved");
+    let (before, after) = {
+        let before = app.now();
+        pipeline_token(&app, &admin, "later").await;
+        assert_eq!(app.login("admin", "wrong password").await.status, StatusCode::UNAUTHORIZED);
+        (before, app.now())
+    };
+    for action in ["token.create", "login.failure"] {
+        let event = newest(&app, &admin, action).await;
+        let time: chrono::DateTime<chrono::Utc> =
+            event["time"].as_str().and_then(|t| t.parse().ok()).unwrap_or_default();
+        assert!(before <= time && time <= after, "{action} at {time}, not in [{before}, {after}]");
+    }
+}
