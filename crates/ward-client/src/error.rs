@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn json_errors_keep_field_names() {
         #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
+        #[expect(dead_code, reason = "only deserialised: the test looks at the error")]
         struct T {
             token: String,
         }

@@ -2,7 +2,7 @@
 //!
 //! Every endpoint that hands out a credential on the strength of the
 //! calling one — token create, rotate, mint, service-user create and
-//! service-user key rotation — asks [`derive`] (or, for rotation,
+//! service-user key rotation — asks [`derive()`] (or, for rotation,
 //! [`rotated_expiry`] first) and gets back the scopes and the end of the new
 //! credential, or a [`Denied`]:
 //!
@@ -86,7 +86,7 @@ pub fn derive(caller: &Caller, wanted: Wanted, now: DateTime<Utc>) -> Result<Gra
 
 /// The end of a rotated token's successor, which the request does not name:
 /// the old token's lifetime again from `now` (no end if it had none), cut
-/// to the caller's [`ceiling`]. Pass the result to [`derive`] as
+/// to the caller's [`ceiling`]. Pass the result to [`derive()`] as
 /// `Wanted::expires_at`; it is never refused for its lifetime.
 pub fn rotated_expiry(
     caller: &Caller,

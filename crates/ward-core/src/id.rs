@@ -126,7 +126,8 @@ mod tests {
 
     #[test]
     fn parse_checks_prefix_and_body() {
-        let id = UserId::generate(Utc::now(), &mut Fixed(7));
+        let id =
+            UserId::generate(Utc.timestamp_millis_opt(1_000).single().unwrap_or_default(), &mut Fixed(7));
         assert_eq!(UserId::parse(id.as_str()), Ok(id.clone()));
         assert!(TokenId::parse(id.as_str()).is_err());
         assert!(UserId::parse("usr_short").is_err());

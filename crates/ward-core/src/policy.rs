@@ -282,7 +282,12 @@ pub fn effective_scopes(token: &ScopeSet, owner_permissions: &ScopeSet) -> Scope
 mod tests {
     use super::*;
     use crate::Risk;
-    use chrono::Utc;
+    use chrono::{DateTime, Utc};
+
+    /// Ids need a time; what is decided here does not depend on it.
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
 
     struct Fill(u8);
     impl crate::Entropy for Fill {
@@ -307,11 +312,11 @@ mod tests {
     fn caller(role: Role, kind: TokenKind, scopes: &[&str]) -> Caller {
         Caller {
             principal: Principal {
-                id: UserId::generate(Utc::now(), &mut Fill(1)),
+                id: UserId::generate(at(), &mut Fill(1)),
                 name: "alice".into(),
                 kind: PrincipalKind::Human(role),
             },
-            token_id: TokenId::generate(Utc::now(), &mut Fill(1)),
+            token_id: TokenId::generate(at(), &mut Fill(1)),
             token_kind: kind,
             scopes: set(scopes),
             expires_at: None,
@@ -359,7 +364,7 @@ mod tests {
     #[test]
     fn only_admins_manage_other_users_tokens() {
         let c = caller(Role::User, TokenKind::Login, &["ward:tokens"]);
-        let other = UserId::generate(Utc::now(), &mut Fill(2));
+        let other = UserId::generate(at(), &mut Fill(2));
         let err = c.may_manage_tokens_of(&other, "revoke other users' tokens").err();
         assert_eq!(err.map(|e| e.to_string()).as_deref(), Some("Only admins can revoke other users' tokens"));
         assert!(c.may_manage_tokens_of(&c.principal.id, "x").is_ok());

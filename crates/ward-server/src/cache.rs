@@ -16,19 +16,22 @@
 //! revocation evicts the same way (`authority::mint::revoke`).
 //!
 //! Status is judged at each check from the cached record (expiry needs no
-//! eviction). A lookup racing an eviction cannot re-insert what was just
+//! eviction). Freshness is judged on the server's [`Clock`], so a test moves
+//! it past `cache.ttl` instead of waiting. A lookup racing an eviction cannot re-insert what was just
 //! evicted: every eviction bumps a generation, and a put carrying an older
 //! generation is dropped.
 //!
 //! Entries are shared (`Arc`): a hit through [`Store::token_by_hash_shared`]
 //! (the verify path) costs a reference count, not a copy of the record.
 
+use crate::clock::Clock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_store::{
@@ -88,6 +91,7 @@ pub struct VerifyCache {
     generation: AtomicU64,
     capacity: usize,
     ttl: Duration,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for VerifyCache {
@@ -100,8 +104,8 @@ impl std::fmt::Debug for VerifyCache {
 }
 
 impl VerifyCache {
-    pub fn new(capacity: usize, ttl: Duration) -> Self {
-        Self { maps: RwLock::default(), generation: AtomicU64::new(0), capacity, ttl }
+    pub fn new(capacity: usize, ttl: Duration, clock: Clock) -> Self {
+        Self { maps: RwLock::default(), generation: AtomicU64::new(0), capacity, ttl, clock }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
@@ -116,7 +120,8 @@ impl VerifyCache {
     pub fn get(&self, hash: &TokenHash) -> Option<Arc<TokenWithOwner>> {
         let maps = self.read();
         let entry = maps.by_hash.get(hash)?;
-        (entry.at.elapsed() < self.ttl).then(|| Arc::clone(&entry.found))
+        let age = self.clock.instant().saturating_duration_since(entry.at);
+        (age < self.ttl).then(|| Arc::clone(&entry.found))
     }
 
     pub fn generation(&self) -> u64 {
@@ -153,7 +158,7 @@ impl VerifyCache {
             maps.derived.insert(hash);
         }
         maps.by_id.insert(found.token.id.clone(), hash);
-        maps.by_hash.insert(hash, Entry { found: Arc::clone(&found), at: Instant::now() });
+        maps.by_hash.insert(hash, Entry { found: Arc::clone(&found), at: self.clock.instant() });
         found
     }
 
@@ -374,8 +379,17 @@ mod tests {
         }
     }
 
+    /// A fixed time: what the cache keeps does not depend on it.
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    fn cache_with(capacity: usize, ttl: Duration) -> VerifyCache {
+        VerifyCache::new(capacity, ttl, Clock::system())
+    }
+
     fn found(seed: u8, user: &UserId) -> TokenWithOwner {
-        let now = Utc::now();
+        let now = at();
         TokenWithOwner {
             token: TokenRecord {
                 id: TokenId::generate(now, &mut Fill(seed)),
@@ -406,8 +420,8 @@ mod tests {
 
     #[test]
     fn a_put_that_raced_an_eviction_is_dropped() {
-        let cache = VerifyCache::new(10, Duration::from_secs(60));
-        let user = UserId::generate(Utc::now(), &mut Fill(9));
+        let cache = cache_with(10, Duration::from_secs(60));
+        let user = UserId::generate(at(), &mut Fill(9));
         let f = found(1, &user);
         let hash = TokenHash::of("x");
         let before = cache.generation();
@@ -418,9 +432,9 @@ mod tests {
 
     #[test]
     fn evicting_a_user_drops_all_their_tokens_and_no_password_hash_is_kept() {
-        let cache = VerifyCache::new(10, Duration::from_secs(60));
-        let alice = UserId::generate(Utc::now(), &mut Fill(1));
-        let bob = UserId::generate(Utc::now(), &mut Fill(2));
+        let cache = cache_with(10, Duration::from_secs(60));
+        let alice = UserId::generate(at(), &mut Fill(1));
+        let bob = UserId::generate(at(), &mut Fill(2));
         for (i, who) in [(1u8, &alice), (2, &alice), (3, &bob)] {
             cache.put(cache.generation(), TokenHash::of(&i.to_string()), found(i, who));
         }
@@ -433,8 +447,8 @@ mod tests {
 
     #[test]
     fn evicting_a_token_drops_every_derived_entry_and_no_root() {
-        let cache = VerifyCache::new(10, Duration::from_secs(60));
-        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        let cache = cache_with(10, Duration::from_secs(60));
+        let user = UserId::generate(at(), &mut Fill(1));
         let root = found(1, &user);
         let mut kid = found(2, &user);
         kid.token.parent_token_id = Some(root.token.id.clone());
@@ -450,8 +464,8 @@ mod tests {
 
     #[test]
     fn a_hit_shares_the_cached_record_instead_of_copying_it() {
-        let cache = VerifyCache::new(10, Duration::from_secs(60));
-        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        let cache = cache_with(10, Duration::from_secs(60));
+        let user = UserId::generate(at(), &mut Fill(1));
         let hash = TokenHash::of("x");
         let put = cache.put(cache.generation(), hash, found(1, &user));
         let first = cache.get(&hash).expect("cached");
@@ -461,11 +475,18 @@ mod tests {
 
     #[test]
     fn entries_expire_and_capacity_is_bounded() {
-        let cache = VerifyCache::new(5, Duration::ZERO);
-        let user = UserId::generate(Utc::now(), &mut Fill(1));
+        let (clock, hand) = Clock::adjustable();
+        let cache = VerifyCache::new(5, Duration::from_secs(10), clock);
+        let user = UserId::generate(at(), &mut Fill(1));
+        cache.put(0, TokenHash::of("a"), found(1, &user));
+        hand.advance(Duration::from_secs(9));
+        assert!(cache.get(&TokenHash::of("a")).is_some(), "fresh within the TTL");
+        hand.advance(Duration::from_secs(1));
+        assert!(cache.get(&TokenHash::of("a")).is_none(), "stale once the TTL has passed");
+        let cache = cache_with(5, Duration::ZERO);
         cache.put(0, TokenHash::of("a"), found(1, &user));
         assert!(cache.get(&TokenHash::of("a")).is_none(), "a zero TTL caches nothing usable");
-        let cache = VerifyCache::new(5, Duration::from_secs(60));
+        let cache = cache_with(5, Duration::from_secs(60));
         for i in 0..20u8 {
             cache.put(cache.generation(), TokenHash::of(&i.to_string()), found(i, &user));
         }

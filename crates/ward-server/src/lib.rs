@@ -9,6 +9,7 @@ pub mod auth;
 pub mod authority;
 pub mod cache;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod entropy;
 pub mod error;

@@ -4,8 +4,10 @@
 //! master key (`WARD_MASTER_KEY`, base64, or `master.key` in the data dir,
 //! mode 0600). Every node of one deployment needs the same master key.
 //! The [`KeyRing`] keeps keys in memory and re-reads the store when it meets
-//! a `kid` it does not know, or when its copy is older than [`REFRESH`].
+//! a `kid` it does not know, or when its copy is older than [`REFRESH`] on
+//! the server's [`Clock`].
 
+use crate::clock::Clock;
 use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
@@ -16,8 +18,9 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::RwLock;
+use tokio::time::Instant;
 use ward_core::Entropy;
 use ward_core::audit::AuditEntry;
 use ward_core::id::KeyId;
@@ -153,6 +156,7 @@ pub struct KeyRing {
     store: Arc<dyn AgentStore>,
     master: MasterKey,
     cache: RwLock<Cache>,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -162,8 +166,8 @@ impl std::fmt::Debug for KeyRing {
 }
 
 impl KeyRing {
-    pub fn new(store: Arc<dyn AgentStore>, master: MasterKey) -> Self {
-        Self { store, master, cache: RwLock::new(Cache { keys: Vec::new(), loaded: None }) }
+    pub fn new(store: Arc<dyn AgentStore>, master: MasterKey, clock: Clock) -> Self {
+        Self { store, master, cache: RwLock::new(Cache { keys: Vec::new(), loaded: None }), clock }
     }
 
     async fn reload(&self) -> ApiResult<Vec<LoadedKey>> {
@@ -191,7 +195,7 @@ impl KeyRing {
         }
         let mut cache = self.cache.write().await;
         cache.keys = keys.clone();
-        cache.loaded = Some(Instant::now());
+        cache.loaded = Some(self.clock.instant());
         Ok(keys)
     }
 
@@ -199,7 +203,8 @@ impl KeyRing {
     pub async fn keys(&self) -> ApiResult<Vec<LoadedKey>> {
         {
             let cache = self.cache.read().await;
-            if cache.loaded.is_some_and(|t| t.elapsed() < REFRESH) {
+            let now = self.clock.instant();
+            if cache.loaded.is_some_and(|t| now.saturating_duration_since(t) < REFRESH) {
                 return Ok(cache.keys.clone());
             }
         }

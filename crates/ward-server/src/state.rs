@@ -2,12 +2,13 @@
 
 use crate::audit::AuditSink;
 use crate::cache::{CachedStore, VerifyCache};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::password::Hasher;
 use crate::signing::{KeyRing, MasterKey};
 use crate::throttle::LoginThrottle;
 use crate::usage::UsageTracker;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use ward_core::audit::ChainKey;
 use ward_store::{AgentStore, AuditLog, Backend, Store};
@@ -39,6 +40,8 @@ pub struct Shared {
     pub usage: Arc<UsageTracker>,
     pub audit: Arc<AuditSink>,
     pub cache: Arc<VerifyCache>,
+    /// Where every decision reads the time ([`AppState::now`]).
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for AppState {
@@ -74,17 +77,29 @@ impl From<Arc<dyn Backend>> for Stores {
 }
 
 impl AppState {
-    /// State over one database. Signing keys are sealed with `master`.
+    /// State over one database, on the system clock. Signing keys are
+    /// sealed with `master`.
     pub fn new(stores: impl Into<Stores>, settings: Settings, master: MasterKey) -> Self {
+        Self::with_clock(stores, settings, master, Clock::system())
+    }
+
+    /// State whose every reading of the time comes from `clock` (tests pass
+    /// an adjustable one, [`Clock::adjustable`]).
+    pub fn with_clock(
+        stores: impl Into<Stores>,
+        settings: Settings,
+        master: MasterKey,
+        clock: Clock,
+    ) -> Self {
         let Stores { store, agents, audit } = stores.into();
-        let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl));
+        let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl, clock.clone()));
         let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
-        let throttle = Arc::new(LoginThrottle::new(settings.login.clone()));
+        let throttle = Arc::new(LoginThrottle::new(settings.login.clone(), clock.clone()));
         let hasher = Arc::new(Hasher::new(settings.login.hashing.clone()));
         let usage = Arc::new(UsageTracker::new(store.clone()));
-        let keys = Arc::new(KeyRing::new(agents.clone(), master.clone()));
+        let keys = Arc::new(KeyRing::new(agents.clone(), master.clone(), clock.clone()));
         let chain_key = ChainKey::from(master.derive("audit-chain"));
-        let audit = Arc::new(AuditSink::new(audit, chain_key, settings.usage_flush));
+        let audit = Arc::new(AuditSink::new(audit, chain_key, settings.usage_flush, clock.clone()));
         Self(Arc::new(Shared {
             store,
             agents,
@@ -96,12 +111,14 @@ impl AppState {
             usage,
             audit,
             cache,
+            clock,
         }))
     }
 
-    /// The clock every decision reads, in whole milliseconds: the precision
-    /// the store keeps, so a time read back equals the time written.
+    /// The time every decision reads ([`Clock::now`]), in whole
+    /// milliseconds: the precision the store keeps, so a time read back
+    /// equals the time written.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(3)
+        self.clock.now()
     }
 }

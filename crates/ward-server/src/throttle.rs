@@ -16,8 +16,11 @@
 //!   failure, at most [`MAX_DELAY`], before its password is checked.
 //!
 //! A good login clears its pair and releases its reservation on the others.
-//! The client address is the one `crate::client` decided.
+//! The client address is the one `crate::client` decided. Windows and
+//! lockouts are measured on the server's [`Clock`] (its monotonic reading),
+//! so a test moves it instead of waiting for a lockout to pass.
 
+use crate::clock::Clock;
 use crate::config::LoginLimits;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -74,11 +77,12 @@ pub struct Attempt {
 pub struct LoginThrottle {
     limits: LoginLimits,
     entries: Mutex<HashMap<Key, Entry>>,
+    clock: Clock,
 }
 
 impl LoginThrottle {
-    pub fn new(limits: LoginLimits) -> Self {
-        Self { limits, entries: Mutex::new(HashMap::new()) }
+    pub fn new(limits: LoginLimits, clock: Clock) -> Self {
+        Self { limits, entries: Mutex::new(HashMap::new()), clock }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Key, Entry>> {
@@ -97,7 +101,7 @@ impl LoginThrottle {
     /// Reserves an attempt, or `Err(retry_after)` while the (username,
     /// address) pair or the address is locked out.
     pub fn reserve(&self, username: &str, client: Option<IpAddr>) -> Result<Attempt, Duration> {
-        let now = Instant::now();
+        let now = self.clock.instant();
         let mut entries = self.lock();
         self.sweep(&mut entries, now);
         let lockable = self.lockable(username, client);
@@ -203,13 +207,20 @@ mod tests {
     use ward_core::Ttl;
 
     fn throttle(max: u32, lockout_ms: u64) -> LoginThrottle {
-        LoginThrottle::new(LoginLimits {
-            session_ttl: Ttl::parse("1h").expect("valid"),
-            max_failures: max,
-            window: Duration::from_secs(60),
-            lockout: Duration::from_millis(lockout_ms),
-            hashing: HashLimits { concurrent: 1, queue: 1, wait: Duration::from_secs(1) },
-        })
+        throttle_on(max, lockout_ms, Clock::system())
+    }
+
+    fn throttle_on(max: u32, lockout_ms: u64, clock: Clock) -> LoginThrottle {
+        LoginThrottle::new(
+            LoginLimits {
+                session_ttl: Ttl::parse("1h").expect("valid"),
+                max_failures: max,
+                window: Duration::from_secs(60),
+                lockout: Duration::from_millis(lockout_ms),
+                hashing: HashLimits { concurrent: 1, queue: 1, wait: Duration::from_secs(1) },
+            },
+            clock,
+        )
     }
 
     fn ip(last: u8) -> Option<IpAddr> {
@@ -239,13 +250,16 @@ mod tests {
         t.succeeded(other);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_lockout_ends_after_its_time() {
-        let t = throttle(3, 2_000);
+    #[test]
+    fn the_lockout_ends_after_its_time_on_the_servers_clock() {
+        let (clock, hand) = Clock::adjustable();
+        let t = throttle_on(3, 2_000, clock);
         (0..3).for_each(|_| fail(&t, "alice", ip(1)));
         let wait = t.reserve("alice", ip(1)).expect_err("locked");
         assert!(wait <= Duration::from_secs(2) && wait > Duration::from_millis(1_900));
-        tokio::time::advance(Duration::from_millis(2_001)).await;
+        hand.advance(Duration::from_millis(1_500));
+        assert!(t.reserve("alice", ip(1)).is_err(), "still locked before its time");
+        hand.advance(Duration::from_millis(501));
         t.succeeded(t.reserve("alice", ip(1)).expect("lockout over"));
     }
 

@@ -129,7 +129,12 @@ async fn fresh_postgres() -> Option<(String, String, String)> {
         eprintln!("skipped: WARD_TEST_DATABASE_URL is not set");
         return None;
     };
-    let name = format!("ward_crash_{}_{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the wall clock makes the database name unique across runs"
+    )]
+    let millis = chrono::Utc::now().timestamp_millis();
+    let name = format!("ward_crash_{}_{millis}", std::process::id());
     let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
     sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
     let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);

@@ -33,7 +33,9 @@ use ward_core::{EventId, Risk};
 /// One audit event, before it is written and chained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
-    pub time: DateTime<Utc>,
+    /// When it happened: `None` until the sink stamps it with the server's
+    /// clock as it takes the event (counted uses keep their first time).
+    pub time: Option<DateTime<Utc>>,
     /// What happened, dotted: `login.success`, `token.create`, `authorize` …
     pub action: &'static str,
     /// Who: the user, service user or agent name the event is about.
@@ -55,7 +57,7 @@ pub struct AuditEvent {
 impl AuditEvent {
     pub fn new(action: &'static str) -> Self {
         Self {
-            time: Utc::now(),
+            time: None,
             action,
             subject: None,
             token_id: None,
@@ -125,11 +127,12 @@ fn capped(text: String) -> String {
 }
 
 impl AuditEvent {
-    /// The event as the chain stores it, under the id `id`. This is the one
+    /// The event as the chain stores it, under the id `id`, at its own time
+    /// or else at `now`. This is the one
     /// place every field is capped ([`MAX_FIELD_CHARS`], [`MAX_SCOPES`]), so
     /// no request can put more than a bounded number of bytes into the
     /// chain per event, whatever text it managed to get into one.
-    pub fn into_entry(self, id: EventId) -> AuditEntry {
+    pub fn into_entry(self, id: EventId, now: DateTime<Utc>) -> AuditEntry {
         let cap = |text: Option<String>| text.map(capped);
         let mut scopes: Vec<String> = self.scopes.into_iter().take(MAX_SCOPES + 1).map(capped).collect();
         if scopes.len() > MAX_SCOPES {
@@ -138,7 +141,7 @@ impl AuditEvent {
         }
         AuditEntry {
             id: id.to_string(),
-            time: self.time.trunc_subsecs(3),
+            time: self.time.unwrap_or(now).trunc_subsecs(3),
             action: capped(self.action.to_owned()),
             subject: cap(self.subject),
             token_id: cap(self.token_id),
@@ -158,6 +161,10 @@ impl AuditEvent {
 mod tests {
     use super::*;
 
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_800_000_000_123).unwrap_or_default()
+    }
+
     #[test]
     fn every_stored_field_is_capped_with_an_ellipsis() {
         let long = "é".repeat(100_000);
@@ -170,7 +177,7 @@ mod tests {
             .scopes((0..1000).map(|n| format!("s{n}:{long}")));
         event.request_id = Some(long.clone());
         event.client_ip = Some(long.clone());
-        let entry = event.into_entry(EventId::generate(Utc::now(), &mut crate::entropy::OsEntropy));
+        let entry = event.into_entry(EventId::generate(at(), &mut crate::entropy::OsEntropy), at());
         let fields = [&entry.subject, &entry.token_id, &entry.operation, &entry.decision, &entry.error];
         for field in fields.into_iter().chain([&entry.request_id, &entry.client_ip]) {
             let text = field.as_deref().unwrap_or_default();
@@ -187,8 +194,9 @@ mod tests {
         let entry = AuditEvent::new("token.create")
             .subject("alice")
             .scopes(["a:b"])
-            .into_entry(EventId::generate(Utc::now(), &mut crate::entropy::OsEntropy));
+            .into_entry(EventId::generate(at(), &mut crate::entropy::OsEntropy), at());
         assert_eq!(entry.subject.as_deref(), Some("alice"));
+        assert_eq!(entry.time, at(), "an unstamped event takes the time it is stored at");
         assert_eq!(entry.scopes, ["a:b"]);
         assert_eq!(capped("x".repeat(MAX_FIELD_CHARS)), "x".repeat(MAX_FIELD_CHARS));
     }

@@ -12,6 +12,7 @@ use super::AuditEvent;
 use super::context;
 use super::mirror::Mirror;
 use super::uses::UseCounter;
+use crate::clock::Clock;
 use crate::entropy::OsEntropy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,6 +53,8 @@ pub struct AuditSink {
     outbox_waiting: AtomicBool,
     uses: UseCounter,
     use_interval: Duration,
+    /// Stamps events that carry no time of their own.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for AuditSink {
@@ -64,8 +67,8 @@ impl AuditSink {
     /// A sink that writes to `log` once a writer is started
     /// ([`super::writer::AuditWriter::start`], which [`crate::serve`] does),
     /// and hands counted uses to it every `use_interval`. The chain is
-    /// keyed with `key`.
-    pub fn new(log: Arc<dyn AuditLog>, key: ChainKey, use_interval: Duration) -> Self {
+    /// keyed with `key`. Events are stamped with `clock`'s time.
+    pub fn new(log: Arc<dyn AuditLog>, key: ChainKey, use_interval: Duration, clock: Clock) -> Self {
         let (sender, queue) = mpsc::unbounded_channel();
         Self {
             log,
@@ -76,7 +79,13 @@ impl AuditSink {
             outbox_waiting: AtomicBool::new(true),
             uses: UseCounter::default(),
             use_interval,
+            clock,
         }
+    }
+
+    /// The clock events are stamped with.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// How often counted uses become events.
@@ -114,7 +123,13 @@ impl AuditSink {
     /// address, given its `evt_…` id, every field capped. Call
     /// [`AuditSink::committed`] after the write.
     pub fn prepare(&self, event: AuditEvent) -> AuditEntry {
-        context::stamp(event).into_entry(EventId::generate(chrono::Utc::now(), &mut OsEntropy))
+        self.entry(context::stamp(event))
+    }
+
+    /// `event` with its `evt_…` id, at the clock's time unless it has one.
+    fn entry(&self, event: AuditEvent) -> AuditEntry {
+        let now = self.clock.now();
+        event.into_entry(EventId::generate(now, &mut OsEntropy), now)
     }
 
     /// Says that a write committed events to the outbox: the writer moves
@@ -140,7 +155,7 @@ impl AuditSink {
     /// current request's id and client address: counted, and written as one
     /// event with the others like it within `use_interval`.
     pub fn emit_use(&self, event: AuditEvent) {
-        if let Some(full) = self.uses.add(context::stamp(event)) {
+        if let Some(full) = self.uses.add(context::stamp(event), self.clock.now()) {
             full.into_iter().for_each(|event| self.queue(event));
         }
     }
@@ -152,7 +167,7 @@ impl AuditSink {
 
     fn queue(&self, event: AuditEvent) {
         let action = event.action;
-        let entry = event.into_entry(EventId::generate(chrono::Utc::now(), &mut OsEntropy));
+        let entry = self.entry(event);
         if self.sender.send(Message::Event(Box::new(entry))).is_err() {
             // Only if the writer task panicked with the queue in hand.
             tracing::error!(audit.action = action, "audit event lost: the audit writer is gone");

@@ -57,9 +57,10 @@ impl UseCounter {
         self.tallies.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Counts `event` (already stamped with its request's context). Returns
-    /// every count as events when the counter is full.
-    pub fn add(&self, event: AuditEvent) -> Option<Vec<AuditEvent>> {
+    /// Counts `event` (already stamped with its request's context), used at
+    /// its own time or else at `now`. Returns every count as events when the
+    /// counter is full.
+    pub fn add(&self, event: AuditEvent, now: DateTime<Utc>) -> Option<Vec<AuditEvent>> {
         let AuditEvent {
             time,
             action,
@@ -76,6 +77,7 @@ impl UseCounter {
         } = event;
         let key =
             UseKey { action, subject, token_id, scopes, operation, decision, risk_level, error, client_ip };
+        let time = time.unwrap_or(now);
         let uses = count.unwrap_or(1).max(1);
         let full = {
             let mut tallies = self.lock();
@@ -105,7 +107,7 @@ fn into_events(tallies: HashMap<UseKey, Tally>) -> Vec<AuditEvent> {
     let mut events: Vec<AuditEvent> = tallies
         .into_iter()
         .map(|(key, tally)| AuditEvent {
-            time: tally.first,
+            time: Some(tally.first),
             action: key.action,
             subject: key.subject,
             token_id: key.token_id,
@@ -127,6 +129,10 @@ fn into_events(tallies: HashMap<UseKey, Tally>) -> Vec<AuditEvent> {
 mod tests {
     use super::*;
 
+    fn at(second: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + second, 0).unwrap_or_default()
+    }
+
     fn use_of(token: &str, decision: &str) -> AuditEvent {
         AuditEvent::new("token.use").token(token).operation("GET /v1/whoami").decision(decision)
     }
@@ -134,14 +140,12 @@ mod tests {
     #[test]
     fn uses_that_agree_are_one_event_with_a_count_and_the_first_time() {
         let counter = UseCounter::default();
-        let first = use_of("tok_a", "VALID");
-        let first_time = first.time;
-        assert!(counter.add(first).is_none());
-        for _ in 0..4 {
-            assert!(counter.add(use_of("tok_a", "VALID")).is_none());
+        assert!(counter.add(use_of("tok_a", "VALID"), at(1)).is_none());
+        for second in 2..6 {
+            assert!(counter.add(use_of("tok_a", "VALID"), at(second)).is_none());
         }
-        counter.add(use_of("tok_a", "REVOKED"));
-        counter.add(use_of("tok_b", "VALID"));
+        counter.add(use_of("tok_a", "REVOKED"), at(7));
+        counter.add(use_of("tok_b", "VALID"), at(8));
 
         let events = counter.take();
         let summary: Vec<(Option<&str>, Option<&str>, Option<u64>)> =
@@ -151,7 +155,7 @@ mod tests {
         assert!(summary.contains(&(Some("tok_a"), Some("REVOKED"), None)), "a single use has no count");
         assert!(summary.contains(&(Some("tok_b"), Some("VALID"), None)));
         let counted = events.iter().find(|e| e.count == Some(5)).map(|e| e.time);
-        assert_eq!(counted, Some(first_time));
+        assert_eq!(counted, Some(Some(at(1))));
         assert!(counter.take().is_empty(), "taking starts the count over");
     }
 
@@ -159,9 +163,9 @@ mod tests {
     fn a_full_counter_hands_everything_over_at_once() {
         let counter = UseCounter::default();
         for n in 0..MAX_KEYS - 1 {
-            assert!(counter.add(use_of(&format!("tok_{n}"), "VALID")).is_none());
+            assert!(counter.add(use_of(&format!("tok_{n}"), "VALID"), at(1)).is_none());
         }
-        let handed = counter.add(use_of("tok_last", "VALID")).unwrap_or_default();
+        let handed = counter.add(use_of("tok_last", "VALID"), at(2)).unwrap_or_default();
         assert_eq!(handed.len(), MAX_KEYS);
         assert!(counter.take().is_empty());
     }

@@ -1,7 +1,8 @@
 //! The audit writer: one task that moves queued events into the store.
 //!
-//! Every `usage.flush_interval` it takes the sink's counted token uses as
-//! events. It stores a batch when 500 events wait, when a flush is asked
+//! Every `usage.flush_interval` on the server's clock (checked at each
+//! 50 ms tick, so a test that moves the clock sees it) it takes the sink's
+//! counted token uses as events. It stores a batch when 500 events wait, when a flush is asked
 //! for, and otherwise every 50 ms; each batch of up to 500 is one `append_audit`
 //! transaction, chained by the store. A batch that fails stays queued, in
 //! order, and is retried with a growing pause (up to 5 s); events keep
@@ -88,8 +89,7 @@ impl Writer {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let use_interval = self.sink.use_interval().max(INTERVAL);
         let mut ticks: u32 = 0;
-        let mut uses = tokio::time::interval_at(Instant::now() + use_interval, use_interval);
-        uses.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut uses_due = self.sink.clock().instant() + use_interval;
         loop {
             tokio::select! {
                 _ = &mut stopped => break,
@@ -105,6 +105,11 @@ impl Writer {
                 },
                 _ = ticker.tick() => {
                     ticks = ticks.wrapping_add(1);
+                    let now = self.sink.clock().instant();
+                    if now >= uses_due {
+                        self.sink.hand_over_uses();
+                        uses_due = now + use_interval;
+                    }
                     // The outbox when this node wrote to it, and every
                     // second for other nodes' writes left by a crash.
                     if self.sink.take_outbox_waiting() || ticks.is_multiple_of(OUTBOX_SWEEP_TICKS) {
@@ -112,7 +117,6 @@ impl Writer {
                     }
                     self.write(&mut parts).await
                 }
-                _ = uses.tick() => self.sink.hand_over_uses(),
             }
         }
         self.sink.hand_over_uses();
@@ -128,7 +132,7 @@ impl Writer {
     /// existed, if there are any. A failure is logged and tried again at
     /// the next start; until then verify names the first keyed event.
     async fn begin_keyed_chain(&self, parts: &mut WriterParts) {
-        let now = chrono::Utc::now();
+        let now = self.sink.clock().now();
         let id = ward_core::EventId::generate(now, &mut crate::entropy::OsEntropy).to_string();
         let log = self.sink.log_handle();
         match log.begin_keyed_chain(self.sink.chain_key(), id, now.trunc_subsecs(3)).await {

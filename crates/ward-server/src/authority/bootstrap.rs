@@ -37,7 +37,7 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
         return Ok(None);
     }
     let (password, shown) = choose(given)?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::Clock::system().now();
     let user = UserRecord {
         id: UserId::generate(now, &mut OsEntropy),
         name: ADMIN.to_owned(),
@@ -62,12 +62,12 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
 pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResult<AdminPassword> {
     let (password, shown) = choose(given)?;
     let hash = password::hash(password).await?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::Clock::system().now();
     let event = |what: &str| {
         AuditEvent::new("admin.recover")
             .subject(ADMIN)
             .decision(what)
-            .into_entry(EventId::generate(now, &mut OsEntropy))
+            .into_entry(EventId::generate(now, &mut OsEntropy), now)
     };
     match store.user_by_name(ADMIN).await? {
         Some(user) if matches!(user.kind, UserKind::Human { role: Role::Admin, .. }) => {

@@ -175,12 +175,16 @@ async fn uses_of_a_token_are_counted_into_one_event_per_operation_and_verdict() 
 
 #[tokio::test]
 async fn counted_uses_reach_the_store_within_the_flush_interval_and_at_shutdown() {
-    let app = TestApp::with_config("[usage]\nflush_interval = \"1s\"\n").await;
+    let app = TestApp::with_config("[usage]\nflush_interval = \"1h\"\n").await;
     let admin = app.admin().await;
     let (id, token) = pipeline_token(&app, &admin, "ticker").await;
     for _ in 0..3 {
         assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
     }
+    assert!(stored_uses(&app, &id).await.is_empty(), "counted, not yet written");
+    // The interval passes on the server's clock; the writer, which checks
+    // it every 50 ms, is what the loop waits for.
+    app.advance(std::time::Duration::from_secs(3_600));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let expected = vec![("token.use".to_owned(), "VALID".to_owned(), Some(3))];
     while stored_uses(&app, &id).await != expected {
@@ -318,5 +322,26 @@ async fn no_issued_token_appears_in_the_audit_table_or_its_answers() {
         let secret = &token[11..];
         assert!(!answers.contains(secret), "a token is in GET /v1/audit");
         assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "a token is in the database");
+    }
+}
+
+#[tokio::test]
+async fn events_are_stamped_with_the_servers_clock() {
+    let app = TestApp::spawn().await;
+    app.advance(std::time::Duration::from_secs(30 * 24 * 3_600));
+    let admin = app.admin().await;
+    let wall = ward_server::clock::Clock::system().now();
+    assert!(app.now() - wall > chrono::Duration::days(29), "the server's clock was moved");
+    let (before, after) = {
+        let before = app.now();
+        pipeline_token(&app, &admin, "later").await;
+        assert_eq!(app.login("admin", "wrong password").await.status, StatusCode::UNAUTHORIZED);
+        (before, app.now())
+    };
+    for action in ["token.create", "login.failure"] {
+        let event = newest(&app, &admin, action).await;
+        let time: chrono::DateTime<chrono::Utc> =
+            event["time"].as_str().and_then(|t| t.parse().ok()).unwrap_or_default();
+        assert!(before <= time && time <= after, "{action} at {time}, not in [{before}, {after}]");
     }
 }

@@ -1,5 +1,6 @@
-//! `TestApp`: one server per test, on port 0, with a fresh database and a
-//! store that counts token lookups.
+//! `TestApp`: one server per test, on port 0, with a fresh database, a
+//! store that counts token lookups, and a clock the test moves
+//! ([`TestApp::advance`]) instead of sleeping.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use tokio::sync::oneshot;
 use ward_core::audit::{AuditEntry, ChainHead, ChainKey, ChainedEntry};
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_server::authority::bootstrap::ensure_admin;
+use ward_server::clock::{Clock, ClockHand};
 use ward_server::signing::MasterKey;
 use ward_server::state::Stores;
 use ward_server::{AppState, Settings};
@@ -148,6 +150,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: Arc<CountingStore>,
     pub db_path: PathBuf,
+    /// The server's clock.
+    pub clock: Clock,
+    hand: ClockHand,
     shutdown: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -186,7 +191,8 @@ impl TestApp {
         let agents =
             Arc::new(SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store"));
         let stores = Stores { store: store.clone(), agents, audit: store.clone() };
-        let state = AppState::new(stores, settings, MasterKey::random());
+        let (clock, hand) = Clock::adjustable();
+        let state = AppState::with_clock(stores, settings, MasterKey::random(), clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -198,10 +204,23 @@ impl TestApp {
             http: reqwest::Client::new(),
             store,
             db_path,
+            clock,
+            hand,
             shutdown: Some(tx),
             served: Some(served),
             _dir: dir,
         }
+    }
+
+    /// Moves the server's clock forward by `by`: tokens, approvals, lockouts
+    /// and cache entries age at once, with no sleep.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.hand.advance(by);
+    }
+
+    /// The time on the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Stops the server the way SIGTERM does and waits for it.

@@ -4,13 +4,14 @@
 
 use crate::model::{Model, names};
 use crate::ops::Step;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use ward_server::authority::bootstrap::ensure_admin;
+use ward_server::clock::{Clock, ClockHand};
 use ward_server::signing::MasterKey;
 use ward_server::{AppState, Settings};
 use ward_store::{Backend, SqliteStore};
@@ -55,11 +56,6 @@ fn master() -> MasterKey {
     MasterKey::load(Some(MASTER_KEY), Path::new("/nonexistent")).expect("test master key")
 }
 
-/// The server's clock precision: whole milliseconds.
-pub fn now_ms() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(3)
-}
-
 /// A response: status and JSON body (Null when empty).
 #[derive(Debug)]
 pub struct Reply {
@@ -86,6 +82,8 @@ fn no_store(resp: &reqwest::Response) -> bool {
 pub struct Server {
     pub base: String,
     pub http: reqwest::Client,
+    clock: Clock,
+    hand: ClockHand,
     shutdown: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -104,16 +102,35 @@ impl Server {
             ensure_admin(&store, Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
         }
         let backend: Arc<dyn Backend> = Arc::new(store);
-        let state = AppState::new(backend, Settings::parse(CONFIG).expect("test config"), master());
+        let (clock, hand) = Clock::adjustable();
+        let settings = Settings::parse(CONFIG).expect("test config");
+        let state = AppState::with_clock(backend, settings, master(), clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
         let served = tokio::spawn(ward_server::serve(state, listener, async {
             let _ = rx.await;
         }));
-        let server =
-            Self { base, http: reqwest::Client::new(), shutdown: Some(tx), served: Some(served), _dir: dir };
+        let server = Self {
+            base,
+            http: reqwest::Client::new(),
+            clock,
+            hand,
+            shutdown: Some(tx),
+            served: Some(served),
+            _dir: dir,
+        };
         (server, db)
+    }
+
+    /// The time on the server's clock (whole milliseconds, as it keeps them).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the server's clock forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.hand.advance(by);
     }
 
     /// Stops the server the way SIGTERM does and waits for it.

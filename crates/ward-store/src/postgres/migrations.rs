@@ -289,7 +289,7 @@ pub(super) async fn run(pool: &PgPool) -> StoreResult<()> {
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(migration.version)
             .bind(migration.name)
-            .bind(Utc::now().timestamp_millis())
+            .bind(applied_at())
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error("record migration", e))?;
@@ -311,4 +311,11 @@ pub(super) async fn current_version(pool: &PgPool) -> StoreResult<i64> {
         .fetch_one(pool)
         .await
         .map_err(|e| db_error("read schema version", e))
+}
+
+/// When this process applies a migration: the wall clock, since migrations
+/// run before any server (and its clock) exists.
+#[expect(clippy::disallowed_methods, reason = "applied_at records the wall-clock moment a migration ran")]
+fn applied_at() -> i64 {
+    Utc::now().timestamp_millis()
 }

@@ -60,6 +60,10 @@ impl TestDatabase {
     pub async fn create() -> Option<Self> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let admin_url = admin_url()?;
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "a unique database name across test processes, not a decision"
+        )]
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
