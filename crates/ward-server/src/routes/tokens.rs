@@ -1,8 +1,7 @@
 //! `/v1/tokens…` and `POST /v1/verify`.
 
-use crate::audit::AuditEvent;
 use crate::auth::Auth;
-use crate::authority::check::{Check, check};
+use crate::authority::check;
 use crate::authority::tokens;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
@@ -14,7 +13,6 @@ use ward_api::{
     CreateTokenRequest, CreatedToken, ErrorBody, RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery,
     VerifyRequest, VerifyResponse,
 };
-use ward_core::policy::SCOPE_INTROSPECT;
 
 /// Create a token; the response is the only time it is shown.
 #[utoipa::path(post, path = "/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateTokenRequest,
@@ -104,25 +102,5 @@ pub async fn verify(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> ApiResult<Json<VerifyResponse>> {
-    caller.require(SCOPE_INTROSPECT)?;
-    let verdict = check(&state, &req.token).await?;
-    let event = AuditEvent::new("token.verify").decision(verdict.code());
-    state.audit.emit_use(match verdict.found() {
-        Some(found) => event.subject(&found.subject).token(&found.token_id),
-        None => event.subject(&caller.principal.name),
-    });
-    Ok(Json(verify_view(&verdict)))
-}
-
-fn verify_view(verdict: &Check) -> VerifyResponse {
-    let found = verdict.found();
-    VerifyResponse {
-        valid: matches!(verdict, Check::Valid { .. }),
-        code: verdict.code().to_owned(),
-        token_id: found.map(|f| f.token_id.to_string()),
-        token_type: found.map(|f| f.kind.to_string()),
-        user: found.map(|f| f.subject.clone()),
-        scopes: verdict.scopes().iter().map(ToString::to_string).collect(),
-        expires_at: found.and_then(|f| f.expires_at),
-    }
+    Ok(Json(check::verify(&state, &caller, &req.token).await?))
 }
