@@ -250,19 +250,27 @@ async fn requester_of(state: &AppState, found: &ApprovalRecord) -> ApiResult<Req
     Ok(Requester { user: found.requested_by.clone(), via_agent, creators, issuers })
 }
 
-/// Who issued the credential `id` names, and each one up its parent line
-/// (at most [`MAX_CREATOR_CHAIN`] steps), nearest first.
+/// Who issued the credential `id` names, and each credential it came
+/// from: up its parent line, and back through the tokens it succeeded by
+/// rotation (a successor takes its predecessor's place, so whoever issued
+/// the predecessor stands behind it too). At most [`MAX_CREATOR_CHAIN`]
+/// credentials each way are read.
 async fn issuers_of(state: &AppState, id: &str) -> ApiResult<Vec<UserId>> {
     let mut issuers = Vec::new();
-    let mut next = TokenId::parse(id).ok();
-    for _ in 0..MAX_CREATOR_CHAIN {
-        let Some(id) = next.take() else { break };
+    let mut queue: std::collections::VecDeque<TokenId> = TokenId::parse(id).ok().into_iter().collect();
+    let mut read = 0;
+    while let Some(id) = queue.pop_front() {
+        read += 1;
+        if read > 2 * MAX_CREATOR_CHAIN {
+            break;
+        }
         if let Some(found) = state.store.token_by_id(&id).await? {
             issuers.extend(found.token.issued_by);
-            next = found.token.parent_token_id;
+            queue.extend(found.token.parent_token_id);
+            queue.extend(found.token.rotated_from);
         } else if let Some(minted) = state.agents.minted_by_jti(&id).await? {
             issuers.push(minted.minted_by);
-            next = minted.parent_token_id;
+            queue.extend(minted.parent_token_id);
         }
     }
     Ok(issuers)

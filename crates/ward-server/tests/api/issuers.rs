@@ -172,3 +172,24 @@ async fn an_admin_never_approves_what_a_token_made_with_their_token_asks() {
     let r = approve(&app, &carol, &id).await;
     assert_eq!(r.status, StatusCode::OK, "a third admin: {:?}", r.body);
 }
+
+#[tokio::test]
+async fn an_admin_never_approves_what_the_successor_of_a_token_they_made_asks() {
+    let app = TestApp::with_config(OPS).await;
+    let admin = app.admin().await;
+    let (_bob, carol) = two_admins(&app, &admin).await;
+    let made = app.create_token(&admin, token_for("bob", &["ward:tokens", "system:admin"])).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    // The token rotates itself: its successor takes its place, issuer and all.
+    let rotated =
+        app.post(&format!("/v1/tokens/{}/rotate", made.str("id")), &made.str("token"), json!({})).await;
+    assert_eq!(rotated.status, StatusCode::CREATED, "{:?}", rotated.body);
+    let successor = rotated.str("token");
+    let id = ask_reboot(&app, &successor).await;
+
+    let r = approve(&app, &admin, &id).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the issuer of the rotated token: {:?}", r.body);
+    assert!(message(&r).contains("issued"), "names the rule: {:?}", r.body);
+    let r = approve(&app, &carol, &id).await;
+    assert_eq!(r.status, StatusCode::OK, "a third admin: {:?}", r.body);
+}
