@@ -17,6 +17,7 @@ mod invalidation;
 mod postgres;
 mod records;
 mod rotation;
+mod sql;
 mod sqlite;
 
 pub use agents::*;

@@ -12,7 +12,7 @@
 //! Ids are `TEXT COLLATE "C"` so that ordering and the `before` cursor
 //! compare bytes, as in SQLite, whatever the database's default collation.
 
-use super::rows::db_error;
+use crate::sql::db_error;
 use crate::{StoreError, StoreResult};
 use chrono::Utc;
 use sqlx::{Executor, PgPool};

@@ -9,9 +9,9 @@
 //! meanwhile are lost. What remains — a node that misses a notification
 //! without noticing — is bounded by `cache.ttl` (`docs/multi-node.md`).
 
-use super::rows::db_error;
 use crate::StoreResult;
 use crate::invalidation::Invalidation;
+use crate::sql::db_error;
 use sqlx::postgres::PgListener;
 use sqlx::{PgExecutor, PgPool};
 use std::time::Duration;

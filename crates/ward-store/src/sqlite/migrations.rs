@@ -6,7 +6,7 @@
 //! opening the same new file cannot apply a migration twice. Migrations are
 //! append-only: never edit one that has shipped, add the next number.
 
-use super::rows::db_error;
+use crate::sql::db_error;
 use crate::{StoreError, StoreResult};
 use chrono::Utc;
 use sqlx::SqlitePool;
