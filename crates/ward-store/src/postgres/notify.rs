@@ -11,7 +11,7 @@
 
 use crate::StoreResult;
 use crate::invalidation::Invalidation;
-use crate::sql::db_error;
+use crate::sql::DbResult;
 use sqlx::postgres::PgListener;
 use sqlx::{PgExecutor, PgPool};
 use std::time::Duration;
@@ -28,7 +28,7 @@ pub(super) async fn publish<'e>(exec: impl PgExecutor<'e>, what: &Invalidation) 
         .bind(what.payload())
         .execute(exec)
         .await
-        .map_err(|e| db_error("announce a cache invalidation", e))?;
+        .db("announce a cache invalidation")?;
     Ok(())
 }
 

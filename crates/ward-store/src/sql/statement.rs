@@ -70,74 +70,27 @@ impl Sql {
     }
 }
 
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(Some(v))
-    }
+/// `From<$type> for Arg`, one line each.
+macro_rules! args {
+    ($($t:ty => |$v:ident| $e:expr;)*) => {
+        $(impl From<$t> for Arg {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        })*
+    };
 }
 
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        Arg::Int(v)
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(Some(v.to_owned()))
-    }
-}
-
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(Some(v))
-    }
-}
-
-impl From<&String> for Arg {
-    fn from(v: &String) -> Self {
-        Arg::Text(Some(v.clone()))
-    }
-}
-
-impl From<Option<&str>> for Arg {
-    fn from(v: Option<&str>) -> Self {
-        Arg::Text(v.map(str::to_owned))
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        Arg::Text(v)
-    }
-}
-
-impl From<&[u8]> for Arg {
-    fn from(v: &[u8]) -> Self {
-        Arg::Bytes(Some(v.to_vec()))
-    }
-}
-
-impl From<Vec<u8>> for Arg {
-    fn from(v: Vec<u8>) -> Self {
-        Arg::Bytes(Some(v))
-    }
-}
-
-impl From<Vec<String>> for Arg {
-    fn from(v: Vec<String>) -> Self {
-        Arg::Texts(v)
-    }
-}
-
-impl From<&[&str]> for Arg {
-    fn from(v: &[&str]) -> Self {
-        Arg::Texts(v.iter().map(|s| (*s).to_owned()).collect())
-    }
-}
-
-impl From<Vec<i64>> for Arg {
-    fn from(v: Vec<i64>) -> Self {
-        Arg::Ints(v)
-    }
+args! {
+    i64 => |v| Arg::Int(Some(v));
+    Option<i64> => |v| Arg::Int(v);
+    &str => |v| Arg::Text(Some(v.to_owned()));
+    String => |v| Arg::Text(Some(v));
+    &String => |v| Arg::Text(Some(v.clone()));
+    Option<&str> => |v| Arg::Text(v.map(str::to_owned));
+    Option<String> => |v| Arg::Text(v);
+    &[u8] => |v| Arg::Bytes(Some(v.to_vec()));
+    Vec<String> => |v| Arg::Texts(v);
+    &[&str] => |v| Arg::Texts(v.iter().map(|s| (*s).to_owned()).collect());
+    Vec<i64> => |v| Arg::Ints(v);
 }
