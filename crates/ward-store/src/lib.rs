@@ -2,11 +2,12 @@
 //!
 //! [`Store`] is everything the server asks of a database, [`AuditLog`] the
 //! hash-chained audit trail, [`AgentStore`] the agent side (signing keys,
-//! minted tokens, approvals); [`Backend`] is all three. Each backend lives
-//! in its own module and owns its migrations: [`SqliteStore`] (embedded,
-//! the default) and [`PostgresStore`] (many server nodes on one database).
-//! [`open`] picks one from the URL scheme. The same contract suite
-//! (`tests/contract.rs`) runs against every backend.
+//! minted tokens, approvals); [`Backend`] is all three. Every query is
+//! written once, in `sql/`, for both backends; each backend's module holds
+//! what is its own (connecting, migrations, its side of the dialect seam):
+//! [`SqliteStore`] (embedded, the default) and [`PostgresStore`] (many
+//! server nodes on one database). [`open`] picks one from the URL scheme.
+//! The same contract suite (`tests/contract.rs`) runs against every backend.
 //!
 //! What is stored of a token is its SHA-256 and a short display start: no
 //! method here ever receives the token string.
