@@ -29,7 +29,7 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a query waits for a free (or new) connection before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The PostgreSQL implementation of [`Store`].
+/// The PostgreSQL implementation of [`crate::Store`].
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -34,7 +34,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite has one writer at a time; a few connections let reads overlap.
 const MAX_CONNECTIONS: u32 = 4;
 
-/// The SQLite implementation of [`Store`].
+/// The SQLite implementation of [`crate::Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: Pool,
