@@ -34,10 +34,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
-use ward_store::{
-    Invalidation, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKind,
-    UserKindFilter, UserRecord,
-};
+use ward_store::{Invalidation, PasswordEnds, Store, StoreResult, TokenRecord, TokenWithOwner, UserKind};
 
 #[derive(Clone)]
 struct Entry {
@@ -237,23 +234,8 @@ impl CachedStore {
 
 #[async_trait]
 impl Store for CachedStore {
-    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        self.inner.create_user(user, events).await
-    }
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        self.inner.user_by_id(id).await
-    }
-    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        self.inner.user_by_name(name).await
-    }
-    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
-        self.inner.list_users(kind).await
-    }
-    async fn count_users(&self) -> StoreResult<u64> {
-        self.inner.count_users().await
-    }
-    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
-        self.inner.set_password_hash(id, hash).await
+    fn inner(&self) -> Option<&dyn Store> {
+        Some(self.inner.as_ref())
     }
     async fn set_password(
         &self,
@@ -271,14 +253,6 @@ impl Store for CachedStore {
         let out = self.inner.delete_user(id, now, events).await;
         self.cache.evict(&Invalidation::User(id.clone()));
         out
-    }
-    async fn insert_token(
-        &self,
-        token: &TokenRecord,
-        hash: &TokenHash,
-        events: &[AuditEntry],
-    ) -> StoreResult<()> {
-        self.inner.insert_token(token, hash, events).await
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
         if let Some(found) = self.cache.get(hash) {
@@ -298,12 +272,6 @@ impl Store for CachedStore {
         let generation = self.cache.generation();
         let found = self.inner.token_by_hash(hash).await?;
         Ok(found.map(|f| self.cache.put(generation, *hash, f)))
-    }
-    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
-        self.inner.token_by_id(id).await
-    }
-    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
-        self.inner.list_tokens(filter).await
     }
     async fn revoke_token(
         &self,
@@ -343,12 +311,6 @@ impl Store for CachedStore {
         self.cache.evict(&Invalidation::Token(old.clone()));
         out
     }
-    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
-        self.inner.record_usage(used).await
-    }
-    fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
-        self.inner.invalidations()
-    }
 }
 
 /// Applies the store's invalidation feed to the cache (and the key ring)
@@ -371,6 +333,7 @@ pub async fn follow(
 mod tests {
     use super::*;
     use ward_core::{Entropy, Role, TokenKind};
+    use ward_store::UserRecord;
 
     struct Fill(u8);
     impl Entropy for Fill {

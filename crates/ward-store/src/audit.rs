@@ -67,11 +67,19 @@ impl Default for AuditFilter {
 /// The tamper-evident audit trail.
 #[async_trait]
 pub trait AuditLog: Send + Sync + 'static {
+    /// The log this one decorates: every method it does not implement
+    /// forwards there. `None` for a backend.
+    fn inner(&self) -> Option<&dyn AuditLog> {
+        None
+    }
+
     /// Chains `events` with `key`, in order, after the current head and
     /// stores them and the new head in one transaction that serialises
     /// appenders. Events whose id is already stored are skipped. Returns
     /// what was stored, with `seq`, `prev_hash` and `hash`.
-    async fn append_audit(&self, key: &ChainKey, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>>;
+    async fn append_audit(&self, key: &ChainKey, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
+        crate::forward(self.inner(), "append_audit")?.append_audit(key, events).await
+    }
 
     /// Under the appenders' lock: when the last stored event is not keyed
     /// with `key` (the chain was begun before the key existed), appends the
@@ -83,25 +91,35 @@ pub trait AuditLog: Send + Sync + 'static {
         key: &ChainKey,
         id: String,
         time: DateTime<Utc>,
-    ) -> StoreResult<Option<ChainedEntry>>;
+    ) -> StoreResult<Option<ChainedEntry>> {
+        crate::forward(self.inner(), "begin_keyed_chain")?.begin_keyed_chain(key, id, time).await
+    }
 
     /// Moves up to `limit` events of the outbox (the events of state
     /// changes, inserted by each write in its own transaction) into the
     /// chain, oldest first, keyed with `key`, and deletes them from the
     /// outbox, in one transaction that serialises appenders. Returns what
     /// was chained; fewer than `limit` means the outbox is empty for now.
-    async fn drain_outbox(&self, key: &ChainKey, limit: u32) -> StoreResult<Vec<ChainedEntry>>;
+    async fn drain_outbox(&self, key: &ChainKey, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
+        crate::forward(self.inner(), "drain_outbox")?.drain_outbox(key, limit).await
+    }
 
     /// Events matching `filter`, newest first.
-    async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>>;
+    async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
+        crate::forward(self.inner(), "query_audit")?.query_audit(filter).await
+    }
 
     /// Up to `limit` stored events in `seq` order: from the first when
     /// `after` is `None`, else those with a larger `seq`. Rows are read as
     /// they are, so a tampered one still comes back (and fails its hash).
-    async fn audit_chain(&self, after: Option<u64>, limit: u32) -> StoreResult<Vec<ChainedEntry>>;
+    async fn audit_chain(&self, after: Option<u64>, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
+        crate::forward(self.inner(), "audit_chain")?.audit_chain(after, limit).await
+    }
 
     /// The head recorded by the last append; `None` before the first.
-    async fn audit_head(&self) -> StoreResult<Option<ChainHead>>;
+    async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
+        crate::forward(self.inner(), "audit_head")?.audit_head().await
+    }
 }
 
 /// Reads the whole chain and checks it with `key` against the recorded head.

@@ -2,11 +2,12 @@
 //!
 //! [`Store`] is everything the server asks of a database, [`AuditLog`] the
 //! hash-chained audit trail, [`AgentStore`] the agent side (signing keys,
-//! minted tokens, approvals); [`Backend`] is all three. Each backend lives
-//! in its own module and owns its migrations: [`SqliteStore`] (embedded,
-//! the default) and [`PostgresStore`] (many server nodes on one database).
-//! [`open`] picks one from the URL scheme. The same contract suite
-//! (`tests/contract.rs`) runs against every backend.
+//! minted tokens, approvals); [`Backend`] is all three. Every query is
+//! written once, in `sql/`, for both backends; each backend's module holds
+//! what is its own (connecting, migrations, its side of the dialect seam):
+//! [`SqliteStore`] (embedded, the default) and [`PostgresStore`] (many
+//! server nodes on one database). [`open`] picks one from the URL scheme.
+//! The same contract suite (`tests/contract.rs`) runs against every backend.
 //!
 //! What is stored of a token is its SHA-256 and a short display start: no
 //! method here ever receives the token string.
@@ -17,6 +18,7 @@ mod invalidation;
 mod postgres;
 mod records;
 mod rotation;
+mod sql;
 mod sqlite;
 
 pub use agents::*;
@@ -54,6 +56,15 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Where a decorator's default method goes: its `inner` store. A store
+/// that neither implements `method` nor decorates another (a programming
+/// error) gets an error, not a recursion.
+pub(crate) fn forward<'a, T: ?Sized>(inner: Option<&'a T>, method: &str) -> StoreResult<&'a T> {
+    inner.ok_or_else(|| {
+        StoreError::Backend(format!("this store implements no {method} and decorates no other"))
+    })
+}
+
 /// Everything ward persists. Every multi-statement change is one transaction.
 /// Every write below that changes state takes `events`: the audit events of
 /// that change, inserted into the audit outbox in the write's own
@@ -62,20 +73,39 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// the change is. [`AuditLog::drain_outbox`] chains them.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// The store this one decorates (the verify cache, a test's counting
+    /// wrapper): every method it does not implement forwards there. `None`
+    /// for a backend, which implements every method itself.
+    fn inner(&self) -> Option<&dyn Store> {
+        None
+    }
+
     // Users -----------------------------------------------------------------
 
     /// Inserts a user; `Conflict` when an undeleted user has that name.
-    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()>;
+    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        forward(self.inner(), "create_user")?.create_user(user, events).await
+    }
     /// A live (not deleted) user by id.
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        forward(self.inner(), "user_by_id")?.user_by_id(id).await
+    }
     /// A live user by name.
-    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        forward(self.inner(), "user_by_name")?.user_by_name(name).await
+    }
     /// Live users, by creation, optionally of one kind.
-    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>>;
+    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
+        forward(self.inner(), "list_users")?.list_users(kind).await
+    }
     /// How many users exist, deleted ones included (0 means a new database).
-    async fn count_users(&self) -> StoreResult<u64>;
+    async fn count_users(&self) -> StoreResult<u64> {
+        forward(self.inner(), "count_users")?.count_users().await
+    }
     /// Replaces a user's password hash; `NotFound` for no such live user.
-    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
+        forward(self.inner(), "set_password_hash")?.set_password_hash(id, hash).await
+    }
     /// A password change, in one transaction: replaces a live human's
     /// password hash and ends what `ends` names — their login sessions but
     /// one (a change of one's own password), or everything they hold, as
@@ -90,10 +120,14 @@ pub trait Store: Send + Sync + 'static {
         ends: PasswordEnds<'_>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<u64> {
+        forward(self.inner(), "set_password")?.set_password(id, hash, ends, now, events).await
+    }
     /// Marks a user deleted and revokes all their live tokens, atomically.
     /// Returns how many tokens were revoked.
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64>;
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
+        forward(self.inner(), "delete_user")?.delete_user(id, now, events).await
+    }
 
     // Tokens ----------------------------------------------------------------
 
@@ -108,18 +142,26 @@ pub trait Store: Send + Sync + 'static {
         token: &TokenRecord,
         hash: &TokenHash,
         events: &[AuditEntry],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        forward(self.inner(), "insert_token")?.insert_token(token, hash, events).await
+    }
     /// The token with this hash and its (live or deleted) owner.
-    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>>;
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
+        forward(self.inner(), "token_by_hash")?.token_by_hash(hash).await
+    }
     /// [`Store::token_by_hash`] for the verify hot path: a store that keeps
     /// records in memory (the server's cache) hands out what it holds
     /// without copying it. By default, `token_by_hash` wrapped in an `Arc`.
     async fn token_by_hash_shared(&self, hash: &TokenHash) -> StoreResult<Option<Arc<TokenWithOwner>>> {
         Ok(self.token_by_hash(hash).await?.map(Arc::new))
     }
-    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>>;
+    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
+        forward(self.inner(), "token_by_id")?.token_by_id(id).await
+    }
     /// Tokens matching `filter`, newest first, at most `filter.limit`.
-    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>>;
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
+        forward(self.inner(), "list_tokens")?.list_tokens(filter).await
+    }
     /// Sets `revoked_at` on a live token. `NotFound`, or `Ok(false)` when it
     /// was already revoked.
     async fn revoke_token(
@@ -127,16 +169,22 @@ pub trait Store: Send + Sync + 'static {
         id: &TokenId,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        forward(self.inner(), "revoke_token")?.revoke_token(id, now, events).await
+    }
     /// Revokes every unrevoked token of a user; returns how many.
     async fn revoke_user_tokens(
         &self,
         user: &UserId,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<u64> {
+        forward(self.inner(), "revoke_user_tokens")?.revoke_user_tokens(user, now, events).await
+    }
     /// Removes a token record; `NotFound` when there is none.
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()>;
+    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+        forward(self.inner(), "delete_token")?.delete_token(id, events).await
+    }
     /// In one transaction: inserts `new`, and ends the old token at
     /// `old_ends_at` (revoked now when `None`). `NotFound` when the old token
     /// is missing, `Conflict` when it is no longer active or already has a
@@ -151,14 +199,20 @@ pub trait Store: Send + Sync + 'static {
         new_hash: &TokenHash,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        forward(self.inner(), "rotate_token")?
+            .rotate_token(old, old_ends_at, new, new_hash, now, events)
+            .await
+    }
     /// Records last-used times in one batch; a later time never moves back.
-    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()>;
+    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
+        forward(self.inner(), "record_usage")?.record_usage(used).await
+    }
 
     /// Changes other nodes made that invalidate cached verdicts, for stores
     /// shared by several nodes; `None` for a single-node store.
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
-        None
+        self.inner().and_then(|inner| inner.invalidations())
     }
 }
 

@@ -9,17 +9,13 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
-use ward_core::audit::{AuditEntry, ChainHead, ChainKey, ChainedEntry};
-use ward_core::{TokenHash, TokenId, UserId};
+use ward_core::TokenHash;
 use ward_server::authority::bootstrap::ensure_admin;
 use ward_server::clock::{Clock, ClockHand};
 use ward_server::signing::MasterKey;
 use ward_server::state::Stores;
 use ward_server::{AppState, Settings};
-use ward_store::{
-    AuditFilter, AuditLog, PasswordEnds, SqliteStore, Store, StoreResult, TokenFilter, TokenRecord,
-    TokenWithOwner, UserKindFilter, UserRecord,
-};
+use ward_store::{AuditLog, SqliteStore, Store, StoreResult, TokenWithOwner};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
@@ -32,115 +28,20 @@ pub struct CountingStore {
 
 #[async_trait]
 impl Store for CountingStore {
-    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        self.inner.create_user(user, events).await
-    }
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        self.inner.user_by_id(id).await
-    }
-    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        self.inner.user_by_name(name).await
-    }
-    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
-        self.inner.list_users(kind).await
-    }
-    async fn count_users(&self) -> StoreResult<u64> {
-        self.inner.count_users().await
-    }
-    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
-        self.inner.set_password_hash(id, hash).await
-    }
-    async fn set_password(
-        &self,
-        id: &UserId,
-        hash: &str,
-        ends: PasswordEnds<'_>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        self.inner.set_password(id, hash, ends, now, events).await
-    }
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
-        self.inner.delete_user(id, now, events).await
-    }
-    async fn insert_token(
-        &self,
-        token: &TokenRecord,
-        hash: &TokenHash,
-        events: &[AuditEntry],
-    ) -> StoreResult<()> {
-        self.inner.insert_token(token, hash, events).await
+    fn inner(&self) -> Option<&dyn Store> {
+        Some(&self.inner)
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
         self.looked_up.lock().expect("lock").push(*hash);
         self.inner.token_by_hash(hash).await
-    }
-    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
-        self.inner.token_by_id(id).await
-    }
-    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
-        self.inner.list_tokens(filter).await
-    }
-    async fn revoke_token(
-        &self,
-        id: &TokenId,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<bool> {
-        self.inner.revoke_token(id, now, events).await
-    }
-    async fn revoke_user_tokens(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        self.inner.revoke_user_tokens(user, now, events).await
-    }
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        self.inner.delete_token(id, events).await
-    }
-    async fn rotate_token(
-        &self,
-        old: &TokenId,
-        old_ends_at: Option<DateTime<Utc>>,
-        new: &TokenRecord,
-        new_hash: &TokenHash,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<()> {
-        self.inner.rotate_token(old, old_ends_at, new, new_hash, now, events).await
-    }
-    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
-        self.inner.record_usage(used).await
     }
 }
 
 /// The audit log, untouched: the counting is of token lookups only.
 #[async_trait]
 impl AuditLog for CountingStore {
-    async fn append_audit(&self, key: &ChainKey, events: &[AuditEntry]) -> StoreResult<Vec<ChainedEntry>> {
-        self.inner.append_audit(key, events).await
-    }
-    async fn begin_keyed_chain(
-        &self,
-        key: &ChainKey,
-        id: String,
-        time: DateTime<Utc>,
-    ) -> StoreResult<Option<ChainedEntry>> {
-        self.inner.begin_keyed_chain(key, id, time).await
-    }
-    async fn drain_outbox(&self, key: &ChainKey, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
-        self.inner.drain_outbox(key, limit).await
-    }
-    async fn query_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
-        self.inner.query_audit(filter).await
-    }
-    async fn audit_chain(&self, after: Option<u64>, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
-        self.inner.audit_chain(after, limit).await
-    }
-    async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
-        self.inner.audit_head().await
+    fn inner(&self) -> Option<&dyn AuditLog> {
+        Some(&self.inner)
     }
 }
 

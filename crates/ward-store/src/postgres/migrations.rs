@@ -12,7 +12,7 @@
 //! Ids are `TEXT COLLATE "C"` so that ordering and the `before` cursor
 //! compare bytes, as in SQLite, whatever the database's default collation.
 
-use super::rows::db_error;
+use crate::sql::DbResult;
 use crate::{StoreError, StoreResult};
 use chrono::Utc;
 use sqlx::{Executor, PgPool};
@@ -245,12 +245,12 @@ pub(super) fn latest_version() -> i64 {
 /// Applies every migration the database has not seen yet, under the
 /// migration lock, in one transaction.
 pub(super) async fn run(pool: &PgPool) -> StoreResult<()> {
-    let mut tx = pool.begin().await.map_err(|e| db_error("begin migration", e))?;
+    let mut tx = pool.begin().await.db("begin migration")?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *tx)
         .await
-        .map_err(|e| db_error("take the migration lock", e))?;
+        .db("take the migration lock")?;
     tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version    BIGINT NOT NULL PRIMARY KEY,
@@ -259,12 +259,12 @@ pub(super) async fn run(pool: &PgPool) -> StoreResult<()> {
         )",
     )
     .await
-    .map_err(|e| db_error("create schema_migrations", e))?;
+    .db("create schema_migrations")?;
 
     let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| db_error("read schema version", e))?;
+        .db("read schema version")?;
     if current > latest_version() {
         return Err(StoreError::Backend(format!(
             "the database schema is at version {current}, newer than this build of ward \
@@ -279,22 +279,22 @@ pub(super) async fn run(pool: &PgPool) -> StoreResult<()> {
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
         .fetch_all(&mut *tx)
         .await
-        .map_err(|e| db_error("read applied migrations", e))?;
+        .db("read applied migrations")?;
     let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)).collect();
     for migration in &pending {
         // A `&str` with no arguments goes by the simple query protocol,
         // which runs several statements. (`raw_sql` would too, but its
         // future is not `Send` when spawned: launchbadge/sqlx#3150.)
-        tx.execute(migration.sql).await.map_err(|e| db_error("apply migration", e))?;
+        tx.execute(migration.sql).await.db("apply migration")?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(migration.version)
             .bind(migration.name)
             .bind(applied_at())
             .execute(&mut *tx)
             .await
-            .map_err(|e| db_error("record migration", e))?;
+            .db("record migration")?;
     }
-    tx.commit().await.map_err(|e| db_error("commit migration", e))?;
+    tx.commit().await.db("commit migration")?;
     for migration in pending {
         tracing::info!(
             schema.version = migration.version,
@@ -310,7 +310,7 @@ pub(super) async fn current_version(pool: &PgPool) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         .fetch_one(pool)
         .await
-        .map_err(|e| db_error("read schema version", e))
+        .db("read schema version")
 }
 
 /// When this process applies a migration: the wall clock, since migrations

@@ -10,38 +10,26 @@
 //! Errors never carry the URL's password or a bound value: a failure to
 //! connect names the user, host, port and database only.
 
-mod agents;
-mod audit;
-mod cascade;
-mod issuer;
 mod migrations;
 mod notify;
-mod outbox;
-mod password;
-mod rows;
-mod tokens;
-mod users;
 
-use crate::Invalidation;
-use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, PasswordEnds};
-use crate::{
-    Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
-};
-use async_trait::async_trait;
+use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique, tokens};
+use crate::{Invalidation, StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use ward_core::audit::AuditEntry;
-use ward_core::{TokenHash, TokenId, UserId};
+use ward_core::{TokenHash, TokenId};
 
 /// Connections per node; the database's `max_connections` bounds the sum.
 const MAX_CONNECTIONS: u32 = 16;
 /// How long a query waits for a free (or new) connection before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The PostgreSQL implementation of [`Store`].
+/// The PostgreSQL implementation of [`crate::Store`].
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -83,16 +71,6 @@ impl PostgresStore {
     }
 }
 
-/// A transaction for a change announced to other nodes: the change and its
-/// `pg_notify` commit together or not at all (`notify.rs`).
-async fn begin(pool: &PgPool, what: &str) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
-    pool.begin().await.map_err(|e| rows::db_error(&format!("begin {what}"), e))
-}
-
-async fn commit(tx: sqlx::Transaction<'static, sqlx::Postgres>, what: &str) -> StoreResult<()> {
-    tx.commit().await.map_err(|e| rows::db_error(&format!("commit {what}"), e))
-}
-
 /// `user@host:port/database`, for error messages: never the password.
 fn describe(options: &PgConnectOptions) -> String {
     let host = match options.get_socket() {
@@ -103,47 +81,86 @@ fn describe(options: &PgConnectOptions) -> String {
     format!("{}@{host}/{database}", options.get_username())
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        users::create(&self.pool, user, events).await
+/// The advisory lock every audit append takes: "wardaudt" in ASCII.
+const AUDIT_LOCK: i64 = 0x7761_7264_6175_6474;
+
+/// PostgreSQL's side of the dialect seam: rows read to be changed are
+/// locked (`FOR UPDATE`), rows an insert depends on are share-locked
+/// (`FOR SHARE`), lists are arrays, ended tokens are announced with
+/// `pg_notify` (`notify.rs`), and audit appenders queue on an advisory lock
+/// that goes with the transaction, commit or rollback.
+impl Conn for PgConnection {
+    type Row = sqlx::postgres::PgRow;
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const FOR_SHARE: &'static str = " FOR SHARE";
+
+    fn in_list(param: &str) -> String {
+        format!("= ANY({param})")
     }
 
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        users::by_id(&self.pool, id).await
+    fn zip(ids: &str, times: &str) -> String {
+        format!("UNNEST({ids}::TEXT[], {times}::BIGINT[]) AS b (id, at)")
     }
 
-    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        users::by_name(&self.pool, name).await
+    /// By the name of its constraint: the schema names every one.
+    fn violates(err: &sqlx::Error, which: Unique) -> bool {
+        match err {
+            sqlx::Error::Database(db) => db.is_unique_violation() && db.constraint() == Some(which.postgres),
+            _ => false,
+        }
     }
 
-    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
-        users::list(&self.pool, kind).await
+    async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        Ok(query(&sql).execute(self).await?.rows_affected())
     }
 
-    async fn count_users(&self) -> StoreResult<u64> {
-        users::count(&self.pool).await
+    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Self::Row>, sqlx::Error> {
+        query(&sql).fetch_all(self).await
     }
 
-    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
-        users::set_password_hash(&self.pool, id, hash).await
+    async fn fetch_optional(&mut self, sql: Sql) -> Result<Option<Self::Row>, sqlx::Error> {
+        query(&sql).fetch_optional(self).await
     }
 
-    async fn set_password(
-        &self,
-        id: &UserId,
-        hash: &str,
-        ends: PasswordEnds<'_>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        // Announces the change inside its own transaction.
-        password::set(&self.pool, id, hash, ends, now, events).await
+    async fn announce(&mut self, what: &Invalidation) -> StoreResult<()> {
+        notify::publish(self, what).await
     }
 
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
-        // Announces the deletion in its own transaction.
-        users::delete(&self.pool, id, now, events).await
+    async fn lock_audit(&mut self) -> StoreResult<()> {
+        let lock = Sql::new("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK);
+        self.execute(lock).await.db("take the audit lock")?;
+        Ok(())
+    }
+}
+
+/// `sql` with its arguments bound as PostgreSQL takes them.
+fn query(sql: &Sql) -> sqlx::query::Query<'_, Postgres, PgArguments> {
+    sql.args.iter().fold(sqlx::query(&sql.text).persistent(sql.persistent), |q, arg| match arg {
+        Arg::Int(v) => q.bind(*v),
+        Arg::Text(v) => q.bind(v.as_deref()),
+        Arg::Bytes(v) => q.bind(v.as_deref()),
+        Arg::Texts(v) => q.bind(v.as_slice()),
+        Arg::Ints(v) => q.bind(v.as_slice()),
+    })
+}
+
+impl Db for PostgresStore {
+    type Conn = PgConnection;
+    type Tx = Transaction<'static, Postgres>;
+    type Read = PoolConnection<Postgres>;
+
+    async fn read(&self) -> StoreResult<Self::Read> {
+        self.pool.acquire().await.db("acquire connection")
+    }
+
+    async fn begin(&self, what: &'static str) -> StoreResult<Self::Tx> {
+        self.pool.begin().await.db(&format!("begin {what}"))
+    }
+
+    /// A change and its `pg_notify` commit together or not at all.
+    async fn commit(tx: Self::Tx, what: &'static str) -> StoreResult<()> {
+        tx.commit().await.db(&format!("commit {what}"))
     }
 
     async fn insert_token(
@@ -152,22 +169,7 @@ impl Store for PostgresStore {
         hash: &TokenHash,
         events: &[AuditEntry],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(|e| rows::db_error("begin insert token", e))?;
-        tokens::insert(&mut tx, token, hash, token.issued_via.as_ref()).await?;
-        outbox::insert(&mut tx, events).await?;
-        tx.commit().await.map_err(|e| rows::db_error("commit insert token", e))
-    }
-
-    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
-        tokens::by_hash(&self.pool, hash).await
-    }
-
-    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
-        tokens::by_id(&self.pool, id).await
-    }
-
-    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
-        tokens::list(&self.pool, filter).await
+        tokens::insert_one(self, token, hash, events).await
     }
 
     async fn revoke_token(
@@ -176,178 +178,10 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<bool> {
-        let mut tx = begin(&self.pool, "revoke token").await?;
-        let out = tokens::revoke(&mut *tx, id, now).await?;
-        if out {
-            cascade::revoke(&mut tx, &[id.as_str()], now).await?;
-            outbox::insert(&mut tx, events).await?;
-        }
-        notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
-        commit(tx, "revoke token").await?;
-        Ok(out)
-    }
-
-    async fn revoke_user_tokens(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        users::end_all(&self.pool, user, now, events).await
-    }
-
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        let mut tx = begin(&self.pool, "delete token").await?;
-        // Its descendants are revoked, not deleted: they stay listed as ended.
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "delete_token takes no time from its caller yet: the descendants' revoked_at is the store's wall clock"
-        )]
-        let now = Utc::now();
-        cascade::revoke(&mut tx, &[id.as_str()], now).await?;
-        tokens::delete(&mut *tx, id).await?;
-        outbox::insert(&mut tx, events).await?;
-        notify::publish(&mut *tx, &Invalidation::Token(id.clone())).await?;
-        commit(tx, "delete token").await
-    }
-
-    async fn rotate_token(
-        &self,
-        old: &TokenId,
-        old_ends_at: Option<DateTime<Utc>>,
-        new: &TokenRecord,
-        new_hash: &TokenHash,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<()> {
-        // Announces the old token's end in its own transaction.
-        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now, events).await
-    }
-
-    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
-        tokens::record_usage(&self.pool, used).await
+        tokens::revoke_one(self, id, now, events).await
     }
 
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         Some(notify::subscribe(self.pool.clone()))
-    }
-}
-
-#[async_trait]
-impl AgentStore for PostgresStore {
-    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        let mut tx = begin(&self.pool, "insert signing key").await?;
-        agents::insert_key(&mut *tx, key).await?;
-        outbox::insert(&mut tx, events).await?;
-        notify::publish(&mut *tx, &Invalidation::Keys).await?;
-        commit(tx, "insert signing key").await
-    }
-
-    async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
-        agents::list_keys(&self.pool).await
-    }
-
-    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool> {
-        let mut tx = begin(&self.pool, "retire signing key").await?;
-        let out = agents::retire_key(&mut *tx, kid, now).await?;
-        if out {
-            cascade::revoke_of_key(&mut tx, kid, now).await?;
-            outbox::insert(&mut tx, events).await?;
-        }
-        notify::publish(&mut *tx, &Invalidation::Keys).await?;
-        commit(tx, "retire signing key").await?;
-        Ok(out)
-    }
-
-    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        let mut tx = begin(&self.pool, "insert minted token").await?;
-        agents::insert_minted(&mut tx, minted).await?;
-        outbox::insert(&mut tx, events).await?;
-        commit(tx, "insert minted token").await
-    }
-
-    async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
-        agents::minted_by_jti(&self.pool, jti).await
-    }
-
-    async fn list_minted(
-        &self,
-        agent: Option<&str>,
-        minted_by: Option<&UserId>,
-        limit: u32,
-    ) -> StoreResult<Vec<MintedRecord>> {
-        agents::list_minted(&self.pool, agent, minted_by, limit).await
-    }
-
-    async fn revoke_minted(
-        &self,
-        jti: &TokenId,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<bool> {
-        let mut tx = begin(&self.pool, "revoke minted token").await?;
-        let out = agents::revoke_minted(&mut *tx, jti, now).await?;
-        if out {
-            cascade::revoke(&mut tx, &[jti.as_str()], now).await?;
-            outbox::insert(&mut tx, events).await?;
-        }
-        commit(tx, "revoke minted token").await?;
-        Ok(out)
-    }
-
-    async fn revoke_agent(
-        &self,
-        agent: &str,
-        minted_by: Option<&UserId>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        let mut tx = begin(&self.pool, "revoke agent tokens").await?;
-        let revoked = agents::revoke_agent(&mut *tx, agent, minted_by, now).await?;
-        let roots: Vec<&str> = revoked.iter().map(String::as_str).collect();
-        cascade::revoke(&mut tx, &roots, now).await?;
-        let out = revoked.len() as u64;
-        outbox::insert(&mut tx, events).await?;
-        commit(tx, "revoke agent tokens").await?;
-        Ok(out)
-    }
-
-    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        agents::insert_approval(&self.pool, approval, events).await
-    }
-
-    async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
-        agents::approval_by_id(&self.pool, id).await
-    }
-
-    async fn list_approvals(
-        &self,
-        status: Option<ApprovalStatus>,
-        limit: u32,
-    ) -> StoreResult<Vec<ApprovalRecord>> {
-        agents::list_approvals(&self.pool, status, limit).await
-    }
-
-    async fn decide_approval(
-        &self,
-        id: &str,
-        approve: bool,
-        decided_by: &str,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<ApprovalRecord> {
-        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now, events).await
-    }
-
-    async fn consume_approval(
-        &self,
-        id: &str,
-        token_id: &str,
-        operation: &str,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<bool> {
-        agents::consume_approval(&self.pool, id, token_id, operation, now, events).await
     }
 }

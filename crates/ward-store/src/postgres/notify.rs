@@ -9,9 +9,9 @@
 //! meanwhile are lost. What remains — a node that misses a notification
 //! without noticing — is bounded by `cache.ttl` (`docs/multi-node.md`).
 
-use super::rows::db_error;
 use crate::StoreResult;
 use crate::invalidation::Invalidation;
+use crate::sql::DbResult;
 use sqlx::postgres::PgListener;
 use sqlx::{PgExecutor, PgPool};
 use std::time::Duration;
@@ -28,7 +28,7 @@ pub(super) async fn publish<'e>(exec: impl PgExecutor<'e>, what: &Invalidation) 
         .bind(what.payload())
         .execute(exec)
         .await
-        .map_err(|e| db_error("announce a cache invalidation", e))?;
+        .db("announce a cache invalidation")?;
     Ok(())
 }
 

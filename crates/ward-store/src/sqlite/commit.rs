@@ -2,7 +2,7 @@
 //! a fair queue, and group commit for token inserts and revokes.
 //!
 //! SQLite has one write lock per database file. Every write of this
-//! process first takes an async gate ([`Pool::write`], [`Pool::begin`]),
+//! process first takes an async gate ([`Pool::begin`]),
 //! so writers wait their turn in a FIFO queue instead of in SQLite's busy
 //! handler, which sleeps 1 to 100 ms between retries. Other processes on
 //! the same file still meet `busy_timeout`. The gate is always taken
@@ -33,11 +33,9 @@
 //! connection only while a batch runs, so [`super::SqliteStore::close`]
 //! closes every connection as before; jobs sent after that fail.
 
-use super::rows::db_error;
-use super::tokens;
+use crate::sql::{DbResult, audit};
 use crate::{StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
-use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -47,9 +45,6 @@ use ward_core::{TokenHash, TokenId};
 
 /// The most jobs one group commit takes.
 pub(super) const MAX_BATCH: usize = 256;
-
-/// The SQLite error code of a failed constraint (`SQLITE_CONSTRAINT`).
-const SQLITE_CONSTRAINT: i32 = 19;
 
 /// The connection pool and the gate every write of this process takes.
 /// Reads go straight to the pool (it dereferences to [`SqlitePool`]).
@@ -64,22 +59,11 @@ impl Pool {
         Self { pool, gate: Arc::new(Mutex::new(())) }
     }
 
-    /// Waits for the gate, then for a connection, for autocommit writes.
-    pub(super) async fn write(&self) -> StoreResult<WriteConn> {
-        let gate = self.gate.clone().lock_owned().await;
-        let conn = self.pool.acquire().await.map_err(|e| db_error("acquire connection", e))?;
-        Ok(WriteConn { conn, _gate: gate })
-    }
-
     /// Waits for the gate, then begins an immediate transaction (`what` names
     /// it in errors).
     pub(super) async fn begin(&self, what: &str) -> StoreResult<WriteTx> {
         let gate = self.gate.clone().lock_owned().await;
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| db_error(&format!("begin {what}"), e))?;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db(&format!("begin {what}"))?;
         Ok(WriteTx { tx: Some(tx), gate: Some(gate) })
     }
 }
@@ -92,34 +76,12 @@ impl Deref for Pool {
     }
 }
 
-/// A connection for autocommit writes; the gate opens when it is dropped.
-#[derive(Debug)]
-pub(super) struct WriteConn {
-    // Fields drop in order: the connection goes back before the gate opens.
-    conn: PoolConnection<Sqlite>,
-    _gate: OwnedMutexGuard<()>,
-}
-
-impl Deref for WriteConn {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        &self.conn
-    }
-}
-
-impl DerefMut for WriteConn {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
-    }
-}
-
 /// An immediate transaction holding the gate. Dropped without
 /// [`WriteTx::commit`] (an error returned early, a cancelled caller), it
 /// rolls back before the gate opens, so the next writer never finds
 /// SQLite's write lock still taken.
 #[derive(Debug)]
-pub(super) struct WriteTx {
+pub struct WriteTx {
     // Both are `Some` until `commit` or `drop` takes them.
     tx: Option<Transaction<'static, Sqlite>>,
     gate: Option<OwnedMutexGuard<()>>,
@@ -172,13 +134,6 @@ impl Drop for WriteTx {
     }
 }
 
-/// True when `err` failed a constraint: SQLite undid that one statement and
-/// the transaction goes on.
-pub(super) fn is_constraint_error(err: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = err else { return false };
-    db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == SQLITE_CONSTRAINT)
-}
-
 /// The sending side of the group committer; cloned with the store.
 #[derive(Debug, Clone)]
 pub(super) struct Committer {
@@ -187,19 +142,19 @@ pub(super) struct Committer {
 
 #[derive(Debug)]
 pub(super) struct InsertJob {
-    pub(super) token: TokenRecord,
-    pub(super) hash: TokenHash,
+    token: TokenRecord,
+    hash: TokenHash,
     /// Stored in the audit outbox in the same commit, if the insert succeeds.
-    pub(super) events: Vec<AuditEntry>,
+    events: Vec<AuditEntry>,
     done: oneshot::Sender<StoreResult<()>>,
 }
 
 #[derive(Debug)]
 pub(super) struct RevokeJob {
-    pub(super) id: TokenId,
-    pub(super) now: DateTime<Utc>,
+    id: TokenId,
+    now: DateTime<Utc>,
     /// Stored in the audit outbox in the same commit, if this job revokes.
-    pub(super) events: Vec<AuditEntry>,
+    events: Vec<AuditEntry>,
     done: oneshot::Sender<StoreResult<bool>>,
 }
 
@@ -218,7 +173,8 @@ impl Committer {
         Self { jobs }
     }
 
-    /// [`tokens::insert`], answered once its batch is durable.
+    /// Inserts a token (as `sql::tokens::insert` does), answered once its
+    /// batch is durable.
     pub(super) async fn insert(
         &self,
         token: &TokenRecord,
@@ -282,8 +238,10 @@ async fn commit(
     revokes: &[RevokeJob],
 ) -> StoreResult<(Vec<StoreResult<()>>, Vec<StoreResult<bool>>)> {
     let mut tx = pool.begin("token batch").await?;
-    let inserted = tokens::insert_batch(&mut tx, inserts).await?;
-    let revoked = tokens::revoke_batch(&mut tx, revokes).await?;
+    let insert_jobs: Vec<_> = inserts.iter().map(|job| (&job.token, &job.hash)).collect();
+    let inserted = super::batch::insert(&mut tx, &insert_jobs).await?;
+    let revoke_jobs: Vec<_> = revokes.iter().map(|job| (&job.id, job.now)).collect();
+    let revoked = super::batch::revoke(&mut tx, &revoke_jobs).await?;
     // The events of the jobs that changed something, in the batch's order.
     let events: Vec<AuditEntry> = (inserts.iter().zip(&inserted))
         .filter(|(_, answer)| answer.is_ok())
@@ -296,8 +254,8 @@ async fn commit(
                 .flat_map(|(job, _)| job.events.iter().cloned()),
         )
         .collect();
-    super::outbox::insert(&mut tx, &events).await?;
-    tx.commit().await.map_err(|e| db_error("commit token batch", e))?;
+    audit::outbox_insert(&mut *tx, &events).await?;
+    tx.commit().await.db("commit token batch")?;
     Ok((inserted, revoked))
 }
 

@@ -6,7 +6,7 @@
 //! opening the same new file cannot apply a migration twice. Migrations are
 //! append-only: never edit one that has shipped, add the next number.
 
-use super::rows::db_error;
+use crate::sql::DbResult;
 use crate::{StoreError, StoreResult};
 use chrono::Utc;
 use sqlx::SqlitePool;
@@ -233,7 +233,7 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
     )
     .execute(pool)
     .await
-    .map_err(|e| db_error("create schema_migrations", e))?;
+    .db("create schema_migrations")?;
 
     let current = current_version(pool).await?;
     if current > latest_version() {
@@ -245,7 +245,7 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
     }
 
     for migration in MIGRATIONS {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| db_error("begin migration", e))?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.db("begin migration")?;
         // Recorded or not, rather than "past the highest": a database that
         // took a later version first (5 arrived after 6 in one development
         // cycle) still gets the earlier one.
@@ -254,19 +254,19 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
                 .bind(migration.version)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| db_error("read schema version", e))?;
+                .db("read schema version")?;
         if applied {
             continue;
         }
-        sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(|e| db_error("apply migration", e))?;
+        sqlx::raw_sql(migration.sql).execute(&mut *tx).await.db("apply migration")?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
             .bind(migration.version)
             .bind(migration.name)
             .bind(applied_at())
             .execute(&mut *tx)
             .await
-            .map_err(|e| db_error("record migration", e))?;
-        tx.commit().await.map_err(|e| db_error("commit migration", e))?;
+            .db("record migration")?;
+        tx.commit().await.db("commit migration")?;
         tracing::info!(
             schema.version = migration.version,
             schema.name = migration.name,
@@ -281,7 +281,7 @@ pub(super) async fn current_version(pool: &SqlitePool) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         .fetch_one(pool)
         .await
-        .map_err(|e| db_error("read schema version", e))
+        .db("read schema version")
 }
 
 /// When this process applies a migration: the wall clock, since migrations

@@ -11,37 +11,30 @@
 //! connection, for tests and throw-away servers; the writes and the group
 //! committer take that connection in turn, like the reads.
 
-mod agents;
-mod audit;
-mod cascade;
+mod batch;
 mod commit;
-mod issuer;
 mod migrations;
-mod outbox;
-mod password;
-mod rows;
-mod tokens;
-mod users;
 
-use crate::{AgentStore, ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord, PasswordEnds};
-use crate::{
-    Store, StoreError, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
-};
-use async_trait::async_trait;
+use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique};
+use crate::{Invalidation, StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
-use commit::{Committer, Pool};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use commit::{Committer, Pool, WriteTx};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, SqliteConnection};
 use std::path::Path;
 use std::time::Duration;
 use ward_core::audit::AuditEntry;
-use ward_core::{TokenHash, TokenId, UserId};
+use ward_core::{TokenHash, TokenId};
 
 /// How long a connection waits for another writer before `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite has one writer at a time; a few connections let reads overlap.
 const MAX_CONNECTIONS: u32 = 4;
 
-/// The SQLite implementation of [`Store`].
+/// The SQLite implementation of [`crate::Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: Pool,
@@ -126,45 +119,83 @@ fn prepare_file(path: &Path) -> StoreResult<()> {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn create_user(&self, user: &UserRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        users::create(&self.pool, user, events).await
+/// SQLite's side of the dialect seam. Rows need no locks: every write of
+/// the process holds the write gate (`commit.rs`). Lists travel as one JSON
+/// array, read back with `json_each`.
+impl Conn for SqliteConnection {
+    type Row = sqlx::sqlite::SqliteRow;
+
+    const FOR_UPDATE: &'static str = "";
+    const FOR_SHARE: &'static str = "";
+
+    fn in_list(param: &str) -> String {
+        format!("IN (SELECT value FROM json_each({param}))")
     }
 
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        users::by_id(&self.pool, id).await
+    fn zip(ids: &str, times: &str) -> String {
+        format!(
+            "(SELECT i.value AS id, t.value AS at FROM json_each({ids}) AS i
+              JOIN json_each({times}) AS t ON t.key = i.key) AS b"
+        )
     }
 
-    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        users::by_name(&self.pool, name).await
+    fn violates(err: &sqlx::Error, which: Unique) -> bool {
+        match err {
+            sqlx::Error::Database(db) => db.is_unique_violation() && db.message().ends_with(which.sqlite),
+            _ => false,
+        }
     }
 
-    async fn list_users(&self, kind: Option<UserKindFilter>) -> StoreResult<Vec<UserRecord>> {
-        users::list(&self.pool, kind).await
+    async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        Ok(query(&sql).execute(self).await?.rows_affected())
     }
 
-    async fn count_users(&self) -> StoreResult<u64> {
-        users::count(&self.pool).await
+    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Self::Row>, sqlx::Error> {
+        query(&sql).fetch_all(self).await
     }
 
-    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
-        users::set_password_hash(&self.pool, id, hash).await
+    async fn fetch_optional(&mut self, sql: Sql) -> Result<Option<Self::Row>, sqlx::Error> {
+        query(&sql).fetch_optional(self).await
     }
 
-    async fn set_password(
-        &self,
-        id: &UserId,
-        hash: &str,
-        ends: PasswordEnds<'_>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        password::set(&self.pool, id, hash, ends, now, events).await
+    /// No other node to tell.
+    async fn announce(&mut self, _what: &Invalidation) -> StoreResult<()> {
+        Ok(())
     }
 
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
-        users::delete(&self.pool, id, now, events).await
+    /// `BEGIN IMMEDIATE` already took the database's one write lock.
+    async fn lock_audit(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// `sql` with its arguments bound as SQLite takes them.
+fn query(sql: &Sql) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
+    // A list of plain strings or integers always encodes as JSON.
+    sql.args.iter().fold(sqlx::query(&sql.text).persistent(sql.persistent), |q, arg| match arg {
+        Arg::Int(v) => q.bind(*v),
+        Arg::Text(v) => q.bind(v.as_deref()),
+        Arg::Bytes(v) => q.bind(v.as_deref()),
+        Arg::Texts(v) => q.bind(serde_json::to_string(v).unwrap_or_default()),
+        Arg::Ints(v) => q.bind(serde_json::to_string(v).unwrap_or_default()),
+    })
+}
+
+impl Db for SqliteStore {
+    type Conn = SqliteConnection;
+    type Tx = WriteTx;
+    type Read = PoolConnection<Sqlite>;
+
+    async fn read(&self) -> StoreResult<Self::Read> {
+        self.pool.acquire().await.db("acquire connection")
+    }
+
+    async fn begin(&self, what: &'static str) -> StoreResult<WriteTx> {
+        self.pool.begin(what).await
+    }
+
+    async fn commit(tx: WriteTx, what: &'static str) -> StoreResult<()> {
+        tx.commit().await.db(&format!("commit {what}"))
     }
 
     async fn insert_token(
@@ -176,18 +207,6 @@ impl Store for SqliteStore {
         self.commits.insert(token, hash, events).await
     }
 
-    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
-        tokens::by_hash(&self.pool, hash).await
-    }
-
-    async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
-        tokens::by_id(&self.pool, id).await
-    }
-
-    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
-        tokens::list(&self.pool, filter).await
-    }
-
     async fn revoke_token(
         &self,
         id: &TokenId,
@@ -197,122 +216,7 @@ impl Store for SqliteStore {
         self.commits.revoke(id, now, events).await
     }
 
-    async fn revoke_user_tokens(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        users::end_all(&self.pool, user, now, events).await
-    }
-
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        tokens::delete(&self.pool, id, events).await
-    }
-
-    async fn rotate_token(
-        &self,
-        old: &TokenId,
-        old_ends_at: Option<DateTime<Utc>>,
-        new: &TokenRecord,
-        new_hash: &TokenHash,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<()> {
-        tokens::rotate(&self.pool, old, old_ends_at, new, new_hash, now, events).await
-    }
-
-    async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
-        tokens::record_usage(&self.pool, used).await
-    }
-}
-
-#[async_trait]
-impl AgentStore for SqliteStore {
-    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        agents::insert_key(&self.pool, key, events).await
-    }
-
-    async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
-        agents::list_keys(&self.pool).await
-    }
-
-    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool> {
-        agents::retire_key(&self.pool, kid, now, events).await
-    }
-
-    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        agents::insert_minted(&self.pool, minted, events).await
-    }
-
-    async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
-        agents::minted_by_jti(&self.pool, jti).await
-    }
-
-    async fn list_minted(
-        &self,
-        agent: Option<&str>,
-        minted_by: Option<&UserId>,
-        limit: u32,
-    ) -> StoreResult<Vec<MintedRecord>> {
-        agents::list_minted(&self.pool, agent, minted_by, limit).await
-    }
-
-    async fn revoke_minted(
-        &self,
-        jti: &TokenId,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<bool> {
-        agents::revoke_minted(&self.pool, jti, now, events).await
-    }
-
-    async fn revoke_agent(
-        &self,
-        agent: &str,
-        minted_by: Option<&UserId>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<u64> {
-        agents::revoke_agent(&self.pool, agent, minted_by, now, events).await
-    }
-
-    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        agents::insert_approval(&self.pool, approval, events).await
-    }
-
-    async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
-        agents::approval_by_id(&self.pool, id).await
-    }
-
-    async fn list_approvals(
-        &self,
-        status: Option<ApprovalStatus>,
-        limit: u32,
-    ) -> StoreResult<Vec<ApprovalRecord>> {
-        agents::list_approvals(&self.pool, status, limit).await
-    }
-
-    async fn decide_approval(
-        &self,
-        id: &str,
-        approve: bool,
-        decided_by: &str,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<ApprovalRecord> {
-        agents::decide_approval(&self.pool, id, approve, decided_by, reason, now, events).await
-    }
-
-    async fn consume_approval(
-        &self,
-        id: &str,
-        token_id: &str,
-        operation: &str,
-        now: DateTime<Utc>,
-        events: &[AuditEntry],
-    ) -> StoreResult<bool> {
-        agents::consume_approval(&self.pool, id, token_id, operation, now, events).await
+    fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
+        None
     }
 }
