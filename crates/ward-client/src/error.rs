@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn json_errors_keep_field_names() {
         #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
+        #[expect(dead_code, reason = "the field is only there to be missing from the JSON")]
         struct T {
             token: String,
         }

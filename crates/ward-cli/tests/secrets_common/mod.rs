@@ -3,7 +3,7 @@
 //! environment: no WARD_* variables, no D-Bus session (so a developer's
 //! own keyring is never touched), no Vault variables.
 
-#![allow(dead_code)]
+#![expect(dead_code, reason = "each secrets_* test binary uses a different part of this module")]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
