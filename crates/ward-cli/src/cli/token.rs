@@ -93,3 +93,22 @@ pub struct VerifyArgs {
     #[arg(id = "checked_token", value_name = "TOKEN")]
     pub token: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Command, parse};
+
+    #[test]
+    fn type_and_status_parse_into_the_api_enums_and_login_is_not_a_type_to_create() {
+        let cli = parse(&["token", "list", "--type", "registry", "--status", "expired"]).expect("parses");
+        let Command::Token(TokenCommand::List(args)) = cli.command else { panic!("not token list") };
+        assert_eq!((args.token_type, args.status), (Some(TokenKind::Registry), Some(TokenStatus::Expired)));
+        for bad in [
+            &["token", "list", "--status", "sleeping"][..],
+            &["token", "create", "--name", "n", "--type", "login"],
+        ] {
+            assert_eq!(parse(bad).err().map(|e| e.exit_code()), Some(2), "{bad:?}");
+        }
+    }
+}

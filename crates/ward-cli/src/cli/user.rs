@@ -52,3 +52,20 @@ pub struct DestructiveNameArgs {
     #[arg(long, visible_alias = "force")]
     pub confirm: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Command, parse};
+
+    #[test]
+    fn the_role_defaults_to_user_and_takes_admin() {
+        let role = |args: &[&str]| match parse(args).map(|cli| cli.command) {
+            Ok(Command::User(UserCommand::Create(args))) => Some(args.role),
+            _ => None,
+        };
+        assert_eq!(role(&["user", "create", "ann"]), Some(Role::User));
+        assert_eq!(role(&["user", "create", "ann", "--role", "admin"]), Some(Role::Admin));
+        assert_eq!(role(&["user", "create", "ann", "--role", "service"]), None);
+    }
+}
