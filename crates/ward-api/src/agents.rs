@@ -1,3 +1,4 @@
+use crate::kinds::{KeyStatus, TokenStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -44,7 +45,8 @@ pub struct MintedInfo {
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     /// `active`, `expired` or `revoked`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TokenStatus,
 }
 
 /// `GET /v1/mint`.
@@ -79,7 +81,8 @@ pub struct SigningKeyInfo {
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
     /// `active` (signs new tokens), `verifying` (older, still verifies) or `retired`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: KeyStatus,
 }
 
 /// `GET /v1/keys`.

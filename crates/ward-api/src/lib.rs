@@ -6,6 +6,7 @@
 mod agents;
 mod audit;
 pub mod bounds;
+mod kinds;
 mod password;
 mod session;
 mod tokens;
@@ -13,6 +14,7 @@ mod users;
 
 pub use agents::*;
 pub use audit::*;
+pub use kinds::*;
 pub use password::*;
 pub use session::*;
 pub use tokens::*;

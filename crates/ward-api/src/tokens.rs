@@ -1,3 +1,4 @@
+use crate::kinds::{TokenKind, TokenStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,8 +30,10 @@ pub struct CreatedToken {
     pub id: String,
     pub token: String,
     pub name: String,
+    /// `personal`, `pipeline`, `service`, `registry` or `login`.
     #[serde(rename = "type")]
-    pub token_type: String,
+    #[schema(value_type = String)]
+    pub token_type: TokenKind,
     /// The display start, e.g. `ward_p_Ab3x`.
     pub prefix: String,
     pub scopes: Vec<String>,
@@ -54,8 +57,10 @@ impl std::fmt::Debug for CreatedToken {
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
+    /// `personal`, `pipeline`, `service`, `registry` or `login`.
     #[serde(rename = "type")]
-    pub token_type: String,
+    #[schema(value_type = String)]
+    pub token_type: TokenKind,
     pub prefix: String,
     pub scopes: Vec<String>,
     pub user_id: String,
@@ -63,7 +68,8 @@ pub struct TokenInfo {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     /// `active`, `expired` or `revoked`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TokenStatus,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     /// The token this one replaced by rotation.
@@ -83,11 +89,14 @@ pub struct TokenList {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 pub struct TokenQuery {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    #[param(rename = "type")]
-    pub token_type: Option<String>,
+    #[serde(deserialize_with = "crate::kinds::opt_parsed")]
+    #[param(rename = "type", value_type = Option<String>)]
+    pub token_type: Option<TokenKind>,
     /// `active`, `expired` or `revoked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(deserialize_with = "crate::kinds::opt_parsed")]
+    #[param(value_type = Option<String>)]
+    pub status: Option<TokenStatus>,
     /// Id or name; admins may name anyone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -134,7 +143,8 @@ pub struct VerifyResponse {
     pub code: String,
     pub token_id: Option<String>,
     #[serde(rename = "type")]
-    pub token_type: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub token_type: Option<TokenKind>,
     /// The owner's name.
     pub user: Option<String>,
     pub scopes: Vec<String>,

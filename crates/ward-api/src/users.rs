@@ -1,3 +1,4 @@
+use crate::kinds::UserRole;
 use crate::tokens::{CreatedToken, TokenInfo};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,8 @@ pub struct User {
     pub id: String,
     pub name: String,
     /// `admin`, `user` or `service`.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: UserRole,
     /// What the user may grant to its tokens.
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,

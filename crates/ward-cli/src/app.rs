@@ -8,18 +8,20 @@
 //! config file (or be `default`), except for the commands that store a
 //! credential: they create it ([`App::create_profile_if_new`]).
 
+use crate::cli::auth::AuthCommand;
 use crate::cli::{Command, Global};
-use crate::commands::secret_args::AuthCommand;
-use crate::commands::store_support::{self, CliPassphrase};
 use crate::exit::CliError;
 use crate::output::{self, Format};
+use crate::secret_store::{self, CliPassphrase};
 use crate::session::{self, Slot, Stored};
 use chrono::Utc;
+use std::io::Write;
 use std::sync::OnceLock;
 use ward_client::Client;
 use ward_secrets::config::{Config, Paths};
+use ward_secrets::oauth::HttpRefresher;
 use ward_secrets::open::{self, Opened};
-use ward_secrets::{BackendKind, Store};
+use ward_secrets::{BackendKind, EntryId, SecretStore, SecretString};
 use zeroize::Zeroizing;
 
 /// The settings of one `ward` invocation.
@@ -123,16 +125,31 @@ impl App {
         Ok(self.opened.get_or_init(|| opened))
     }
 
-    pub fn store(&self) -> anyhow::Result<&Store> {
+    pub fn store(&self) -> anyhow::Result<&SecretStore> {
         Ok(&self.opened()?.store)
     }
 
     /// The store, with its backend pinned in the config if this is its
     /// first use (and a note saying so). Call before writing.
-    pub fn store_for_write(&self) -> anyhow::Result<&Store> {
+    pub fn store_for_write(&self) -> anyhow::Result<&SecretStore> {
         let store = self.store()?;
-        store_support::pin(self, store)?;
+        secret_store::pin(&self.config, store)?;
         Ok(store)
+    }
+
+    /// Resolves `${TOKEN:…}` references through the store (`ward inject`,
+    /// `ward run`), refreshing expired OAuth entries and warning on stderr
+    /// about any other expired entry.
+    pub fn resolver(&self) -> impl FnMut(&EntryId) -> ward_secrets::Result<Option<SecretString>> + '_ {
+        let refresher = HttpRefresher::default();
+        move |id| {
+            let store = self.store().map_err(|e| ward_secrets::Error::Invalid(format!("{e:#}")))?;
+            let Some(entry) = store.get_fresh(id, &refresher)? else { return Ok(None) };
+            if let Some(at) = entry.meta.expires_at.filter(|at| *at <= Utc::now()) {
+                let _ = writeln!(std::io::stderr(), "warning: {id} expired at {at}");
+            }
+            Ok(Some(entry.secret.value))
+        }
     }
 
     /// A client that sends no token (login).

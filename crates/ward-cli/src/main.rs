@@ -16,9 +16,8 @@ mod confirm;
 mod exit;
 mod input;
 mod output;
-mod server_cmd;
+mod secret_store;
 mod session;
-mod table;
 
 use clap::Parser;
 use std::io::Write;
@@ -65,7 +64,7 @@ fn report_secrets_error(err: &anyhow::Error) -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let args = commands::secret_args::inject_out_alias(std::env::args_os().collect());
+    let args = cli::inject::inject_out_alias(std::env::args_os().collect());
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -75,7 +74,7 @@ fn run() -> anyhow::Result<ExitCode> {
         }
     };
     if let cli::Command::Server(args) = cli.command {
-        return server_cmd::run(args);
+        return commands::server::run(args);
     }
     let app = app::App::new(&cli.global, app::may_create_profile(&cli.command))?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

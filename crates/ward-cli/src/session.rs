@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use ward_secrets::{Entry, EntryId, EntryMeta, Kind, SecretString, SecretValue, Store};
+use ward_secrets::{Entry, EntryId, EntryMeta, Kind, SecretStore, SecretString, SecretValue};
 use zeroize::Zeroizing;
 
 pub const NAMESPACE: &str = "ward-login";
@@ -138,7 +138,7 @@ pub fn entry(
 }
 
 /// Saves a `ward login` session in `slot`.
-pub fn save(store: &Store, slot: &Slot, session: Session) -> anyhow::Result<()> {
+pub fn save(store: &SecretStore, slot: &Slot, session: Session) -> anyhow::Result<()> {
     let Session { token, token_id, user_id, username, expires_at } = session;
     let details = [
         ("token_id", token_id.as_str()),
@@ -152,7 +152,7 @@ pub fn save(store: &Store, slot: &Slot, session: Session) -> anyhow::Result<()> 
 
 /// The token stored in `slot`, moving the older per-profile entry into it
 /// first when that one belongs to the slot's server.
-pub fn load(store: &Store, slot: &Slot) -> anyhow::Result<Option<Stored>> {
+pub fn load(store: &SecretStore, slot: &Slot) -> anyhow::Result<Option<Stored>> {
     let id = slot.entry_id()?;
     if let Some(e) = store.get(&id)? {
         return Ok(Some(Stored { token: e.secret.value, meta: e.meta }));
@@ -170,7 +170,7 @@ pub fn load(store: &Store, slot: &Slot) -> anyhow::Result<Option<Stored>> {
     Ok(Some(Stored { token: moved.secret.value, meta: moved.meta }))
 }
 
-pub fn remove(store: &Store, slot: &Slot) -> anyhow::Result<bool> {
+pub fn remove(store: &SecretStore, slot: &Slot) -> anyhow::Result<bool> {
     Ok(store.delete(&slot.entry_id()?)?)
 }
 
@@ -187,7 +187,7 @@ pub struct Listed {
 
 /// The tokens stored for `slot`'s config file and profile, whatever their
 /// server (nothing is unlocked).
-pub fn listed(store: &Store, slot: &Slot) -> anyhow::Result<Vec<Listed>> {
+pub fn listed(store: &SecretStore, slot: &Slot) -> anyhow::Result<Vec<Listed>> {
     Ok(store
         .list()?
         .into_iter()
@@ -215,7 +215,7 @@ pub fn legacy_has(config_dir: &Path, server: &str) -> bool {
 
 /// Moves the legacy session for the slot's server into the store (unless
 /// the slot already has a token); returns a note for the user.
-pub fn migrate_legacy(config_dir: &Path, store: &Store, slot: &Slot) -> anyhow::Result<Option<String>> {
+pub fn migrate_legacy(config_dir: &Path, store: &SecretStore, slot: &Slot) -> anyhow::Result<Option<String>> {
     let path = config_dir.join(LEGACY_FILE);
     let server = &slot.server;
     let Some(mut file) = read_legacy(config_dir)? else { return Ok(None) };

@@ -12,7 +12,7 @@
 //! the server URL with every character outside `A-Za-z0-9.-` turned into
 //! `_`, and the exact URL is kept in the `server_url` metadata.
 
-use crate::backend::Store;
+use crate::backend::SecretStore;
 use crate::entry::{Entry, EntryId, EntryMeta, Kind, SecretValue};
 use crate::error::Result;
 use crate::secret::SecretString;
@@ -48,7 +48,7 @@ struct Credentials {
     secret: SecretString,
 }
 
-pub fn run(operation: &str, store: &Store, input: &str) -> Result<Answer> {
+pub fn run(operation: &str, store: &SecretStore, input: &str) -> Result<Answer> {
     match operation {
         "store" => save(store, input),
         "get" => get(store, input.trim()),
@@ -67,12 +67,12 @@ fn entry_id(server_url: &str) -> Option<EntryId> {
     EntryId::new(NAMESPACE, name.trim_start_matches('.')).ok()
 }
 
-fn find(store: &Store, server_url: &str) -> Result<Option<Entry>> {
+fn find(store: &SecretStore, server_url: &str) -> Result<Option<Entry>> {
     let Some(id) = entry_id(server_url) else { return Ok(None) };
     Ok(store.get(&id)?.filter(|e| e.meta.metadata.get("server_url").is_some_and(|u| u == server_url)))
 }
 
-fn save(store: &Store, input: &str) -> Result<Answer> {
+fn save(store: &SecretStore, input: &str) -> Result<Answer> {
     let Ok(creds) = serde_json::from_str::<Credentials>(input) else {
         return Ok(Answer::fail(
             "error reading credentials: expected {\"ServerURL\",\"Username\",\"Secret\"}",
@@ -95,7 +95,7 @@ fn save(store: &Store, input: &str) -> Result<Answer> {
     Ok(Answer::ok(String::new()))
 }
 
-fn get(store: &Store, server_url: &str) -> Result<Answer> {
+fn get(store: &SecretStore, server_url: &str) -> Result<Answer> {
     let entry = find(store, server_url)?.filter(|e| !e.meta.is_expired(Utc::now()));
     let Some(entry) = entry else { return Ok(Answer::fail(NOT_FOUND)) };
     let creds = Credentials {
@@ -107,7 +107,7 @@ fn get(store: &Store, server_url: &str) -> Result<Answer> {
     Ok(Answer::ok(format!("{json}\n")))
 }
 
-fn erase(store: &Store, server_url: &str) -> Result<Answer> {
+fn erase(store: &SecretStore, server_url: &str) -> Result<Answer> {
     match find(store, server_url)? {
         Some(entry) => {
             store.delete(&entry.id())?;
@@ -117,7 +117,7 @@ fn erase(store: &Store, server_url: &str) -> Result<Answer> {
     }
 }
 
-fn list(store: &Store) -> Result<Answer> {
+fn list(store: &SecretStore) -> Result<Answer> {
     let all: BTreeMap<String, String> = store
         .list()?
         .into_iter()

@@ -23,7 +23,7 @@
 //! expired entry is never handed out; an expired OAuth entry is refreshed
 //! first.
 
-use crate::backend::{Refresher, Store};
+use crate::backend::{Refresher, SecretStore};
 use crate::entry::{Entry, EntryId, EntryMeta, Kind, SecretValue};
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
@@ -144,7 +144,7 @@ impl Request {
 }
 
 /// Runs one operation; returns what to print on stdout.
-pub fn run(operation: &str, store: &Store, refresher: &dyn Refresher, input: &str) -> Result<String> {
+pub fn run(operation: &str, store: &SecretStore, refresher: &dyn Refresher, input: &str) -> Result<String> {
     let request = Request::parse(input);
     if request.protocol.is_none() || request.host.is_none() {
         return Ok(String::new());
@@ -157,7 +157,7 @@ pub fn run(operation: &str, store: &Store, refresher: &dyn Refresher, input: &st
     }
 }
 
-fn get(store: &Store, refresher: &dyn Refresher, request: &Request) -> Result<String> {
+fn get(store: &SecretStore, refresher: &dyn Refresher, request: &Request) -> Result<String> {
     let now = Utc::now();
     let newest = store
         .list()?
@@ -192,7 +192,7 @@ fn answer(entry: &Entry, request: &Request) -> Option<String> {
     Some(out)
 }
 
-fn save(store: &Store, request: &Request) -> Result<()> {
+fn save(store: &SecretStore, request: &Request) -> Result<()> {
     let Some(password) = request.password.clone() else { return Ok(()) };
     request.check()?;
     let same: Vec<EntryMeta> = store.list()?.into_iter().filter(|m| request.same_key(m)).collect();
@@ -229,7 +229,7 @@ fn save(store: &Store, request: &Request) -> Result<()> {
     Ok(())
 }
 
-fn erase(store: &Store, request: &Request) -> Result<()> {
+fn erase(store: &SecretStore, request: &Request) -> Result<()> {
     for meta in store.list()?.into_iter().filter(|m| request.matches(m)) {
         let Some(entry) = store.get(&meta.id())? else { continue };
         if request.password.as_ref().is_none_or(|p| *p == entry.secret.value) {

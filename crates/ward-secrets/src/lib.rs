@@ -3,8 +3,8 @@
 //!
 //! - [`entry`]: what is stored (`namespace/name`, type, provider, expiry,
 //!   metadata, and the secret);
-//! - [`backend`]: the [`Backend`] trait, one module per backend (OS
-//!   keyring, age-encrypted file, Vault/OpenBao KV v2), and [`Store`], which
+//! - [`backend`]: the [`SecretBackend`] trait, one module per backend (OS
+//!   keyring, age-encrypted file, Vault/OpenBao KV v2), and [`SecretStore`], which
 //!   adds the cross-process lock ([`lock`]) and OAuth refresh ([`oauth`]);
 //! - [`config`] and [`open`]: profiles, and which backend a profile uses;
 //! - [`template`]: `${TOKEN:namespace:name}` references;
@@ -32,7 +32,7 @@ pub mod open;
 pub mod secret;
 pub mod template;
 
-pub use backend::{Backend, BackendKind, Refresher, Store};
+pub use backend::{BackendKind, Refresher, SecretBackend, SecretStore};
 pub use entry::{Entry, EntryId, EntryMeta, Kind, SecretValue};
 pub use error::{Error, Result};
 pub use secret::SecretString;

@@ -1,6 +1,6 @@
 //! OAuth 2.0 refresh (RFC 6749 section 6): an expired access token is
 //! exchanged at the entry's token URL with `grant_type=refresh_token`.
-//! [`crate::Store::get_fresh`] calls this under the store lock after
+//! [`crate::SecretStore::get_fresh`] calls this under the store lock after
 //! re-reading the entry, and writes the answer (the new access token, its
 //! expiry, and a rotated refresh token when the server sends one) before
 //! it lets go, so concurrent commands refresh once and never lose a

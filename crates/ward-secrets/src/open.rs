@@ -1,4 +1,4 @@
-//! From a profile to a [`Store`]: which backend, where its data is, and
+//! From a profile to a [`SecretStore`]: which backend, where its data is, and
 //! pinning the choice on first use.
 //!
 //! The backend is, in order: the one asked for (`--backend` /
@@ -14,7 +14,7 @@ use crate::backend::file::key::{KeyMode, KeySource, PassphraseSource};
 use crate::backend::file::upgraded::Upgraded;
 use crate::backend::keyring::{KeyringBackend, KeyringClient};
 use crate::backend::vault::{VaultBackend, VaultSettings};
-use crate::backend::{BackendKind, Store};
+use crate::backend::{BackendKind, SecretStore};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
@@ -44,7 +44,7 @@ impl Choice {
 /// An open store and how its backend was chosen.
 #[derive(Debug)]
 pub struct Opened {
-    pub store: Store,
+    pub store: SecretStore,
     pub choice: Choice,
 }
 
@@ -79,7 +79,7 @@ pub fn open(
 
 /// Records the backend in the profile unless one is pinned; returns
 /// whether the config changed. Call before the first write.
-pub fn pin(config: &Config, store: &Store) -> Result<bool> {
+pub fn pin(config: &Config, store: &SecretStore) -> Result<bool> {
     if config.profile.backend.is_some() {
         return Ok(false);
     }
@@ -91,7 +91,11 @@ pub fn pin(config: &Config, store: &Store) -> Result<bool> {
     config.pin(&settings)
 }
 
-pub fn open_kind(config: &Config, kind: BackendKind, passphrase: Box<dyn PassphraseSource>) -> Result<Store> {
+pub fn open_kind(
+    config: &Config,
+    kind: BackendKind,
+    passphrase: Box<dyn PassphraseSource>,
+) -> Result<SecretStore> {
     let data = &config.paths.data_dir;
     Ok(match kind {
         BackendKind::File => {
@@ -106,20 +110,20 @@ pub fn open_kind(config: &Config, kind: BackendKind, passphrase: Box<dyn Passphr
             let key = KeySource { mode, path: key_path, passphrase, keyring: keyring_client(config) };
             let upgraded = Upgraded::new(config.paths.config_dir.join("authenticated-stores"));
             let lock = FileBackend::lock_path(&path);
-            Store::new(Box::new(FileBackend::new(path, key, upgraded)), lock)
+            SecretStore::new(Box::new(FileBackend::new(path, key, upgraded)), lock)
         }
         BackendKind::Keyring => {
             let client = keyring_client(config);
             let service = client.service().to_owned();
             let index = data.join(format!("keyring-{service}.index.json"));
-            Store::new(
+            SecretStore::new(
                 Box::new(KeyringBackend::new(client, index)),
                 data.join(format!("keyring-{service}.lock")),
             )
         }
         BackendKind::Vault => {
             let settings = vault_settings(config)?;
-            Store::new(Box::new(VaultBackend::new(settings)), data.join("vault.lock"))
+            SecretStore::new(Box::new(VaultBackend::new(settings)), data.join("vault.lock"))
         }
     })
 }

@@ -12,6 +12,7 @@
 mod env;
 mod format;
 mod json;
+mod placer;
 mod toml;
 mod yaml;
 

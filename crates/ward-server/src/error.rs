@@ -13,6 +13,9 @@ use ward_api::{ErrorBody, ErrorDetail};
 use ward_core::Denied;
 use ward_store::StoreError;
 
+/// The largest request body read; every request ward takes is far smaller.
+pub const MAX_BODY: usize = 64 * 1024;
+
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -150,7 +153,7 @@ impl From<JsonRejection> for ApiError {
             }
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::BadRequest(format!(
                 "the request body is larger than {} KiB; no ward request needs that much",
-                crate::routes::MAX_BODY / 1024
+                MAX_BODY / 1024
             )),
             other => ApiError::BadRequest(format!(
                 "{}; send a JSON body with Content-Type: application/json",

@@ -44,7 +44,10 @@ pub async fn serve(
         .map(|feed| tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone())));
     let audit_writer = audit::writer::AuditWriter::start(state.audit.clone());
     let app = routes::router(state.clone())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::context::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::<[client::Cidr]>::from(state.settings.trusted_proxies.as_slice()),
+            audit::context::layer,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

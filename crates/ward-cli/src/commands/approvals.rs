@@ -2,10 +2,10 @@
 //! the human approvals that `human` operations wait for (admins; nobody
 //! decides a request of their own, or of an agent they minted).
 
-use super::agent_args::ApprovalListArgs;
 use crate::app::App;
+use crate::cli::approvals::ApprovalListArgs;
 use crate::output;
-use crate::table::Table;
+use crate::output::table::Table;
 use serde::Serialize;
 use std::process::ExitCode;
 use ward_api::{Approval, ApprovalQuery, DecideRequest};

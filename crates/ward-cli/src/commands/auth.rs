@@ -4,13 +4,13 @@
 //! the store). `status` also lists every token stored for this config file
 //! and profile, and which one this run uses.
 
-use super::secret_args::SetTokenArgs;
-use super::store_support::read_secret;
 use crate::app::{self, App, Source};
+use crate::cli::auth::SetTokenArgs;
 use crate::exit::{CliError, Exit};
 use crate::output;
+use crate::output::table::key_values;
+use crate::secret_store::read_secret;
 use crate::session;
-use crate::table::key_values;
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;

@@ -8,12 +8,12 @@
 //! revoked token (HTTP 401). `--output json` prints the server's answer, whose
 //! `decision` tells deny from approval_required.
 
-use super::agent_args::AuthorizeArgs;
 use crate::app::App;
+use crate::cli::authorize::AuthorizeArgs;
 use crate::exit::Exit;
 use crate::input;
 use crate::output;
-use crate::table::key_values;
+use crate::output::table::key_values;
 use std::process::ExitCode;
 use ward_api::{AuthorizeRequest, AuthorizeResponse};
 use ward_client::Client;

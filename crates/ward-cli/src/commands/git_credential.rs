@@ -2,8 +2,8 @@
 //! protocol over the secret store (see `ward_secrets::git`). Configure with
 //! `git config --global credential.helper '!ward git-credential'`.
 
-use super::secret_args::GitCredentialArgs;
 use crate::app::App;
+use crate::cli::git_credential::GitCredentialArgs;
 use std::io::Read;
 use std::process::ExitCode;
 use ward_secrets::oauth::HttpRefresher;

@@ -5,27 +5,11 @@
 //! resolve; an unresolved reference, or a value that cannot sit where its
 //! reference is, is an error that names it, and then nothing is written.
 
-use super::secret_args::InjectArgs;
 use crate::app::App;
-use chrono::Utc;
+use crate::cli::inject::InjectArgs;
 use std::io::Write;
 use std::process::ExitCode;
-use ward_secrets::oauth::HttpRefresher;
 use ward_secrets::template::{self, Format};
-use ward_secrets::{EntryId, SecretString};
-
-/// Resolves references through the store, warning once per expired entry.
-pub(super) fn resolver(app: &App) -> impl FnMut(&EntryId) -> ward_secrets::Result<Option<SecretString>> + '_ {
-    let refresher = HttpRefresher::default();
-    move |id| {
-        let store = app.store().map_err(|e| ward_secrets::Error::Invalid(format!("{e:#}")))?;
-        let Some(entry) = store.get_fresh(id, &refresher)? else { return Ok(None) };
-        if let Some(at) = entry.meta.expires_at.filter(|at| *at <= Utc::now()) {
-            let _ = writeln!(std::io::stderr(), "warning: {id} expired at {at}");
-        }
-        Ok(Some(entry.secret.value))
-    }
-}
 
 pub fn inject(app: &App, args: InjectArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.input)
@@ -41,7 +25,7 @@ pub fn inject(app: &App, args: InjectArgs) -> anyhow::Result<ExitCode> {
             Format::Raw
         }),
     };
-    let rendered = template::render_as(&text, format, resolver(app))
+    let rendered = template::render_as(&text, format, app.resolver())
         .map_err(|e| anyhow::Error::new(e).context(format!("rendering {}", args.input.display())))?;
     match &args.out {
         Some(out) => {

@@ -3,11 +3,11 @@
 //! verifying; retiring a key invalidates every token it signed, so it asks
 //! first (same rule as `token revoke`).
 
-use super::agent_args::RetireKeyArgs;
 use crate::app::App;
+use crate::cli::keys::RetireKeyArgs;
 use crate::confirm;
 use crate::output;
-use crate::table::Table;
+use crate::output::table::Table;
 use serde::Serialize;
 use std::process::ExitCode;
 use ward_api::SigningKeyInfo;
@@ -33,7 +33,7 @@ fn keys_table(keys: &[SigningKeyInfo]) -> String {
     for k in keys {
         table.row(vec![
             k.kid.clone(),
-            k.status.clone(),
+            k.status.to_string(),
             output::time(&k.created_at),
             k.retired_at.as_ref().map_or_else(|| "-".to_owned(), output::time),
         ]);
@@ -86,13 +86,13 @@ mod tests {
                 kid: "key_1".into(),
                 created_at: at,
                 retired_at: Some(at),
-                status: "retired".into(),
+                status: ward_api::KeyStatus::Retired,
             },
             SigningKeyInfo {
                 kid: "key_22".into(),
                 created_at: at,
                 retired_at: None,
-                status: "active".into(),
+                status: ward_api::KeyStatus::Active,
             },
         ];
         let text = keys_table(&keys);

@@ -6,12 +6,12 @@
 //! forgotten and one from the environment or a flag is left alone.
 
 use crate::app::{App, Credential, Source};
-use crate::cli::{LoginArgs, LogoutArgs};
+use crate::cli::session::{LoginArgs, LogoutArgs};
 use crate::exit::{CliError, Exit};
 use crate::input;
 use crate::output;
+use crate::output::table::key_values;
 use crate::session::Session;
-use crate::table::key_values;
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;

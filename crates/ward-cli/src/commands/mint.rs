@@ -6,14 +6,14 @@
 //! (`token`, `jti`, `agent`, `kid`, `scopes`, `issued_at`, `expires_at`) so
 //! `jq -r .token` works. `verify` exits 0 for a valid token and 3 otherwise.
 
-use super::agent_args::{MintArgs, MintListArgs, MintRevokeArgs, MintVerifyArgs};
 use crate::app::App;
 use crate::cli::clean_scopes;
+use crate::cli::mint::{MintArgs, MintListArgs, MintRevokeArgs, MintVerifyArgs};
 use crate::confirm;
 use crate::exit::{CliError, Exit};
 use crate::input;
+use crate::output::table::{Table, key_values};
 use crate::output::{self, Format};
-use crate::table::{Table, key_values};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -191,7 +191,7 @@ fn minted_list_table(tokens: &[MintedInfo]) -> String {
             t.scopes.join(","),
             output::time(&t.issued_at),
             output::time(&t.expires_at),
-            t.status.clone(),
+            t.status.to_string(),
         ]);
     }
     table.render()
@@ -282,7 +282,7 @@ mod tests {
             issued_at: at(),
             expires_at: at(),
             revoked_at: None,
-            status: "active".into(),
+            status: ward_api::TokenStatus::Active,
         };
         let text = minted_list_table(&[info]);
         let mut lines = text.lines();

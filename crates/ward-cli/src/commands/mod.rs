@@ -1,9 +1,8 @@
 //! One module per command group; each command takes the [`App`] and its
 //! parsed arguments, prints its result, and returns the exit code.
 
-pub mod agent_args;
 mod approvals;
-pub mod audit;
+mod audit;
 mod auth;
 mod authorize;
 mod git_credential;
@@ -15,18 +14,22 @@ mod password;
 mod run;
 mod secret;
 mod secret_admin;
-pub mod secret_args;
+pub mod server;
 mod service_user;
-mod shown_once;
-pub mod store_support;
 mod token;
 mod user;
 mod verify;
 
 use crate::app::App;
-use crate::cli::{Command, ServiceUserCommand, TokenCommand, UserCommand};
-use agent_args::{ApprovalsCommand, KeysCommand, MintCommand};
-use secret_args::{AuthCommand, SecretCommand};
+use crate::cli::Command;
+use crate::cli::approvals::ApprovalsCommand;
+use crate::cli::auth::AuthCommand;
+use crate::cli::keys::KeysCommand;
+use crate::cli::mint::MintCommand;
+use crate::cli::secret::SecretCommand;
+use crate::cli::service_user::ServiceUserCommand;
+use crate::cli::token::TokenCommand;
+use crate::cli::user::UserCommand;
 use std::process::ExitCode;
 
 /// Runs a client command (everything but `ward server`).

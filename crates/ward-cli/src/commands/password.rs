@@ -4,7 +4,8 @@
 //! new one on the second).
 
 use crate::app::App;
-use crate::cli::{PasswdArgs, SetPasswordArgs};
+use crate::cli::session::PasswdArgs;
+use crate::cli::user::SetPasswordArgs;
 use crate::exit::CliError;
 use crate::input;
 use crate::output;

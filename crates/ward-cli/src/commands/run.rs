@@ -8,9 +8,8 @@
 //! command run with one secret should not also get the passphrase to all of
 //! them. Variables an `--env-file` sets are passed as written.
 
-use super::inject::resolver;
-use super::secret_args::RunArgs;
 use crate::app::App;
+use crate::cli::run::RunArgs;
 use crate::exit::CliError;
 use std::io::Write;
 use std::process::ExitCode;
@@ -79,7 +78,7 @@ pub fn run(app: &App, args: RunArgs) -> anyhow::Result<ExitCode> {
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| !withheld.contains(&k.as_str()))
         .chain(file_vars.iter().cloned());
-    let mut resolve = resolver(app);
+    let mut resolve = app.resolver();
     let mut missing = Vec::new();
     let mut resolved: Vec<(String, SecretString)> = Vec::new();
     for (key, value) in vars {

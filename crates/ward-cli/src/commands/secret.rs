@@ -1,13 +1,13 @@
 //! `ward secret set | get | list | delete | clear` (backends, export and
 //! import live in `secret_admin.rs`).
 
-use super::secret_args::{ClearArgs, DeleteArgs, GetArgs, ListArgs, SetArgs};
-use super::store_support::read_secret;
 use crate::app::App;
+use crate::cli::secret::{ClearArgs, DeleteArgs, GetArgs, ListArgs, SetArgs};
 use crate::confirm;
 use crate::exit::CliError;
 use crate::output;
-use crate::table::{Table, key_values};
+use crate::output::table::{Table, key_values};
+use crate::secret_store::read_secret;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::io::Write;

@@ -1,11 +1,11 @@
 //! `ward secret backends | export | import`.
 
-use super::secret_args::{ExportArgs, ImportArgs};
 use crate::app::App;
+use crate::cli::secret::{ExportArgs, ImportArgs};
 use crate::exit::CliError;
 use crate::input;
 use crate::output;
-use crate::table::Table;
+use crate::output::table::Table;
 use age::secrecy::SecretString as AgeSecret;
 use serde::{Deserialize, Serialize};
 use std::process::ExitCode;
@@ -35,7 +35,7 @@ pub fn backends(app: &App) -> anyhow::Result<ExitCode> {
     let (active, choice) = open::choose(&app.config, app.requested_backend);
     let mut statuses = Vec::new();
     for kind in BackendKind::ALL {
-        let store = open::open_kind(&app.config, kind, Box::new(super::store_support::CliPassphrase));
+        let store = open::open_kind(&app.config, kind, Box::new(crate::secret_store::CliPassphrase));
         let probe = match (&store, kind) {
             (Err(e), _) => Err(e.to_string()),
             (Ok(_), BackendKind::Keyring) => {

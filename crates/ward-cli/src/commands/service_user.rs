@@ -1,17 +1,18 @@
 //! `ward service-user create | list | rotate-key | delete`.
 
-use super::shown_once::{self, ShownOnce, ShownOnceWith};
-use super::token::print_rotated;
-use super::user::tokens_word;
 use crate::app::App;
-use crate::cli::{CreateServiceUserArgs, DestructiveNameArgs, RotateKeyArgs, clean_scopes};
+use crate::cli::clean_scopes;
+use crate::cli::service_user::{CreateServiceUserArgs, RotateKeyArgs};
+use crate::cli::user::DestructiveNameArgs;
 use crate::confirm;
 use crate::exit::CliError;
 use crate::output;
-use crate::table::Table;
+use crate::output::shown_once::{self, ShownOnce, ShownOnceWith};
+use crate::output::table::Table;
+use crate::output::tokens::{print_rotated, tokens_word};
 use serde::Serialize;
 use std::process::ExitCode;
-use ward_api::{CreateServiceUserRequest, RotateRequest, ServiceUser, User};
+use ward_api::{CreateServiceUserRequest, RotateRequest, ServiceUser, TokenStatus, User};
 use ward_core::Username;
 
 #[derive(Debug, Serialize)]
@@ -51,7 +52,7 @@ fn service_user_table(users: &[ServiceUser]) -> String {
     }
     let mut table = Table::new(["ID", "Name", "Scopes", "Active Keys", "Last Used", "Created"]);
     for s in users {
-        let active = s.keys.iter().filter(|k| k.status == "active").count();
+        let active = s.keys.iter().filter(|k| k.status == TokenStatus::Active).count();
         let last_used = s.keys.iter().filter_map(|k| k.last_used_at.as_ref()).max();
         table.row(vec![
             s.user.id.clone(),
@@ -106,7 +107,7 @@ mod tests {
             user: User {
                 id: "usr_1".into(),
                 name: "deployer".into(),
-                role: "service".into(),
+                role: ward_api::UserRole::Service,
                 scopes: vec!["write:stacks".into()],
                 created_at: Utc::now(),
             },

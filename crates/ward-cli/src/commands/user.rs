@@ -1,13 +1,13 @@
 //! `ward user create | list | tokens | revoke-tokens | delete`.
 
-use super::token::print_tokens;
 use crate::app::App;
-use crate::cli::{CreateUserArgs, DestructiveNameArgs};
+use crate::cli::user::{CreateUserArgs, DestructiveNameArgs};
 use crate::confirm;
 use crate::exit::CliError;
 use crate::input;
 use crate::output;
-use crate::table::Table;
+use crate::output::table::Table;
+use crate::output::tokens::{print_tokens, tokens_word};
 use serde::Serialize;
 use std::process::ExitCode;
 use ward_api::{CreateUserRequest, User};
@@ -52,7 +52,7 @@ fn user_table(users: &[User]) -> String {
         table.row(vec![
             u.id.clone(),
             u.name.clone(),
-            u.role.clone(),
+            u.role.to_string(),
             output::scopes(&u.scopes),
             output::time(&u.created_at),
         ]);
@@ -106,11 +106,6 @@ pub async fn delete(app: &App, args: DestructiveNameArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// `1 token`, `3 tokens`.
-pub fn tokens_word(n: u64) -> String {
-    if n == 1 { "1 token".to_owned() } else { format!("{n} tokens") }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,7 +123,7 @@ mod tests {
         let user = |id: &str, name: &str| User {
             id: id.into(),
             name: name.into(),
-            role: "user".into(),
+            role: ward_api::UserRole::Human(ward_api::Role::User),
             scopes: vec![],
             created_at: Utc::now(),
         };

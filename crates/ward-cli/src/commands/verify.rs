@@ -6,11 +6,11 @@
 //! server runs, so a mistyped or foreign secret is never sent anywhere.
 
 use crate::app::App;
-use crate::cli::VerifyArgs;
+use crate::cli::token::VerifyArgs;
 use crate::exit::Exit;
 use crate::input;
 use crate::output;
-use crate::table::key_values;
+use crate::output::table::key_values;
 use std::io::Write;
 use std::process::ExitCode;
 use ward_api::{VerifyRequest, VerifyResponse};
@@ -71,7 +71,7 @@ fn table(answer: &VerifyResponse, reason: Option<&str>) -> String {
         pairs.push(("Token ID", id.clone()));
     }
     if let Some(kind) = &answer.token_type {
-        pairs.push(("Type", kind.clone()));
+        pairs.push(("Type", kind.to_string()));
     }
     if let Some(user) = &answer.user {
         pairs.push(("User", user.clone()));
@@ -99,7 +99,7 @@ mod tests {
             valid: true,
             code: "VALID".into(),
             token_id: Some("tok_1".into()),
-            token_type: Some("pipeline".into()),
+            token_type: Some(ward_api::TokenKind::Pipeline),
             user: Some("admin".into()),
             scopes: vec!["read:stacks".into()],
             expires_at: None,

@@ -11,7 +11,7 @@
 //! never a hang and never a switch to another backend.
 
 use crate::atomic;
-use crate::backend::{Backend, BackendKind};
+use crate::backend::{BackendKind, SecretBackend};
 use crate::entry::{Entry, EntryId, EntryMeta, SecretValue};
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
@@ -140,7 +140,7 @@ impl KeyringBackend {
     }
 }
 
-impl Backend for KeyringBackend {
+impl SecretBackend for KeyringBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::Keyring
     }

@@ -1,7 +1,7 @@
-//! The [`Backend`] trait, one module per backend, and [`Store`], which
+//! The [`SecretBackend`] trait, one module per backend, and [`SecretStore`], which
 //! wraps a backend with the cross-process lock.
 //!
-//! Backends do no locking of their own: [`Store`] takes the lock around
+//! Backends do no locking of their own: [`SecretStore`] takes the lock around
 //! every write, and around the re-read + refresh + save of an OAuth entry,
 //! so two processes never lose each other's changes and an expired token
 //! is refreshed once however many commands ask for it at the same time.
@@ -57,8 +57,8 @@ impl FromStr for BackendKind {
 }
 
 /// A place that keeps entries. Reads may run unlocked (writes replace data
-/// atomically); writes are only called by [`Store`] under its lock.
-pub trait Backend: fmt::Debug {
+/// atomically); writes are only called by [`SecretStore`] under its lock.
+pub trait SecretBackend: fmt::Debug {
     fn kind(&self) -> BackendKind;
     /// Where the data is, for people: a path, a keyring service, a URL.
     fn location(&self) -> String;
@@ -79,13 +79,13 @@ pub trait Refresher {
 
 /// A backend behind the cross-process lock.
 #[derive(Debug)]
-pub struct Store {
-    backend: Box<dyn Backend>,
+pub struct SecretStore {
+    backend: Box<dyn SecretBackend>,
     lock_path: PathBuf,
 }
 
-impl Store {
-    pub fn new(backend: Box<dyn Backend>, lock_path: PathBuf) -> Self {
+impl SecretStore {
+    pub fn new(backend: Box<dyn SecretBackend>, lock_path: PathBuf) -> Self {
         Self { backend, lock_path }
     }
 

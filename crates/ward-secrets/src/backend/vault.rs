@@ -6,7 +6,7 @@
 //! *custom metadata* of the same path, which `list` reads without touching
 //! any secret version. Delete removes every version and the metadata.
 
-use crate::backend::{Backend, BackendKind};
+use crate::backend::{BackendKind, SecretBackend};
 use crate::entry::{Entry, EntryId, EntryMeta, Kind, SecretValue};
 use crate::error::{Error, Result};
 use crate::http;
@@ -110,7 +110,7 @@ impl VaultBackend {
     }
 }
 
-impl Backend for VaultBackend {
+impl SecretBackend for VaultBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::Vault
     }

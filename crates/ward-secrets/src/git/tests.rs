@@ -2,14 +2,14 @@
 //! credential` runs in `ward-cli/tests/secrets_helpers.rs`.
 
 use super::*;
-use crate::backend::{Backend, BackendKind};
+use crate::backend::{BackendKind, SecretBackend};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Debug, Default)]
 struct Memory(Mutex<BTreeMap<EntryId, Entry>>);
 
-impl Backend for Memory {
+impl SecretBackend for Memory {
     fn kind(&self) -> BackendKind {
         BackendKind::File
     }
@@ -43,13 +43,13 @@ impl Refresher for NoRefresh {
     }
 }
 
-fn store(dir: &tempfile::TempDir) -> Store {
-    Store::new(Box::<Memory>::default(), dir.path().join("lock"))
+fn store(dir: &tempfile::TempDir) -> SecretStore {
+    SecretStore::new(Box::<Memory>::default(), dir.path().join("lock"))
 }
 
 /// An entry put straight into the backend, as an older ward or a hand
 /// edit could have left it.
-fn put_raw(store: &Store, name: &str, user: &str, password: &str, fields: &[(&str, &str)]) {
+fn put_raw(store: &SecretStore, name: &str, user: &str, password: &str, fields: &[(&str, &str)]) {
     let id = EntryId::new(NAMESPACE, name).expect("valid");
     let mut meta = EntryMeta::new(&id, Kind::Basic, Utc::now());
     meta.username = Some(user.into());

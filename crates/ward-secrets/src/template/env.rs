@@ -3,7 +3,7 @@
 //! inside `'…'` or `"…"` is escaped for that quoting, one in a comment must
 //! not hold a line break.
 
-use super::format::Placer;
+use super::placer::Placer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {

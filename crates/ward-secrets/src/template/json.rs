@@ -1,7 +1,7 @@
 //! JSON: a reference inside a string gets the escaped value; one outside
 //! any string becomes a whole JSON string.
 
-use super::format::{Placer, escape_quoted, quoted};
+use super::placer::{Placer, escape_quoted, quoted};
 
 #[derive(Debug, Default)]
 pub(super) struct Json {

@@ -4,7 +4,7 @@
 //! escape, so a value that would end or break one is refused; one in a
 //! comment must not hold a line break.
 
-use super::format::{Placer, escape_quoted, has_control, quoted};
+use super::placer::{Placer, escape_quoted, has_control, quoted};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {

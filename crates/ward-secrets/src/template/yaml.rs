@@ -7,7 +7,7 @@
 //! and `-_.~+/=` is accepted, anything else is refused with the advice to
 //! quote the whole value; in a comment a line break is refused.
 
-use super::format::{Placer, escape_quoted, has_control, quoted};
+use super::placer::{Placer, escape_quoted, has_control, quoted};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {

@@ -7,7 +7,7 @@
 //! [`ClientAddr`], so the login throttle and the audit trail see the same one.
 
 use super::AuditEvent;
-use crate::state::AppState;
+use crate::client::Cidr;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
@@ -46,7 +46,11 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// Middleware: takes `x-request-id` from the request (if it is a short,
 /// printable value) or makes one, decides the client address, runs the
 /// request inside the context, and echoes the id on the response.
-pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn layer(
+    State(trusted_proxies): State<std::sync::Arc<[Cidr]>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let given = request
         .headers()
         .get(REQUEST_ID)
@@ -54,9 +58,10 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned);
     let request_id = given.unwrap_or_else(new_request_id);
-    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| {
-        crate::client::resolve(peer.ip(), request.headers(), &state.settings.trusted_proxies)
-    });
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| crate::client::resolve(peer.ip(), request.headers(), &trusted_proxies));
     request.extensions_mut().insert(ClientAddr(client));
     let context = RequestContext { request_id: request_id.clone(), client_ip: client.map(|c| c.to_string()) };
     let mut response = CONTEXT.scope(context, next.run(request)).await;

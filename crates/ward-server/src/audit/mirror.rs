@@ -15,11 +15,11 @@
 //! appended to. Lines that fail to write are kept and written with the
 //! next batch; the database stays the record of truth.
 
-use super::read::record;
 use serde::Serialize;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use ward_api::AuditRecord;
 use ward_core::audit::ChainedEntry;
 
 /// An open mirror file.
@@ -98,6 +98,29 @@ impl serde_json::ser::Formatter for Spaced {
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
         writer.write_all(b": ")
+    }
+}
+
+/// A stored event as the API (and the mirror) shows it.
+pub fn record(event: &ChainedEntry) -> AuditRecord {
+    let e = &event.entry;
+    AuditRecord {
+        seq: event.seq,
+        id: e.id.clone(),
+        time: e.time,
+        action: e.action.clone(),
+        subject: e.subject.clone(),
+        token_id: e.token_id.clone(),
+        scopes: e.scopes.clone(),
+        operation: e.operation.clone(),
+        decision: e.decision.clone(),
+        risk_level: e.risk_level.clone(),
+        error: e.error.clone(),
+        request_id: e.request_id.clone(),
+        client_ip: e.client_ip.clone(),
+        count: e.count.unwrap_or(1),
+        prev_hash: event.prev_hash.to_hex(),
+        hash: event.hash.to_hex(),
     }
 }
 

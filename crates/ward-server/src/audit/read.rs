@@ -3,11 +3,12 @@
 //! first flush this node's queued events, so a search made right after an
 //! action sees it.
 
+use super::mirror::record;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use std::str::FromStr;
-use ward_api::{AuditBadEvent, AuditList, AuditQuery, AuditRecord, AuditVerifyResponse};
-use ward_core::audit::{ChainedEntry, Verdict, parse_time_bound};
+use ward_api::{AuditBadEvent, AuditList, AuditQuery, AuditVerifyResponse};
+use ward_core::audit::{Verdict, parse_time_bound};
 use ward_core::policy::SCOPE_AUDIT;
 use ward_core::{Caller, Risk};
 use ward_store::{AuditFilter, MAX_AUDIT_LIMIT};
@@ -65,29 +66,6 @@ pub fn filter(query: &AuditQuery, now: chrono::DateTime<chrono::Utc>) -> ApiResu
         before_seq,
         limit,
     })
-}
-
-/// A stored event as the API (and the mirror) shows it.
-pub fn record(event: &ChainedEntry) -> AuditRecord {
-    let e = &event.entry;
-    AuditRecord {
-        seq: event.seq,
-        id: e.id.clone(),
-        time: e.time,
-        action: e.action.clone(),
-        subject: e.subject.clone(),
-        token_id: e.token_id.clone(),
-        scopes: e.scopes.clone(),
-        operation: e.operation.clone(),
-        decision: e.decision.clone(),
-        risk_level: e.risk_level.clone(),
-        error: e.error.clone(),
-        request_id: e.request_id.clone(),
-        client_ip: e.client_ip.clone(),
-        count: e.count.unwrap_or(1),
-        prev_hash: event.prev_hash.to_hex(),
-        hash: event.hash.to_hex(),
-    }
 }
 
 fn verify_view(verdict: Verdict) -> AuditVerifyResponse {

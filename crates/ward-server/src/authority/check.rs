@@ -199,7 +199,7 @@ fn verify_view(verdict: &Check) -> VerifyResponse {
         valid: matches!(verdict, Check::Valid { .. }),
         code: verdict.code().to_owned(),
         token_id: found.map(|f| f.token_id.to_string()),
-        token_type: found.map(|f| f.kind.to_string()),
+        token_type: found.map(|f| f.kind),
         user: found.map(|f| f.subject.clone()),
         scopes: verdict.scopes().iter().map(ToString::to_string).collect(),
         expires_at: found.and_then(|f| f.expires_at),

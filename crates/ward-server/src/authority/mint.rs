@@ -12,7 +12,8 @@ use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use ward_api::{
-    MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo, SigningKeyList,
+    KeyStatus, MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo,
+    SigningKeyList, TokenStatus,
 };
 use ward_core::agent_rules::{MintedReach, may_mint};
 use ward_core::grant::{self, Granted, Wanted};
@@ -94,11 +95,11 @@ pub async fn mint(
 fn minted_view(state: &AppState, m: &MintedRecord) -> MintedInfo {
     let now = state.now();
     let status = if m.revoked_at.is_some() {
-        "revoked"
+        TokenStatus::Revoked
     } else if m.expires_at <= now {
-        "expired"
+        TokenStatus::Expired
     } else {
-        "active"
+        TokenStatus::Active
     };
     MintedInfo {
         jti: m.jti.to_string(),
@@ -109,7 +110,7 @@ fn minted_view(state: &AppState, m: &MintedRecord) -> MintedInfo {
         issued_at: m.issued_at,
         expires_at: m.expires_at,
         revoked_at: m.revoked_at,
-        status: status.to_owned(),
+        status,
     }
 }
 
@@ -184,13 +185,12 @@ pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyList
         .into_iter()
         .map(|k| SigningKeyInfo {
             status: if k.retired_at.is_some() {
-                "retired"
+                KeyStatus::Retired
             } else if Some(&k.kid) == newest_active.as_ref() {
-                "active"
+                KeyStatus::Active
             } else {
-                "verifying"
-            }
-            .to_owned(),
+                KeyStatus::Verifying
+            },
             kid: k.kid,
             created_at: k.created_at,
             retired_at: k.retired_at,
@@ -212,7 +212,7 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyIn
         kid: record.kid,
         created_at: record.created_at,
         retired_at: None,
-        status: "active".into(),
+        status: KeyStatus::Active,
     })
 }
 
@@ -235,7 +235,7 @@ pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<S
         kid: key.kid,
         created_at: key.created_at,
         retired_at: key.retired_at,
-        status: "retired".into(),
+        status: KeyStatus::Retired,
     })
 }
 

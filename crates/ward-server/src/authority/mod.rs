@@ -18,7 +18,7 @@ use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use ward_api::{CreatedToken, TokenInfo, User};
+use ward_api::{CreatedToken, TokenInfo, TokenStatus, User, UserRole};
 use ward_core::{Caller, PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, Ttl, UserId};
 use ward_store::{TokenRecord, TokenWithOwner, UserKind, UserRecord};
 
@@ -96,7 +96,7 @@ impl Issuer {
 }
 
 /// Draws a token and its record; the caller stores the record and the hash.
-pub fn mint(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainToken, TokenRecord) {
+pub fn draw_token(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainToken, TokenRecord) {
     let plain = PlainToken::generate(&state.settings.prefix, issue.kind, &mut OsEntropy);
     let record = TokenRecord {
         id: TokenId::generate(now, &mut OsEntropy),
@@ -117,7 +117,7 @@ pub fn mint(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainToken, 
     (plain, record)
 }
 
-/// Mints and stores a token in one step, with `event` (given the token's
+/// Draws and stores a token in one step, with `event` (given the token's
 /// id and scopes here) committed in the same transaction.
 pub async fn issue(
     state: &AppState,
@@ -125,7 +125,7 @@ pub async fn issue(
     issue: Issue,
     event: AuditEvent,
 ) -> ApiResult<CreatedToken> {
-    let (plain, record) = mint(state, now, issue);
+    let (plain, record) = draw_token(state, now, issue);
     let event = state.audit.prepare(event.token(&record.id).scopes(scope_names(&record.scopes)));
     state.store.insert_token(&record, &plain.hash(), &[event]).await?;
     state.audit.committed();
@@ -142,7 +142,7 @@ pub fn created_view(plain: &PlainToken, record: &TokenRecord) -> CreatedToken {
         id: record.id.to_string(),
         token: plain.expose().to_owned(),
         name: record.name.clone(),
-        token_type: record.kind.to_string(),
+        token_type: record.kind,
         prefix: record.display.clone(),
         scopes: scope_names(&record.scopes),
         user_id: record.user_id.to_string(),
@@ -157,30 +157,48 @@ pub fn token_view(state: &AppState, now: DateTime<Utc>, t: &TokenWithOwner) -> T
     TokenInfo {
         id: token.id.to_string(),
         name: token.name.clone(),
-        token_type: token.kind.to_string(),
+        token_type: token.kind,
         prefix: token.display.clone(),
         scopes: scope_names(&token.scopes),
         user_id: token.user_id.to_string(),
         username: t.owner.name.clone(),
         created_at: token.created_at,
         last_used_at: state.usage.last_used(&token.id, token.last_used_at),
-        status: token.status(now).as_str().to_owned(),
+        status: status_view(token.status(now)),
         expires_at: token.expires_at,
         revoked_at: token.revoked_at,
         rotated_from: token.rotated_from.as_ref().map(ToString::to_string),
     }
 }
 
+/// A token's status as the API shows it (the store keeps its own enum).
+pub fn status_view(status: ward_store::TokenStatus) -> TokenStatus {
+    match status {
+        ward_store::TokenStatus::Active => TokenStatus::Active,
+        ward_store::TokenStatus::Expired => TokenStatus::Expired,
+        ward_store::TokenStatus::Revoked => TokenStatus::Revoked,
+    }
+}
+
+/// A status the API was asked to filter by, as the store filters.
+pub fn stored_status(status: TokenStatus) -> ward_store::TokenStatus {
+    match status {
+        TokenStatus::Active => ward_store::TokenStatus::Active,
+        TokenStatus::Expired => ward_store::TokenStatus::Expired,
+        TokenStatus::Revoked => ward_store::TokenStatus::Revoked,
+    }
+}
+
 /// A user as the API shows it.
 pub fn user_view(state: &AppState, user: &UserRecord) -> User {
     let role = match &user.kind {
-        UserKind::Human { role, .. } => role.as_str(),
-        UserKind::Service { .. } => "service",
+        UserKind::Human { role, .. } => UserRole::Human(*role),
+        UserKind::Service { .. } => UserRole::Service,
     };
     User {
         id: user.id.to_string(),
         name: user.name.clone(),
-        role: role.to_owned(),
+        role,
         scopes: scope_names(&permissions(state, user)),
         created_at: user.created_at,
     }

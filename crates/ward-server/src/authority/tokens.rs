@@ -1,6 +1,9 @@
 //! The token lifecycle: create, list, show, revoke, delete, rotate.
 
-use super::{Issue, Issuer, expiry, find_token, issue, mint, permissions, resolve_user, token_view};
+use super::{
+    Issue, Issuer, draw_token, expiry, find_token, issue, permissions, resolve_user, stored_status,
+    token_view,
+};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -8,7 +11,7 @@ use ward_api::{CreateTokenRequest, CreatedToken, Rotated, TokenInfo, TokenList, 
 use ward_core::grant::{self, Wanted};
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
 use ward_core::{Caller, TokenId, TokenKind, TokenName, Ttl};
-use ward_store::{TokenFilter, TokenStatus, TokenWithOwner};
+use ward_store::{TokenFilter, TokenWithOwner};
 
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
@@ -67,16 +70,8 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiRe
         None => caller.principal.id.clone(),
     };
     caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
-    let kind = match query.token_type.as_deref() {
-        Some(t) => Some(t.parse::<TokenKind>().map_err(ApiError::invalid)?),
-        None => None,
-    };
-    let status = match query.status.as_deref() {
-        Some(s) => Some(TokenStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid(format!("unknown status '{s}': use active, expired or revoked"))
-        })?),
-        None => None,
-    };
+    let kind = query.token_type;
+    let status = query.status.map(stored_status);
     let before = match query.cursor.as_deref() {
         Some(c) => Some(
             TokenId::parse(c).map_err(|_| ApiError::invalid("cursor is not a token id from next_cursor"))?,
@@ -186,7 +181,7 @@ pub async fn rotate_found(
         parent_token_id: grant::successor_parent(caller, &old.id, old.parent_token_id.as_ref()),
         issuer: Some(Issuer::of(caller)),
     };
-    let (plain, record) = mint(state, now, issue);
+    let (plain, record) = draw_token(state, now, issue);
     let old_ends_at = grace.map(|g| now + g.as_duration());
     let linked = format!(
         "rotated from {} (old token ends {})",

@@ -100,8 +100,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The largest request body read; every request ward takes is far smaller.
-pub const MAX_BODY: usize = 64 * 1024;
+pub use crate::error::MAX_BODY;
 
 /// The full router, bound to `state`, reading at most [`MAX_BODY`] of any
 /// body.

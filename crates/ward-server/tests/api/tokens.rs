@@ -243,6 +243,12 @@ async fn list_filters_by_type_and_status_and_pages_with_a_cursor() {
     assert_eq!(names(&second), ["b", "a"]);
     let bad = app.get("/v1/tokens?status=sleeping", &admin).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = bad.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("use active, expired, revoked"), "{message}");
+    let bad = app.get("/v1/tokens?type=robot", &admin).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = bad.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("use personal, pipeline, service or registry"), "{message}");
 }
 
 #[tokio::test]

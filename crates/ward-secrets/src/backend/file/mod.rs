@@ -19,7 +19,7 @@ pub mod seal;
 pub mod upgraded;
 
 use crate::atomic;
-use crate::backend::{Backend, BackendKind};
+use crate::backend::{BackendKind, SecretBackend};
 use crate::entry::{Entry, EntryId, EntryMeta};
 use crate::error::{Error, Result};
 use crate::lock;
@@ -53,7 +53,7 @@ impl FileBackend {
         Self { path, key, upgraded, identity: OnceLock::new() }
     }
 
-    /// The lock file that [`crate::Store`] takes around this store's writes.
+    /// The lock file that [`crate::SecretStore`] takes around this store's writes.
     pub fn lock_path(path: &std::path::Path) -> PathBuf {
         let mut lock = path.as_os_str().to_owned();
         lock.push(".lock");
@@ -177,7 +177,7 @@ impl FileBackend {
     }
 }
 
-impl Backend for FileBackend {
+impl SecretBackend for FileBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::File
     }

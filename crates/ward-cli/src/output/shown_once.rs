@@ -9,7 +9,7 @@
 use crate::output::{self, Format};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use ward_api::CreatedToken;
+use ward_api::{CreatedToken, TokenKind};
 
 /// The fields of a new token that are printed, in their stable order.
 #[derive(Debug, Serialize)]
@@ -18,7 +18,7 @@ pub struct ShownOnce<'a> {
     pub token: &'a str,
     pub name: &'a str,
     #[serde(rename = "type")]
-    pub token_type: &'a str,
+    pub token_type: TokenKind,
     pub prefix: &'a str,
     pub scopes: &'a [String],
     pub created_at: &'a DateTime<Utc>,
@@ -31,7 +31,7 @@ impl<'a> From<&'a CreatedToken> for ShownOnce<'a> {
             id: &t.id,
             token: &t.token,
             name: &t.name,
-            token_type: &t.token_type,
+            token_type: t.token_type,
             prefix: &t.prefix,
             scopes: &t.scopes,
             created_at: &t.created_at,
@@ -87,7 +87,7 @@ mod tests {
             id: "tok_1".into(),
             token: "ward_p_secret".into(),
             name: "ci".into(),
-            token_type: "pipeline".into(),
+            token_type: TokenKind::Pipeline,
             prefix: "ward_p_secr".into(),
             scopes: vec!["read:stacks".into()],
             user_id: "usr_1".into(),

@@ -1,8 +1,8 @@
-//! The arguments of `ward mint …`, `ward keys …`, `ward authorize` and
-//! `ward approvals …`, as clap parses them. Durations become a [`Ttl`] here,
-//! so a bad `--ttl` is a usage error (exit 2) before any network call.
+//! `ward mint …`. The lifetime becomes a [`Ttl`] here, so a bad `--ttl` is
+//! a usage error (exit 2) before any network call.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use super::parse_ttl;
+use clap::{ArgGroup, Args, Subcommand};
 use ward_core::Ttl;
 
 // `ward mint --agent A --scopes S --ttl T`, or one of its subcommands.
@@ -64,102 +64,10 @@ pub struct MintRevokeArgs {
     pub confirm: bool,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum KeysCommand {
-    /// List the signing keys and their status.
-    List,
-    /// Add a new signing key for new tokens; older keys keep verifying (admins).
-    Rotate,
-    /// Retire a key: every token it signed stops verifying, for good (admins).
-    Retire(RetireKeyArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RetireKeyArgs {
-    /// The key id (`key_…`), from `ward keys list`.
-    pub kid: String,
-    /// Do not ask; required when stdin is not a terminal.
-    #[arg(long, visible_alias = "force")]
-    pub confirm: bool,
-}
-
-// `ward authorize`. The token checked is the one sent: `--token TOKEN`,
-// `--token -` (read from stdin), else WARD_TOKEN or your session.
-#[derive(Debug, Args)]
-#[command(after_help = "The token checked is the one ward sends: --token TOKEN, or --token - to read it \
-from stdin, else WARD_TOKEN, else your `ward login` session.\n\nExit codes: 0 allow; 4 deny, \
-approval_required or insufficient scope (403); 3 a missing, malformed, unknown, expired or revoked \
-token (401). With --output json the answer's `decision` tells deny from approval_required.")]
-pub struct AuthorizeArgs {
-    /// The operation, as named in the server's [operations.NAME] config.
-    #[arg(long, value_name = "OP")]
-    pub operation: String,
-    /// Confirm an `auto_approve` operation (it is allowed only when asked like this).
-    #[arg(long)]
-    pub auto_approve: bool,
-    /// Retry a `human` operation with an approval an admin approved (single use).
-    #[arg(long, value_name = "ID")]
-    pub approval_id: Option<String>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ApprovalsCommand {
-    /// List approvals, newest first (admins).
-    List(ApprovalListArgs),
-    /// Approve a pending request; the requester may retry it once (admins, not your own).
-    Approve {
-        /// The approval id (`apr_…`).
-        id: String,
-    },
-    /// Deny a pending request (admins, not your own).
-    Deny {
-        /// The approval id (`apr_…`).
-        id: String,
-        /// Why; shown to whoever looks at the approval and in the audit trail.
-        #[arg(long)]
-        reason: Option<String>,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct ApprovalListArgs {
-    /// Only approvals in this state.
-    #[arg(long, value_enum)]
-    pub status: Option<ApprovalStatus>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Denied,
-    Used,
-}
-
-impl ApprovalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Denied => "denied",
-            Self::Used => "used",
-        }
-    }
-}
-
-fn parse_ttl(s: &str) -> Result<Ttl, ward_core::duration::InvalidDuration> {
-    Ttl::parse(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
-
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("ward").chain(args.iter().copied()))
-    }
+    use crate::cli::{Command, parse};
 
     #[test]
     fn the_token_to_verify_is_not_taken_for_the_token_to_send() {
@@ -196,14 +104,5 @@ mod tests {
         assert!(parse(&["mint", "revoke", "--agent", "ci", "--force"]).is_ok());
         assert!(parse(&["mint", "revoke"]).is_err());
         assert!(parse(&["mint", "revoke", "--jti", "tok_1", "--agent", "ci"]).is_err());
-    }
-
-    #[test]
-    fn authorize_takes_the_global_token_flag() {
-        let cli =
-            parse(&["authorize", "--operation", "reboot", "--token", "-", "--auto-approve"]).expect("parses");
-        assert_eq!(cli.global.token.as_deref(), Some("-"));
-        let Command::Authorize(args) = cli.command else { panic!("not authorize") };
-        assert!(args.auto_approve && args.approval_id.is_none());
     }
 }

@@ -6,6 +6,10 @@
 //! pipe (`ward token list | head -1`) is an error `main` treats as success,
 //! not a panic.
 
+pub mod shown_once;
+pub mod table;
+pub mod tokens;
+
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 use serde::Serialize;

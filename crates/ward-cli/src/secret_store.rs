@@ -2,12 +2,12 @@
 //! backend on first use (with a note on stderr), and reading a secret from
 //! a flag, a hidden prompt or stdin.
 
-use crate::app::App;
 use crate::exit::CliError;
 use crate::input;
 use std::io::Write;
 use ward_secrets::backend::file::key::{EnvPassphrase, PassphraseSource, Purpose};
-use ward_secrets::{SecretString, Store};
+use ward_secrets::config::Config;
+use ward_secrets::{SecretStore, SecretString};
 
 /// `WARD_PASSPHRASE`, else a hidden prompt on a terminal (twice for a new
 /// store), else an error that says to set the variable.
@@ -44,15 +44,15 @@ impl PassphraseSource for CliPassphrase {
 }
 
 /// Pins the backend in the profile if nothing is pinned yet, and says so.
-pub fn pin(app: &App, store: &Store) -> anyhow::Result<()> {
-    if ward_secrets::open::pin(&app.config, store)? {
+pub fn pin(config: &Config, store: &SecretStore) -> anyhow::Result<()> {
+    if ward_secrets::open::pin(config, store)? {
         writeln!(
             std::io::stderr(),
             "note: profile `{}` now keeps its secrets in the {} backend: {} (pinned in {})",
-            app.config.profile_name,
+            config.profile_name,
             store.kind(),
             store.location(),
-            app.config.paths.config_file.display()
+            config.paths.config_file.display()
         )?;
     }
     Ok(())

@@ -1,0 +1,37 @@
+//! `ward server` and `ward server recover-admin`.
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// Arguments of `ward server`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8420", global = true)]
+    pub listen: String,
+    /// Where the SQLite database lives (default: the user's data dir).
+    #[arg(long, env = "WARD_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// A database URL instead of the embedded SQLite file.
+    #[arg(long, env = "WARD_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Server config file (TOML): scopes, meta-scopes, roles, login limits.
+    #[arg(long, env = "WARD_SERVER_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Also append every audit event to FILE as one JSON object per line
+    /// (created with mode 0600), for grep and jq.
+    #[arg(long, env = "WARD_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Reset the admin user's password from the local database.
+    RecoverAdmin {
+        /// Read the new password from stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
