@@ -1,5 +1,5 @@
 //! The age-encrypted file backend: every entry in one file (see
-//! [`format`]), encrypted to an X25519 identity kept as [`key`] says and
+//! [`format`](mod@format)), encrypted to an X25519 identity kept as [`key`] says and
 //! authenticated with a tag keyed from that identity ([`seal`]).
 //!
 //! Reads check the tag, then decrypt the whole file; writes decrypt, change
