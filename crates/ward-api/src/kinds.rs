@@ -3,15 +3,17 @@
 //! them as flags and prints them). On the wire each is a snake_case string;
 //! the OpenAPI document shows them as strings.
 //!
-//! A token's kind and a user's role are ward-core's own enums, re-exported
-//! here; the statuses are the API's (the store keeps its own, and the
+//! A token's kind, a user's role and a risk level are ward-core's own
+//! enums, re-exported here (the risk fields of approvals, authorize
+//! answers and audit records are still strings on the wire and in the
+//! server); the statuses are the API's (the store keeps its own, and the
 //! server maps between them in its views).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use ward_core::{Role, TokenKind};
+pub use ward_core::{Risk, Role, TokenKind};
 
 /// Where a token stands at a moment; revoked beats expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
