@@ -1,4 +1,4 @@
-use crate::kinds::{KeyStatus, TokenStatus};
+use crate::kinds::{ApprovalStatus, KeyStatus, TokenStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -140,7 +140,8 @@ pub struct Approval {
     pub operation: String,
     pub risk: String,
     /// `pending`, `approved`, `denied`, `used` or `expired`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ApprovalStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub decided_by: Option<String>,
@@ -159,7 +160,9 @@ pub struct ApprovalList {
 pub struct ApprovalQuery {
     /// `pending`, `approved`, `denied` or `used`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(deserialize_with = "crate::kinds::opt_listable")]
+    #[param(value_type = Option<String>)]
+    pub status: Option<ApprovalStatus>,
 }
 
 /// `POST /v1/approvals/{id}/deny`.

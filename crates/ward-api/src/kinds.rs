@@ -3,15 +3,17 @@
 //! them as flags and prints them). On the wire each is a snake_case string;
 //! the OpenAPI document shows them as strings.
 //!
-//! A token's kind and a user's role are ward-core's own enums, re-exported
-//! here; the statuses are the API's (the store keeps its own, and the
+//! A token's kind, a user's role and a risk level are ward-core's own
+//! enums, re-exported here (the risk fields of approvals, authorize
+//! answers and audit records are still strings on the wire and in the
+//! server); the statuses are the API's (the store keeps its own, and the
 //! server maps between them in its views).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use ward_core::{Role, TokenKind};
+pub use ward_core::{Risk, Role, TokenKind};
 
 /// Where a token stands at a moment; revoked beats expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -52,6 +54,43 @@ impl KeyStatus {
             KeyStatus::Active => "active",
             KeyStatus::Verifying => "verifying",
             KeyStatus::Retired => "retired",
+        }
+    }
+}
+
+/// Where an approval stands. `expired` is shown for a pending or approved
+/// request past its end; the store does not keep it, so it filters nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Denied,
+    /// Approved and then spent by the request it allowed.
+    Used,
+    Expired,
+}
+
+impl ApprovalStatus {
+    pub const ALL: [ApprovalStatus; 5] = [
+        ApprovalStatus::Pending,
+        ApprovalStatus::Approved,
+        ApprovalStatus::Denied,
+        ApprovalStatus::Used,
+        ApprovalStatus::Expired,
+    ];
+
+    /// The statuses approvals can be listed by: `expired` is shown, not kept.
+    pub const LISTABLE: [ApprovalStatus; 4] =
+        [ApprovalStatus::Pending, ApprovalStatus::Approved, ApprovalStatus::Denied, ApprovalStatus::Used];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Denied => "denied",
+            ApprovalStatus::Used => "used",
+            ApprovalStatus::Expired => "expired",
         }
     }
 }
@@ -108,6 +147,19 @@ where
         .transpose()
 }
 
+/// `?status=` of `GET /v1/approvals`: one of [`ApprovalStatus::LISTABLE`].
+pub(crate) fn opt_listable<'de, D>(deserializer: D) -> Result<Option<ApprovalStatus>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer)?
+        .map(|s| {
+            one_of("approval status", &ApprovalStatus::LISTABLE, ApprovalStatus::as_str, &s)
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+}
+
 /// The value of `all` whose name is `s`.
 fn one_of<T: Copy>(
     what: &'static str,
@@ -156,6 +208,7 @@ macro_rules! string_enum {
 
 string_enum!(TokenStatus, "status");
 string_enum!(KeyStatus, "key status");
+string_enum!(ApprovalStatus, "approval status");
 string_enum!(UserRole, "role");
 
 #[cfg(test)]
@@ -183,6 +236,9 @@ mod tests {
         }
         for s in KeyStatus::ALL {
             assert_eq!(serde_json::from_str::<KeyStatus>(&json(s)).ok(), Some(s));
+        }
+        for s in ApprovalStatus::ALL {
+            assert_eq!(serde_json::from_str::<ApprovalStatus>(&json(s)).ok(), Some(s));
         }
         for r in UserRole::ALL {
             assert_eq!(serde_json::from_str::<UserRole>(&json(r)).ok(), Some(r));

@@ -1,6 +1,8 @@
 //! `ward approvals …`.
 
-use clap::{Args, Subcommand, ValueEnum};
+use super::one_of;
+use clap::{Args, Subcommand};
+use ward_api::ApprovalStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum ApprovalsCommand {
@@ -24,25 +26,6 @@ pub enum ApprovalsCommand {
 #[derive(Debug, Args)]
 pub struct ApprovalListArgs {
     /// Only approvals in this state.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = one_of(&ApprovalStatus::LISTABLE, ApprovalStatus::as_str))]
     pub status: Option<ApprovalStatus>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Denied,
-    Used,
-}
-
-impl ApprovalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Denied => "denied",
-            Self::Used => "used",
-        }
-    }
 }

@@ -1,8 +1,12 @@
 //! `ward audit [filters]` and `ward audit verify`. The time bounds are
 //! checked here (a usage error, exit 2) before anything is sent.
 
+use super::one_of;
 use chrono::Utc;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
+use ward_api::Risk;
+
+const RISKS: [Risk; 4] = [Risk::Low, Risk::Moderate, Risk::High, Risk::Critical];
 
 /// `ward audit [filters]`, or `ward audit verify`.
 #[derive(Debug, Args)]
@@ -23,8 +27,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DECISION")]
     pub decision: Option<String>,
     /// Only events of this risk level.
-    #[arg(long, value_enum)]
-    pub risk: Option<RiskLevel>,
+    #[arg(long, value_parser = one_of(&RISKS, Risk::as_str))]
+    pub risk: Option<Risk>,
     /// From this time: RFC 3339, or a duration ago such as 24h or 7d.
     #[arg(long, value_name = "TIME", value_parser = time_bound)]
     pub since: Option<String>,
@@ -44,25 +48,6 @@ pub enum AuditCommand {
     Verify,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RiskLevel {
-    Low,
-    Moderate,
-    High,
-    Critical,
-}
-
-impl RiskLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Moderate => "moderate",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-}
-
 /// Checks the form here (a usage error, exit 2); the server resolves a
 /// duration against its own clock.
 fn time_bound(text: &str) -> Result<String, ward_core::audit::InvalidTimeBound> {
@@ -72,6 +57,17 @@ fn time_bound(text: &str) -> Result<String, ward_core::audit::InvalidTimeBound> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn risk_parses_into_the_core_risk_level() {
+        use crate::cli::{Command, parse};
+        let risk = |level: &str| match parse(&["audit", "--risk", level]).map(|cli| cli.command) {
+            Ok(Command::Audit(args)) => args.risk,
+            _ => None,
+        };
+        assert_eq!(risk("critical"), Some(Risk::Critical));
+        assert_eq!(risk("severe"), None);
+    }
 
     #[test]
     fn time_bounds_are_checked_before_anything_is_sent() {

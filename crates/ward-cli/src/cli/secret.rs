@@ -1,6 +1,7 @@
 //! `ward secret …`.
 
-use clap::{Args, Subcommand, ValueEnum};
+use super::one_of;
+use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use ward_secrets::Kind;
 
@@ -25,33 +26,13 @@ pub enum SecretCommand {
     Import(ImportArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    Bearer,
-    ApiKey,
-    #[value(name = "oauth")]
-    OAuth,
-    Basic,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Self {
-        match k {
-            KindArg::Bearer => Kind::Bearer,
-            KindArg::ApiKey => Kind::ApiKey,
-            KindArg::OAuth => Kind::OAuth,
-            KindArg::Basic => Kind::Basic,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// The secret's name (or NAMESPACE/NAME).
     pub name: String,
     /// The type of secret.
-    #[arg(long = "type", value_enum, default_value_t = KindArg::Bearer)]
-    pub kind: KindArg,
+    #[arg(long = "type", value_parser = one_of(&Kind::ALL, Kind::as_str), default_value_t = Kind::Bearer)]
+    pub kind: Kind,
     /// Who issued it, e.g. openai, github.
     #[arg(long)]
     pub provider: Option<String>,
@@ -103,8 +84,8 @@ pub struct ListArgs {
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
     /// Only these types (repeatable).
-    #[arg(long = "type", value_enum)]
-    pub kinds: Vec<KindArg>,
+    #[arg(long = "type", value_parser = one_of(&Kind::ALL, Kind::as_str))]
+    pub kinds: Vec<Kind>,
 }
 
 #[derive(Debug, Args)]

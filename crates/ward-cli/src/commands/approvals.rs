@@ -18,7 +18,7 @@ struct Listing<'a> {
 
 /// `ward approvals list [--status pending]`.
 pub async fn list(app: &App, args: ApprovalListArgs) -> anyhow::Result<ExitCode> {
-    let query = ApprovalQuery { status: args.status.map(|s| s.as_str().to_owned()) };
+    let query = ApprovalQuery { status: args.status };
     let list = app.client()?.list_approvals(&query).await?;
     let approvals = &list.approvals;
     output::emit(app.output, &Listing { approvals }, || approvals_table(approvals))?;
@@ -37,7 +37,7 @@ fn approvals_table(approvals: &[Approval]) -> String {
             a.subject.clone(),
             a.operation.clone(),
             a.risk.clone(),
-            a.status.clone(),
+            a.status.to_string(),
             output::time(&a.created_at),
             output::time(&a.expires_at),
             a.decided_by.clone().unwrap_or_else(|| "-".to_owned()),
@@ -92,7 +92,7 @@ mod tests {
             subject: "patcher".into(),
             operation: "reboot".into(),
             risk: "critical".into(),
-            status: "pending".into(),
+            status: ward_api::ApprovalStatus::Pending,
             created_at: at,
             expires_at: at,
             decided_by: None,

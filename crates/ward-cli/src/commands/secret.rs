@@ -29,7 +29,7 @@ struct Listing<'a> {
 }
 
 pub fn set(app: &App, args: SetArgs) -> anyhow::Result<ExitCode> {
-    let kind = Kind::from(args.kind);
+    let kind = args.kind;
     let (namespace, name) = match (&args.namespace, args.name.split_once('/')) {
         (Some(ns), _) => (ns.clone(), args.name.clone()),
         (None, Some((ns, name))) => (ns.to_owned(), name.to_owned()),
@@ -167,7 +167,7 @@ fn expiry(meta: &EntryMeta, now: DateTime<Utc>) -> String {
 }
 
 pub fn list(app: &App, args: ListArgs) -> anyhow::Result<ExitCode> {
-    let kinds: Vec<Kind> = args.kinds.iter().map(|k| Kind::from(*k)).collect();
+    let kinds = args.kinds;
     let metas: Vec<EntryMeta> = app
         .store()?
         .list()?

@@ -202,7 +202,7 @@ fn view(state: &AppState, a: &ApprovalRecord) -> Approval {
         subject: a.subject.clone(),
         operation: a.operation.clone(),
         risk: a.risk.as_str().to_owned(),
-        status: if expired { "expired" } else { a.status.as_str() }.to_owned(),
+        status: if expired { ward_api::ApprovalStatus::Expired } else { status_view(a.status) },
         created_at: a.created_at,
         expires_at: a.expires_at,
         decided_by: a.decided_by.clone(),
@@ -211,12 +211,36 @@ fn view(state: &AppState, a: &ApprovalRecord) -> Approval {
     }
 }
 
+/// An approval's status as the API shows it (the store keeps its own enum).
+fn status_view(status: ApprovalStatus) -> ward_api::ApprovalStatus {
+    match status {
+        ApprovalStatus::Pending => ward_api::ApprovalStatus::Pending,
+        ApprovalStatus::Approved => ward_api::ApprovalStatus::Approved,
+        ApprovalStatus::Denied => ward_api::ApprovalStatus::Denied,
+        ApprovalStatus::Used => ward_api::ApprovalStatus::Used,
+    }
+}
+
+/// A status to list by, as the store filters; `None` for `expired`, which
+/// the store does not keep.
+fn stored_status(status: ward_api::ApprovalStatus) -> Option<ApprovalStatus> {
+    match status {
+        ward_api::ApprovalStatus::Pending => Some(ApprovalStatus::Pending),
+        ward_api::ApprovalStatus::Approved => Some(ApprovalStatus::Approved),
+        ward_api::ApprovalStatus::Denied => Some(ApprovalStatus::Denied),
+        ward_api::ApprovalStatus::Used => Some(ApprovalStatus::Used),
+        ward_api::ApprovalStatus::Expired => None,
+    }
+}
+
 /// `GET /v1/approvals` (admins).
 pub async fn list(state: &AppState, caller: &Caller, query: ApprovalQuery) -> ApiResult<ApprovalList> {
     caller.require_admin("list approvals")?;
-    let status = match query.status.as_deref() {
-        Some(s) => Some(ApprovalStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid(format!("unknown status '{s}': use pending, approved, denied or used"))
+    let status = match query.status {
+        Some(s) => Some(stored_status(s).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "approvals cannot be listed by status {s}: use pending, approved, denied or used"
+            ))
         })?),
         None => None,
     };

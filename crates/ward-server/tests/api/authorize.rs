@@ -189,6 +189,12 @@ async fn a_human_approval_allows_the_retried_request_once() {
 
     let pending = authorize(&app, &token, json!({"operation": "install_updates", "approval_id": id})).await;
     assert_eq!(pending.str("decision"), "approval_required", "still pending");
+    for bad in ["expired", "sleeping"] {
+        let refused = app.get(&format!("/v1/approvals?status={bad}"), &admin).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let message = refused.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.trim_end().ends_with("use pending, approved, denied, used"), "{message}");
+    }
     let listed = app.get("/v1/approvals?status=pending", &bob).await;
     assert!(listed.body["approvals"].as_array().is_some_and(|a| a.iter().any(|x| x["id"] == json!(id))));
 
