@@ -161,12 +161,11 @@ impl Conn for SqliteConnection {
         query(&text, &sql).fetch_optional(self).await
     }
 
-    /// No other node to tell.
+    // No other node to tell; `BEGIN IMMEDIATE` already took the write lock.
     async fn announce(&mut self, _what: &Invalidation) -> StoreResult<()> {
         Ok(())
     }
 
-    /// `BEGIN IMMEDIATE` already took the database's one write lock.
     async fn lock_audit(&mut self) -> StoreResult<()> {
         Ok(())
     }
