@@ -201,14 +201,9 @@ pub(crate) mod columns {
         serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into())
     }
 
-    /// A `count` as the database stores it.
-    pub(crate) fn count_param(count: u64) -> i64 {
-        i64::try_from(count).unwrap_or(i64::MAX)
-    }
-
-    /// A `seq` as the database stores it.
-    pub(crate) fn seq_param(seq: u64) -> i64 {
-        i64::try_from(seq).unwrap_or(i64::MAX)
+    /// A `seq` or `count` as the database stores it.
+    pub(crate) fn int(n: u64) -> i64 {
+        i64::try_from(n).unwrap_or(i64::MAX)
     }
 
     /// Where the next event goes: after the recorded head, numbered past

@@ -10,7 +10,7 @@
 //! the row afterwards tells truthfully why.
 
 use super::rows::{self, APPROVAL_COLUMNS, SELECT_KEY, SELECT_MINTED, millis, opt_millis, scopes_json};
-use super::{Conn, Db, DbResult, Sql, Unique, exists, finish, texts};
+use super::{Conn, Db, DbResult, Sql, Unique, finish, set_once, texts};
 use crate::{ApprovalRecord, ApprovalStatus, Invalidation, KeyRecord, MintedRecord, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use ward_core::audit::AuditEntry;
@@ -32,31 +32,6 @@ async fn insert<C: Conn>(
         Ok(_) => Ok(()),
         Err(e) if C::violates(&e, unique) => Err(StoreError::Conflict(taken)),
         Err(e) => Err(super::db_error(what, e)),
-    }
-}
-
-/// Sets `column` to `$1` on the row of `table` whose `key` is `$2`, unless
-/// set: `Ok(true)` when this call set it, `Ok(false)` when it was set
-/// already, `NotFound` for no such row.
-async fn set_once<C: Conn>(
-    conn: &mut C,
-    table: &str,
-    key: &str,
-    column: &str,
-    id: &str,
-    now: i64,
-) -> StoreResult<bool> {
-    let sql = Sql::new(format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} IS NULL"))
-        .bind(now)
-        .bind(id);
-    if conn.execute(sql).await.db(&format!("set {table}.{column}"))? == 1 {
-        return Ok(true);
-    }
-    let found = Sql::new(format!("SELECT {key} FROM {table} WHERE {key} = $1")).bind(id);
-    if exists(conn, found, &format!("select from {table}")).await? {
-        Ok(false)
-    } else {
-        Err(StoreError::NotFound)
     }
 }
 

@@ -36,7 +36,7 @@ fn event_values(e: &AuditEntry) -> Vec<super::Arg> {
         e.error.clone().into(),
         e.request_id.clone().into(),
         e.client_ip.clone().into(),
-        e.count.map(columns::count_param).into(),
+        e.count.map(columns::int).into(),
     ]
 }
 
@@ -140,7 +140,7 @@ async fn append_in<C: Conn>(
     let mut insert =
         Sql::new(format!("INSERT INTO audit_events (seq, {EVENT_COLUMNS}, prev_hash, hash) ")).once();
     insert.push_values(&chained, |c| {
-        let mut values = vec![columns::seq_param(c.seq).into()];
+        let mut values = vec![columns::int(c.seq).into()];
         values.extend(event_values(&c.entry));
         values.extend([c.prev_hash.as_bytes().as_slice().into(), c.hash.as_bytes().as_slice().into()]);
         values
@@ -150,7 +150,7 @@ async fn append_in<C: Conn>(
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )
-    .bind(columns::seq_param(new_head.seq))
+    .bind(columns::int(new_head.seq))
     .bind(new_head.hash.as_bytes().as_slice());
     conn.execute(head).await.db("update audit head")?;
     Ok(chained)
@@ -178,7 +178,7 @@ pub(crate) async fn query<D: Db>(db: &D, filter: &AuditFilter) -> StoreResult<Ve
         query.push(" AND time <= ").push_bind(until.timestamp_millis());
     }
     if let Some(before) = filter.before_seq {
-        query.push(" AND seq < ").push_bind(columns::seq_param(before));
+        query.push(" AND seq < ").push_bind(columns::int(before));
     }
     query.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(filter.limit.min(MAX_AUDIT_LIMIT)));
     db.read().await?.fetch_all(query).await.db("query audit events")?.iter().map(chained).collect()
@@ -187,7 +187,7 @@ pub(crate) async fn query<D: Db>(db: &D, filter: &AuditFilter) -> StoreResult<Ve
 pub(crate) async fn chain<D: Db>(db: &D, after: Option<u64>, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
     let mut query = Sql::new(SELECT);
     if let Some(after) = after {
-        query.push(" WHERE seq > ").push_bind(columns::seq_param(after));
+        query.push(" WHERE seq > ").push_bind(columns::int(after));
     }
     query.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
     db.read().await?.fetch_all(query).await.db("read audit chain")?.iter().map(chained).collect()

@@ -142,6 +142,31 @@ pub(crate) async fn exists<C: Conn>(conn: &mut C, sql: Sql, what: &str) -> Store
     Ok(conn.fetch_optional(sql).await.db(what)?.is_some())
 }
 
+/// Sets `column` to `$1` on the row of `table` whose `key` is `$2`, unless
+/// set: `Ok(true)` when this call set it, `Ok(false)` when it was set
+/// already, `NotFound` for no such row.
+pub(crate) async fn set_once<C: Conn>(
+    conn: &mut C,
+    table: &str,
+    key: &str,
+    column: &str,
+    id: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let sql = Sql::new(format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} IS NULL"))
+        .bind(now)
+        .bind(id);
+    if conn.execute(sql).await.db(&format!("set {table}.{column}"))? == 1 {
+        return Ok(true);
+    }
+    let found = Sql::new(format!("SELECT {key} FROM {table} WHERE {key} = $1")).bind(id);
+    if exists(conn, found, &format!("select from {table}")).await? {
+        Ok(false)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 /// Inserts `events` into the audit outbox in `tx` and commits: how every
 /// write that changes state ends.
 pub(crate) async fn finish<D: Db>(

@@ -11,7 +11,7 @@
 //! order, so that concurrent operations queue rather than deadlock.
 
 use super::rows::{self, SELECT_TOKEN_WITH_OWNER, millis, opt_millis, scopes_json};
-use super::{Arg, Columns, Conn, Db, DbResult, Sql, Unique, exists, finish};
+use super::{Arg, Columns, Conn, Db, DbResult, Sql, Unique, finish, set_once};
 use crate::{Invalidation, StoreError, StoreResult, TokenFilter, TokenRecord, TokenStatus, TokenWithOwner};
 use chrono::{DateTime, Utc};
 use ward_core::audit::AuditEntry;
@@ -156,14 +156,7 @@ pub(crate) async fn list<D: Db>(db: &D, f: &TokenFilter) -> StoreResult<Vec<Toke
 /// Sets `revoked_at` on `id` unless set: `Ok(true)` when this call set it,
 /// `Ok(false)` when it was set already, `NotFound` for no such token.
 pub(crate) async fn revoke<C: Conn>(conn: &mut C, id: &TokenId, now: DateTime<Utc>) -> StoreResult<bool> {
-    let sql = Sql::new("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(millis(now))
-        .bind(id.as_str());
-    if conn.execute(sql).await.db("revoke token")? == 1 {
-        return Ok(true);
-    }
-    let found = Sql::new("SELECT id FROM tokens WHERE id = $1").bind(id.as_str());
-    if exists(conn, found, "select token").await? { Ok(false) } else { Err(StoreError::NotFound) }
+    set_once(conn, "tokens", "id", "revoked_at", id.as_str(), millis(now)).await
 }
 
 /// [`crate::Store::revoke_token`] in a transaction of its own: the token,

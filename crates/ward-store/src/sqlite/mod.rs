@@ -147,38 +147,66 @@ impl Conn for SqliteConnection {
     }
 
     async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
-        Ok(query(&sql).execute(self).await?.rows_affected())
+        let text = numbered(&sql.text);
+        Ok(query(&text, &sql).execute(self).await?.rows_affected())
     }
 
     async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Self::Row>, sqlx::Error> {
-        query(&sql).fetch_all(self).await
+        let text = numbered(&sql.text);
+        query(&text, &sql).fetch_all(self).await
     }
 
     async fn fetch_optional(&mut self, sql: Sql) -> Result<Option<Self::Row>, sqlx::Error> {
-        query(&sql).fetch_optional(self).await
+        let text = numbered(&sql.text);
+        query(&text, &sql).fetch_optional(self).await
     }
 
-    /// No other node to tell.
+    // No other node to tell; `BEGIN IMMEDIATE` already took the write lock.
     async fn announce(&mut self, _what: &Invalidation) -> StoreResult<()> {
         Ok(())
     }
 
-    /// `BEGIN IMMEDIATE` already took the database's one write lock.
     async fn lock_audit(&mut self) -> StoreResult<()> {
         Ok(())
     }
 }
 
-/// `sql` with its arguments bound as SQLite takes them.
-fn query(sql: &Sql) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
+/// `sql` (its text as [`numbered`] writes it) with its arguments bound as
+/// SQLite takes them.
+fn query<'q>(text: &'q str, sql: &'q Sql) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
     // A list of plain strings or integers always encodes as JSON.
-    sql.args.iter().fold(sqlx::query(&sql.text).persistent(sql.persistent), |q, arg| match arg {
+    sql.args.iter().fold(sqlx::query(text).persistent(sql.persistent), |q, arg| match arg {
         Arg::Int(v) => q.bind(*v),
         Arg::Text(v) => q.bind(v.as_deref()),
         Arg::Bytes(v) => q.bind(v.as_deref()),
         Arg::Texts(v) => q.bind(serde_json::to_string(v).unwrap_or_default()),
         Arg::Ints(v) => q.bind(serde_json::to_string(v).unwrap_or_default()),
     })
+}
+
+/// The SQL with SQLite's placeholders: plain `?` when the `$N` run
+/// `$1`, `$2`, … in order, each once (every batch statement), else `?N`,
+/// which binds as `$N` does. SQLite resolves a `$N` by name, and reports a
+/// `?N`'s name to the binder, by scanning every placeholder before it:
+/// quadratic time in a batch of thousands of values.
+fn numbered(sql: &str) -> String {
+    let numbers: Vec<&str> = sql
+        .split('$')
+        .skip(1)
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().filter(|n| !n.is_empty()))
+        .collect();
+    let in_order = numbers.iter().enumerate().all(|(i, n)| n.parse::<usize>().ok() == Some(i + 1));
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+            while in_order && chars.next_if(char::is_ascii_digit).is_some() {}
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Db for SqliteStore {
@@ -218,5 +246,17 @@ impl Db for SqliteStore {
 
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_in_order_become_plain_and_others_numbered_and_nothing_else_changes() {
+        assert_eq!(numbered("VALUES ($1, $2), ($3, $4) AND z = '$'"), "VALUES (?, ?), (?, ?) AND z = '$'");
+        assert_eq!(numbered("x = $1 AND y IN ($2, $1) AND z = '$'"), "x = ?1 AND y IN (?2, ?1) AND z = '$'");
+        assert_eq!(numbered("x = $2 AND y = $1"), "x = ?2 AND y = ?1");
     }
 }
