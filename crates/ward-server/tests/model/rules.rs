@@ -360,6 +360,7 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             g.check(m.creds[by].kind != Kind::Login, 403);
             g.check(a.requester == me(by), 403);
             g.check(a.svc_creator == Some(me(by)), 403);
+            g.check(issuers(m, a.cred).contains(&me(by)), 403);
             g.check(a.state != ApprovalState::Pending, 409);
             g.then(Effect::Decide { approval, approve })
         }
@@ -402,4 +403,27 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             Verdict { ok: Some(Effect::Verified { target, valid: m.valid(target) }), refuse: vec![] }
         }
     }
+}
+
+/// Who issued `cred` and every credential it came from — up its parent line
+/// (a login session issues, but came from nothing) and back through the
+/// tokens it succeeded by rotation: the users four eyes refuses as deciders.
+fn issuers(m: &Model, cred: usize) -> Vec<usize> {
+    let (mut out, mut seen, mut queue) = (Vec::new(), vec![cred], vec![cred]);
+    while let Some(c) = queue.pop() {
+        let came_from = m.creds[c]
+            .parent
+            .into_iter()
+            .chain((0..m.creds.len()).filter(|&x| m.creds[x].successor == Some(c)));
+        if let Some(p) = m.creds[c].parent {
+            out.push(m.creds[p].owner);
+        }
+        for x in came_from {
+            if !seen.contains(&x) {
+                seen.push(x);
+                queue.push(x);
+            }
+        }
+    }
+    out
 }
