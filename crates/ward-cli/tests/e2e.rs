@@ -4,6 +4,8 @@
 mod agents;
 #[path = "e2e/audit.rs"]
 mod audit;
+#[path = "e2e/clocked.rs"]
+mod clocked;
 #[path = "e2e/crash.rs"]
 mod crash;
 #[path = "e2e/harness.rs"]

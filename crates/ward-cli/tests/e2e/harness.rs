@@ -142,7 +142,12 @@ pub struct User {
 
 impl User {
     pub fn new(server: &Server) -> Self {
-        Self { server: server.url.clone(), config: tempfile::tempdir().expect("tempdir") }
+        Self::at(&server.url)
+    }
+
+    /// A user of the server at `url`.
+    pub fn at(url: &str) -> Self {
+        Self { server: url.to_owned(), config: tempfile::tempdir().expect("tempdir") }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -201,13 +206,4 @@ impl User {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Polls `check` every 100 ms for up to `secs` seconds.
-pub fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    while !check() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

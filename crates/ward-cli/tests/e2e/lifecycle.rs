@@ -1,6 +1,8 @@
 //! Token lifecycle through the CLI: create, verify, revoke, expire, list.
 
-use crate::harness::{ADMIN_PASSWORD, Server, User, eventually, text};
+use crate::clocked::ClockedServer;
+use crate::harness::{ADMIN_PASSWORD, Server, User, text};
+use std::time::Duration;
 
 fn admin(server: &Server) -> User {
     let user = User::new(server);
@@ -45,12 +47,16 @@ fn a_created_token_verifies_and_after_revoke_is_revoked_for_good() {
 
 #[test]
 fn expired_malformed_and_unknown_tokens_say_so() {
-    let server = Server::start("");
-    let admin = admin(&server);
-    let created = admin.json(&["token", "create", "--name", "short", "--type", "personal", "--ttl", "1s"]);
+    let server = ClockedServer::start();
+    let admin = User::at(&server.url);
+    admin.login("admin", ADMIN_PASSWORD);
+    let created = admin.json(&["token", "create", "--name", "short", "--type", "personal", "--ttl", "1h"]);
     let token = created["token"].as_str().expect("token").to_owned();
-    eventually(5, "the token to expire", || verify_code(&admin, &token).1 == "EXPIRED");
-    assert_eq!(verify_code(&admin, &token).0, Some(3));
+    assert_eq!(verify_code(&admin, &token), (Some(0), "VALID".into()));
+    server.advance(Duration::from_secs(3_601));
+    assert_eq!(verify_code(&admin, &token), (Some(3), "EXPIRED".into()));
+    let listed = admin.json(&["token", "list", "--status", "expired"]);
+    assert_eq!(listed["tokens"][0]["id"], created["id"], "listed as expired: {listed}");
 
     let mut typo = token.clone();
     let last = typo.pop().expect("non-empty");
