@@ -99,8 +99,11 @@ impl Conn for PgConnection {
         format!("= ANY({param})")
     }
 
-    fn zip(ids: &str, times: &str) -> String {
-        format!("UNNEST({ids}::TEXT[], {times}::BIGINT[]) AS b (id, at)")
+    fn pairs(param: &str) -> String {
+        format!(
+            "(SELECT e->>0 AS id, (e->>1)::BIGINT AS at
+              FROM jsonb_array_elements({param}::TEXT::JSONB) AS e) AS b"
+        )
     }
 
     /// By the name of its constraint: the schema names every one.

@@ -251,14 +251,15 @@ pub(crate) async fn record_usage<D: Db>(db: &D, used: &[(TokenId, DateTime<Utc>)
     if used.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = used.iter().map(|(id, _)| id.as_str().to_owned()).collect();
-    let times: Vec<i64> = used.iter().map(|(_, at)| millis(*at)).collect();
+    let pairs: Vec<(&str, i64)> = used.iter().map(|(id, at)| (id.as_str(), millis(*at))).collect();
+    let pairs = serde_json::to_string(&pairs).map_err(|e| StoreError::Backend(format!("usage batch: {e}")))?;
     let mut tx = db.begin("record usage").await?;
     let for_update = <D::Conn as Conn>::FOR_UPDATE;
     if !for_update.is_empty() {
+        let ids: Vec<String> = used.iter().map(|(id, _)| id.as_str().to_owned()).collect();
         let in_ids = <D::Conn as Conn>::in_list("$1");
         let lock = Sql::new(format!("SELECT id FROM tokens WHERE id {in_ids} ORDER BY id{for_update}"))
-            .bind(ids.clone())
+            .bind(ids)
             .once();
         tx.execute(lock).await.db("lock used tokens")?;
     }
@@ -268,10 +269,9 @@ pub(crate) async fn record_usage<D: Db>(db: &D, used: &[(TokenId, DateTime<Utc>)
              ELSE tokens.last_used_at END
          FROM (SELECT id, MAX(at) AS at FROM {} GROUP BY id) AS u
          WHERE tokens.id = u.id",
-        <D::Conn as Conn>::zip("$1", "$2")
+        <D::Conn as Conn>::pairs("$1")
     ))
-    .bind(ids)
-    .bind(times)
+    .bind(pairs)
     .once();
     tx.execute(update).await.db("record token usage")?;
     D::commit(tx, "record usage").await

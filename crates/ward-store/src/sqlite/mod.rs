@@ -132,10 +132,10 @@ impl Conn for SqliteConnection {
         format!("IN (SELECT value FROM json_each({param}))")
     }
 
-    fn zip(ids: &str, times: &str) -> String {
+    fn pairs(param: &str) -> String {
         format!(
-            "(SELECT i.value AS id, t.value AS at FROM json_each({ids}) AS i
-              JOIN json_each({times}) AS t ON t.key = i.key) AS b"
+            "(SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at
+              FROM json_each({param})) AS b"
         )
     }
 
