@@ -148,17 +148,25 @@ settle() { local var=PID_$1; python3 "$BENCH_DIR/procstat.py" settle "${!var}" >
 
 # wrk_server NAME LABEL CONNS LUA URL [ENV=VAL...]: wrk_run against server NAME, plus the
 # server's CPU time per request by thread, counted until the server is idle again (work it
-# deferred, such as audit batches, belongs to this run; idle_after_s says how long that took)
+# deferred, such as audit batches, belongs to this run; idle_after_s says how long that took).
+# With DB_CPU set (a database name), also the CPU of the PostgreSQL backends whose command
+# line names it (db_cpu_us_per_req; PostgreSQL's shared WAL writer and checkpointer excluded).
 wrk_server() {
   local var=PID_$1 line settled sustained cpu; shift
   python3 "$BENCH_DIR/procstat.py" snap "${!var}" >"$WORK/cpu.before"
+  [[ -z ${DB_CPU:-} ]] || python3 "$BENCH_DIR/procstat.py" snap "cmdline:$DB_CPU" >"$WORK/db.before"
   line=$(wrk_run "$@")
   settled=$(python3 "$BENCH_DIR/procstat.py" settle "${!var}")
   python3 "$BENCH_DIR/procstat.py" snap "${!var}" >"$WORK/cpu.after"
+  [[ -z ${DB_CPU:-} ]] || python3 "$BENCH_DIR/procstat.py" snap "cmdline:$DB_CPU" >"$WORK/db.after"
   # sustained: the requests over the time until the server was idle again (minus the 1 s idle check)
   sustained=$(awk -v r="$(field rps "$line")" -v d="${DUR%s}" -v s="$settled" \
     'BEGIN { x = s - 1; if (x < 0) x = 0; printf "%.0f", r * d / (d + x) }')
   cpu=$(python3 "$BENCH_DIR/procstat.py" diff "$WORK/cpu.before" "$WORK/cpu.after" "$(($(field rps "$line") * ${DUR%s}))")
+  if [[ -n ${DB_CPU:-} ]]; then # also the PostgreSQL backends serving the bench database
+    cpu+=" $(python3 "$BENCH_DIR/procstat.py" diff "$WORK/db.before" "$WORK/db.after" \
+      "$(($(field rps "$line") * ${DUR%s}))" db_cpu_us_per_req)"
+  fi
   echo "$line idle_after_s=$settled sustained_rps=$sustained $cpu"
 }
 

@@ -7,7 +7,8 @@ Creates N tokens on node A. For each: verifies it on node B until VALID (so B ha
 it, and would have cached it), revokes it on A, and from A's acknowledgement polls B's
 verify back to back until the answer is not VALID. Prints p50/p99/max of that delay.
 Baseline in the same run: LOCAL tokens revoked on A and polled on A itself, and the
-round trip of one verify on B (the resolution of the measurement).
+round trip of one verify on B (the resolution of the measurement). The RESULT line also
+counts the requests sent to each node (for the server CPU time per request).
 """
 import http.client
 import json
@@ -18,6 +19,7 @@ import time
 from urllib.parse import urlparse
 
 TIMEOUT_S = 5.0
+REQUESTS = {}  # url -> requests sent to that node (for the server CPU time per request)
 
 
 class Node:
@@ -25,8 +27,10 @@ class Node:
         u = urlparse(url)
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
         self.headers = {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"}
+        self.url = url
 
     def post(self, path, body):
+        REQUESTS[self.url] = REQUESTS.get(self.url, 0) + 1
         self.conn.request("POST", path, body=json.dumps(body) if body is not None else b"", headers=self.headers)
         r = self.conn.getresponse()
         data = r.read()
@@ -99,7 +103,8 @@ def main():
 
     base = summary("ward revoke-to-reject same node (A->A)", *measure(a_admin, a_caller, a_caller, tokens[n:]))
     p99 = summary("ward propagation A->B", *measure(a_admin, b_caller, b_caller, tokens[:n]))
-    print(f"RESULT p99_ms={p99:.2f} same_node_p99_ms={base:.2f}")
+    print(f"RESULT p99_ms={p99:.2f} same_node_p99_ms={base:.2f} "
+          f"requests_a={REQUESTS.get(url_a, 0)} requests_b={REQUESTS.get(url_b, 0)}")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 """Seed a ward SQLite store with N valid tokens, fast, for the benchmarks.
 
     bench/seed.py DB N [--user admin] [--sample FILE --sample-size K] [--ids FILE]
+    bench/seed.py postgres://... N [...]     # a PostgreSQL store, through psql's \copy
 
 Inserts rows straight into the `tokens` table of a database that `ward server`
 has already created (schema migrated, admin user present). Stop the server
-first, or seed a copy. Tokens have ward's format, `{prefix}_{kind}_{secret}{crc}`:
+first, or seed a copy (SQLite); on PostgreSQL the rows are committed at once. Tokens have ward's format, `{prefix}_{kind}_{secret}{crc}`:
 32 base62 characters from os.urandom, then the CRC32 (IEEE, zlib.crc32) of
 everything before it in 6 base62 digits; the row stores SHA-256 of the token,
 like the server does. `--sample` writes K random plaintext tokens (one a line)
@@ -17,6 +18,7 @@ import hashlib
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 import time
 import zlib
@@ -59,6 +61,76 @@ def token_ids(millis):
             yield head + tails[i:i + 16]
 
 
+# the columns seed.py fills, in this order
+COLUMNS = ("id", "hash", "display", "name", "kind", "user_id", "scopes", "created_at")
+
+
+class Sqlite:
+    def __init__(self, path):
+        self.db = sqlite3.connect(path, isolation_level=None)
+
+    def columns(self):
+        # cid, name, type, notnull, default, pk
+        return [(r[1], bool(r[3]) and r[4] is None) for r in self.db.execute("PRAGMA table_info(tokens)")]
+
+    def user_id(self, name):
+        row = self.db.execute("SELECT id FROM users WHERE name = ? AND deleted_at IS NULL", (name,)).fetchone()
+        return row[0] if row else None
+
+    def begin(self):
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("PRAGMA cache_size = -1048576")  # up to 1 GiB: the indexes stay in memory
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def insert(self, rows):
+        self.db.executemany(f"INSERT INTO tokens ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+
+    def commit(self):
+        self.db.execute("COMMIT")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+
+
+class Postgres:
+    """Through the psql client (no Python driver needed): one \\copy in text format, one transaction."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def query(self, sql):
+        out = subprocess.run(["psql", self.url, "-v", "ON_ERROR_STOP=1", "-AtF", "\t", "-c", sql],
+                             check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines()]
+
+    def columns(self):
+        return [(name, nullable == "NO" and default == "") for name, nullable, default in self.query(
+            "SELECT column_name, is_nullable, coalesce(column_default, '') FROM information_schema.columns "
+            "WHERE table_name = 'tokens' AND table_schema = current_schema()")]
+
+    def user_id(self, name):
+        # bench user names are plain words; refuse anything else rather than quote it
+        if not name.replace("-", "").replace("_", "").isalnum():
+            sys.exit(f"seed.py: user name {name!r} is not a plain word")
+        rows = self.query(f"SELECT id FROM users WHERE name = '{name}' AND deleted_at IS NULL")
+        return rows[0][0] if rows else None
+
+    def begin(self):
+        self.copy = subprocess.Popen(["psql", self.url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                                      f"\\copy tokens ({', '.join(COLUMNS)}) FROM pstdin"],
+                                     stdin=subprocess.PIPE, text=True)
+
+    def insert(self, rows):
+        # text format: tab-separated; bytea as \\x hex (the backslash escaped); no field
+        # seed.py writes holds a tab, newline or backslash
+        self.copy.stdin.write("".join(
+            "\t".join("\\\\x" + v.hex() if isinstance(v, bytes) else str(v) for v in row) + "\n" for row in rows))
+
+    def commit(self):
+        self.copy.stdin.close()
+        if self.copy.wait() != 0:
+            sys.exit("seed.py: psql \\copy failed")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("db")
@@ -72,18 +144,16 @@ def main():
     ap.add_argument("--ids")
     a = ap.parse_args()
 
-    db = sqlite3.connect(a.db, isolation_level=None)
-    cols = {r[1]: r for r in db.execute("PRAGMA table_info(tokens)")}
-    ours = {"id", "hash", "display", "name", "kind", "user_id", "scopes", "created_at"}
-    # cid, name, type, notnull, default, pk: a NOT NULL column without a default we
-    # do not know would make every insert fail; say so instead.
-    unknown = [c for c, r in cols.items() if c not in ours and r[3] and r[4] is None]
+    store = (Postgres if a.db.startswith(("postgres://", "postgresql://")) else Sqlite)(a.db)
+    # (name, required without a default): a NOT NULL column without a default we do
+    # not know would make every insert fail; say so instead.
+    cols = store.columns()
+    unknown = [c for c, required in cols if c not in COLUMNS and required]
     if not cols or unknown:
         sys.exit(f"seed.py: tokens table missing or has unknown required columns {unknown}")
-    row = db.execute("SELECT id FROM users WHERE name = ? AND deleted_at IS NULL", (a.user,)).fetchone()
-    if not row:
+    user_id = store.user_id(a.user)
+    if not user_id:
         sys.exit(f"seed.py: no live user named {a.user!r} in {a.db}")
-    user_id = row[0]
 
     head = f"{a.prefix}_{KIND_LETTER[a.kind]}_"
     display_len = len(head) + 4
@@ -91,13 +161,9 @@ def main():
     now = int(time.time() * 1000)
     ids_gen = token_ids(now)
     started = time.monotonic()
-    db.execute("PRAGMA synchronous = OFF")
-    db.execute("PRAGMA cache_size = -1048576")  # up to 1 GiB: the indexes stay in memory
-    db.execute("BEGIN IMMEDIATE")
     sample, ids, batch = [], [], []
     keep = set(random.sample(range(a.n), min(a.sample_size, a.n))) if a.sample else set()
-    sql = ("INSERT INTO tokens (id, hash, display, name, kind, user_id, scopes, created_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    store.begin()
     for i in range(a.n):
         body = head + next(secrets)
         token = body + checksum(body)
@@ -109,12 +175,10 @@ def main():
         if a.ids:
             ids.append(tid)
         if len(batch) == 50000:
-            db.executemany(sql, batch)
+            store.insert(batch)
             batch.clear()
-    db.executemany(sql, batch)
-    db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
+    store.insert(batch)
+    store.commit()
     random.shuffle(sample)
     if a.sample:
         with open(a.sample, "w") as f:

@@ -4,27 +4,42 @@
 #
 #   bench/write.sh                          # 16 and 64 connections, 10 s each
 #   CONNS="16 64" DUR=10s POOL=200000 bench/write.sh
+#   PG=postgres://postgres@127.0.0.1:5432 SKIP_OPENBAO=1 bench/write.sh   # on PostgreSQL
 #
 # create: wrk POST /v1/tokens (pipeline, ward:introspect) with the admin's session token.
 # revoke: wrk POST /v1/tokens/{id}/revoke, each id once, from a pool of $POOL tokens per
 # connection count seeded straight into the store (bench/seed.py) before the server starts.
 # ward answers only after its store committed (SQLite WAL, synchronous=FULL). Compared at the
-# best connection count of each system (peak throughput). Loopback only.
+# best connection count of each system (peak throughput). With PG set, the store is a fresh
+# PostgreSQL database (dropped at the end) instead of SQLite. Loopback only.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 CONNS=${CONNS:-"16 64"}
 POOL=${POOL:-$(( ${DUR%s} * 15000 ))}
 SKIP_OPENBAO=${SKIP_OPENBAO:-0}
+PG=${PG:-}
 
 dir=$WORK/data
-log "write: seeding $POOL revocable tokens per connection count; $(audit_note)"
-ward_start S "$dir"
+store=$dir/ward.db
+db_args=()
+if [[ -n $PG ]]; then
+  command -v psql >/dev/null || { echo "psql not found (apt-get install -y postgresql-client)" >&2; exit 2; }
+  psql "$PG/postgres" -Atqc 'select 1' >/dev/null || { echo "PostgreSQL does not answer at $PG" >&2; exit 2; }
+  db=ward_bench_write_$$_$RANDOM
+  psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
+  EXIT_HOOKS+=("psql '$PG/postgres' -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)' >/dev/null")
+  store=$PG/$db
+  DB_CPU=" $db " # the backends' command lines: "postgres: USER DB 127.0.0.1(PORT) STATE"
+  db_args=(--database-url "$store")
+fi
+log "write: seeding $POOL revocable tokens per connection count into ${PG:+PostgreSQL }$store; $(audit_note)"
+ward_start S "$dir" "${db_args[@]}"
 login "$URL_S" >/dev/null
 ward_stop S
 n=0
 for c in $CONNS; do n=$((n + 1)); done
-python3 "$BENCH_DIR/seed.py" "$dir/ward.db" $((POOL * n)) --ids "$WORK/ids"
-ward_start S "$dir"
+python3 "$BENCH_DIR/seed.py" "$store" $((POOL * n)) --ids "$WORK/ids"
+ward_start S "$dir" "${db_args[@]}"
 ADMIN=$(login "$URL_S")
 export BEARER=$ADMIN
 
@@ -46,8 +61,13 @@ for c in $CONNS; do
 done
 echo "ward server after the runs: $(rss S)"
 ward_stop S
-revoked=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
-  "SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL").fetchone()[0])' "$dir/ward.db")
+count_sql="SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL"
+if [[ -n $PG ]]; then
+  revoked=$(psql "$store" -Atqc "$count_sql")
+else
+  revoked=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
+    "$store" "$count_sql")
+fi
 acked=1
 for c in $CONNS; do acked=$((acked + $(field rps "${R[revoke_$c]}") * ${DUR%s})); done
 echo "revoked tokens in the store after the server stopped: $revoked (acknowledged: about $acked)"
