@@ -27,7 +27,7 @@ use ward_core::Ttl;
 
 /// ward: a self-hosted API token authority.
 #[derive(Debug, Parser)]
-#[command(name = "ward", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "ward", version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("WARD_BUILD_COMMIT"), ")"), propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -67,6 +67,8 @@ pub enum Command {
     Logout(session::LogoutArgs),
     /// Show who the current token belongs to.
     Whoami,
+    /// Ask the server's /healthz (no token needed): exit 0 when it answers ok.
+    Health,
     /// Change your password (asks for the current one); your other sessions end.
     Passwd(session::PasswdArgs),
     /// Create, list, show, revoke, delete, rotate and verify tokens.
