@@ -73,6 +73,7 @@ for ((t = EVERY; t <= secs; t += EVERY)); do
   last=$(kb "$PID_S" VmRSS)
   printf '%6d %9s %9s\n' "$t" "$(mb "$last")" "$(mb "$(kb "$PID_S" VmHWM)")"
   ((t == 120)) && ref=$last
+  echo "$t $last" >>"$WORK/rss.samples"
 done
 wait "$WRK_PID" || true
 touch "$WORK/stop"
@@ -83,6 +84,18 @@ idle=$(kb "$PID_S" VmRSS)
 ratio=$(awk -v a="$last" -v b="$ref" 'BEGIN { printf "%.3f", a / b }')
 echo "RSS minute 2: $(mb "$ref") MB; final: $(mb "$last") MB; after the load, idle: $(mb "$idle") MB;" \
   "final/minute-2 = $ratio"
+# Single samples swing by a few MB (allocator pages come and go): also the means of minute 2
+# (t = 70..120 s) and of the last minute, and the least-squares slope from t = 120 s on.
+awk -v end="$secs" '
+  { t[NR] = $1; r[NR] = $2 / 1024 }
+  $1 > 60 && $1 <= 120 { a += $2 / 1024; na++ }
+  $1 > end - 60 { b += $2 / 1024; nb++ }
+  $1 >= 120 { n++; sx += $1 / 60; sy += $2 / 1024; sxx += ($1 / 60) ^ 2; sxy += ($1 / 60) * $2 / 1024 }
+  END {
+    slope = (n > 1) ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0
+    printf "RSS mean of minute 2: %.1f MB; mean of the last minute: %.1f MB; ratio %.3f; slope from minute 2: %+.2f MB/min\n",
+      a / na, b / nb, (b / nb) / (a / na), slope
+  }' "$WORK/rss.samples"
 [[ $(field errors "$(cat "$WORK/wrk.out")") == 0 ]] || echo "WARNING: wrk had errors: $(cat "$WORK/wrk.out")" >&2
 target "soak RSS final / minute 2 (c=$CONNS, $TOKENS tokens, $DUR)" "$ratio" "<=" 1.10 \
   "$(mb "$ref") -> $(mb "$last") MB"

@@ -24,7 +24,10 @@ fn repo() -> PathBuf {
 fn have(tool: &str, probe: &[&str]) -> bool {
     let runs = Command::new(tool).args(probe).output().is_ok_and(|o| o.status.success());
     if !runs {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{tool} is needed under CI (.ci/run installs it)");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is needed under CI (.ci/run installs it)"
+        );
         eprintln!("note: {tool} not found; this test checks nothing here");
     }
     runs
@@ -53,10 +56,15 @@ fn ward_version_names_the_commit_it_was_built_from() {
 /// The unit as shipped, with ExecStart pointing at this build's binary
 /// (systemd-analyze checks that the command exists).
 fn unit_for_this_build(dir: &Path) -> PathBuf {
-    let unit = std::fs::read_to_string(repo().join("packaging/ward.service")).expect("packaging/ward.service");
-    assert!(unit.contains("ExecStart=/usr/local/bin/ward server"), "ExecStart runs /usr/local/bin/ward server");
+    let unit =
+        std::fs::read_to_string(repo().join("packaging/ward.service")).expect("packaging/ward.service");
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/ward server"),
+        "ExecStart runs /usr/local/bin/ward server"
+    );
     let path = dir.join("ward.service");
-    std::fs::write(&path, unit.replace("/usr/local/bin/ward", env!("CARGO_BIN_EXE_ward"))).expect("write unit");
+    std::fs::write(&path, unit.replace("/usr/local/bin/ward", env!("CARGO_BIN_EXE_ward")))
+        .expect("write unit");
     path
 }
 
@@ -87,7 +95,8 @@ fn the_systemd_unit_is_hardened() {
         .arg(&unit));
     assert!(out.status.success(), "exposure above 2.0:\n{}", text(&out.stdout));
     let unit = std::fs::read_to_string(&unit).expect("read unit");
-    for line in ["DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n"] {
+    for line in ["DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n"]
+    {
         assert!(unit.contains(line), "the unit has {line:?}");
     }
 }
@@ -104,7 +113,9 @@ fn the_dockerfile_is_multi_stage_non_root_with_a_volume_and_a_shell_free_health_
     }
     let daemon = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output();
     if daemon.is_ok_and(|o| o.status.success()) {
-        let out = run(Command::new("docker").args(["build", "-q", "-t", "ward:packaging-test", "."]).current_dir(repo()));
+        let out = run(Command::new("docker")
+            .args(["build", "-q", "-t", "ward:packaging-test", "."])
+            .current_dir(repo()));
         assert!(out.status.success(), "docker build failed:\n{}", text(&out.stderr));
     } else {
         eprintln!("note: no container engine answers; the Dockerfile was linted, not built");
@@ -155,7 +166,8 @@ fn lint_dockerfile(text: &str) -> Vec<String> {
         None => problems.push("no HEALTHCHECK".to_owned()),
     }
     for instruction in ["ENTRYPOINT", "CMD"] {
-        let exec_form = last.iter().any(|l| l.strip_prefix(instruction).is_some_and(|r| r.trim().starts_with('[')));
+        let exec_form =
+            last.iter().any(|l| l.strip_prefix(instruction).is_some_and(|r| r.trim().starts_with('[')));
         if !exec_form {
             problems.push(format!("{instruction} is missing or in shell form"));
         }
@@ -169,9 +181,11 @@ fn the_dockerfile_lint_finds_what_is_missing() {
     assert!(lint_dockerfile(&good).is_empty());
     let as_root = good.replace("USER nonroot:nonroot", "USER root");
     assert_eq!(lint_dockerfile(&as_root), ["the runtime stage does not set a non-root USER"]);
-    let shell_check = good.replace("CMD [\"/usr/local/bin/ward\", \"health\"]", "CMD curl -f http://127.0.0.1:8420/healthz");
+    let shell_check = good
+        .replace("CMD [\"/usr/local/bin/ward\", \"health\"]", "CMD curl -f http://127.0.0.1:8420/healthz");
     assert_eq!(lint_dockerfile(&shell_check).len(), 1, "a shell-form health check is found");
-    let one_stage: String = good.lines().skip_while(|l| !l.starts_with("FROM gcr.io")).collect::<Vec<_>>().join("\n");
+    let one_stage: String =
+        good.lines().skip_while(|l| !l.starts_with("FROM gcr.io")).collect::<Vec<_>>().join("\n");
     assert_eq!(lint_dockerfile(&one_stage), ["not multi-stage: one FROM"]);
 }
 
@@ -185,7 +199,11 @@ fn ward_health_exits_0_when_the_server_answers_and_1_when_nothing_does() {
 
     let out = user.ward(&["--server", "http://127.0.0.1:9", "health"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("http://127.0.0.1:9 did not answer /healthz"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("http://127.0.0.1:9 did not answer /healthz"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// docs/deploy.md, "Backups": `sqlite3 ward.db ".backup FILE"` on the live
@@ -198,7 +216,16 @@ fn an_online_sqlite_backup_of_a_running_server_restores_its_tokens() {
     let server = Server::start("");
     let admin = User::new(&server);
     admin.login("admin", ADMIN_PASSWORD);
-    let kept = admin.json(&["token", "create", "--name", "kept", "--type", "pipeline", "--scopes", "ward:introspect"]);
+    let kept = admin.json(&[
+        "token",
+        "create",
+        "--name",
+        "kept",
+        "--type",
+        "pipeline",
+        "--scopes",
+        "ward:introspect",
+    ]);
     let kept = kept["token"].as_str().expect("the new token").to_owned();
 
     let backup = tempfile::tempdir().expect("tempdir");
@@ -207,7 +234,16 @@ fn an_online_sqlite_backup_of_a_running_server_restores_its_tokens() {
         .arg(server.data_dir.join("ward.db"))
         .arg(format!(".backup '{}'", copy.display())));
     assert!(out.status.success(), "sqlite3 .backup failed: {}", text(&out.stderr));
-    let later = admin.json(&["token", "create", "--name", "later", "--type", "pipeline", "--scopes", "ward:introspect"]);
+    let later = admin.json(&[
+        "token",
+        "create",
+        "--name",
+        "later",
+        "--type",
+        "pipeline",
+        "--scopes",
+        "ward:introspect",
+    ]);
     let later = later["token"].as_str().expect("the new token").to_owned();
 
     // A second server on a data dir made of the backup and the master key.
@@ -217,7 +253,8 @@ fn an_online_sqlite_backup_of_a_running_server_restores_its_tokens() {
         let _ = std::fs::remove_file(restored.data_dir.join(name));
     }
     std::fs::copy(&copy, restored.data_dir.join("ward.db")).expect("restore ward.db");
-    std::fs::copy(server.data_dir.join("master.key"), restored.data_dir.join("master.key")).expect("master.key");
+    std::fs::copy(server.data_dir.join("master.key"), restored.data_dir.join("master.key"))
+        .expect("master.key");
     restored.spawn(&restored.config_path(), None);
 
     let user = User::new(&restored);
