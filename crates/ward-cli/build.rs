@@ -32,10 +32,10 @@ fn git_commit() -> Option<String> {
 }
 
 fn watch(git_path: &str) {
-    if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", git_path]) {
-        if PathBuf::from(&path).exists() {
-            println!("cargo:rerun-if-changed={path}");
-        }
+    if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", git_path])
+        && PathBuf::from(&path).exists()
+    {
+        println!("cargo:rerun-if-changed={path}");
     }
 }
 
