@@ -25,9 +25,12 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use ward_core::Ttl;
 
+/// `ward --version`: the version and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("WARD_BUILD_COMMIT"), ")");
+
 /// ward: a self-hosted API token authority.
 #[derive(Debug, Parser)]
-#[command(name = "ward", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "ward", version = VERSION, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -67,6 +70,8 @@ pub enum Command {
     Logout(session::LogoutArgs),
     /// Show who the current token belongs to.
     Whoami,
+    /// Ask the server's /healthz (no token needed): exit 0 when it answers ok.
+    Health,
     /// Change your password (asks for the current one); your other sessions end.
     Passwd(session::PasswdArgs),
     /// Create, list, show, revoke, delete, rotate and verify tokens.

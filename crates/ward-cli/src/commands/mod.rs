@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod authorize;
 mod git_credential;
+mod health;
 mod inject;
 mod keys;
 mod login;
@@ -38,6 +39,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login::login(app, args).await,
         Command::Logout(args) => login::logout(app, args).await,
         Command::Whoami => login::whoami(app).await,
+        Command::Health => health::health(app).await,
         Command::Passwd(args) => password::passwd(app, args).await,
         Command::Token(command) => match command {
             TokenCommand::Create(args) => token::create(app, args).await,
