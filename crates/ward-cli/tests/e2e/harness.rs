@@ -142,7 +142,12 @@ pub struct User {
 
 impl User {
     pub fn new(server: &Server) -> Self {
-        Self { server: server.url.clone(), config: tempfile::tempdir().expect("tempdir") }
+        Self::at(&server.url)
+    }
+
+    /// A user of the server at `url` (one not started by [`Server`]).
+    pub fn at(url: &str) -> Self {
+        Self { server: url.to_owned(), config: tempfile::tempdir().expect("tempdir") }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
