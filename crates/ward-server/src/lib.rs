@@ -82,7 +82,7 @@ pub struct LaunchOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error("cannot open the database: {0}")]
-    Store(#[from] ward_store::StoreError),
+    Store(ward_store::StoreError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(error::ApiError),
     #[error("invalid --listen address '{addr}': {reason}; use HOST:PORT (e.g. 127.0.0.1:8420) or unix:/PATH")]
@@ -91,24 +91,32 @@ pub enum LaunchError {
         "cannot listen on {addr}: the address is in use (is another ward server running? pick another --listen address)"
     )]
     AddrInUse { addr: String },
-    #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: String, error: std::io::Error },
     #[error("{0}")]
     Unseal(String),
     #[error(transparent)]
     MasterKey(#[from] signing::MasterKeyError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
-    #[error("cannot open the audit log {path}: {source} (check that its directory exists and is writable)")]
-    AuditLog { path: String, source: std::io::Error },
+    #[error("cannot open the audit log {path}: {error} (check that its directory exists and is writable)")]
+    AuditLog { path: String, error: std::io::Error },
+}
+
+// Each message carries its cause, so none is also a `source()`: the CLI
+// prints an error's whole chain, and would say it twice.
+impl From<ward_store::StoreError> for LaunchError {
+    fn from(e: ward_store::StoreError) -> Self {
+        Self::Store(e)
+    }
 }
 
 impl LaunchError {
     /// A failed bind; "in use" only when the address really is.
-    pub fn bind(addr: &str, source: std::io::Error) -> Self {
-        match source.kind() {
+    pub fn bind(addr: &str, error: std::io::Error) -> Self {
+        match error.kind() {
             std::io::ErrorKind::AddrInUse => Self::AddrInUse { addr: addr.to_owned() },
-            _ => Self::Bind { addr: addr.to_owned(), source },
+            _ => Self::Bind { addr: addr.to_owned(), error },
         }
     }
 }
@@ -126,7 +134,7 @@ pub async fn launch(
     let mirror = match &options.audit_log {
         Some(path) => Some(
             audit::mirror::Mirror::open(path)
-                .map_err(|source| LaunchError::AuditLog { path: path.display().to_string(), source })?,
+                .map_err(|error| LaunchError::AuditLog { path: path.display().to_string(), error })?,
         ),
         None => None,
     };

@@ -45,8 +45,8 @@ impl std::fmt::Debug for MasterKey {
 pub enum MasterKeyError {
     #[error("WARD_MASTER_KEY must be 32 bytes in base64 (e.g. `head -c32 /dev/urandom | base64`)")]
     BadEnv,
-    #[error("cannot read or create the master key file {path}: {source}")]
-    File { path: String, source: std::io::Error },
+    #[error("cannot read or create the master key file {path}: {error}")]
+    File { path: String, error: std::io::Error },
     #[error("the master key file {0} is damaged: it must hold 32 bytes in base64")]
     BadFile(String),
 }
@@ -159,7 +159,7 @@ impl NodeMasterKey {
             return Ok(self.key);
         }
         let shown = self.file.display().to_string();
-        let io = |source| MasterKeyError::File { path: shown.clone(), source };
+        let io = |error| MasterKeyError::File { path: shown.clone(), error };
         if let Some(dir) = self.file.parent().filter(|d| !d.as_os_str().is_empty()) {
             let mut builder = std::fs::DirBuilder::new();
             builder.recursive(true);
@@ -188,7 +188,7 @@ fn read_key_file(file: &Path) -> Result<Option<MasterKey>, MasterKeyError> {
     match std::fs::read_to_string(file) {
         Ok(text) => MasterKey::from_base64(&text).map(Some).ok_or_else(|| MasterKeyError::BadFile(shown())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(MasterKeyError::File { path: shown(), source }),
+        Err(error) => Err(MasterKeyError::File { path: shown(), error }),
     }
 }
 

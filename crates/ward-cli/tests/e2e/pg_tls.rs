@@ -197,7 +197,7 @@ fn ward_connects_to_postgres_with_verify_full_and_the_ca_and_refuses_without_it(
     command.env("WARD_ADMIN_PASSWORD", ADMIN_PASSWORD);
     let (code, log) = Node::spawn(command, &tmp.path().join("refused.log")).exit();
     assert_eq!(code, Some(1), "{log}");
-    assert!(log.contains("could not connect to PostgreSQL at postgres@127.0.0.1"), "{log}");
+    assert_eq!(log.matches("could not connect to PostgreSQL at postgres@127.0.0.1").count(), 1, "{log}");
     assert!(log.contains("certificate"), "{log}");
     assert!(log.contains("sslrootcert="), "names the fix: {log}");
     assert!(!data.exists(), "nothing written: {log}");

@@ -121,7 +121,7 @@ fn refused_then_good_start_shows_the_password(args: &[&str], expect: &str, unexp
     }
     let (code, log) = Node::spawn(server_command(&data, &all), &tmp.path().join("bad.log")).exit();
     assert_eq!(code, Some(1), "{log}");
-    assert!(log.contains(expect), "{log}");
+    assert_eq!(log.matches(expect).count(), 1, "said once: {log}");
     assert!(!log.contains(unexpected), "{log}");
     assert!(!log.contains("password"), "no password was made, so none is mentioned: {log}");
     assert_eq!(entries(&data), Vec::<String>::new(), "the data dir is untouched");
