@@ -14,9 +14,13 @@ mod harness;
 mod lifecycle;
 #[path = "e2e/password.rs"]
 mod password;
+#[path = "e2e/pg_tls.rs"]
+mod pg_tls;
 #[path = "e2e/secrecy.rs"]
 mod secrecy;
 #[path = "e2e/server.rs"]
 mod server;
+#[path = "e2e/starts.rs"]
+mod starts;
 #[path = "e2e/users.rs"]
 mod users;

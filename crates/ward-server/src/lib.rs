@@ -2,7 +2,8 @@
 //!
 //! [`serve`] runs the API on a listener until a shutdown future resolves, so
 //! tests bind port 0 and never wait on a sleep; [`launch`] is what `ward
-//! server` runs: open the store, create the first admin, bind, serve, flush.
+//! server` runs: check every option, bind, open the store and create the
+//! first admin (`start.rs`), serve, flush.
 
 pub mod audit;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod extract;
 pub mod password;
 pub mod routes;
 pub mod signing;
+pub mod start;
 pub mod state;
 pub mod throttle;
 pub mod usage;
@@ -24,7 +26,6 @@ pub mod usage;
 pub use config::Settings;
 pub use state::AppState;
 
-use authority::bootstrap::{self, AdminPassword};
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -70,8 +71,9 @@ pub struct LaunchOptions {
     pub settings: Settings,
     /// `WARD_ADMIN_PASSWORD`, used only when the database is new.
     pub admin_password: Option<String>,
-    /// Seals the private halves of signing keys at rest.
-    pub master_key: signing::MasterKey,
+    /// Seals the private halves of signing keys at rest; a new one is
+    /// written to its file only once every check has passed.
+    pub master_key: signing::NodeMasterKey,
     /// `--audit-log FILE`: mirror audit events there as JSON lines.
     pub audit_log: Option<std::path::PathBuf>,
 }
@@ -80,54 +82,71 @@ pub struct LaunchOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error("cannot open the database: {0}")]
-    Store(#[from] ward_store::StoreError),
+    Store(ward_store::StoreError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(error::ApiError),
+    #[error("invalid --listen address '{addr}': {reason}; use HOST:PORT (e.g. 127.0.0.1:8420) or unix:/PATH")]
+    Listen { addr: String, reason: String },
     #[error(
-        "cannot listen on {addr}: {source} (is another ward server running? pick another --listen address)"
+        "cannot listen on {addr}: the address is in use (is another ward server running? pick another --listen address)"
     )]
-    Bind { addr: String, source: std::io::Error },
+    AddrInUse { addr: String },
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: String, error: std::io::Error },
+    #[error("{0}")]
+    Unseal(String),
+    #[error(transparent)]
+    MasterKey(#[from] signing::MasterKeyError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
-    #[error("cannot open the audit log {path}: {source} (check that its directory exists and is writable)")]
-    AuditLog { path: String, source: std::io::Error },
+    #[error("cannot open the audit log {path}: {error} (check that its directory exists and is writable)")]
+    AuditLog { path: String, error: std::io::Error },
 }
 
-/// Opens the store, bootstraps the admin, binds and serves until `shutdown`.
-/// Prints the listening address (and a generated admin password, once) to
-/// stderr.
+// Each message carries its cause, so none is also a `source()`: the CLI
+// prints an error's whole chain, and would say it twice.
+impl From<ward_store::StoreError> for LaunchError {
+    fn from(e: ward_store::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl LaunchError {
+    /// A failed bind; "in use" only when the address really is.
+    pub fn bind(addr: &str, error: std::io::Error) -> Self {
+        match error.kind() {
+            std::io::ErrorKind::AddrInUse => Self::AddrInUse { addr: addr.to_owned() },
+            _ => Self::Bind { addr: addr.to_owned(), error },
+        }
+    }
+}
+
+/// Checks every option, binds, opens the store and bootstraps the admin
+/// (`start.rs`), then serves until `shutdown`. Nothing is written before
+/// the checks and the bind pass. Prints the listening address (and a
+/// generated admin password, once) to stderr.
 pub async fn launch(
     options: LaunchOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LaunchError> {
-    let store = ward_store::open(&options.database_url).await?;
-    match bootstrap::ensure_admin(store.as_ref(), options.admin_password)
-        .await
-        .map_err(LaunchError::Bootstrap)?
-    {
-        Some(AdminPassword::Generated(password)) => {
-            eprintln!("Created the first user 'admin' with password: {password}");
-            eprintln!("This password is shown only once. Log in with `ward login --username admin`.");
-        }
-        Some(AdminPassword::Given) => {
-            eprintln!("Created the first user 'admin' with the password from WARD_ADMIN_PASSWORD.")
-        }
-        None => {}
-    }
+    start::check_listen(&options.listen)?;
+    ward_store::DatabaseUrl::parse(&options.database_url)?;
     let mirror = match &options.audit_log {
         Some(path) => Some(
             audit::mirror::Mirror::open(path)
-                .map_err(|source| LaunchError::AuditLog { path: path.display().to_string(), source })?,
+                .map_err(|error| LaunchError::AuditLog { path: path.display().to_string(), error })?,
         ),
         None => None,
     };
     let listener = TcpListener::bind(&options.listen)
         .await
-        .map_err(|source| LaunchError::Bind { addr: options.listen.clone(), source })?;
+        .map_err(|source| LaunchError::bind(&options.listen, source))?;
+    let (store, master_key) =
+        start::prepare(&options.database_url, options.master_key, options.admin_password).await?;
     let addr = listener.local_addr().map_err(LaunchError::Serve)?;
     eprintln!("ward server listening on http://{addr}");
     tracing::info!(server.addr = %addr, "listening");
-    let state = AppState::new(store, options.settings, options.master_key);
+    let state = AppState::new(store, options.settings, master_key);
     if let Some(mirror) = mirror {
         tracing::info!(audit.mirror = %mirror.path().display(), "mirroring audit events");
         state.audit.mirror_to(mirror);

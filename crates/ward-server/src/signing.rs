@@ -16,7 +16,7 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
@@ -45,8 +45,8 @@ impl std::fmt::Debug for MasterKey {
 pub enum MasterKeyError {
     #[error("WARD_MASTER_KEY must be 32 bytes in base64 (e.g. `head -c32 /dev/urandom | base64`)")]
     BadEnv,
-    #[error("cannot read or create the master key file {path}: {source}")]
-    File { path: String, source: std::io::Error },
+    #[error("cannot read or create the master key file {path}: {error}")]
+    File { path: String, error: std::io::Error },
     #[error("the master key file {0} is damaged: it must hold 32 bytes in base64")]
     BadFile(String),
 }
@@ -65,29 +65,16 @@ impl MasterKey {
         Some(Self(Zeroizing::new(array)))
     }
 
-    /// `WARD_MASTER_KEY` if given, else the file (created, 0600, on first use).
+    /// `WARD_MASTER_KEY` if given, else the file (created, 0600, on first
+    /// use): [`NodeMasterKey::find`] then [`NodeMasterKey::persist`].
     pub fn load(env: Option<&str>, file: &Path) -> Result<Self, MasterKeyError> {
-        if let Some(value) = env.filter(|v| !v.is_empty()) {
-            return Self::from_base64(value).ok_or(MasterKeyError::BadEnv);
-        }
-        let shown = file.display().to_string();
-        let io = |source| MasterKeyError::File { path: shown.clone(), source };
-        match std::fs::read_to_string(file) {
-            Ok(text) => Self::from_base64(&text).ok_or_else(|| MasterKeyError::BadFile(shown.clone())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Self::random();
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut f = options.open(file).map_err(io)?;
-                let text = Zeroizing::new(B64.encode(key.0.as_ref()));
-                std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)?;
-                f.sync_all().map_err(io)?;
-                Ok(key)
-            }
-            Err(e) => Err(io(e)),
-        }
+        NodeMasterKey::find(env, file)?.persist()
+    }
+
+    /// A short public name for this key (HMAC-derived, reveals nothing of
+    /// it), so operators can tell whether two nodes hold the same one.
+    pub fn fingerprint(&self) -> String {
+        self.derive("fingerprint")[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// A 32-byte key for one `purpose` (e.g. `"audit-chain"`), derived as
@@ -125,6 +112,109 @@ impl MasterKey {
             )
         })
     }
+}
+
+/// Where a node's master key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// `WARD_MASTER_KEY`.
+    Env,
+    /// The master key file, which exists.
+    File,
+    /// Neither: a new key, written to the file only by
+    /// [`NodeMasterKey::persist`], once the start's checks have passed.
+    New,
+}
+
+/// A node's master key, where it came from, and the file it lives in (or
+/// would).
+#[derive(Debug, Clone)]
+pub struct NodeMasterKey {
+    pub key: MasterKey,
+    pub source: KeySource,
+    pub file: PathBuf,
+}
+
+impl NodeMasterKey {
+    /// `WARD_MASTER_KEY` if given, else the file, else a new random key.
+    /// Reads only: nothing is written.
+    pub fn find(env: Option<&str>, file: &Path) -> Result<Self, MasterKeyError> {
+        let found = |key, source| Self { key, source, file: file.to_owned() };
+        if let Some(value) = env.filter(|v| !v.is_empty()) {
+            return MasterKey::from_base64(value)
+                .map(|k| found(k, KeySource::Env))
+                .ok_or(MasterKeyError::BadEnv);
+        }
+        match read_key_file(file)? {
+            Some(key) => Ok(found(key, KeySource::File)),
+            None => Ok(found(MasterKey::random(), KeySource::New)),
+        }
+    }
+
+    /// Writes a new key to its file (directory 0700, file 0600, whole or
+    /// not at all) and returns the key to use: if another process on the
+    /// same data dir wrote one first, that one.
+    pub fn persist(self) -> Result<MasterKey, MasterKeyError> {
+        if self.source != KeySource::New {
+            return Ok(self.key);
+        }
+        let shown = self.file.display().to_string();
+        let io = |error| MasterKeyError::File { path: shown.clone(), error };
+        if let Some(dir) = self.file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(io)?;
+        }
+        let mut suffix = [0u8; 8];
+        OsEntropy.fill(&mut suffix);
+        let temp = self.file.with_extension(format!("tmp-{}", u64::from_le_bytes(suffix)));
+        let written = write_new(&temp, &self.key).and_then(|()| std::fs::hard_link(&temp, &self.file));
+        let _ = std::fs::remove_file(&temp);
+        match written {
+            Ok(()) => Ok(self.key),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read_key_file(&self.file)?.ok_or_else(|| MasterKeyError::BadFile(shown.clone()))
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+/// The key in `file`, `None` when there is no such file.
+fn read_key_file(file: &Path) -> Result<Option<MasterKey>, MasterKeyError> {
+    let shown = || file.display().to_string();
+    match std::fs::read_to_string(file) {
+        Ok(text) => MasterKey::from_base64(&text).map(Some).ok_or_else(|| MasterKeyError::BadFile(shown())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(MasterKeyError::File { path: shown(), error }),
+    }
+}
+
+/// Creates `path` (0600) holding `key` in base64, synced.
+fn write_new(path: &Path, key: &MasterKey) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    let text = Zeroizing::new(B64.encode(key.0.as_ref()));
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    f.sync_all()
+}
+
+/// The ids of the active signing keys in `store` that `master` cannot
+/// unseal (sealed under another master key). Retired keys sign nothing
+/// and are not opened.
+pub async fn unsealable(store: &dyn AgentStore, master: &MasterKey) -> ApiResult<Vec<String>> {
+    Ok(store
+        .list_keys()
+        .await?
+        .into_iter()
+        .filter(|k| k.retired_at.is_none() && master.open(&k.private_sealed).is_err())
+        .map(|k| k.kid)
+        .collect())
 }
 
 /// A key as the ring holds it.

@@ -15,6 +15,7 @@
 mod agents;
 mod audit;
 mod invalidation;
+mod open;
 mod postgres;
 mod records;
 mod rotation;
@@ -24,6 +25,7 @@ mod sqlite;
 pub use agents::*;
 pub use audit::{AuditFilter, AuditLog, MAX_AUDIT_LIMIT, verify_chain};
 pub use invalidation::Invalidation;
+pub use open::{DatabaseUrl, StartLock, open, open_for_start};
 pub use postgres::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
@@ -231,22 +233,3 @@ pub enum PasswordEnds<'a> {
 /// [`AgentStore`]. Implemented for every type that implements its parts.
 pub trait Backend: Store + AuditLog + AgentStore {}
 impl<T: Store + AuditLog + AgentStore> Backend for T {}
-
-/// Opens the store a URL names and brings its schema up to date.
-/// `sqlite://PATH` (or a bare path ending in `.db`) is the embedded default;
-/// `postgres://…` or `postgresql://…` connects to PostgreSQL.
-pub async fn open(url: &str) -> StoreResult<Arc<dyn Backend>> {
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        return Ok(Arc::new(SqliteStore::open(path).await?));
-    }
-    if !url.contains("://") && url.ends_with(".db") {
-        return Ok(Arc::new(SqliteStore::open(url).await?));
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PostgresStore::connect(url).await?));
-    }
-    Err(StoreError::Backend(format!(
-        "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",
-        url.split("://").next().unwrap_or("")
-    )))
-}

@@ -3,10 +3,10 @@
 
 use crate::cli::server::{ServerArgs, ServerCommand};
 use anyhow::Context;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use ward_server::authority::bootstrap::{self, AdminPassword};
-use ward_server::signing::MasterKey;
+use ward_server::signing::NodeMasterKey;
 use ward_server::{LaunchOptions, Settings};
 
 /// Runs `ward server` (until SIGINT/SIGTERM) or `ward server recover-admin`.
@@ -20,8 +20,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 Some(path) => Settings::load(path)?,
                 None => Settings::default(),
             };
-            let master_key =
-                MasterKey::load(std::env::var("WARD_MASTER_KEY").ok().as_deref(), &master_key_file(&args)?)?;
+            // Read only: a new key is written once every check has passed.
+            let master_key = NodeMasterKey::find(
+                std::env::var("WARD_MASTER_KEY").ok().as_deref(),
+                &master_key_file(&args)?,
+            )?;
             let options = LaunchOptions {
                 listen: args.listen,
                 database_url,
@@ -51,11 +54,10 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `master.key` in the data dir: the key that seals signing keys.
+/// `master.key` in the data dir: the key that seals signing keys. The
+/// directory is created (0700) only when a new key is written to it.
 fn master_key_file(args: &ServerArgs) -> anyhow::Result<PathBuf> {
-    let dir = data_dir(args)?;
-    create_private_dir(&dir)?;
-    Ok(dir.join("master.key"))
+    Ok(data_dir(args)?.join("master.key"))
 }
 
 fn data_dir(args: &ServerArgs) -> anyhow::Result<PathBuf> {
@@ -67,24 +69,13 @@ fn data_dir(args: &ServerArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// `--database-url`, or the SQLite file in `--data-dir` / the user's data dir.
+/// `--database-url`, or the SQLite file in `--data-dir` / the user's data
+/// dir (the store creates it, 0700, when it opens the file).
 fn database_url(args: &ServerArgs) -> anyhow::Result<String> {
     if let Some(url) = &args.database_url {
         return Ok(url.clone());
     }
-    let dir = data_dir(args)?;
-    create_private_dir(&dir)?;
-    Ok(format!("sqlite://{}", dir.join("ward.db").display()))
-}
-
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .with_context(|| format!("cannot create the data directory {}; pass --data-dir DIR", dir.display()))
+    Ok(format!("sqlite://{}", data_dir(args)?.join("ward.db").display()))
 }
 
 fn read_password_line() -> anyhow::Result<String> {

@@ -145,7 +145,7 @@ impl User {
         Self::at(&server.url)
     }
 
-    /// A user of the server at `url`.
+    /// A user of the server at `url` (one not started by [`Server`]).
     pub fn at(url: &str) -> Self {
         Self { server: url.to_owned(), config: tempfile::tempdir().expect("tempdir") }
     }

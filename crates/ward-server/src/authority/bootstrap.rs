@@ -5,7 +5,7 @@ use crate::entropy::{OsEntropy, random_password};
 use crate::error::{ApiError, ApiResult};
 use crate::password;
 use ward_core::{EventId, Password, Role, UserId};
-use ward_store::{PasswordEnds, Store, UserKind, UserRecord};
+use ward_store::{PasswordEnds, Store, StoreError, UserKind, UserRecord};
 
 /// The name of the user created on first start.
 pub const ADMIN: &str = "admin";
@@ -31,7 +31,9 @@ fn choose(given: Option<String>) -> ApiResult<(Password, AdminPassword)> {
 }
 
 /// On an empty database, creates `admin` (role admin). Returns `None` when
-/// users already exist.
+/// users already exist, including when another process created the admin
+/// between this one's count and its insert (two servers started at once on
+/// one SQLite file; PostgreSQL nodes take turns under the start lock).
 pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult<Option<AdminPassword>> {
     if store.count_users().await? > 0 {
         return Ok(None);
@@ -46,8 +48,11 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
         deleted_at: None,
         created_by: None,
     };
-    store.create_user(&user, &[]).await?;
-    Ok(Some(shown))
+    match store.create_user(&user, &[]).await {
+        Ok(()) => Ok(Some(shown)),
+        Err(StoreError::Conflict(_)) if store.count_users().await? > 0 => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Resets the `admin` password (re-creating the user if it was deleted),

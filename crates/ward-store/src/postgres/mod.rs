@@ -12,6 +12,9 @@
 
 mod migrations;
 mod notify;
+mod start;
+
+pub(crate) use start::PgStartLock;
 
 use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique, tokens};
 use crate::{Invalidation, StoreError, StoreResult, TokenRecord};
@@ -39,8 +42,28 @@ impl PostgresStore {
     /// Connects to the database a `postgres://` or `postgresql://` URL
     /// names and brings its schema up to date.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let mut options = PgConnectOptions::from_str(url)
+        let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        Self::connect_with(options).await
+    }
+
+    /// [`connect`](Self::connect) with the URL already parsed.
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        let store = Self::pool(options).await?;
+        migrations::run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Connects, takes the start lock (waiting for any node that holds it),
+    /// then migrates. The caller creates the first admin and releases it.
+    pub(crate) async fn connect_locked(options: PgConnectOptions) -> StoreResult<(Self, PgStartLock)> {
+        let store = Self::pool(options).await?;
+        let lock = PgStartLock::take(&store.pool).await?;
+        migrations::run(&store.pool).await?;
+        Ok((store, lock))
+    }
+
+    async fn pool(mut options: PgConnectOptions) -> StoreResult<Self> {
         if options.get_application_name().is_none() {
             options = options.application_name("ward");
         }
@@ -50,8 +73,12 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Backend(format!("could not connect to PostgreSQL at {target}: {e}")))?;
-        migrations::run(&pool).await?;
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "could not connect to PostgreSQL at {target}: {e}{}",
+                    tls_hint(&e)
+                ))
+            })?;
         Ok(Self { pool })
     }
 
@@ -79,6 +106,20 @@ fn describe(options: &PgConnectOptions) -> String {
     };
     let database = options.get_database().unwrap_or(options.get_username());
     format!("{}@{host}/{database}", options.get_username())
+}
+
+/// What to do when TLS to PostgreSQL failed: which URL option fixes it.
+fn tls_hint(err: &sqlx::Error) -> &'static str {
+    let text = err.to_string();
+    if text.contains("certificate") || text.contains("UnknownIssuer") {
+        " (the server's TLS certificate was not trusted: name the CA that signed it with \
+         sslrootcert=/path/to/ca.pem, and with sslmode=verify-full connect by a host name or IP \
+         address the certificate lists)"
+    } else if text.contains("TLS") || text.contains("SSL") || text.contains("tls") {
+        " (check the server's `ssl` setting and the URL's sslmode)"
+    } else {
+        ""
+    }
 }
 
 /// The advisory lock every audit append takes: "wardaudt" in ASCII.
