@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/openapi.json"),
+    ("get", "/metrics"),
     ("post", "/v1/login"),
     ("post", "/v1/logout"),
     ("get", "/v1/whoami"),
