@@ -63,9 +63,9 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     state.metrics.request(&method, route, status, took);
     tracing::info!(
         target: ACCESS_TARGET,
-        http.method = %method,
-        http.route = route,
-        http.status = status,
+        method = %method,
+        route,
+        status,
         latency_ms = took.as_secs_f64() * 1000.0,
         request_id = %request_id,
         client = %client,
