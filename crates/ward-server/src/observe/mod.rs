@@ -89,7 +89,10 @@ pub async fn metrics_text(State(state): State<AppState>) -> Response {
     if !state.metrics.enabled() {
         return ApiError::NotFound("route").into_response();
     }
-    let mut response = state.metrics.render(&state).into_response();
+    let mut response = state
+        .metrics
+        .render(state.cache.hits_and_misses(), state.throttle.counts(), state.store.pool_use())
+        .into_response();
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

@@ -150,15 +150,19 @@ impl Metrics {
         AuditMetrics { queue: self.audit_queue.clone(), flush: self.audit_flush.clone() }
     }
 
-    /// The exposition text, after taking the counts other parts keep.
-    pub fn render(&self, state: &crate::AppState) -> String {
-        let (hits, misses) = state.cache.hits_and_misses();
+    /// The exposition text, after taking the counts other parts keep: the
+    /// verify cache's `(hits, misses)`, the login throttle's, the pool's.
+    pub fn render(
+        &self,
+        (hits, misses): (u64, u64),
+        throttled: crate::throttle::Throttled,
+        pool: Option<ward_store::PoolUse>,
+    ) -> String {
         self.cache_hits.absolute(hits);
         self.cache_misses.absolute(misses);
-        let throttled = state.throttle.counts();
         self.throttle_refused.absolute(throttled.refused);
         self.throttle_slowed.absolute(throttled.slowed);
-        if let Some(pool) = state.store.pool_use() {
+        if let Some(pool) = pool {
             self.pool_size.set(pool.size as f64);
             self.pool_idle.set(pool.idle as f64);
         }
