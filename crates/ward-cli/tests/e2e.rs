@@ -12,6 +12,8 @@ mod crash;
 mod harness;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
+#[path = "e2e/observe.rs"]
+mod observe;
 #[path = "e2e/password.rs"]
 mod password;
 #[path = "e2e/pg_tls.rs"]

@@ -89,6 +89,9 @@ pub struct VerifyCache {
     capacity: usize,
     ttl: Duration,
     clock: Clock,
+    /// Lookups answered from memory, and those that were not (`/metrics`).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl std::fmt::Debug for VerifyCache {
@@ -102,7 +105,15 @@ impl std::fmt::Debug for VerifyCache {
 
 impl VerifyCache {
     pub fn new(capacity: usize, ttl: Duration, clock: Clock) -> Self {
-        Self { maps: RwLock::default(), generation: AtomicU64::new(0), capacity, ttl, clock }
+        Self {
+            maps: RwLock::default(),
+            generation: AtomicU64::new(0),
+            capacity,
+            ttl,
+            clock,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
@@ -114,11 +125,25 @@ impl VerifyCache {
     }
 
     /// The fresh entry for `hash`, shared with the cache (no copy).
+    /// Counted as a hit or a miss.
     pub fn get(&self, hash: &TokenHash) -> Option<Arc<TokenWithOwner>> {
+        let fresh = self.fresh(hash);
+        let count = if fresh.is_some() { &self.hits } else { &self.misses };
+        count.fetch_add(1, Ordering::Relaxed);
+        fresh
+    }
+
+    fn fresh(&self, hash: &TokenHash) -> Option<Arc<TokenWithOwner>> {
         let maps = self.read();
         let entry = maps.by_hash.get(hash)?;
         let age = self.clock.instant().saturating_duration_since(entry.at);
         (age < self.ttl).then(|| Arc::clone(&entry.found))
+    }
+
+    /// Lookups answered from memory and lookups that went to the store,
+    /// since the start.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     pub fn generation(&self) -> u64 {

@@ -31,6 +31,9 @@
 //!
 //! [usage]
 //! flush_interval = "5s"
+//!
+//! [metrics]
+//! enabled = true      # GET /metrics, open like /healthz; false: 404
 //! ```
 
 use crate::client::Cidr;
@@ -86,6 +89,14 @@ struct RawConfig {
     cache: RawCache,
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    enabled: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +233,8 @@ pub struct Settings {
     pub cache_capacity: usize,
     /// Proxies whose `X-Forwarded-For` names the client; see `crate::client`.
     pub trusted_proxies: Vec<Cidr>,
+    /// Whether `GET /metrics` answers (`[metrics] enabled`, default true).
+    pub metrics_enabled: bool,
 }
 
 impl Default for Settings {
@@ -352,6 +365,7 @@ impl Settings {
             cache_ttl,
             cache_capacity,
             trusted_proxies,
+            metrics_enabled: raw.metrics.enabled.unwrap_or(true),
         })
     }
 }

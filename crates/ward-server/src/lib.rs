@@ -15,6 +15,7 @@ pub mod config;
 pub mod entropy;
 pub mod error;
 pub mod extract;
+pub mod observe;
 pub mod password;
 pub mod routes;
 pub mod signing;
@@ -43,13 +44,12 @@ pub async fn serve(
         .store
         .invalidations()
         .map(|feed| tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone())));
-    let audit_writer = audit::writer::AuditWriter::start(state.audit.clone());
-    let app = routes::router(state.clone())
+    let audit_writer = audit::writer::AuditWriter::start(state.audit.clone(), state.metrics.audit());
+    let app = observe::layer(routes::router(state.clone()), &state)
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::<[client::Cidr]>::from(state.settings.trusted_proxies.as_slice()),
             audit::context::layer,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
         .into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     flusher.abort();
@@ -144,7 +144,7 @@ pub async fn launch(
     let (store, master_key) =
         start::prepare(&options.database_url, options.master_key, options.admin_password).await?;
     let addr = listener.local_addr().map_err(LaunchError::Serve)?;
-    eprintln!("ward server listening on http://{addr}");
+    observe::announce(&format!("ward server listening on http://{addr}"));
     tracing::info!(server.addr = %addr, "listening");
     let state = AppState::new(store, options.settings, master_key);
     if let Some(mirror) = mirror {

@@ -54,11 +54,11 @@ pub async fn prepare(
     let key = master.persist()?;
     match bootstrap::ensure_admin(store.as_ref(), admin_password).await.map_err(LaunchError::Bootstrap)? {
         Some(AdminPassword::Generated(password)) => {
-            eprintln!("Created the first user 'admin' with password: {password}");
-            eprintln!("This password is shown only once. Log in with `ward login --username admin`.");
+            crate::observe::announce(&format!("Created the first user 'admin' with password: {password}"));
+            crate::observe::announce("This password is shown only once. Log in with `ward login --username admin`.");
         }
         Some(AdminPassword::Given) => {
-            eprintln!("Created the first user 'admin' with the password from WARD_ADMIN_PASSWORD.")
+            crate::observe::announce("Created the first user 'admin' with the password from WARD_ADMIN_PASSWORD.")
         }
         None => {}
     }

@@ -4,6 +4,7 @@ use crate::audit::AuditSink;
 use crate::cache::{CachedStore, VerifyCache};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::observe::Metrics;
 use crate::password::Hasher;
 use crate::signing::{KeyRing, MasterKey};
 use crate::throttle::LoginThrottle;
@@ -42,6 +43,8 @@ pub struct Shared {
     pub cache: Arc<VerifyCache>,
     /// Where every decision reads the time ([`AppState::now`]).
     pub clock: Clock,
+    /// This server's Prometheus registry (`crate::observe`).
+    pub metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -100,6 +103,7 @@ impl AppState {
         let keys = Arc::new(KeyRing::new(agents.clone(), master.clone(), clock.clone()));
         let chain_key = ChainKey::from(master.derive("audit-chain"));
         let audit = Arc::new(AuditSink::new(audit, chain_key, settings.usage_flush, clock.clone()));
+        let metrics = Arc::new(Metrics::new(settings.metrics_enabled));
         Self(Arc::new(Shared {
             store,
             agents,
@@ -112,6 +116,7 @@ impl AppState {
             audit,
             cache,
             clock,
+            metrics,
         }))
     }
 

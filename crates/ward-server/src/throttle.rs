@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::config::LoginLimits;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -78,11 +79,35 @@ pub struct LoginThrottle {
     limits: LoginLimits,
     entries: Mutex<HashMap<Key, Entry>>,
     clock: Clock,
+    refused: AtomicU64,
+    slowed: AtomicU64,
+}
+
+/// How many attempts the throttle refused (locked out) and slowed down,
+/// since the start (`/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub refused: u64,
+    pub slowed: u64,
 }
 
 impl LoginThrottle {
     pub fn new(limits: LoginLimits, clock: Clock) -> Self {
-        Self { limits, entries: Mutex::new(HashMap::new()), clock }
+        Self {
+            limits,
+            entries: Mutex::new(HashMap::new()),
+            clock,
+            refused: AtomicU64::new(0),
+            slowed: AtomicU64::new(0),
+        }
+    }
+
+    /// What the throttle did so far.
+    pub fn counts(&self) -> Throttled {
+        Throttled {
+            refused: self.refused.load(Ordering::Relaxed),
+            slowed: self.slowed.load(Ordering::Relaxed),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Key, Entry>> {
@@ -116,6 +141,7 @@ impl LoginThrottle {
             }
         }
         if let Some(wait) = wait {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(wait);
         }
         for (key, max) in lockable {
@@ -129,6 +155,9 @@ impl LoginThrottle {
         refresh(user, now, window);
         let delay = DELAY_STEP.saturating_mul(user.failures).min(MAX_DELAY);
         user.failures += 1;
+        if !delay.is_zero() {
+            self.slowed.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(Attempt { username: username.to_owned(), client, delay })
     }
 

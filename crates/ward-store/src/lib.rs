@@ -216,6 +216,19 @@ pub trait Store: Send + Sync + 'static {
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         self.inner().and_then(|inner| inner.invalidations())
     }
+
+    /// The connection pool right now, for the server's metrics.
+    fn pool_use(&self) -> Option<PoolUse> {
+        self.inner().and_then(|inner| inner.pool_use())
+    }
+}
+
+/// How many connections a store's pool holds open, and how many of them
+/// are idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub size: u32,
+    pub idle: u32,
 }
 
 /// What a password change ends besides the old password.

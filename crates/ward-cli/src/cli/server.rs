@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+pub use ward_server::observe::LogFormat;
 
 /// Arguments of `ward server`.
 #[derive(Debug, Args)]
@@ -24,6 +25,10 @@ pub struct ServerArgs {
     /// (created with mode 0600), for grep and jq.
     #[arg(long, env = "WARD_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// How the server logs to stderr: `text` (coloured only on a terminal
+    /// and without NO_COLOR) or `json` (one JSON object per line).
+    #[arg(long, env = "WARD_LOG_FORMAT", value_name = "FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]

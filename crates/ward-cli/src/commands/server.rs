@@ -1,7 +1,7 @@
 //! `ward server` and `ward server recover-admin`. Owned by the server work;
 //! the rest of the CLI only calls [`run`].
 
-use crate::cli::server::{ServerArgs, ServerCommand};
+use crate::cli::server::{LogFormat, ServerArgs, ServerCommand};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use ward_server::{LaunchOptions, Settings};
 
 /// Runs `ward server` (until SIGINT/SIGTERM) or `ward server recover-admin`.
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    init_logging();
+    init_logging(args.log_format);
     let database_url = database_url(&args)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match args.command {
@@ -85,12 +85,23 @@ fn read_password_line() -> anyhow::Result<String> {
 }
 
 /// Server logs go to stderr; `WARD_LOG` (e.g. `debug`) sets the level.
-fn init_logging() {
+/// `json`: one object per line, event fields at the top level (`message`,
+/// `http.route`, …) with the request's span (`request_id`, `trace_id`).
+/// `text`: coloured only when stderr is a terminal and `NO_COLOR` is unset
+/// or empty (<https://no-color.org>).
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    ward_server::observe::announce_as(format);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_span_list(false).try_init(),
+        LogFormat::Text => builder.with_ansi(colour(std::env::var_os("NO_COLOR").as_deref())).try_init(),
+    };
+}
+
+/// Whether text logs may be coloured: stderr is a terminal and `NO_COLOR`
+/// is unset or empty.
+fn colour(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|v| v.is_empty()) && std::io::IsTerminal::is_terminal(&std::io::stderr())
 }

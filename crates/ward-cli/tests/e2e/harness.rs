@@ -92,7 +92,7 @@ impl Server {
         let log = self.log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("ward server listening on ") {
+                if let Some(url) = announced(&line).strip_prefix("ward server listening on ") {
                     let _ = tx.send(url.to_owned());
                 }
                 let mut log = log.lock().expect("log lock");
@@ -202,6 +202,15 @@ impl User {
         let out = self.run(&["login", "--username", username, "--password-stdin"], &format!("{password}\n"));
         assert_eq!(out.status.code(), Some(0), "login failed: {}", text(&out.stderr));
     }
+}
+
+/// A stderr line's message: the line itself, or under `--log-format json`
+/// its `message` field.
+fn announced(line: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| line.to_owned())
 }
 
 pub fn text(bytes: &[u8]) -> String {

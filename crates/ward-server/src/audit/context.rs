@@ -43,8 +43,9 @@ tokio::task_local! {
 /// The header that carries the request id in and out.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Middleware: takes `x-request-id` from the request (if it is a short,
-/// printable value) or makes one, decides the client address, runs the
+/// Middleware: takes the request id from a valid W3C `traceparent` (trace
+/// id and parent id, `crate::observe::trace`), else from `x-request-id` (if
+/// it is a short, printable value), else makes one; decides the client address, runs the
 /// request inside the context, and echoes the id on the response.
 pub async fn layer(
     State(trusted_proxies): State<std::sync::Arc<[Cidr]>>,
@@ -57,7 +58,8 @@ pub async fn layer(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned);
-    let request_id = given.unwrap_or_else(new_request_id);
+    let traced = crate::observe::trace::TraceParent::from_headers(request.headers()).map(|t| t.request_id());
+    let request_id = traced.or(given).unwrap_or_else(new_request_id);
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

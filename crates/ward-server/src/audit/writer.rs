@@ -9,12 +9,16 @@
 //! queuing meanwhile. After a successful append the stored events (with
 //! their `seq` and hashes) go to the mirror file, if there is one.
 //!
+//! Every tick it reports how many events wait (queued and pending) and
+//! every stored batch how long its write took (`crate::observe`).
+//!
 //! On [`AuditWriter::stop`] the writer takes everything still queued and
 //! counted,
 //! stores it (retrying for up to 10 s if the database fails), and hands the
 //! queue back to the sink; only then does `stop` return.
 
 use super::sink::{AuditSink, Message, WriterParts};
+use crate::observe::AuditMetrics;
 use chrono::SubsecRound;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +46,9 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the writer for `sink`; `None` when one already runs.
-    pub fn start(sink: Arc<AuditSink>) -> Option<Self> {
+    /// Starts the writer for `sink`, reporting its queue and write times to
+    /// `metrics`; `None` when one already runs.
+    pub fn start(sink: Arc<AuditSink>, metrics: AuditMetrics) -> Option<Self> {
         let parts = sink.take_parts()?;
         let (stop, stopped) = oneshot::channel();
         let writer = Writer {
@@ -54,6 +59,7 @@ impl AuditWriter {
             failures: 0,
             retry_at: None,
             outbox_due: true,
+            metrics,
         };
         Some(Self { stop, task: tokio::spawn(writer.run(stopped)) })
     }
@@ -77,6 +83,7 @@ struct Writer {
     retry_at: Option<Instant>,
     /// Whether the outbox should be drained at the next write.
     outbox_due: bool,
+    metrics: AuditMetrics,
 }
 
 impl Writer {
@@ -115,7 +122,8 @@ impl Writer {
                     if self.sink.take_outbox_waiting() || ticks.is_multiple_of(OUTBOX_SWEEP_TICKS) {
                         self.outbox_due = true;
                     }
-                    self.write(&mut parts).await
+                    self.write(&mut parts).await;
+                    self.metrics.queue.set((parts.queue.len() + self.pending.len()) as f64);
                 }
             }
         }
@@ -168,8 +176,10 @@ impl Writer {
     async fn drain_outbox(&mut self, parts: &mut WriterParts) -> bool {
         let log = self.sink.log_handle();
         loop {
+            let started = std::time::Instant::now();
             match log.drain_outbox(self.sink.chain_key(), MAX_BATCH as u32).await {
                 Ok(stored) => {
+                    self.metrics.flush.record(started.elapsed().as_secs_f64());
                     if let Some(mirror) = parts.mirror.as_mut() {
                         mirror.append(&stored).await;
                     }
@@ -199,8 +209,10 @@ impl Writer {
         let log = self.sink.log_handle();
         while !self.pending.is_empty() {
             let n = self.pending.len().min(MAX_BATCH);
+            let started = std::time::Instant::now();
             match log.append_audit(self.sink.chain_key(), &self.pending[..n]).await {
                 Ok(stored) => {
+                    self.metrics.flush.record(started.elapsed().as_secs_f64());
                     self.pending.drain(..n);
                     self.failures = 0;
                     self.retry_at = None;

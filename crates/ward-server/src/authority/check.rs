@@ -185,6 +185,7 @@ async fn check_signed(state: &AppState, presented: &str) -> ApiResult<Check> {
 pub async fn verify(state: &AppState, caller: &Caller, presented: &str) -> ApiResult<VerifyResponse> {
     caller.require(SCOPE_INTROSPECT)?;
     let verdict = check(state, presented).await?;
+    state.metrics.verify(verdict.code());
     let event = AuditEvent::new("token.verify").decision(verdict.code());
     state.audit.emit_use(match verdict.found() {
         Some(found) => event.subject(&found.subject).token(&found.token_id),

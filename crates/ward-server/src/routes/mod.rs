@@ -11,6 +11,7 @@ mod session;
 mod tokens;
 mod users;
 
+use crate::observe;
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -68,6 +69,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(openapi_json))
+        .routes(routes!(observe::metrics_text))
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::whoami))

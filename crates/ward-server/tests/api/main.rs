@@ -16,6 +16,7 @@ mod grants;
 mod helpers;
 mod issuers;
 mod login;
+mod observe;
 mod openapi;
 mod password;
 mod passwords_are_roots;

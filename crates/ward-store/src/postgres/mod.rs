@@ -228,4 +228,8 @@ impl Db for PostgresStore {
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         Some(notify::subscribe(self.pool.clone()))
     }
+
+    fn pool_use(&self) -> crate::PoolUse {
+        crate::PoolUse { size: self.pool.size(), idle: self.pool.num_idle() as u32 }
+    }
 }

@@ -110,6 +110,8 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// [`crate::Store::invalidations`].
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>>;
+    /// [`crate::Store::pool_use`].
+    fn pool_use(&self) -> crate::PoolUse;
 }
 
 /// A failure of the database itself, with what we were doing. The

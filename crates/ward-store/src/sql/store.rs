@@ -97,6 +97,9 @@ impl<D: Db> Store for D {
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         Db::invalidations(self)
     }
+    fn pool_use(&self) -> Option<crate::PoolUse> {
+        Some(Db::pool_use(self))
+    }
 }
 
 #[async_trait]

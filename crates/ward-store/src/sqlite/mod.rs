@@ -247,6 +247,10 @@ impl Db for SqliteStore {
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         None
     }
+
+    fn pool_use(&self) -> crate::PoolUse {
+        crate::PoolUse { size: self.pool.size(), idle: self.pool.num_idle() as u32 }
+    }
 }
 
 #[cfg(test)]
