@@ -10,6 +10,7 @@ mod password;
 mod session;
 mod tokens;
 mod users;
+mod views;
 
 use crate::state::AppState;
 use axum::extract::Request;
