@@ -1,4 +1,4 @@
-use crate::kinds::{ApprovalStatus, KeyStatus, TokenStatus};
+use crate::kinds::{ApprovalStatus, KeyStatus, Risk, TokenStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -124,7 +124,9 @@ pub struct AuthorizeResponse {
     pub decision: String,
     pub reason: String,
     pub operation: String,
-    pub risk: String,
+    /// `low`, `moderate`, `high` or `critical`.
+    #[schema(value_type = String)]
+    pub risk: Risk,
     pub subject: String,
     pub token_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,7 +140,9 @@ pub struct Approval {
     pub token_id: String,
     pub subject: String,
     pub operation: String,
-    pub risk: String,
+    /// `low`, `moderate`, `high` or `critical`.
+    #[schema(value_type = String)]
+    pub risk: Risk,
     /// `pending`, `approved`, `denied`, `used` or `expired`.
     #[schema(value_type = String)]
     pub status: ApprovalStatus,

@@ -3,134 +3,42 @@
 //! them as flags and prints them). On the wire each is a snake_case string;
 //! the OpenAPI document shows them as strings.
 //!
-//! A token's kind, a user's role and a risk level are ward-core's own
-//! enums, re-exported here (the risk fields of approvals, authorize
-//! answers and audit records are still strings on the wire and in the
-//! server); the statuses are the API's (the store keeps its own, and the
-//! server maps between them in its views).
+//! A token's kind, a user's role, a risk level and the statuses of tokens,
+//! approvals and signing keys are ward-core's own enums, re-exported here
+//! (the store and the server use the same ones); only a user's role as the
+//! API shows it ([`UserRole`], which adds `service` and `agent`) is the API's.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use ward_core::{Risk, Role, TokenKind};
-
-/// Where a token stands at a moment; revoked beats expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "&'static str", try_from = "String")]
-pub enum TokenStatus {
-    Active,
-    Expired,
-    Revoked,
-}
-
-impl TokenStatus {
-    pub const ALL: [TokenStatus; 3] = [TokenStatus::Active, TokenStatus::Expired, TokenStatus::Revoked];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::Expired => "expired",
-            TokenStatus::Revoked => "revoked",
-        }
-    }
-}
-
-/// What a signing key does now: `active` signs new tokens, `verifying`
-/// (an older key) still verifies what it signed, `retired` verifies nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "&'static str", try_from = "String")]
-pub enum KeyStatus {
-    Active,
-    Verifying,
-    Retired,
-}
-
-impl KeyStatus {
-    pub const ALL: [KeyStatus; 3] = [KeyStatus::Active, KeyStatus::Verifying, KeyStatus::Retired];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyStatus::Active => "active",
-            KeyStatus::Verifying => "verifying",
-            KeyStatus::Retired => "retired",
-        }
-    }
-}
-
-/// Where an approval stands. `expired` is shown for a pending or approved
-/// request past its end; the store does not keep it, so it filters nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "&'static str", try_from = "String")]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Denied,
-    /// Approved and then spent by the request it allowed.
-    Used,
-    Expired,
-}
-
-impl ApprovalStatus {
-    pub const ALL: [ApprovalStatus; 5] = [
-        ApprovalStatus::Pending,
-        ApprovalStatus::Approved,
-        ApprovalStatus::Denied,
-        ApprovalStatus::Used,
-        ApprovalStatus::Expired,
-    ];
-
-    /// The statuses approvals can be listed by: `expired` is shown, not kept.
-    pub const LISTABLE: [ApprovalStatus; 4] =
-        [ApprovalStatus::Pending, ApprovalStatus::Approved, ApprovalStatus::Denied, ApprovalStatus::Used];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "pending",
-            ApprovalStatus::Approved => "approved",
-            ApprovalStatus::Denied => "denied",
-            ApprovalStatus::Used => "used",
-            ApprovalStatus::Expired => "expired",
-        }
-    }
-}
+pub use ward_core::status::UnknownValue;
+use ward_core::status::one_of;
+pub use ward_core::{ApprovalStatus, KeyStatus, Risk, Role, TokenKind, TokenStatus};
 
 /// What a user is, as the API shows it: a human's [`Role`] (`admin`,
-/// `user`), or `service` for a service user.
+/// `user`), `service` for a service user, or — only in `whoami`, whose
+/// caller may be one — `agent` for a signed agent token's agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "&'static str", try_from = "String")]
 pub enum UserRole {
     Human(Role),
     Service,
+    Agent,
 }
 
 impl UserRole {
-    pub const ALL: [UserRole; 3] =
-        [UserRole::Human(Role::Admin), UserRole::Human(Role::User), UserRole::Service];
+    pub const ALL: [UserRole; 4] =
+        [UserRole::Human(Role::Admin), UserRole::Human(Role::User), UserRole::Service, UserRole::Agent];
 
     pub fn as_str(self) -> &'static str {
         match self {
             UserRole::Human(role) => role.as_str(),
             UserRole::Service => "service",
+            UserRole::Agent => "agent",
         }
     }
 }
-
-/// A string that names none of an enum's values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownValue {
-    what: &'static str,
-    given: String,
-    valid: Vec<&'static str>,
-}
-
-impl fmt::Display for UnknownValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown {} '{}': use {}", self.what, self.given, self.valid.join(", "))
-    }
-}
-
-impl std::error::Error for UnknownValue {}
 
 /// An optional query value parsed with [`FromStr`], whose error (which
 /// lists the valid values) becomes the 422 message; serde's own "unknown
@@ -147,6 +55,16 @@ where
         .transpose()
 }
 
+/// A required value parsed with [`FromStr`], as [`opt_parsed`].
+pub(crate) fn parsed<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+}
+
 /// `?status=` of `GET /v1/approvals`: one of [`ApprovalStatus::LISTABLE`].
 pub(crate) fn opt_listable<'de, D>(deserializer: D) -> Result<Option<ApprovalStatus>, D::Error>
 where
@@ -158,20 +76,6 @@ where
                 .map_err(serde::de::Error::custom)
         })
         .transpose()
-}
-
-/// The value of `all` whose name is `s`.
-fn one_of<T: Copy>(
-    what: &'static str,
-    all: &[T],
-    name: fn(T) -> &'static str,
-    s: &str,
-) -> Result<T, UnknownValue> {
-    all.iter().copied().find(|v| name(*v) == s).ok_or_else(|| UnknownValue {
-        what,
-        given: s.chars().take(40).collect(),
-        valid: all.iter().map(|v| name(*v)).collect(),
-    })
 }
 
 macro_rules! string_enum {
@@ -206,9 +110,6 @@ macro_rules! string_enum {
     };
 }
 
-string_enum!(TokenStatus, "status");
-string_enum!(KeyStatus, "key status");
-string_enum!(ApprovalStatus, "approval status");
 string_enum!(UserRole, "role");
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+use crate::kinds::{TokenKind, UserRole};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -41,10 +42,13 @@ pub struct WhoAmI {
     pub user_id: String,
     pub username: String,
     /// `admin` or `user`; `service` for a service user.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: UserRole,
     pub token_id: String,
+    /// `personal`, `pipeline`, `service`, `registry`, `login` or `agent`.
     #[serde(rename = "type")]
-    pub token_type: String,
+    #[schema(value_type = String)]
+    pub token_type: TokenKind,
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }

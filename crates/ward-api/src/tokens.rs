@@ -4,12 +4,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// `POST /v1/tokens`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateTokenRequest {
     pub name: String,
     /// `personal`, `pipeline`, `service` or `registry`.
-    #[serde(rename = "type")]
-    pub token_type: String,
+    #[serde(rename = "type", deserialize_with = "crate::kinds::parsed")]
+    #[schema(value_type = String)]
+    pub token_type: TokenKind,
     /// Scopes or meta-scopes. Omitted: a personal token gets its owner's
     /// permissions, other types get none.
     #[serde(default, skip_serializing_if = "Option::is_none")]

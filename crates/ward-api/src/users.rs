@@ -1,4 +1,4 @@
-use crate::kinds::UserRole;
+use crate::kinds::{Role, UserRole};
 use crate::tokens::{CreatedToken, TokenInfo};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,8 +9,9 @@ use utoipa::ToSchema;
 pub struct CreateUserRequest {
     pub name: String,
     /// `admin` or `user` (default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::kinds::opt_parsed")]
+    #[schema(value_type = Option<String>)]
+    pub role: Option<Role>,
     /// At least 8 characters.
     pub password: String,
 }

@@ -17,6 +17,7 @@ pub mod operation;
 pub mod policy;
 pub mod scope;
 pub mod signed;
+pub mod status;
 pub mod token;
 
 pub use duration::Ttl;
@@ -24,4 +25,5 @@ pub use id::{EventId, TokenId, UserId};
 pub use names::{Password, TokenName, Username};
 pub use policy::{Caller, Denied, Principal, PrincipalKind, Role};
 pub use scope::{Risk, Scope, ScopeCatalog, ScopeSet, UnknownScopes};
+pub use status::{ApprovalStatus, KeyStatus, TokenStatus};
 pub use token::{Entropy, PlainToken, Prefix, TokenHash, TokenKind};

@@ -90,6 +90,12 @@ impl Risk {
     }
 }
 
+impl fmt::Display for Risk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for Risk {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

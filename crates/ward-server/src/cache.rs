@@ -318,8 +318,8 @@ impl Store for CachedStore {
         self.cache.evict(&Invalidation::User(user.clone()));
         out
     }
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        let out = self.inner.delete_token(id, events).await;
+    async fn delete_token(&self, id: &TokenId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<()> {
+        let out = self.inner.delete_token(id, now, events).await;
         self.cache.evict(&Invalidation::Token(id.clone()));
         out
     }
@@ -381,7 +381,7 @@ mod tests {
         TokenWithOwner {
             token: TokenRecord {
                 id: TokenId::generate(now, &mut Fill(seed)),
-                name: "t".into(),
+                name: ward_core::TokenName::parse("t").expect("a token name"),
                 kind: TokenKind::Pipeline,
                 user_id: user.clone(),
                 scopes: Default::default(),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use ward_core::audit::AuditEntry;
 use ward_core::{Risk, ScopeSet, TokenId, UserId};
 
-use crate::StoreResult;
+use crate::{StoreResult, forward};
 
 /// An Ed25519 signing key. `private_sealed` is opaque to the store.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,36 +56,9 @@ pub struct MintedRecord {
     pub issued_via: Option<TokenId>,
 }
 
-/// Where an approval stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Denied,
-    /// Approved and then spent by the request it allowed.
-    Used,
-}
-
-impl ApprovalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "pending",
-            ApprovalStatus::Approved => "approved",
-            ApprovalStatus::Denied => "denied",
-            ApprovalStatus::Used => "used",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(ApprovalStatus::Pending),
-            "approved" => Some(ApprovalStatus::Approved),
-            "denied" => Some(ApprovalStatus::Denied),
-            "used" => Some(ApprovalStatus::Used),
-            _ => None,
-        }
-    }
-}
+/// Where an approval stands: ward-core's one enum; the store keeps
+/// [`ApprovalStatus::LISTABLE`], never `Expired`.
+pub use ward_core::ApprovalStatus;
 
 /// A request for a human (or webhook) to approve one operation by one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,20 +82,38 @@ pub struct ApprovalRecord {
     pub reason: Option<String>,
 }
 
+/// The agent side of a database. As with [`crate::Store`], every method
+/// forwards by default to [`AgentStore::inner`], so a decorator writes only
+/// what it changes; a backend implements them all.
 #[async_trait]
 pub trait AgentStore: Send + Sync + 'static {
+    /// The store this one decorates; `None` for a backend.
+    fn inner(&self) -> Option<&dyn AgentStore> {
+        None
+    }
+
     // Signing keys ----------------------------------------------------------
 
-    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()>;
+    async fn insert_key(&self, key: &KeyRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        forward(self.inner(), "insert_key")?.insert_key(key, events).await
+    }
     /// Every key, oldest first, retired ones included.
-    async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>>;
+    async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>> {
+        forward(self.inner(), "list_keys")?.list_keys().await
+    }
     /// Sets `retired_at`; `NotFound`, or `Ok(false)` when already retired.
-    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool>;
+    async fn retire_key(&self, kid: &str, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<bool> {
+        forward(self.inner(), "retire_key")?.retire_key(kid, now, events).await
+    }
 
     // Minted tokens ---------------------------------------------------------
 
-    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()>;
-    async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>>;
+    async fn insert_minted(&self, minted: &MintedRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        forward(self.inner(), "insert_minted")?.insert_minted(minted, events).await
+    }
+    async fn minted_by_jti(&self, jti: &TokenId) -> StoreResult<Option<MintedRecord>> {
+        forward(self.inner(), "minted_by_jti")?.minted_by_jti(jti).await
+    }
     /// Newest first, optionally of one agent and of one minter, at most
     /// `limit`.
     async fn list_minted(
@@ -130,14 +121,18 @@ pub trait AgentStore: Send + Sync + 'static {
         agent: Option<&str>,
         minted_by: Option<&UserId>,
         limit: u32,
-    ) -> StoreResult<Vec<MintedRecord>>;
+    ) -> StoreResult<Vec<MintedRecord>> {
+        forward(self.inner(), "list_minted")?.list_minted(agent, minted_by, limit).await
+    }
     /// `NotFound`, or `Ok(false)` when already revoked.
     async fn revoke_minted(
         &self,
         jti: &TokenId,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        forward(self.inner(), "revoke_minted")?.revoke_minted(jti, now, events).await
+    }
     /// Revokes every unrevoked token of `agent` (only those `minted_by` this
     /// user, when given) issued at or before `now`; returns how many.
     async fn revoke_agent(
@@ -146,18 +141,26 @@ pub trait AgentStore: Send + Sync + 'static {
         minted_by: Option<&UserId>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<u64> {
+        forward(self.inner(), "revoke_agent")?.revoke_agent(agent, minted_by, now, events).await
+    }
 
     // Approvals -------------------------------------------------------------
 
-    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()>;
-    async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>>;
+    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
+        forward(self.inner(), "insert_approval")?.insert_approval(approval, events).await
+    }
+    async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
+        forward(self.inner(), "approval_by_id")?.approval_by_id(id).await
+    }
     /// Newest first, optionally of one status, at most `limit`.
     async fn list_approvals(
         &self,
         status: Option<ApprovalStatus>,
         limit: u32,
-    ) -> StoreResult<Vec<ApprovalRecord>>;
+    ) -> StoreResult<Vec<ApprovalRecord>> {
+        forward(self.inner(), "list_approvals")?.list_approvals(status, limit).await
+    }
     /// Moves a *pending, unexpired* approval to `Approved` or `Denied`.
     /// `NotFound` when missing; `Conflict` when it is no longer pending or
     /// has expired (the message says which).
@@ -169,7 +172,11 @@ pub trait AgentStore: Send + Sync + 'static {
         reason: Option<&str>,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<ApprovalRecord>;
+    ) -> StoreResult<ApprovalRecord> {
+        forward(self.inner(), "decide_approval")?
+            .decide_approval(id, approve, decided_by, reason, now, events)
+            .await
+    }
     /// Atomically spends an approval: succeeds (returns `true`) only when it
     /// is `Approved`, unexpired at `now`, and bound to exactly this token and
     /// operation; it is then `Used`. Two concurrent calls: one `true`.
@@ -180,5 +187,9 @@ pub trait AgentStore: Send + Sync + 'static {
         operation: &str,
         now: DateTime<Utc>,
         events: &[AuditEntry],
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        forward(self.inner(), "consume_approval")?
+            .consume_approval(id, token_id, operation, now, events)
+            .await
+    }
 }

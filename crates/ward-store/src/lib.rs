@@ -183,9 +183,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<u64> {
         forward(self.inner(), "revoke_user_tokens")?.revoke_user_tokens(user, now, events).await
     }
-    /// Removes a token record; `NotFound` when there is none.
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        forward(self.inner(), "delete_token")?.delete_token(id, events).await
+    /// Removes a token record; `NotFound` when there is none. What it
+    /// obtained is revoked at `now`, not deleted.
+    async fn delete_token(&self, id: &TokenId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<()> {
+        forward(self.inner(), "delete_token")?.delete_token(id, now, events).await
     }
     /// In one transaction: inserts `new`, and ends the old token at
     /// `old_ends_at` (revoked now when `None`). `NotFound` when the old token

@@ -1,7 +1,7 @@
 //! The rows ward persists, as domain types.
 
 use chrono::{DateTime, Utc};
-use ward_core::{Role, ScopeSet, TokenId, TokenKind, UserId};
+use ward_core::{Role, ScopeSet, TokenId, TokenKind, TokenName, UserId};
 
 /// A human with a role and a password, or a service user with fixed scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct UserRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     pub id: TokenId,
-    pub name: String,
+    pub name: TokenName,
     pub kind: TokenKind,
     pub user_id: UserId,
     pub scopes: ScopeSet,
@@ -60,32 +60,8 @@ pub struct TokenRecord {
     pub issued_via: Option<TokenId>,
 }
 
-/// Where a token stands at a moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenStatus {
-    Active,
-    Expired,
-    Revoked,
-}
-
-impl TokenStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::Expired => "expired",
-            TokenStatus::Revoked => "revoked",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(TokenStatus::Active),
-            "expired" => Some(TokenStatus::Expired),
-            "revoked" => Some(TokenStatus::Revoked),
-            _ => None,
-        }
-    }
-}
+/// Where a token stands at a moment: ward-core's one enum.
+pub use ward_core::TokenStatus;
 
 impl TokenRecord {
     /// Revoked beats expired; expiry is derived from `expires_at`.

@@ -155,7 +155,7 @@ fn render(status: &Status) -> String {
         rows.extend([
             ("User", format!("{} ({})", me.username, me.user_id)),
             ("Token ID", me.token_id.clone()),
-            ("Token type", me.token_type.clone()),
+            ("Token type", me.token_type.to_string()),
             ("Scopes", output::scopes(&me.scopes)),
             ("Expires", output::time_or_never(me.expires_at.as_ref())),
         ]);

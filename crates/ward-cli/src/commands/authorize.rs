@@ -59,7 +59,7 @@ fn answer_table(a: &AuthorizeResponse) -> String {
         ("Decision", a.decision.clone()),
         ("Reason", a.reason.clone()),
         ("Operation", a.operation.clone()),
-        ("Risk", a.risk.clone()),
+        ("Risk", a.risk.to_string()),
         ("Subject", a.subject.clone()),
         ("Token ID", a.token_id.clone()),
     ];
@@ -88,7 +88,7 @@ mod tests {
             decision: decision.into(),
             reason: "because".into(),
             operation: "reboot".into(),
-            risk: "critical".into(),
+            risk: ward_api::Risk::Critical,
             subject: "patcher".into(),
             token_id: "tok_1".into(),
             approval_id: approval_id.map(str::to_owned),

@@ -170,9 +170,9 @@ pub async fn whoami(app: &App) -> anyhow::Result<ExitCode> {
     output::emit(app.output, &me, || {
         key_values(&[
             ("User", format!("{} ({})", me.username, me.user_id)),
-            ("Role", me.role.clone()),
+            ("Role", me.role.to_string()),
             ("Token ID", me.token_id.clone()),
-            ("Token type", me.token_type.clone()),
+            ("Token type", me.token_type.to_string()),
             ("Scopes", output::scopes(&me.scopes)),
             ("Expires", output::time_or_never(me.expires_at.as_ref())),
             ("Server", app.server.clone()),

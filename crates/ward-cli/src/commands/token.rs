@@ -21,7 +21,7 @@ pub async fn create(app: &App, args: CreateTokenArgs) -> anyhow::Result<ExitCode
     let scopes = clean_scopes(&args.scopes);
     let request = CreateTokenRequest {
         name: name.as_str().to_owned(),
-        token_type: args.token_type.as_str().to_owned(),
+        token_type: args.token_type,
         scopes: (!scopes.is_empty()).then_some(scopes),
         expires_in_days: args.expires_in,
         ttl: args.ttl.map(|ttl| ttl.to_string()),

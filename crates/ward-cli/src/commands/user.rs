@@ -22,7 +22,7 @@ pub async fn create(app: &App, args: CreateUserArgs) -> anyhow::Result<ExitCode>
         Password::new_checked(password.to_string()).map_err(|e| CliError::usage(e.to_string(), None))?;
     let request = CreateUserRequest {
         name: name.as_str().to_owned(),
-        role: Some(args.role.as_str().to_owned()),
+        role: Some(args.role),
         password: password.expose().to_owned(),
     };
     let user = client.create_user(&request).await?;

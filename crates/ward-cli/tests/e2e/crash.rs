@@ -38,7 +38,7 @@ async fn load(client: Client, worker: usize, stop: Arc<AtomicBool>) -> Acknowled
         n += 1;
         let request = CreateTokenRequest {
             name: format!("crash-{worker}-{n}"),
-            token_type: "pipeline".into(),
+            token_type: ward_api::TokenKind::Pipeline,
             scopes: Some(vec!["ward:introspect".into()]),
             expires_in_days: None,
             ttl: None,

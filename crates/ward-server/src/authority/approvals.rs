@@ -3,12 +3,14 @@
 //! `ward_core::agent_rules::may_decide`) or by the configured webhook,
 //! spent once by the request they allow, and void after `approval.ttl`.
 
+use super::AsOf;
+use super::input::Decide;
 use crate::audit::AuditEvent;
 use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde::Deserialize;
-use ward_api::{Approval, ApprovalList, ApprovalQuery};
+use ward_api::ApprovalQuery;
 use ward_core::agent_rules::{Requester, may_decide};
 use ward_core::id::ApprovalId;
 use ward_core::operation::{ApprovalState, Decision, Operation};
@@ -48,6 +50,8 @@ pub async fn spend(
         ApprovalStatus::Pending => ApprovalState::Pending,
         ApprovalStatus::Denied => ApprovalState::Denied,
         ApprovalStatus::Used => ApprovalState::Unusable,
+        // Shown, never stored.
+        ApprovalStatus::Expired => ApprovalState::Expired,
         ApprovalStatus::Approved if found.expires_at <= now => ApprovalState::Expired,
         ApprovalStatus::Approved => {
             let event = state.audit.prepare(use_event(&found));
@@ -193,59 +197,20 @@ fn decision_event(a: &ApprovalRecord, approve: bool, by: &str, reason: Option<&s
     }
 }
 
-fn view(state: &AppState, a: &ApprovalRecord) -> Approval {
-    let expired =
-        matches!(a.status, ApprovalStatus::Pending | ApprovalStatus::Approved) && a.expires_at <= state.now();
-    Approval {
-        id: a.id.clone(),
-        token_id: a.token_id.clone(),
-        subject: a.subject.clone(),
-        operation: a.operation.clone(),
-        risk: a.risk.as_str().to_owned(),
-        status: if expired { ward_api::ApprovalStatus::Expired } else { status_view(a.status) },
-        created_at: a.created_at,
-        expires_at: a.expires_at,
-        decided_by: a.decided_by.clone(),
-        decided_at: a.decided_at,
-        reason: a.reason.clone(),
-    }
-}
-
-/// An approval's status as the API shows it (the store keeps its own enum).
-fn status_view(status: ApprovalStatus) -> ward_api::ApprovalStatus {
-    match status {
-        ApprovalStatus::Pending => ward_api::ApprovalStatus::Pending,
-        ApprovalStatus::Approved => ward_api::ApprovalStatus::Approved,
-        ApprovalStatus::Denied => ward_api::ApprovalStatus::Denied,
-        ApprovalStatus::Used => ward_api::ApprovalStatus::Used,
-    }
-}
-
-/// A status to list by, as the store filters; `None` for `expired`, which
-/// the store does not keep.
-fn stored_status(status: ward_api::ApprovalStatus) -> Option<ApprovalStatus> {
-    match status {
-        ward_api::ApprovalStatus::Pending => Some(ApprovalStatus::Pending),
-        ward_api::ApprovalStatus::Approved => Some(ApprovalStatus::Approved),
-        ward_api::ApprovalStatus::Denied => Some(ApprovalStatus::Denied),
-        ward_api::ApprovalStatus::Used => Some(ApprovalStatus::Used),
-        ward_api::ApprovalStatus::Expired => None,
-    }
-}
-
 /// `GET /v1/approvals` (admins).
-pub async fn list(state: &AppState, caller: &Caller, query: ApprovalQuery) -> ApiResult<ApprovalList> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: ApprovalQuery,
+) -> ApiResult<AsOf<Vec<ApprovalRecord>>> {
     caller.require_admin("list approvals")?;
-    let status = match query.status {
-        Some(s) => Some(stored_status(s).ok_or_else(|| {
-            ApiError::invalid(format!(
-                "approvals cannot be listed by status {s}: use pending, approved, denied or used"
-            ))
-        })?),
-        None => None,
-    };
-    let found = state.agents.list_approvals(status, 500).await?;
-    Ok(ApprovalList { approvals: found.iter().map(|a| view(state, a)).collect() })
+    if let Some(s) = query.status.filter(|s| !ApprovalStatus::LISTABLE.contains(s)) {
+        return Err(ApiError::invalid(format!(
+            "approvals cannot be listed by status {s}: use pending, approved, denied or used"
+        )));
+    }
+    let found = state.agents.list_approvals(query.status, 500).await?;
+    Ok(AsOf { now: state.now(), value: found })
 }
 
 /// Who stands behind `found`: the requesting user, whether an agent asked,
@@ -307,9 +272,10 @@ pub async fn decide(
     state: &AppState,
     caller: &Caller,
     id: &str,
-    approve: bool,
-    reason: Option<&str>,
-) -> ApiResult<Approval> {
+    decide: Decide,
+) -> ApiResult<AsOf<ApprovalRecord>> {
+    let Decide { approve, reason } = decide;
+    let reason = reason.as_deref();
     caller.require_admin("decide approvals")?;
     let found = state.agents.approval_by_id(id).await?.ok_or(ApiError::NotFound("approval"))?;
     may_decide(caller, &requester_of(state, &found).await?)?;
@@ -319,5 +285,5 @@ pub async fn decide(
         .decide_approval(id, approve, &caller.principal.name, reason, state.now(), &[event])
         .await?;
     state.audit.committed();
-    Ok(view(state, &decided))
+    Ok(AsOf { now: state.now(), value: decided })
 }

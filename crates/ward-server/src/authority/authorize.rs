@@ -8,19 +8,25 @@
 
 use super::approvals;
 use super::check::{Check, check};
+use super::input::Authorize;
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use ward_api::{AuthorizeRequest, AuthorizeResponse};
-use ward_core::operation::{ApprovalRule, Decision, decide};
+use ward_core::operation::{ApprovalRule, Decision, Operation, decide};
 use ward_core::policy::SCOPE_INTROSPECT;
 use ward_core::{Caller, Denied};
 
-pub async fn authorize(
-    state: &AppState,
-    bearer: Caller,
-    req: AuthorizeRequest,
-) -> ApiResult<AuthorizeResponse> {
+/// The answer: what was decided, for which operation and token, and the
+/// approval it opened or spent.
+#[derive(Debug)]
+pub struct Authorized {
+    pub decision: Decision,
+    pub operation: Operation,
+    pub subject: Caller,
+    pub approval_id: Option<String>,
+}
+
+pub async fn authorize(state: &AppState, bearer: Caller, req: Authorize) -> ApiResult<Authorized> {
     let subject = match req.token.as_deref() {
         None => bearer,
         Some(token) => {
@@ -31,13 +37,7 @@ pub async fn authorize(
             }
         }
     };
-    let op = state.settings.policy.operation(&req.operation).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "unknown operation '{}'; operations: {}",
-            req.operation,
-            state.settings.policy.names().join(", ")
-        ))
-    })?;
+    let op = &req.operation;
     let event = AuditEvent::new("authorize")
         .subject(&subject.principal.name)
         .token(&subject.token_id)
@@ -66,13 +66,5 @@ pub async fn authorize(
         Decision::Deny(reason) => event.error(reason.clone()),
         _ => event,
     });
-    Ok(AuthorizeResponse {
-        decision: decision.as_str().to_owned(),
-        reason: decision.reason().to_owned(),
-        operation: op.name.clone(),
-        risk: op.risk.as_str().to_owned(),
-        subject: subject.principal.name.clone(),
-        token_id: subject.token_id.to_string(),
-        approval_id,
-    })
+    Ok(Authorized { decision, operation: req.operation, subject, approval_id })
 }

@@ -11,7 +11,6 @@ use crate::audit::AuditEvent;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use chrono::{DateTime, TimeZone, Utc};
-use ward_api::VerifyResponse;
 use ward_core::policy::{SCOPE_INTROSPECT, effective_scopes};
 use ward_core::signed::{self, looks_like_jwt};
 use ward_core::token::inspect;
@@ -182,7 +181,7 @@ async fn check_signed(state: &AppState, presented: &str) -> ApiResult<Check> {
 
 /// `POST /v1/verify`: `ward:introspect` first, then the verdict on the
 /// presented token (always 200), counted as one of its uses.
-pub async fn verify(state: &AppState, caller: &Caller, presented: &str) -> ApiResult<VerifyResponse> {
+pub async fn verify(state: &AppState, caller: &Caller, presented: &str) -> ApiResult<Check> {
     caller.require(SCOPE_INTROSPECT)?;
     let verdict = check(state, presented).await?;
     state.metrics.verify(verdict.code());
@@ -191,18 +190,5 @@ pub async fn verify(state: &AppState, caller: &Caller, presented: &str) -> ApiRe
         Some(found) => event.subject(&found.subject).token(&found.token_id),
         None => event.subject(&caller.principal.name),
     });
-    Ok(verify_view(&verdict))
-}
-
-fn verify_view(verdict: &Check) -> VerifyResponse {
-    let found = verdict.found();
-    VerifyResponse {
-        valid: matches!(verdict, Check::Valid { .. }),
-        code: verdict.code().to_owned(),
-        token_id: found.map(|f| f.token_id.to_string()),
-        token_type: found.map(|f| f.kind),
-        user: found.map(|f| f.subject.clone()),
-        scopes: verdict.scopes().iter().map(ToString::to_string).collect(),
-        expires_at: found.and_then(|f| f.expires_at),
-    }
+    Ok(verdict)
 }

@@ -7,44 +7,46 @@
 //! is not an admin lists and revokes only what they minted (someone else's
 //! jti is not found, exactly like a missing one).
 
+use super::AsOf;
+use super::input::NewMint;
 use crate::audit::AuditEvent;
 use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use ward_api::{
-    KeyStatus, MintRevokeRequest, Minted, MintedInfo, MintedList, MintedQuery, SigningKeyInfo,
-    SigningKeyList, TokenStatus,
-};
+use chrono::{DateTime, Utc};
+use ward_api::{MintRevokeRequest, MintedQuery};
 use ward_core::agent_rules::{MintedReach, may_mint};
 use ward_core::grant::{self, Granted, Wanted};
 use ward_core::policy::SCOPE_MINT;
 use ward_core::signed::{self, Claims};
-use ward_core::{Caller, TokenId, Ttl, Username};
+use ward_core::{Caller, KeyStatus, TokenId};
 use ward_store::MintedRecord;
 
-/// `POST /v1/mint`: a signed token for `agent` with (expanded) `scopes`.
-pub async fn mint(
-    state: &AppState,
-    caller: &Caller,
-    agent: &str,
-    scopes: &[String],
-    ttl: &str,
-) -> ApiResult<Minted> {
+/// A signed agent token just minted: the JWT, shown once, and its record.
+pub struct MintedToken {
+    pub jwt: String,
+    pub record: MintedRecord,
+}
+
+impl std::fmt::Debug for MintedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintedToken").field("jwt", &"***").field("record", &self.record).finish()
+    }
+}
+
+/// A signing key as shown: what it does now, never key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub kid: String,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+    pub status: KeyStatus,
+}
+
+/// `POST /v1/mint`: a signed token for the agent with the (expanded) scopes.
+pub async fn mint(state: &AppState, caller: &Caller, new: NewMint) -> ApiResult<MintedToken> {
     caller.require(SCOPE_MINT)?;
-    let agent = Username::parse(agent).map_err(|_| {
-        ApiError::invalid(format!("agent name '{agent}' is invalid: use a-z, 0-9, '.', '_' or '-'"))
-    })?;
-    let ttl = Ttl::parse(ttl).map_err(ApiError::invalid)?;
-    let max = state.settings.mint.max_ttl;
-    if ttl > max {
-        return Err(ApiError::invalid(format!(
-            "ttl {ttl} is longer than this server allows ({max}): use a shorter --ttl"
-        )));
-    }
-    let scopes = state.settings.catalog.expand(scopes).map_err(ApiError::invalid)?;
-    if scopes.is_empty() {
-        return Err(ApiError::invalid("an agent token needs at least one scope"));
-    }
+    let NewMint { agent, scopes, ttl } = new;
     let now = state.now();
     let wanted = Wanted { scopes, expires_at: Some(now + ttl.as_duration()) };
     let Granted { scopes, expires_at } = may_mint(caller, agent.as_str(), wanted, now)?;
@@ -81,58 +83,29 @@ pub async fn mint(
     state.audit.committed();
     let token = signed::encode(&kid, &claims, &key);
     tracing::info!(token.id = %jti, agent = %agent, key.id = %kid, by.token = %caller.token_id, "agent token minted");
-    Ok(Minted {
-        token,
-        jti: jti.to_string(),
-        agent: agent.as_str().to_owned(),
-        kid,
-        scopes: scopes.iter().map(ToString::to_string).collect(),
-        issued_at: now,
-        expires_at,
-    })
-}
-
-fn minted_view(state: &AppState, m: &MintedRecord) -> MintedInfo {
-    let now = state.now();
-    let status = if m.revoked_at.is_some() {
-        TokenStatus::Revoked
-    } else if m.expires_at <= now {
-        TokenStatus::Expired
-    } else {
-        TokenStatus::Active
-    };
-    MintedInfo {
-        jti: m.jti.to_string(),
-        agent: m.agent.clone(),
-        kid: m.kid.clone(),
-        scopes: m.scopes.iter().map(ToString::to_string).collect(),
-        minted_by: m.minted_by.to_string(),
-        issued_at: m.issued_at,
-        expires_at: m.expires_at,
-        revoked_at: m.revoked_at,
-        status,
-    }
+    Ok(MintedToken { jwt: token, record })
 }
 
 /// `GET /v1/mint`.
-pub async fn list(state: &AppState, caller: &Caller, query: MintedQuery) -> ApiResult<MintedList> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: MintedQuery,
+) -> ApiResult<AsOf<Vec<MintedRecord>>> {
     caller.require(SCOPE_MINT)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let reach = MintedReach::of(caller);
+    let now = state.now();
     let Some(filter) = reach.filter(query.agent.as_deref()) else {
-        return Ok(MintedList { tokens: Vec::new() });
+        return Ok(AsOf { now, value: Vec::new() });
     };
     let found = state.agents.list_minted(filter.agent, filter.minted_by, limit).await?;
-    Ok(MintedList { tokens: found.iter().map(|m| minted_view(state, m)).collect() })
+    Ok(AsOf { now, value: found })
 }
 
 /// `POST /v1/mint/revoke`: one token by `jti`, or every token of an agent
 /// issued so far (tokens minted afterwards are not affected).
-pub async fn revoke(
-    state: &AppState,
-    caller: &Caller,
-    req: MintRevokeRequest,
-) -> ApiResult<ward_api::RevokedCount> {
+pub async fn revoke(state: &AppState, caller: &Caller, req: MintRevokeRequest) -> ApiResult<u64> {
     caller.require(SCOPE_MINT)?;
     let now = state.now();
     let reach = MintedReach::of(caller);
@@ -173,17 +146,17 @@ pub async fn revoke(
         _ => return Err(ApiError::invalid("give exactly one of jti or agent")),
     };
     tracing::info!(tokens.revoked = revoked, by.token = %caller.token_id, "agent tokens revoked");
-    Ok(ward_api::RevokedCount { revoked })
+    Ok(revoked)
 }
 
 /// `GET /v1/keys`.
-pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyList> {
+pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<Vec<KeyState>> {
     caller.require(SCOPE_MINT)?;
     let keys = state.keys.keys().await?;
     let newest_active = keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone());
     let keys = keys
         .into_iter()
-        .map(|k| SigningKeyInfo {
+        .map(|k| KeyState {
             status: if k.retired_at.is_some() {
                 KeyStatus::Retired
             } else if Some(&k.kid) == newest_active.as_ref() {
@@ -196,11 +169,11 @@ pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyList
             retired_at: k.retired_at,
         })
         .collect();
-    Ok(SigningKeyList { keys })
+    Ok(keys)
 }
 
 /// `POST /v1/keys/rotate`: admins.
-pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyInfo> {
+pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<KeyState> {
     caller.require_admin("rotate signing keys")?;
     let event = |key: &ward_store::KeyRecord| {
         let event = AuditEvent::new("key.rotate").subject(&caller.principal.name).token(&caller.token_id);
@@ -208,7 +181,7 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyIn
     };
     let record = state.keys.rotate(state.now(), event).await?;
     state.audit.committed();
-    Ok(SigningKeyInfo {
+    Ok(KeyState {
         kid: record.kid,
         created_at: record.created_at,
         retired_at: None,
@@ -218,7 +191,7 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<SigningKeyIn
 
 /// `POST /v1/keys/{kid}/retire`: admins. Every token the key signed stops
 /// verifying, and what those obtained is revoked.
-pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<SigningKeyInfo> {
+pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<KeyState> {
     caller.require_admin("retire signing keys")?;
     let event = state.audit.prepare(
         AuditEvent::new("key.retire").subject(&caller.principal.name).token(&caller.token_id).operation(kid),
@@ -231,7 +204,7 @@ pub async fn retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<S
     }
     state.audit.committed();
     let key = state.keys.find(kid).await?.ok_or(ApiError::NotFound("signing key"))?;
-    Ok(SigningKeyInfo {
+    Ok(KeyState {
         kid: key.kid,
         created_at: key.created_at,
         retired_at: key.retired_at,

@@ -1,11 +1,13 @@
 //! What the API does, one function per operation: authorize through
-//! `ward_core::policy`, parse into domain types, call the store, and build
-//! the wire type. Handlers in `routes` only extract and render.
+//! `ward_core::policy`, decide, call the store, and return domain records.
+//! Handlers in `routes` parse each body into this module's [`input`] types
+//! first and render what comes back through `routes::views`.
 
 pub mod approvals;
 pub mod authorize;
 pub mod bootstrap;
 pub mod check;
+pub mod input;
 pub mod mint;
 pub mod password;
 pub mod service_users;
@@ -18,8 +20,9 @@ use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use ward_api::{CreatedToken, TokenInfo, TokenStatus, User, UserRole};
-use ward_core::{Caller, PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, Ttl, UserId};
+use ward_core::{
+    Caller, PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, TokenName, UserId,
+};
 use ward_store::{TokenRecord, TokenWithOwner, UserKind, UserRecord};
 
 /// The policy view of a stored user.
@@ -54,21 +57,26 @@ pub async fn find_token(state: &AppState, id: &str) -> ApiResult<TokenWithOwner>
     state.store.token_by_id(&id).await?.ok_or(ApiError::NotFound("token"))
 }
 
-/// `expires_in_days` or `ttl`, never both; `None` for no expiry.
-pub fn expiry(now: DateTime<Utc>, days: Option<u32>, ttl: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
-    let ttl = match (days, ttl) {
-        (Some(_), Some(_)) => return Err(ApiError::invalid("give expires_in_days or ttl, not both")),
-        (Some(d), None) => Some(Ttl::days(d).map_err(ApiError::invalid)?),
-        (None, Some(t)) => Some(Ttl::parse(t).map_err(ApiError::invalid)?),
-        (None, None) => None,
-    };
-    Ok(ttl.map(|t| now + t.as_duration()))
+/// A value and the moment it was read at: what a token's status is
+/// judged by when it is shown.
+#[derive(Debug)]
+pub struct AsOf<T> {
+    pub now: DateTime<Utc>,
+    pub value: T,
+}
+
+/// A token just drawn and stored: the one value that holds it in the
+/// clear (`PlainToken`'s `Debug` is redacted), shown once.
+#[derive(Debug)]
+pub struct Issued {
+    pub plain: PlainToken,
+    pub record: TokenRecord,
 }
 
 /// Fields of a token about to be issued.
 #[derive(Debug)]
 pub struct Issue {
-    pub name: String,
+    pub name: TokenName,
     pub kind: TokenKind,
     pub owner: UserId,
     pub scopes: ScopeSet,
@@ -124,82 +132,10 @@ pub async fn issue(
     now: DateTime<Utc>,
     issue: Issue,
     event: AuditEvent,
-) -> ApiResult<CreatedToken> {
+) -> ApiResult<Issued> {
     let (plain, record) = draw_token(state, now, issue);
-    let event = state.audit.prepare(event.token(&record.id).scopes(scope_names(&record.scopes)));
+    let event = state.audit.prepare(event.token(&record.id).scopes(&record.scopes));
     state.store.insert_token(&record, &plain.hash(), &[event]).await?;
     state.audit.committed();
-    Ok(created_view(&plain, &record))
-}
-
-fn scope_names(scopes: &ScopeSet) -> Vec<String> {
-    scopes.iter().map(ToString::to_string).collect()
-}
-
-/// The one response that shows a token.
-pub fn created_view(plain: &PlainToken, record: &TokenRecord) -> CreatedToken {
-    CreatedToken {
-        id: record.id.to_string(),
-        token: plain.expose().to_owned(),
-        name: record.name.clone(),
-        token_type: record.kind,
-        prefix: record.display.clone(),
-        scopes: scope_names(&record.scopes),
-        user_id: record.user_id.to_string(),
-        created_at: record.created_at,
-        expires_at: record.expires_at,
-    }
-}
-
-/// A token's metadata, with pending usage folded in.
-pub fn token_view(state: &AppState, now: DateTime<Utc>, t: &TokenWithOwner) -> TokenInfo {
-    let token = &t.token;
-    TokenInfo {
-        id: token.id.to_string(),
-        name: token.name.clone(),
-        token_type: token.kind,
-        prefix: token.display.clone(),
-        scopes: scope_names(&token.scopes),
-        user_id: token.user_id.to_string(),
-        username: t.owner.name.clone(),
-        created_at: token.created_at,
-        last_used_at: state.usage.last_used(&token.id, token.last_used_at),
-        status: status_view(token.status(now)),
-        expires_at: token.expires_at,
-        revoked_at: token.revoked_at,
-        rotated_from: token.rotated_from.as_ref().map(ToString::to_string),
-    }
-}
-
-/// A token's status as the API shows it (the store keeps its own enum).
-pub fn status_view(status: ward_store::TokenStatus) -> TokenStatus {
-    match status {
-        ward_store::TokenStatus::Active => TokenStatus::Active,
-        ward_store::TokenStatus::Expired => TokenStatus::Expired,
-        ward_store::TokenStatus::Revoked => TokenStatus::Revoked,
-    }
-}
-
-/// A status the API was asked to filter by, as the store filters.
-pub fn stored_status(status: TokenStatus) -> ward_store::TokenStatus {
-    match status {
-        TokenStatus::Active => ward_store::TokenStatus::Active,
-        TokenStatus::Expired => ward_store::TokenStatus::Expired,
-        TokenStatus::Revoked => ward_store::TokenStatus::Revoked,
-    }
-}
-
-/// A user as the API shows it.
-pub fn user_view(state: &AppState, user: &UserRecord) -> User {
-    let role = match &user.kind {
-        UserKind::Human { role, .. } => UserRole::Human(*role),
-        UserKind::Service { .. } => UserRole::Service,
-    };
-    User {
-        id: user.id.to_string(),
-        name: user.name.clone(),
-        role,
-        scopes: scope_names(&permissions(state, user)),
-        created_at: user.created_at,
-    }
+    Ok(Issued { plain, record })
 }

@@ -1,32 +1,26 @@
 //! Service users: machine principals with fixed scopes and rotatable keys
 //! (`s` tokens).
 
-use super::{Issue, Issuer, expiry, issue, resolve_user, token_view, user_view};
+use super::input::{NewServiceUser, Rotation};
+use super::tokens::RotatedToken;
+use super::{AsOf, Issue, Issued, Issuer, issue, resolve_user};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use ward_api::{CreateServiceUserRequest, CreatedServiceUser, Rotated, ServiceUser, ServiceUserList};
 use ward_core::grant::{self, Wanted};
-use ward_core::{Caller, TokenKind, UserId, Username};
-use ward_store::{TokenFilter, TokenStatus, UserKind, UserKindFilter, UserRecord};
+use ward_core::{Caller, TokenKind, TokenName, UserId};
+use ward_store::{TokenFilter, TokenStatus, TokenWithOwner, UserKind, UserKindFilter, UserRecord};
 
 /// `POST /v1/service-users` (admins): the user and its first key.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    req: CreateServiceUserRequest,
-) -> ApiResult<CreatedServiceUser> {
+    new: NewServiceUser,
+) -> ApiResult<(UserRecord, Issued)> {
     caller.require_admin("create service users")?;
-    let name = Username::parse(&req.name).map_err(ApiError::invalid)?;
-    let scopes = state.settings.catalog.expand(&req.scopes).map_err(ApiError::invalid)?;
-    if scopes.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "a service user needs at least one scope; valid scopes: {}",
-            state.settings.catalog.valid_names().join(", ")
-        )));
-    }
+    let NewServiceUser { name, scopes, lifetime } = new;
     let now = state.now();
-    let expires_at = expiry(now, req.expires_in_days, None)?;
+    let expires_at = lifetime.map(|ttl| now + ttl.as_duration());
     // The user's scopes and its first key's end, as the caller may grant them.
     let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
     let scopes = granted.scopes;
@@ -38,12 +32,13 @@ pub async fn create(
         deleted_at: None,
         created_by: Some(caller.principal.id.clone()),
     };
+    let key_name = TokenName::parse(&format!("{} key", user.name)).map_err(ApiError::invalid)?;
     state.store.create_user(&user, &[]).await?;
     let key = issue(
         state,
         now,
         Issue {
-            name: format!("{} key", user.name),
+            name: key_name,
             kind: TokenKind::Service,
             owner: user.id.clone(),
             scopes,
@@ -55,12 +50,15 @@ pub async fn create(
         AuditEvent::new("service_user.create").subject(&user.name),
     )
     .await?;
-    tracing::info!(user.id = %user.id, token.id = %key.id, by.token = %caller.token_id, "service user created");
-    Ok(CreatedServiceUser { user: user_view(state, &user), key })
+    tracing::info!(user.id = %user.id, token.id = %key.record.id, by.token = %caller.token_id, "service user created");
+    Ok((user, key))
 }
 
 /// `GET /v1/service-users` (admins), each with its active keys.
-pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<ServiceUserList> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<AsOf<Vec<(UserRecord, Vec<TokenWithOwner>)>>> {
     caller.require_admin("list service users")?;
     let now = state.now();
     let mut out = Vec::new();
@@ -74,12 +72,9 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<ServiceUserLis
             limit: 100,
         };
         let keys = state.store.list_tokens(&filter).await?;
-        out.push(ServiceUser {
-            user: user_view(state, &user),
-            keys: keys.iter().map(|k| token_view(state, now, k)).collect(),
-        });
+        out.push((user, keys));
     }
-    Ok(ServiceUserList { service_users: out })
+    Ok(AsOf { now, value: out })
 }
 
 /// `POST /v1/service-users/{id}/rotate-key` (admins): rotates the newest
@@ -89,8 +84,8 @@ pub async fn rotate_key(
     state: &AppState,
     caller: &Caller,
     who: &str,
-    grace: Option<&str>,
-) -> ApiResult<Rotated> {
+    rotation: Rotation,
+) -> ApiResult<AsOf<RotatedToken>> {
     caller.require_admin("rotate service user keys")?;
     let user = resolve_user(state, who).await?;
     if !matches!(user.kind, UserKind::Service { .. }) {
@@ -107,5 +102,5 @@ pub async fn rotate_key(
     let Some(current) = state.store.list_tokens(&filter).await?.into_iter().next() else {
         return Err(ApiError::Conflict(format!("service user {} has no active key to rotate", user.name)));
     };
-    super::tokens::rotate_found(state, caller, current, grace).await
+    super::tokens::rotate_found(state, caller, current, rotation).await
 }

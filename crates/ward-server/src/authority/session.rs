@@ -8,13 +8,14 @@
 //! busy). A failure for a name that is no user is logged and audited as a
 //! keyed hash of the name ([`shown_name`]): people type passwords there.
 
-use super::{Issue, issue, permissions};
+use super::{Issue, Issued, issue, permissions};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use chrono::{DateTime, Utc};
 use std::net::IpAddr;
-use ward_api::{LoginRequest, LoginResponse, LogoutResponse, WhoAmI};
-use ward_core::{Caller, Password, PrincipalKind, TokenKind};
+use ward_api::LoginRequest;
+use ward_core::{Caller, Password, TokenKind, TokenName};
 use ward_store::{UserKind, UserRecord};
 
 /// No user name is longer (`ward_core::Username`), so no longer login name
@@ -52,7 +53,11 @@ fn bounded(state: &AppState, req: LoginRequest) -> ApiResult<(String, Password)>
 
 /// Checks a username and password and opens a session (a `l` token).
 /// Throttled per username and client address; see `crate::throttle`.
-pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) -> ApiResult<LoginResponse> {
+pub async fn login(
+    state: &AppState,
+    req: LoginRequest,
+    client: Option<IpAddr>,
+) -> ApiResult<(UserRecord, Issued)> {
     let (username, password) = bounded(state, req)?;
     let user = state.store.user_by_name(&username).await?;
     let shown = shown_name(state, &username, user.as_ref());
@@ -89,11 +94,12 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
     state.throttle.succeeded(attempt);
     let now = state.now();
     let ttl = state.settings.login.session_ttl;
+    let name = TokenName::parse(&format!("login session of {}", user.name)).map_err(ApiError::invalid)?;
     let created = issue(
         state,
         now,
         Issue {
-            name: format!("login session of {}", user.name),
+            name,
             kind: TokenKind::Login,
             owner: user.id.clone(),
             scopes: permissions(state, &user),
@@ -105,29 +111,25 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Option<IpAddr>) 
         AuditEvent::new("login.success").subject(&user.name),
     )
     .await?;
-    tracing::info!(user.id = %user.id, token.id = %created.id, "login");
-    Ok(LoginResponse {
-        expires_at: created.expires_at.unwrap_or(now),
-        token: created.token,
-        token_id: created.id,
-        user_id: user.id.to_string(),
-        username: user.name,
-    })
+    tracing::info!(user.id = %user.id, token.id = %created.record.id, "login");
+    Ok((user, created))
 }
 
 /// Revokes the calling token.
-pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<LogoutResponse> {
+/// Whether it was still unrevoked.
+pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<bool> {
     let event = state
         .audit
         .prepare(AuditEvent::new("logout").subject(&caller.principal.name).token(&caller.token_id));
     let revoked = state.store.revoke_token(&caller.token_id, state.now(), &[event]).await?;
     state.audit.committed();
     tracing::info!(token.id = %caller.token_id, "logout");
-    Ok(LogoutResponse { revoked, token_id: caller.token_id.to_string() })
+    Ok(revoked)
 }
 
-/// Describes the caller.
-pub async fn whoami(state: &AppState, caller: &Caller) -> ApiResult<WhoAmI> {
+/// When the caller's credential ends, as stored (a rotation's grace may
+/// have cut it short); the rest of `whoami` is the caller itself.
+pub async fn whoami(state: &AppState, caller: &Caller) -> ApiResult<Option<DateTime<Utc>>> {
     let expires_at = match caller.token_kind {
         TokenKind::Agent => state.agents.minted_by_jti(&caller.token_id).await?.map(|m| m.expires_at),
         _ => {
@@ -140,18 +142,5 @@ pub async fn whoami(state: &AppState, caller: &Caller) -> ApiResult<WhoAmI> {
                 .expires_at
         }
     };
-    let role = match &caller.principal.kind {
-        PrincipalKind::Human(role) => role.as_str(),
-        PrincipalKind::Service(_) => "service",
-        PrincipalKind::Agent { .. } => "agent",
-    };
-    Ok(WhoAmI {
-        user_id: caller.principal.id.to_string(),
-        username: caller.principal.name.clone(),
-        role: role.to_owned(),
-        token_id: caller.token_id.to_string(),
-        token_type: caller.token_kind.to_string(),
-        scopes: caller.scopes.iter().map(ToString::to_string).collect(),
-        expires_at,
-    })
+    Ok(expires_at)
 }

@@ -1,25 +1,24 @@
 //! The token lifecycle: create, list, show, revoke, delete, rotate.
 
-use super::{
-    Issue, Issuer, draw_token, expiry, find_token, issue, permissions, resolve_user, stored_status,
-    token_view,
-};
+use super::input::{NewToken, Rotation};
+use super::{AsOf, Issue, Issued, Issuer, draw_token, find_token, issue, permissions, resolve_user};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use ward_api::{CreateTokenRequest, CreatedToken, Rotated, TokenInfo, TokenList, TokenQuery};
+use chrono::{DateTime, Utc};
+use ward_api::TokenQuery;
 use ward_core::grant::{self, Wanted};
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
-use ward_core::{Caller, TokenId, TokenKind, TokenName, Ttl};
+use ward_core::{Caller, TokenId, TokenKind};
 use ward_store::{TokenFilter, TokenWithOwner};
 
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
 
 /// `POST /v1/tokens`.
-pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) -> ApiResult<CreatedToken> {
+pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResult<Issued> {
     caller.require(SCOPE_TOKENS)?;
-    let owner = match req.user_id.as_deref() {
+    let owner = match new.owner.as_deref() {
         Some(who) => {
             caller.may_manage_tokens_of_named(who, "create tokens for other users")?;
             resolve_user(state, who).await?
@@ -29,23 +28,17 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
     if owner.id != caller.principal.id {
         caller.require_admin("create tokens for other users")?;
     }
-    let name = TokenName::parse(&req.name).map_err(ApiError::invalid)?;
-    let kind: TokenKind = req.token_type.parse().map_err(ApiError::invalid)?;
-    let requested = match &req.scopes {
-        Some(names) => Some(state.settings.catalog.expand(names).map_err(ApiError::invalid)?),
-        None => None,
-    };
     let now = state.now();
-    let expires_at = expiry(now, req.expires_in_days, req.ttl.as_deref())?;
-    let scopes = scopes_for_new_token(caller, kind, requested, &permissions(state, &owner))?;
+    let expires_at = new.lifetime.map(|ttl| now + ttl.as_duration());
+    let scopes = scopes_for_new_token(caller, new.kind, new.scopes, &permissions(state, &owner))?;
     let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
     let risk = state.settings.catalog.max_risk(&granted.scopes);
     let created = issue(
         state,
         now,
         Issue {
-            name: name.as_str().to_owned(),
-            kind,
+            name: new.name,
+            kind: new.kind,
             owner: owner.id.clone(),
             scopes: granted.scopes,
             expires_at: granted.expires_at,
@@ -56,12 +49,26 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateTokenRequest) 
         AuditEvent::new("token.create").subject(&owner.name).risk(risk),
     )
     .await?;
-    tracing::info!(token.id = %created.id, token.kind = %kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
+    tracing::info!(token.id = %created.record.id, token.kind = %new.kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
     Ok(created)
 }
 
+/// One page of tokens, newest first, and where the next page starts.
+#[derive(Debug)]
+pub struct TokenPage {
+    pub tokens: Vec<TokenWithOwner>,
+    pub next_cursor: Option<TokenId>,
+}
+
+/// A rotation: the successor (shown once) and the old token as it now stands.
+#[derive(Debug)]
+pub struct RotatedToken {
+    pub successor: Issued,
+    pub previous: TokenWithOwner,
+}
+
 /// `GET /v1/tokens`: the caller's own tokens, or anyone's for an admin.
-pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiResult<TokenList> {
+pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiResult<AsOf<TokenPage>> {
     let owner = match query.user_id.as_deref() {
         Some(who) => {
             caller.may_manage_tokens_of_named(who, "list other users' tokens")?;
@@ -71,7 +78,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiRe
     };
     caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
     let kind = query.token_type;
-    let status = query.status.map(stored_status);
+    let status = query.status;
     let before = match query.cursor.as_deref() {
         Some(c) => Some(
             TokenId::parse(c).map_err(|_| ApiError::invalid("cursor is not a token id from next_cursor"))?,
@@ -83,9 +90,8 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiRe
     let filter = TokenFilter { user_id: Some(owner), kind, status, now, before, limit };
     let found = state.store.list_tokens(&filter).await?;
     let next_cursor =
-        if found.len() == limit as usize { found.last().map(|t| t.token.id.to_string()) } else { None };
-    let tokens = found.iter().map(|t| token_view(state, now, t)).collect();
-    Ok(TokenList { tokens, next_cursor })
+        if found.len() == limit as usize { found.last().map(|t| t.token.id.clone()) } else { None };
+    Ok(AsOf { now, value: TokenPage { tokens: found, next_cursor } })
 }
 
 /// A token the caller may manage: `ward:tokens` first (403); then a
@@ -101,13 +107,13 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenWi
 }
 
 /// `GET /v1/tokens/{id}`.
-pub async fn show(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
+pub async fn show(state: &AppState, caller: &Caller, id: &str) -> ApiResult<AsOf<TokenWithOwner>> {
     let found = owned(state, caller, id).await?;
-    Ok(token_view(state, state.now(), &found))
+    Ok(AsOf { now: state.now(), value: found })
 }
 
 /// `POST /v1/tokens/{id}/revoke`: permanent. Revoking twice is a 409.
-pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TokenInfo> {
+pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<AsOf<TokenWithOwner>> {
     let found = owned(state, caller, id).await?;
     let now = state.now();
     let event = state.audit.prepare(
@@ -122,7 +128,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<To
     state.audit.committed();
     tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token revoked");
     let after = find_token(state, found.token.id.as_str()).await?;
-    Ok(token_view(state, now, &after))
+    Ok(AsOf { now, value: after })
 }
 
 /// `DELETE /v1/tokens/{id}`: admins only; the record is gone, the token
@@ -133,16 +139,21 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     let event = state
         .audit
         .prepare(AuditEvent::new("token.delete").subject(&found.owner.name).token(&found.token.id));
-    state.store.delete_token(&found.token.id, &[event]).await?;
+    state.store.delete_token(&found.token.id, state.now(), &[event]).await?;
     state.audit.committed();
     tracing::info!(token.id = %found.token.id, by.token = %caller.token_id, "token deleted");
     Ok(())
 }
 
 /// `POST /v1/tokens/{id}/rotate`.
-pub async fn rotate(state: &AppState, caller: &Caller, id: &str, grace: Option<&str>) -> ApiResult<Rotated> {
+pub async fn rotate(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    rotation: Rotation,
+) -> ApiResult<AsOf<RotatedToken>> {
     let found = owned(state, caller, id).await?;
-    rotate_found(state, caller, found, grace).await
+    rotate_found(state, caller, found, rotation).await
 }
 
 /// Issues a successor with the same name, kind, owner, effective scopes and
@@ -158,13 +169,12 @@ pub async fn rotate_found(
     state: &AppState,
     caller: &Caller,
     found: TokenWithOwner,
-    grace: Option<&str>,
-) -> ApiResult<Rotated> {
+    rotation: Rotation,
+) -> ApiResult<AsOf<RotatedToken>> {
     let old = &found.token;
     if old.kind == TokenKind::Login {
         return Err(ApiError::invalid("login sessions are not rotated; log in again"));
     }
-    let grace = grace.map(Ttl::parse).transpose().map_err(ApiError::invalid)?;
     let now = state.now();
     let wanted = Wanted {
         scopes: effective_scopes(&old.scopes, &permissions(state, &found.owner)),
@@ -182,7 +192,7 @@ pub async fn rotate_found(
         issuer: Some(Issuer::of(caller)),
     };
     let (plain, record) = draw_token(state, now, issue);
-    let old_ends_at = grace.map(|g| now + g.as_duration());
+    let old_ends_at: Option<DateTime<Utc>> = rotation.grace.map(|g| now + g.as_duration());
     let linked = format!(
         "rotated from {} (old token ends {})",
         old.id,
@@ -199,5 +209,5 @@ pub async fn rotate_found(
     state.audit.committed();
     tracing::info!(token.id = %record.id, token.rotated_from = %old.id, by.token = %caller.token_id, "token rotated");
     let previous = find_token(state, old.id.as_str()).await?;
-    Ok(Rotated { token: super::created_view(&plain, &record), previous: token_view(state, now, &previous) })
+    Ok(AsOf { now, value: RotatedToken { successor: Issued { plain, record }, previous } })
 }

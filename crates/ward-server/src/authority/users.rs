@@ -6,24 +6,19 @@
 //! agent tokens. Agent tokens are not in the verify cache (each use reads
 //! its minted record), so they stop at once on every node.
 
-use super::{resolve_user, token_view, user_view};
+use super::input::NewUser;
+use super::{AsOf, resolve_user};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use ward_api::{CreateUserRequest, RevokedCount, TokenList, User, UserList};
-use ward_core::{Caller, Password, Role, UserId, Username};
-use ward_store::{TokenFilter, UserKind, UserKindFilter, UserRecord};
+use ward_core::{Caller, UserId};
+use ward_store::{TokenFilter, TokenWithOwner, UserKind, UserKindFilter, UserRecord};
 
 /// `POST /v1/users` (admins).
-pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -> ApiResult<User> {
+pub async fn create(state: &AppState, caller: &Caller, new: NewUser) -> ApiResult<UserRecord> {
     caller.require_admin("create users")?;
     caller.require_session("create users")?;
-    let name = Username::parse(&req.name).map_err(ApiError::invalid)?;
-    let role = match req.role.as_deref() {
-        Some(r) => r.parse::<Role>().map_err(ApiError::invalid)?,
-        None => Role::User,
-    };
-    let password = Password::new_checked(req.password).map_err(ApiError::invalid)?;
+    let NewUser { name, role, password } = new;
     let hash = state.hasher.hash(password).await?;
     let now = state.now();
     let user = UserRecord {
@@ -40,32 +35,30 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateUserRequest) -
     state.store.create_user(&user, &[event]).await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, user.role = %role, by.token = %caller.token_id, "user created");
-    Ok(user_view(state, &user))
+    Ok(user)
 }
 
 /// `GET /v1/users` (admins): people, not service users.
-pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<UserList> {
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<UserRecord>> {
     caller.require_admin("list users")?;
-    let users = state.store.list_users(Some(UserKindFilter::Human)).await?;
-    Ok(UserList { users: users.iter().map(|u| user_view(state, u)).collect() })
+    Ok(state.store.list_users(Some(UserKindFilter::Human)).await?)
 }
 
 /// `GET /v1/users/{id}/tokens`: a user's tokens (themselves or an admin).
-pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<TokenList> {
+pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<AsOf<Vec<TokenWithOwner>>> {
     caller.may_manage_tokens_of_named(who, "list other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "list other users' tokens")?;
     let now = state.now();
     let filter =
         TokenFilter { user_id: Some(user.id), kind: None, status: None, now, before: None, limit: 10_000 };
-    let found = state.store.list_tokens(&filter).await?;
-    Ok(TokenList { tokens: found.iter().map(|t| token_view(state, now, t)).collect(), next_cursor: None })
+    Ok(AsOf { now, value: state.store.list_tokens(&filter).await? })
 }
 
 /// `POST /v1/users/{id}/revoke-tokens`: every token and session of the
 /// user and every agent token they minted, at once; their pending approval
 /// requests are denied.
-pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<RevokedCount> {
+pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<u64> {
     caller.may_manage_tokens_of_named(who, "revoke other users' tokens")?;
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "revoke other users' tokens")?;
@@ -80,18 +73,13 @@ pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiR
     let revoked = state.store.revoke_user_tokens(&user.id, state.now(), &[event]).await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user tokens revoked");
-    Ok(RevokedCount { revoked })
+    Ok(revoked)
 }
 
 /// `DELETE /v1/users/{id}` (admins): the user and all they hold (as
 /// revoke-tokens), in one transaction. An admin cannot delete themselves, so one admin always
 /// remains able to log in.
-pub async fn delete(
-    state: &AppState,
-    caller: &Caller,
-    who: &str,
-    kind: UserKindFilter,
-) -> ApiResult<RevokedCount> {
+pub async fn delete(state: &AppState, caller: &Caller, who: &str, kind: UserKindFilter) -> ApiResult<u64> {
     caller.require_admin("delete users")?;
     let user = resolve_user(state, who).await?;
     let is_service = matches!(user.kind, UserKind::Service { .. });
@@ -112,5 +100,5 @@ pub async fn delete(
     let revoked = state.store.delete_user(&user.id, state.now(), &[event]).await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
-    Ok(RevokedCount { revoked })
+    Ok(revoked)
 }

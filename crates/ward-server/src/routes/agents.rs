@@ -1,6 +1,8 @@
 //! `/v1/authorize`, `/v1/approvals…`, `/v1/mint…`, `/v1/keys…` and the JWKS.
 
+use super::views;
 use crate::auth::Auth;
+use crate::authority::input::{Authorize, Decide, NewMint};
 use crate::authority::{approvals, authorize, mint};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
@@ -23,7 +25,8 @@ pub async fn authorize_op(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<AuthorizeRequest>,
 ) -> ApiResult<Json<AuthorizeResponse>> {
-    authorize::authorize(&state, caller, req).await.map(Json)
+    let req = Authorize::parse(req, &state.settings.policy)?;
+    Ok(Json(views::authorized(authorize::authorize(&state, caller, req).await?)))
 }
 
 /// Approvals, newest first (admins).
@@ -34,7 +37,7 @@ pub async fn list_approvals(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<ApprovalQuery>,
 ) -> ApiResult<Json<ApprovalList>> {
-    approvals::list(&state, &caller, query).await.map(Json)
+    Ok(Json(views::approvals(&approvals::list(&state, &caller, query).await?)))
 }
 
 /// Approve a pending request (admins; not your own).
@@ -47,7 +50,7 @@ pub async fn approve(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Approval>> {
-    approvals::decide(&state, &caller, &id, true, None).await.map(Json)
+    Ok(Json(views::approval_as_of(&approvals::decide(&state, &caller, &id, Decide::approve()).await?)))
 }
 
 /// Deny a pending request (admins; not your own).
@@ -61,7 +64,7 @@ pub async fn deny(
     ApiPath(id): ApiPath<String>,
     OptionalJson(body): OptionalJson<DecideRequest>,
 ) -> ApiResult<Json<Approval>> {
-    approvals::decide(&state, &caller, &id, false, body.reason.as_deref()).await.map(Json)
+    Ok(Json(views::approval_as_of(&approvals::decide(&state, &caller, &id, Decide::deny(body)).await?)))
 }
 
 /// Mint a signed agent token (needs `ward:mint`); shown once.
@@ -73,8 +76,9 @@ pub async fn mint_token(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<MintRequest>,
 ) -> ApiResult<(StatusCode, Json<Minted>)> {
-    let minted = mint::mint(&state, &caller, &req.agent, &req.scopes, &req.ttl).await?;
-    Ok((StatusCode::CREATED, Json(minted)))
+    let new = NewMint::parse(req, &state.settings.catalog, state.settings.mint.max_ttl)?;
+    let minted = mint::mint(&state, &caller, new).await?;
+    Ok((StatusCode::CREATED, Json(views::minted(&minted))))
 }
 
 /// Minted tokens, newest first (needs `ward:mint`).
@@ -85,7 +89,7 @@ pub async fn list_minted(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<MintedQuery>,
 ) -> ApiResult<Json<MintedList>> {
-    mint::list(&state, &caller, query).await.map(Json)
+    Ok(Json(views::minted_list(&mint::list(&state, &caller, query).await?)))
 }
 
 /// Revoke one minted token by `jti`, or all of an agent's issued so far.
@@ -97,14 +101,15 @@ pub async fn revoke_minted(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<MintRevokeRequest>,
 ) -> ApiResult<Json<RevokedCount>> {
-    mint::revoke(&state, &caller, req).await.map(Json)
+    let revoked = mint::revoke(&state, &caller, req).await?;
+    Ok(Json(RevokedCount { revoked }))
 }
 
 /// Signing keys (needs `ward:mint`).
 #[utoipa::path(get, path = "/v1/keys", tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = SigningKeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_keys(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<SigningKeyList>> {
-    mint::keys(&state, &caller).await.map(Json)
+    Ok(Json(views::keys(mint::keys(&state, &caller).await?)))
 }
 
 /// Add a signing key; older keys keep verifying (admins).
@@ -114,7 +119,7 @@ pub async fn rotate_key(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> ApiResult<(StatusCode, Json<SigningKeyInfo>)> {
-    Ok((StatusCode::CREATED, Json(mint::rotate(&state, &caller).await?)))
+    Ok((StatusCode::CREATED, Json(views::key(mint::rotate(&state, &caller).await?))))
 }
 
 /// Retire a signing key: every token it signed stops verifying (admins).
@@ -127,7 +132,7 @@ pub async fn retire_key(
     Auth(caller): Auth,
     ApiPath(kid): ApiPath<String>,
 ) -> ApiResult<Json<SigningKeyInfo>> {
-    mint::retire(&state, &caller, &kid).await.map(Json)
+    Ok(Json(views::key(mint::retire(&state, &caller, &kid).await?)))
 }
 
 /// The public keys that verify agent tokens (RFC 7517), no credentials needed.

@@ -10,6 +10,7 @@ mod password;
 mod session;
 mod tokens;
 mod users;
+mod views;
 
 use crate::observe;
 use crate::state::AppState;

@@ -1,5 +1,6 @@
 //! `POST /v1/login`, `POST /v1/logout`, `GET /v1/whoami`.
 
+use super::views;
 use crate::audit::context::ClientAddr;
 use crate::auth::Auth;
 use crate::authority::session;
@@ -21,19 +22,22 @@ pub async fn login(
     ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    session::login(&state, req, client).await.map(Json)
+    let (user, session) = session::login(&state, req, client).await?;
+    Ok(Json(views::login(&user, &session)))
 }
 
 /// Revoke the calling token.
 #[utoipa::path(post, path = "/v1/logout", tag = "session", security(("bearer" = [])),
     responses((status = 200, body = LogoutResponse), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<LogoutResponse>> {
-    session::logout(&state, &caller).await.map(Json)
+    let revoked = session::logout(&state, &caller).await?;
+    Ok(Json(views::logout(&caller, revoked)))
 }
 
 /// Who the calling token belongs to, and what it may do.
 #[utoipa::path(get, path = "/v1/whoami", tag = "session", security(("bearer" = [])),
     responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
 pub async fn whoami(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<WhoAmI>> {
-    session::whoami(&state, &caller).await.map(Json)
+    let expires_at = session::whoami(&state, &caller).await?;
+    Ok(Json(views::whoami(&caller, expires_at)))
 }

@@ -1,7 +1,9 @@
 //! `/v1/tokens…` and `POST /v1/verify`.
 
+use super::views;
 use crate::auth::Auth;
 use crate::authority::check;
+use crate::authority::input::{NewToken, Rotation};
 use crate::authority::tokens;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
@@ -23,8 +25,9 @@ pub async fn create(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let created = tokens::create(&state, &caller, req).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let new = NewToken::parse(req, &state.settings.catalog)?;
+    let created = tokens::create(&state, &caller, new).await?;
+    Ok((StatusCode::CREATED, Json(views::created(&created))))
 }
 
 /// List tokens, newest first: your own, or a user's (admins).
@@ -36,7 +39,8 @@ pub async fn list(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> ApiResult<Json<TokenList>> {
-    tokens::list(&state, &caller, query).await.map(Json)
+    let page = tokens::list(&state, &caller, query).await?;
+    Ok(Json(views::token_page(&state, &page)))
 }
 
 /// One token's metadata.
@@ -49,7 +53,8 @@ pub async fn show(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TokenInfo>> {
-    tokens::show(&state, &caller, &id).await.map(Json)
+    let found = tokens::show(&state, &caller, &id).await?;
+    Ok(Json(views::token_as_of(&state, &found)))
 }
 
 /// Revoke a token, permanently.
@@ -62,7 +67,8 @@ pub async fn revoke(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TokenInfo>> {
-    tokens::revoke(&state, &caller, &id).await.map(Json)
+    let revoked = tokens::revoke(&state, &caller, &id).await?;
+    Ok(Json(views::token_as_of(&state, &revoked)))
 }
 
 /// Delete a token record (admins).
@@ -89,9 +95,9 @@ pub async fn rotate(
     ApiPath(id): ApiPath<String>,
     OptionalJson(body): OptionalJson<RotateRequest>,
 ) -> ApiResult<(StatusCode, Json<Rotated>)> {
-    let grace = body.grace;
-    let rotated = tokens::rotate(&state, &caller, &id, grace.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(rotated)))
+    let rotation = Rotation::try_from(body)?;
+    let rotated = tokens::rotate(&state, &caller, &id, rotation).await?;
+    Ok((StatusCode::CREATED, Json(views::rotated(&state, &rotated))))
 }
 
 /// Check a token: always 200, with `valid` and a `code`. Needs `ward:introspect`.
@@ -102,5 +108,5 @@ pub async fn verify(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> ApiResult<Json<VerifyResponse>> {
-    Ok(Json(check::verify(&state, &caller, &req.token).await?))
+    Ok(Json(views::verify(&check::verify(&state, &caller, &req.token).await?)))
 }

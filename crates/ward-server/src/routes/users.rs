@@ -1,6 +1,8 @@
 //! `/v1/users…` and `/v1/service-users…`.
 
+use super::views;
 use crate::auth::Auth;
+use crate::authority::input::{NewServiceUser, NewUser, Rotation};
 use crate::authority::{service_users, users};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, OptionalJson};
@@ -23,14 +25,15 @@ pub async fn create(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    Ok((StatusCode::CREATED, Json(users::create(&state, &caller, req).await?)))
+    let created = users::create(&state, &caller, NewUser::try_from(req)?).await?;
+    Ok((StatusCode::CREATED, Json(views::user(&state, &created))))
 }
 
 /// List users (admins).
 #[utoipa::path(get, path = "/v1/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<UserList>> {
-    users::list(&state, &caller).await.map(Json)
+    Ok(Json(views::users(&state, &users::list(&state, &caller).await?)))
 }
 
 /// A user's tokens (the user themselves, or admins).
@@ -43,7 +46,7 @@ pub async fn tokens(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TokenList>> {
-    users::tokens(&state, &caller, &id).await.map(Json)
+    Ok(Json(views::token_list(&state, &users::tokens(&state, &caller, &id).await?)))
 }
 
 /// Revoke every token of a user.
@@ -56,7 +59,8 @@ pub async fn revoke_tokens(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RevokedCount>> {
-    users::revoke_tokens(&state, &caller, &id).await.map(Json)
+    let revoked = users::revoke_tokens(&state, &caller, &id).await?;
+    Ok(Json(RevokedCount { revoked }))
 }
 
 /// Delete a user and revoke all their tokens, in one transaction (admins).
@@ -69,7 +73,8 @@ pub async fn delete(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RevokedCount>> {
-    users::delete(&state, &caller, &id, UserKindFilter::Human).await.map(Json)
+    let revoked = users::delete(&state, &caller, &id, UserKindFilter::Human).await?;
+    Ok(Json(RevokedCount { revoked }))
 }
 
 /// Create a service user and its first API key, shown once (admins).
@@ -82,7 +87,9 @@ pub async fn create_service_user(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<CreateServiceUserRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedServiceUser>)> {
-    Ok((StatusCode::CREATED, Json(service_users::create(&state, &caller, req).await?)))
+    let new = NewServiceUser::parse(req, &state.settings.catalog)?;
+    let created = service_users::create(&state, &caller, new).await?;
+    Ok((StatusCode::CREATED, Json(views::service_user_created(&state, &created))))
 }
 
 /// List service users and their active keys (admins).
@@ -92,7 +99,7 @@ pub async fn list_service_users(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> ApiResult<Json<ServiceUserList>> {
-    service_users::list(&state, &caller).await.map(Json)
+    Ok(Json(views::service_users(&state, &service_users::list(&state, &caller).await?)))
 }
 
 /// Rotate a service user's key; the old key lives on for `grace` (admins).
@@ -106,9 +113,9 @@ pub async fn rotate_key(
     ApiPath(id): ApiPath<String>,
     OptionalJson(body): OptionalJson<RotateRequest>,
 ) -> ApiResult<(StatusCode, Json<Rotated>)> {
-    let grace = body.grace;
-    let rotated = service_users::rotate_key(&state, &caller, &id, grace.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(rotated)))
+    let rotation = Rotation::try_from(body)?;
+    let rotated = service_users::rotate_key(&state, &caller, &id, rotation).await?;
+    Ok((StatusCode::CREATED, Json(views::rotated(&state, &rotated))))
 }
 
 /// Delete a service user and revoke its keys (admins).
@@ -121,5 +128,6 @@ pub async fn delete_service_user(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RevokedCount>> {
-    users::delete(&state, &caller, &id, UserKindFilter::Service).await.map(Json)
+    let revoked = users::delete(&state, &caller, &id, UserKindFilter::Service).await?;
+    Ok(Json(RevokedCount { revoked }))
 }

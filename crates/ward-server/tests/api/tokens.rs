@@ -325,3 +325,20 @@ async fn no_token_string_reaches_the_database_files() {
     }
     assert!(scanned > 0);
 }
+
+#[tokio::test]
+async fn an_unknown_type_or_role_in_a_body_is_a_422_naming_the_valid_values() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let r = app.create_token(&admin, json!({"name": "x", "type": "robot"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["error"]["code"], "invalid_request");
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("use personal, pipeline, service or registry"), "{message}");
+    let r = app
+        .post("/v1/users", &admin, json!({"name": "ann", "role": "root", "password": "long enough"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("use admin or user"), "{message}");
+}

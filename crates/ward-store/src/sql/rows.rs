@@ -7,7 +7,7 @@ use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
 use crate::{StoreError, StoreResult, TokenRecord, TokenWithOwner, UserKind, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
-use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, UserId};
+use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, TokenName, UserId};
 
 /// The columns [`token_with_owner`] reads, joined on the owner.
 pub(crate) const SELECT_TOKEN_WITH_OWNER: &str = "SELECT
@@ -147,7 +147,7 @@ pub(crate) fn user(row: &impl Columns) -> StoreResult<UserRecord> {
 pub(crate) fn token_with_owner(row: &impl Columns) -> StoreResult<TokenWithOwner> {
     let token = TokenRecord {
         id: TokenId::parse(&row.text("id")?).map_err(|e| corrupt("tokens.id", e))?,
-        name: row.text("name")?,
+        name: TokenName::parse(&row.text("name")?).map_err(|e| corrupt("tokens.name", e))?,
         kind: row.text("kind")?.parse::<TokenKind>().map_err(|e| corrupt("tokens.kind", e))?,
         user_id: UserId::parse(&row.text("user_id")?).map_err(|e| corrupt("tokens.user_id", e))?,
         scopes: scopes(row, "scopes")?,
@@ -203,7 +203,9 @@ pub(crate) fn approval(row: &impl Columns) -> StoreResult<ApprovalRecord> {
         requested_by: opt_user_id(row, "requested_by", "approvals.requested_by")?,
         operation: row.text("operation")?,
         risk: row.text("risk")?.parse::<Risk>().map_err(|e| corrupt("approvals.risk", e))?,
-        status: ApprovalStatus::parse(&status)
+        status: ApprovalStatus::LISTABLE
+            .into_iter()
+            .find(|s| s.as_str() == status)
             .ok_or_else(|| corrupt("approvals.status", format!("unknown status '{status}'")))?,
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,

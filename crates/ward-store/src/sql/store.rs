@@ -77,8 +77,8 @@ impl<D: Db> Store for D {
     ) -> StoreResult<u64> {
         users::end_all(self, user, now, events).await
     }
-    async fn delete_token(&self, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
-        tokens::delete(self, id, events).await
+    async fn delete_token(&self, id: &TokenId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<()> {
+        tokens::delete(self, id, now, events).await
     }
     async fn rotate_token(
         &self,

@@ -177,14 +177,14 @@ pub(crate) async fn revoke_one<D: Db>(
     Ok(out)
 }
 
-pub(crate) async fn delete<D: Db>(db: &D, id: &TokenId, events: &[AuditEntry]) -> StoreResult<()> {
+pub(crate) async fn delete<D: Db>(
+    db: &D,
+    id: &TokenId,
+    now: DateTime<Utc>,
+    events: &[AuditEntry],
+) -> StoreResult<()> {
     let mut tx = db.begin("delete token").await?;
     // Its descendants are revoked, not deleted: they stay listed as ended.
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "delete_token takes no time from its caller yet: the descendants' revoked_at is the store's wall clock"
-    )]
-    let now = Utc::now();
     super::cascade::revoke(&mut *tx, &[id.as_str()], now).await?;
     let sql = Sql::new("DELETE FROM tokens WHERE id = $1").bind(id.as_str());
     if tx.execute(sql).await.db("delete token")? == 0 {

@@ -98,8 +98,8 @@ pub async fn revoking_a_child_leaves_its_parent_and_already_revoked_descendants_
 
 pub async fn deleting_a_token_revokes_its_descendants(store: &dyn Backend) {
     let l = line(store).await;
-    store.delete_token(&l.root.id, &[]).await.expect("delete");
-    assert!(revoked_at(store, &l.kid.id).await.is_some());
+    store.delete_token(&l.root.id, at(11), &[]).await.expect("delete");
+    assert_eq!(revoked_at(store, &l.kid.id).await, Some(at(11)), "revoked at the caller's now");
     assert!(minted_revoked_at(store, &l.agent.jti).await.is_some());
     assert!(revoked_at(store, &l.grandkid.id).await.is_some());
     assert_eq!(revoked_at(store, &l.other.id).await, None);

@@ -26,7 +26,7 @@ pub async fn events_of_committed_writes_are_drained_into_the_chain_in_order_once
     store.insert_token(&t.record, &t.hash(), &[ev(2, "token.create")]).await.expect("insert");
     assert!(store.revoke_token(&t.record.id, at(2), &[ev(3, "token.revoke")]).await.expect("revoke"));
     let other = add_token(store, &alice, 3).await;
-    store.delete_token(&other.id, &[ev(4, "token.delete")]).await.expect("delete");
+    store.delete_token(&other.id, at(3), &[ev(4, "token.delete")]).await.expect("delete");
     store.revoke_user_tokens(&alice.id, at(4), &[ev(5, "user.revoke_tokens")]).await.expect("end all");
     store.delete_user(&alice.id, at(5), &[ev(6, "user.delete")]).await.expect("delete user");
 
@@ -52,7 +52,7 @@ pub async fn a_write_that_fails_or_changes_nothing_stores_no_event(store: &dyn B
     assert!(!again, "already revoked");
     let missing = token(&alice, TokenKind::Personal, at(5));
     assert!(store.revoke_token(&missing.record.id, at(5), &[ev(4, "token.revoke")]).await.is_err());
-    assert!(store.delete_token(&missing.record.id, &[ev(5, "token.delete")]).await.is_err());
+    assert!(store.delete_token(&missing.record.id, at(5), &[ev(5, "token.delete")]).await.is_err());
     let rotated = token(&alice, TokenKind::Personal, at(6));
     let (hash, events) = (rotated.hash(), [ev(6, "token.rotate")]);
     let refused = store.rotate_token(&t.id, None, &rotated.record, &hash, at(6), &events).await;

@@ -34,7 +34,7 @@ async fn the_database_file_holds_the_hash_and_display_start_but_never_the_token(
     let store = open(&path).await;
     let alice = add_user(&store, human("alice", at(0))).await;
     let mut t = token(&alice, TokenKind::Personal, at(1));
-    t.record.name = "deploy-from-laptop".into();
+    t.record.name = ward_core::TokenName::parse("deploy-from-laptop").expect("a token name");
     let plain = t.plain.expose().to_owned();
     let hash = t.hash();
     let record = add(&store, t).await;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};
-use ward_core::{Entropy, PlainToken, Prefix, Role, Scope, ScopeSet, TokenId, TokenKind, UserId};
+use ward_core::{Entropy, PlainToken, Prefix, Role, Scope, ScopeSet, TokenId, TokenKind, TokenName, UserId};
 use ward_store::{Store, StoreError, TokenFilter, TokenRecord, UserKind, UserRecord};
 
 /// Distinct bytes on every call, across every test in the binary.
@@ -69,7 +69,7 @@ pub fn token(owner: &UserRecord, kind: TokenKind, created_at: DateTime<Utc>) -> 
     let plain = PlainToken::generate(&Prefix::default(), kind, &mut Fresh);
     let id = TokenId::generate(created_at, &mut Fresh);
     let record = TokenRecord {
-        name: format!("{}-{}", kind.as_str(), &id.as_str()[20..]),
+        name: TokenName::parse(&format!("{}-{}", kind.as_str(), &id.as_str()[20..])).expect("a token name"),
         id,
         kind,
         user_id: owner.id.clone(),

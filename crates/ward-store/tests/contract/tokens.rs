@@ -104,10 +104,10 @@ pub async fn deleting_a_token_removes_it_and_a_second_delete_is_not_found(store:
     let hash = t.hash();
     let gone = add(store, t).await;
     let kept = add_token(store, &alice, 2).await;
-    store.delete_token(&gone.id, &[]).await.expect("delete");
+    store.delete_token(&gone.id, at(3), &[]).await.expect("delete");
     assert_eq!(store.token_by_id(&gone.id).await.expect("by id"), None);
     assert_eq!(store.token_by_hash(&hash).await.expect("by hash"), None);
-    assert_not_found(store.delete_token(&gone.id, &[]).await);
+    assert_not_found(store.delete_token(&gone.id, at(3), &[]).await);
     assert_eq!(listed(store, &all_at(at(9))).await, ids(&[&kept]));
 }
 
@@ -215,7 +215,7 @@ pub async fn recorded_usage_never_moves_last_used_back(store: &dyn Store) {
     let a = add_token(store, &alice, 1).await;
     let b = add_token(store, &alice, 2).await;
     let deleted = add_token(store, &alice, 3).await;
-    store.delete_token(&deleted.id, &[]).await.expect("delete");
+    store.delete_token(&deleted.id, at(4), &[]).await.expect("delete");
 
     let batch = [
         (a.id.clone(), at(30)),

@@ -1,0 +1,331 @@
+//! Request bodies parsed into domain values, once, at the edge.
+//!
+//! A handler turns each body into one of these (`parse`, with the settings
+//! the rules need: the scope catalogue, the mint ceiling, the operations)
+//! before it calls its authority function, which then sees only domain
+//! types: [`TokenName`], [`TokenKind`], [`ScopeSet`], [`Ttl`], [`Username`],
+//! [`Password`]. A value that does not parse is a 422 with the message the
+//! rule gives; nothing is looked up here, so what is asked for is never
+//! touched before the authority function authorizes the caller.
+
+use crate::error::{ApiError, ApiResult};
+use ward_api::{
+    AuthorizeRequest, CreateServiceUserRequest, CreateTokenRequest, CreateUserRequest, DecideRequest,
+    MintRequest, RotateRequest,
+};
+use ward_core::operation::{Operation, Policy};
+use ward_core::{Password, Role, ScopeCatalog, ScopeSet, TokenKind, TokenName, Ttl, Username};
+
+/// `expires_in_days` or `ttl`, never both; `None` for no expiry.
+pub fn lifetime(days: Option<u32>, ttl: Option<&str>) -> ApiResult<Option<Ttl>> {
+    match (days, ttl) {
+        (Some(_), Some(_)) => Err(ApiError::invalid("give expires_in_days or ttl, not both")),
+        (Some(d), None) => Ttl::days(d).map(Some).map_err(ApiError::invalid),
+        (None, Some(t)) => Ttl::parse(t).map(Some).map_err(ApiError::invalid),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Scopes or meta-scopes named in a request, expanded (422 naming the
+/// valid ones on an unknown name).
+fn scopes(catalog: &ScopeCatalog, names: &[String]) -> ApiResult<ScopeSet> {
+    catalog.expand(names).map_err(ApiError::invalid)
+}
+
+/// `POST /v1/tokens`.
+#[derive(Debug)]
+pub struct NewToken {
+    pub name: TokenName,
+    pub kind: TokenKind,
+    /// `None`: a personal token gets its owner's permissions, others none.
+    pub scopes: Option<ScopeSet>,
+    /// `None`: no expiry of its own (a non-session caller's end still bounds it).
+    pub lifetime: Option<Ttl>,
+    /// The owner by id or name, resolved after authorization; `None`: the caller.
+    pub owner: Option<String>,
+}
+
+impl NewToken {
+    pub fn parse(req: CreateTokenRequest, catalog: &ScopeCatalog) -> ApiResult<Self> {
+        Ok(Self {
+            name: TokenName::parse(&req.name).map_err(ApiError::invalid)?,
+            kind: req.token_type,
+            scopes: req.scopes.as_deref().map(|names| scopes(catalog, names)).transpose()?,
+            lifetime: lifetime(req.expires_in_days, req.ttl.as_deref())?,
+            owner: req.user_id,
+        })
+    }
+}
+
+/// `POST /v1/users`.
+#[derive(Debug)]
+pub struct NewUser {
+    pub name: Username,
+    pub role: Role,
+    pub password: Password,
+}
+
+impl TryFrom<CreateUserRequest> for NewUser {
+    type Error = ApiError;
+    fn try_from(req: CreateUserRequest) -> ApiResult<Self> {
+        Ok(Self {
+            name: Username::parse(&req.name).map_err(ApiError::invalid)?,
+            role: req.role.unwrap_or(Role::User),
+            password: Password::new_checked(req.password).map_err(ApiError::invalid)?,
+        })
+    }
+}
+
+/// `POST /v1/service-users`.
+#[derive(Debug)]
+pub struct NewServiceUser {
+    pub name: Username,
+    /// Never empty.
+    pub scopes: ScopeSet,
+    pub lifetime: Option<Ttl>,
+}
+
+impl NewServiceUser {
+    pub fn parse(req: CreateServiceUserRequest, catalog: &ScopeCatalog) -> ApiResult<Self> {
+        let name = Username::parse(&req.name).map_err(ApiError::invalid)?;
+        let scopes = scopes(catalog, &req.scopes)?;
+        if scopes.is_empty() {
+            return Err(ApiError::invalid(format!(
+                "a service user needs at least one scope; valid scopes: {}",
+                catalog.valid_names().join(", ")
+            )));
+        }
+        Ok(Self { name, scopes, lifetime: lifetime(req.expires_in_days, None)? })
+    }
+}
+
+/// `POST /v1/tokens/{id}/rotate` and `…/rotate-key`.
+#[derive(Debug, Default)]
+pub struct Rotation {
+    /// How long the old token keeps working; `None`: it stops at once.
+    pub grace: Option<Ttl>,
+}
+
+impl TryFrom<RotateRequest> for Rotation {
+    type Error = ApiError;
+    fn try_from(req: RotateRequest) -> ApiResult<Self> {
+        Ok(Self { grace: req.grace.as_deref().map(Ttl::parse).transpose().map_err(ApiError::invalid)? })
+    }
+}
+
+/// `POST /v1/mint`.
+#[derive(Debug)]
+pub struct NewMint {
+    pub agent: Username,
+    /// Never empty.
+    pub scopes: ScopeSet,
+    /// At most the server's `mint.max_ttl`.
+    pub ttl: Ttl,
+}
+
+impl NewMint {
+    pub fn parse(req: MintRequest, catalog: &ScopeCatalog, max_ttl: Ttl) -> ApiResult<Self> {
+        let agent = Username::parse(&req.agent).map_err(|_| {
+            ApiError::invalid(format!("agent name '{}' is invalid: use a-z, 0-9, '.', '_' or '-'", req.agent))
+        })?;
+        let ttl = Ttl::parse(&req.ttl).map_err(ApiError::invalid)?;
+        if ttl > max_ttl {
+            return Err(ApiError::invalid(format!(
+                "ttl {ttl} is longer than this server allows ({max_ttl}): use a shorter --ttl"
+            )));
+        }
+        let scopes = scopes(catalog, &req.scopes)?;
+        if scopes.is_empty() {
+            return Err(ApiError::invalid("an agent token needs at least one scope"));
+        }
+        Ok(Self { agent, scopes, ttl })
+    }
+}
+
+/// `POST /v1/authorize`.
+pub struct Authorize {
+    /// The token to check; `None`: the bearer's own. Never printed.
+    pub token: Option<String>,
+    pub operation: Operation,
+    pub auto_approve: bool,
+    pub approval_id: Option<String>,
+}
+
+impl std::fmt::Debug for Authorize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorize")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("operation", &self.operation.name)
+            .field("auto_approve", &self.auto_approve)
+            .field("approval_id", &self.approval_id)
+            .finish()
+    }
+}
+
+impl Authorize {
+    /// The operation must be one the server's policy names (422 listing them).
+    pub fn parse(req: AuthorizeRequest, policy: &Policy) -> ApiResult<Self> {
+        let operation = policy.operation(&req.operation).cloned().ok_or_else(|| {
+            ApiError::invalid(format!(
+                "unknown operation '{}'; operations: {}",
+                req.operation,
+                policy.names().join(", ")
+            ))
+        })?;
+        Ok(Self { token: req.token, operation, auto_approve: req.auto_approve, approval_id: req.approval_id })
+    }
+}
+
+/// `POST /v1/approvals/{id}/approve|deny`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decide {
+    pub approve: bool,
+    pub reason: Option<String>,
+}
+
+impl Decide {
+    pub fn approve() -> Self {
+        Self { approve: true, reason: None }
+    }
+
+    pub fn deny(req: DecideRequest) -> Self {
+        Self { approve: false, reason: req.reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> ScopeCatalog {
+        ScopeCatalog::default()
+    }
+
+    fn request(body: serde_json::Value) -> CreateTokenRequest {
+        serde_json::from_value(body).unwrap_or_else(|e| panic!("test body does not deserialize: {e}"))
+    }
+
+    fn message(r: ApiResult<impl std::fmt::Debug>) -> String {
+        match r {
+            Err(ApiError::Unprocessable(m)) => m,
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_request_becomes_its_domain_values() {
+        let req = request(serde_json::json!({
+            "name": " ci ", "type": "pipeline", "scopes": ["ward:introspect"], "ttl": "2h"
+        }));
+        let new = NewToken::parse(req, &catalog()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(new.name.as_str(), "ci");
+        assert_eq!(new.kind, TokenKind::Pipeline);
+        assert_eq!(
+            new.scopes.map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            Some(vec!["ward:introspect".to_owned()])
+        );
+        assert_eq!(new.lifetime, Ttl::parse("2h").ok());
+        assert_eq!(new.owner, None);
+    }
+
+    #[test]
+    fn a_token_with_a_bad_name_is_refused_with_the_name_rule() {
+        let req = request(serde_json::json!({"name": "   ", "type": "pipeline"}));
+        let m = message(NewToken::parse(req, &catalog()));
+        assert!(m.contains("token name"), "{m}");
+    }
+
+    #[test]
+    fn a_token_with_an_unknown_kind_does_not_deserialize_and_the_error_names_the_kinds() {
+        let err =
+            serde_json::from_value::<CreateTokenRequest>(serde_json::json!({"name": "a", "type": "robot"}))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+        assert!(
+            err.contains("unknown token type 'robot': use personal, pipeline, service or registry"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_token_with_a_bad_ttl_or_an_unknown_scope_is_refused() {
+        let req = request(serde_json::json!({"name": "a", "type": "pipeline", "ttl": "soon"}));
+        let m = message(NewToken::parse(req, &catalog()));
+        assert_eq!(m, Ttl::parse("soon").err().map(|e| e.to_string()).unwrap_or_default());
+        let req = request(serde_json::json!({"name": "a", "type": "pipeline", "scopes": ["system:destroy"]}));
+        let m = message(NewToken::parse(req, &catalog()));
+        assert!(m.contains("system:destroy") && m.contains("ward:introspect"), "{m}");
+    }
+
+    #[test]
+    fn a_token_with_both_expires_in_days_and_ttl_is_refused() {
+        let req =
+            request(serde_json::json!({"name": "a", "type": "pipeline", "ttl": "2h", "expires_in_days": 3}));
+        assert_eq!(message(NewToken::parse(req, &catalog())), "give expires_in_days or ttl, not both");
+        let req = request(serde_json::json!({"name": "a", "type": "pipeline", "expires_in_days": 3}));
+        let new = NewToken::parse(req, &catalog()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(new.lifetime, Ttl::days(3).ok());
+    }
+
+    #[test]
+    fn a_user_request_becomes_a_name_a_role_and_a_checked_password() {
+        let req = |body| serde_json::from_value::<CreateUserRequest>(body).unwrap_or_else(|e| panic!("{e}"));
+        let user = NewUser::try_from(req(serde_json::json!({"name": "bob", "password": "long enough"})))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((user.name.as_str(), user.role), ("bob", Role::User));
+        let m =
+            message(NewUser::try_from(req(serde_json::json!({"name": "Bob!", "password": "long enough"}))));
+        assert!(m.contains("user name 'Bob!' is invalid"), "{m}");
+        let m = message(NewUser::try_from(req(serde_json::json!({"name": "bob", "password": "short"}))));
+        assert!(m.contains("at least"), "{m}");
+        let err = serde_json::from_value::<CreateUserRequest>(
+            serde_json::json!({"name": "bob", "role": "root", "password": "long enough"}),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("unknown role 'root': use admin or user"), "{err}");
+    }
+
+    #[test]
+    fn a_service_user_needs_a_scope_and_a_valid_name() {
+        let req =
+            |body| serde_json::from_value::<CreateServiceUserRequest>(body).unwrap_or_else(|e| panic!("{e}"));
+        let m =
+            message(NewServiceUser::parse(req(serde_json::json!({"name": "ci", "scopes": []})), &catalog()));
+        assert!(m.starts_with("a service user needs at least one scope; valid scopes:"), "{m}");
+        let m = message(NewServiceUser::parse(
+            req(serde_json::json!({"name": "CI", "scopes": ["ward:introspect"]})),
+            &catalog(),
+        ));
+        assert!(m.contains("user name 'CI' is invalid"), "{m}");
+    }
+
+    #[test]
+    fn a_rotation_grace_is_a_ttl() {
+        let ok =
+            Rotation::try_from(RotateRequest { grace: Some("1h".into()) }).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.grace, Ttl::parse("1h").ok());
+        assert!(Rotation::try_from(RotateRequest::default()).is_ok_and(|r| r.grace.is_none()));
+        let m = message(Rotation::try_from(RotateRequest { grace: Some("forever".into()) }));
+        assert_eq!(m, Ttl::parse("forever").err().map(|e| e.to_string()).unwrap_or_default());
+    }
+
+    #[test]
+    fn a_mint_longer_than_the_ceiling_or_without_scopes_is_refused() {
+        let max = Ttl::parse("1d").unwrap_or_else(|e| panic!("{e}"));
+        let req = |ttl: &str, scopes: &[&str]| MintRequest {
+            agent: "bot".into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            ttl: ttl.into(),
+        };
+        let m = message(NewMint::parse(req("30d", &["ward:introspect"]), &catalog(), max));
+        assert!(m.contains("longer than this server allows"), "{m}");
+        let m = message(NewMint::parse(req("1h", &[]), &catalog(), max));
+        assert_eq!(m, "an agent token needs at least one scope");
+        let ok = NewMint::parse(req("1h", &["ward:introspect"]), &catalog(), max)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((ok.agent.as_str(), ok.ttl), ("bot", Ttl::parse("1h").unwrap_or(max)));
+    }
+}
