@@ -16,5 +16,7 @@ mod password;
 mod secrecy;
 #[path = "e2e/server.rs"]
 mod server;
+#[path = "e2e/transport.rs"]
+mod transport;
 #[path = "e2e/users.rs"]
 mod users;

@@ -14,6 +14,7 @@ pub mod config;
 pub mod entropy;
 pub mod error;
 pub mod extract;
+pub mod listen;
 pub mod password;
 pub mod routes;
 pub mod signing;
@@ -25,16 +26,28 @@ pub use config::Settings;
 pub use state::AppState;
 
 use authority::bootstrap::{self, AdminPassword};
+use listen::{Endpoint, Listener, TlsConfig, TlsFiles};
 use std::future::Future;
-use std::net::SocketAddr;
-use tokio::net::TcpListener;
 
-/// Serves the API on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish, writes pending usage, and drains the audit
-/// writer (every event emitted is stored before this returns).
+/// Serves the API over plain HTTP on `listener` (a `TcpListener` or a
+/// [`Listener`]) until `shutdown` resolves; see [`serve_with_tls`].
 pub async fn serve(
     state: AppState,
-    listener: TcpListener,
+    listener: impl Into<Listener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_tls(state, listener.into(), None, shutdown).await
+}
+
+/// Serves the API on `listener` (over TLS when `tls` is given) until
+/// `shutdown` resolves, then lets in-flight requests finish, writes pending
+/// usage, and drains the audit writer (every event emitted is stored before
+/// this returns). Timeouts and the connection bound come from
+/// `state.settings.transport` (`listen`).
+pub async fn serve_with_tls(
+    state: AppState,
+    listener: Listener,
+    tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
@@ -48,9 +61,10 @@ pub async fn serve(
             std::sync::Arc::<[client::Cidr]>::from(state.settings.trusted_proxies.as_slice()),
             audit::context::layer,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        .layer(axum::middleware::from_fn_with_state(state.settings.transport.body_timeout, listen::body::layer))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let limits = state.settings.transport.clone();
+    let served = listen::run(listener, app, tls, limits, shutdown).await;
     flusher.abort();
     if let Some(f) = follower {
         f.abort();
@@ -74,6 +88,8 @@ pub struct LaunchOptions {
     pub master_key: signing::MasterKey,
     /// `--audit-log FILE`: mirror audit events there as JSON lines.
     pub audit_log: Option<std::path::PathBuf>,
+    /// `--tls-cert FILE --tls-key FILE`: serve HTTPS, reloading on SIGHUP.
+    pub tls: Option<TlsFiles>,
 }
 
 /// Why the server could not start; each message names the fix.
@@ -87,6 +103,10 @@ pub enum LaunchError {
         "cannot listen on {addr}: {source} (is another ward server running? pick another --listen address)"
     )]
     Bind { addr: String, source: std::io::Error },
+    #[error("{0} (check --tls-cert and --tls-key)")]
+    Tls(#[from] listen::TlsError),
+    #[error("{0}")]
+    Listen(#[from] listen::BadEndpoint),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("cannot open the audit log {path}: {source} (check that its directory exists and is writable)")]
@@ -100,6 +120,11 @@ pub async fn launch(
     options: LaunchOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LaunchError> {
+    let tls = match &options.tls {
+        Some(files) => Some(TlsConfig::new(files.clone(), files.load()?)),
+        None => None,
+    };
+    let endpoint = Endpoint::parse(&options.listen)?;
     let store = ward_store::open(&options.database_url).await?;
     match bootstrap::ensure_admin(store.as_ref(), options.admin_password)
         .await
@@ -121,18 +146,25 @@ pub async fn launch(
         ),
         None => None,
     };
-    let listener = TcpListener::bind(&options.listen)
-        .await
-        .map_err(|source| LaunchError::Bind { addr: options.listen.clone(), source })?;
-    let addr = listener.local_addr().map_err(LaunchError::Serve)?;
-    eprintln!("ward server listening on http://{addr}");
+    let listener =
+        endpoint.bind().await.map_err(|source| LaunchError::Bind { addr: options.listen.clone(), source })?;
+    let addr = listener.describe(tls.is_some()).map_err(LaunchError::Serve)?;
+    eprintln!("ward server listening on {addr}");
     tracing::info!(server.addr = %addr, "listening");
+    let reloader = match &tls {
+        Some(tls) => Some(tls.reload_on_sighup().map_err(LaunchError::Serve)?),
+        None => None,
+    };
     let state = AppState::new(store, options.settings, options.master_key);
     if let Some(mirror) = mirror {
         tracing::info!(audit.mirror = %mirror.path().display(), "mirroring audit events");
         state.audit.mirror_to(mirror);
     }
-    serve(state, listener, shutdown).await.map_err(LaunchError::Serve)
+    let served = serve_with_tls(state, listener, tls, shutdown).await.map_err(LaunchError::Serve);
+    if let Some(task) = reloader {
+        task.abort();
+    }
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

@@ -142,7 +142,12 @@ pub struct User {
 
 impl User {
     pub fn new(server: &Server) -> Self {
-        Self { server: server.url.clone(), config: tempfile::tempdir().expect("tempdir") }
+        Self::with_server(&server.url)
+    }
+
+    /// A user of the server at `url`.
+    pub fn with_server(url: &str) -> Self {
+        Self { server: url.to_owned(), config: tempfile::tempdir().expect("tempdir") }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
