@@ -47,14 +47,17 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_this_machine() {
-        for host in ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]", "::1", "[::ffff:127.0.0.1]"] {
+        for host in ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]", "::1", "[::ffff:127.0.0.1]"]
+        {
             assert!(is_loopback_host(host), "{host}");
         }
     }
 
     #[test]
     fn other_hosts_are_not() {
-        for host in ["10.1.2.3", "192.168.0.1", "example.com", "localhost.example.com", "[::2]", "0.0.0.0", ""] {
+        for host in
+            ["10.1.2.3", "192.168.0.1", "example.com", "localhost.example.com", "[::2]", "0.0.0.0", ""]
+        {
             assert!(!is_loopback_host(host), "{host}");
         }
     }

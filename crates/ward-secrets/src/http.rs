@@ -27,12 +27,13 @@ pub fn allow_plain_http(allowed: bool) {
 /// called. The host is the one ureq's own parser finds.
 pub fn check_url(url: &str) -> Result<()> {
     let shown: String = url.chars().take(200).collect();
-    let uri: ureq::http::Uri =
-        url.parse().map_err(|_| Error::Invalid(format!("'{shown}' is not a URL")))?;
+    let uri: ureq::http::Uri = url.parse().map_err(|_| Error::Invalid(format!("'{shown}' is not a URL")))?;
     let scheme = uri.scheme_str().unwrap_or_default();
     let host = uri.host().unwrap_or_default();
     ward_core::plain_http::check(scheme, host, PLAIN_HTTP_ALLOWED.load(Ordering::Relaxed)).map_err(|e| {
-        Error::Invalid(format!("{e} (the URL was {shown}); pass --allow-http if the network in between is trusted"))
+        Error::Invalid(format!(
+            "{e} (the URL was {shown}); pass --allow-http if the network in between is trusted"
+        ))
     })
 }
 
@@ -42,7 +43,8 @@ mod tests {
 
     #[test]
     fn plain_http_goes_only_to_this_machine() {
-        let err = check_url("http://10.1.2.3:8200/v1/secret").err().map(|e| e.to_string()).unwrap_or_default();
+        let err =
+            check_url("http://10.1.2.3:8200/v1/secret").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("10.1.2.3") && err.contains("--allow-http"), "{err}");
         for fine in ["http://127.0.0.1:8200", "http://localhost/token", "https://vault.example.com"] {
             assert!(check_url(fine).is_ok(), "{fine}");

@@ -398,7 +398,9 @@ fn webhook_url_allowed(url: &str, allow_http: bool) -> Result<(), ConfigError> {
     let parsed = reqwest::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| ConfigError::Invalid(format!("approval.webhook_url must be an http(s) URL, not '{shown}'")))?;
+        .ok_or_else(|| {
+            ConfigError::Invalid(format!("approval.webhook_url must be an http(s) URL, not '{shown}'"))
+        })?;
     ward_core::plain_http::check(parsed.scheme(), parsed.host_str().unwrap_or_default(), allow_http).map_err(|e| {
         ConfigError::Invalid(format!(
             "approval.webhook_url: {e}; or set approval.webhook_allow_http = true if the network in between is trusted"

@@ -61,7 +61,10 @@ pub async fn serve_with_tls(
             std::sync::Arc::<[client::Cidr]>::from(state.settings.trusted_proxies.as_slice()),
             audit::context::layer,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.settings.transport.body_timeout, listen::body::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.transport.body_timeout,
+            listen::body::layer,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     let limits = state.settings.transport.clone();
     let served = listen::run(listener, app, tls, limits, shutdown).await;

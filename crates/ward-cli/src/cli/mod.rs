@@ -191,7 +191,8 @@ mod tests {
 
     #[test]
     fn allow_http_and_ca_cert_are_global_flags() {
-        let cli = Cli::try_parse_from(["ward", "whoami", "--allow-http", "--ca-cert", "ca.pem"]).expect("parses");
+        let cli =
+            Cli::try_parse_from(["ward", "whoami", "--allow-http", "--ca-cert", "ca.pem"]).expect("parses");
         assert!(cli.global.allow_http);
         assert_eq!(cli.global.ca_cert.as_deref(), Some(std::path::Path::new("ca.pem")));
         let cli = Cli::try_parse_from(["ward", "whoami"]).expect("parses");

@@ -99,8 +99,21 @@ fn make_ca(dir: &Path) {
     run(
         "openssl",
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-            "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ward test CA",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ward test CA",
         ],
         dir,
     );
@@ -115,16 +128,39 @@ fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     run(
         "openssl",
         &[
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", &key, "-out",
-            &csr, "-subj", &subject,
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            &subject,
         ],
         dir,
     );
     run(
         "openssl",
         &[
-            "x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", &pem,
-            "-days", "2", "-extfile", "san.ext",
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
         ],
         dir,
     );
@@ -197,16 +233,19 @@ fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_con
     make_ca(dir);
     let (cert, key) = make_cert(dir, "ward-one");
     let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
-    let server = Ward::start("", &["--listen", "127.0.0.1:0", "--tls-cert", &cert_arg, "--tls-key", &key_arg]);
+    let server =
+        Ward::start("", &["--listen", "127.0.0.1:0", "--tls-cert", &cert_arg, "--tls-key", &key_arg]);
     assert!(server.addr.starts_with("https://127.0.0.1:"), "{}", server.addr);
 
     let healthz = format!("{}/healthz", server.addr);
-    let status = run("curl", &["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "ca.pem", &healthz], dir);
+    let status =
+        run("curl", &["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "ca.pem", &healthz], dir);
     assert_eq!(status, "200");
 
     // ward login: refused without the CA, with a message naming the fix; fine with it.
     let user = User::with_server(&server.addr);
-    let refused = user.run(&["login", "--username", "admin", "--password-stdin"], &format!("{ADMIN_PASSWORD}\n"));
+    let refused =
+        user.run(&["login", "--username", "admin", "--password-stdin"], &format!("{ADMIN_PASSWORD}\n"));
     assert_ne!(refused.status.code(), Some(0));
     let said = text(&refused.stderr);
     assert!(said.contains("certificate") && said.contains("--ca-cert"), "{said}");
@@ -239,7 +278,10 @@ fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_con
     std::fs::rename(&new_key, &key).expect("replace the key");
     server.signal("-HUP");
     eventually(20, "the reload to be logged", || server.log().contains("reloaded the TLS certificate"));
-    assert!(served_subject(&host_port, dir).contains("ward-two"), "a new connection sees the new certificate");
+    assert!(
+        served_subject(&host_port, dir).contains("ward-two"),
+        "a new connection sees the new certificate"
+    );
     kept.health(2);
 
     // A bad pair on SIGHUP is logged and the current one kept.
@@ -341,8 +383,10 @@ fn a_client_that_never_finishes_its_headers_is_disconnected() {
 
 #[test]
 fn connections_beyond_the_bound_wait_until_one_closes() {
-    let server =
-        Ward::start("[server]\nmax_connections = 1\nheader_timeout = \"60s\"\n", &["--listen", "127.0.0.1:0"]);
+    let server = Ward::start(
+        "[server]\nmax_connections = 1\nheader_timeout = \"60s\"\n",
+        &["--listen", "127.0.0.1:0"],
+    );
     let holder = TcpStream::connect(server.host_port()).expect("connect");
     // Give the server the time to accept the first one: its request is answered.
     let mut waiting = TcpStream::connect(server.host_port()).expect("the kernel queues it");
@@ -367,12 +411,22 @@ fn a_unix_socket_serves_the_api_with_mode_0660() {
     std::fs::write(&config, "").expect("config");
     let server = Ward::start_in(dir, &config, &["--listen", &listen]);
     assert_eq!(server.addr, listen);
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).expect("socket").permissions());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).expect("socket").permissions());
     assert_eq!(mode & 0o777, 0o660);
     let socket_arg = socket.display().to_string();
     let status = run(
         "curl",
-        &["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", &socket_arg, "http://localhost/healthz"],
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--unix-socket",
+            &socket_arg,
+            "http://localhost/healthz",
+        ],
         server.dir.path(),
     );
     assert_eq!(status, "200");
@@ -380,7 +434,12 @@ fn a_unix_socket_serves_the_api_with_mode_0660() {
     let login = run(
         "curl",
         &[
-            "-s", "--unix-socket", &socket_arg, "-H", "content-type: application/json", "-d",
+            "-s",
+            "--unix-socket",
+            &socket_arg,
+            "-H",
+            "content-type: application/json",
+            "-d",
             &format!("{{\"username\":\"admin\",\"password\":\"{ADMIN_PASSWORD}\"}}"),
             "http://localhost/v1/login",
         ],

@@ -14,6 +14,7 @@ pub mod tls;
 mod unix;
 
 use crate::config::TransportLimits;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,7 +96,7 @@ pub async fn run(
     app: axum::Router,
     tls: Option<TlsConfig>,
     limits: TransportLimits,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let (closing, closed) = watch::channel(false);
@@ -157,7 +158,10 @@ mod tests {
     fn listen_values_parse_into_tcp_or_unix() {
         assert_eq!(Endpoint::parse("127.0.0.1:8420").ok(), Some(Endpoint::Tcp("127.0.0.1:8420".into())));
         assert_eq!(Endpoint::parse("[::1]:0").ok(), Some(Endpoint::Tcp("[::1]:0".into())));
-        assert_eq!(Endpoint::parse("unix:/run/ward.sock").ok(), Some(Endpoint::Unix("/run/ward.sock".into())));
+        assert_eq!(
+            Endpoint::parse("unix:/run/ward.sock").ok(),
+            Some(Endpoint::Unix("/run/ward.sock".into()))
+        );
         for bad in ["", "8420", "unix:", "host:port", ":8420", "127.0.0.1:99999"] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
