@@ -14,6 +14,7 @@ use crate::exit::CliError;
 use crate::output::{self, Format};
 use crate::secret_store::{self, CliPassphrase};
 use crate::session::{self, Slot, Stored};
+use anyhow::Context;
 use chrono::Utc;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -37,8 +38,12 @@ pub struct App {
     /// Whether `--profile` / `WARD_PROFILE` named the profile.
     profile_requested: bool,
     opened: OnceLock<Opened>,
-    /// A client with no token; the others share its connection pool.
-    anonymous: Client,
+    /// `--ca-cert` and `--allow-http`.
+    transport: ward_client::Transport,
+    /// A client with no token, built on first use (so commands that never
+    /// reach the server do not fail on its URL); the others share its
+    /// connection pool.
+    anonymous: OnceLock<Client>,
 }
 
 /// Where the token came from.
@@ -104,8 +109,16 @@ impl App {
             .unwrap_or_else(|| ward_client::DEFAULT_SERVER.to_owned());
         let server = session::key(&server);
         let requested_backend = global.backend.as_deref().map(str::parse).transpose()?;
+        let extra_ca_pem = match &global.ca_cert {
+            Some(path) => Some(std::fs::read(path).with_context(|| {
+                format!("cannot read the CA certificate {} (--ca-cert / WARD_CA_CERT)", path.display())
+            })?),
+            None => None,
+        };
+        ward_secrets::http::allow_plain_http(global.allow_http);
         Ok(Self {
-            anonymous: Client::new(&server, None)?,
+            transport: ward_client::Transport { extra_ca_pem, allow_http: global.allow_http },
+            anonymous: OnceLock::new(),
             server,
             output: global.output,
             config,
@@ -152,9 +165,14 @@ impl App {
         }
     }
 
-    /// A client that sends no token (login).
+    /// A client that sends no token (login). A URL the client refuses
+    /// (plain http:// to another machine) fails here, before any connection.
     pub fn anonymous_client(&self) -> anyhow::Result<Client> {
-        Ok(self.anonymous.clone())
+        if let Some(client) = self.anonymous.get() {
+            return Ok(client.clone());
+        }
+        let client = Client::with_transport(&self.server, None, &self.transport)?;
+        Ok(self.anonymous.get_or_init(|| client).clone())
     }
 
     /// A client with the caller's token; fails with exit 3 when there is none.
@@ -171,7 +189,7 @@ impl App {
 
     /// A client that sends `credential`'s token.
     pub fn client_for(&self, credential: &Credential) -> anyhow::Result<Client> {
-        Ok(self.anonymous.with_token(Some(credential.token.to_string()))?)
+        Ok(self.anonymous_client()?.with_token(Some(credential.token.to_string()))?)
     }
 
     /// A client with the caller's token if there is a usable one, else none

@@ -24,5 +24,7 @@ mod secrecy;
 mod server;
 #[path = "e2e/starts.rs"]
 mod starts;
+#[path = "e2e/transport.rs"]
+mod transport;
 #[path = "e2e/users.rs"]
 mod users;

@@ -13,6 +13,18 @@ use zeroize::Zeroizing;
 /// Where `ward server` listens when started with no flags.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8420";
 
+/// How the client may reach the server: an extra CA to trust besides the
+/// public roots, and whether plain `http://` to a host that is not this
+/// machine is allowed.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// PEM certificates (one or more) to trust, e.g. a private CA.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Send requests over plain `http://` to any host (`--allow-http`).
+    /// Without it only loopback hosts may be reached over plain HTTP.
+    pub allow_http: bool,
+}
+
 /// A client for one ward server, optionally authenticated by one token.
 ///
 /// Cheap to clone. `Debug` shows the server URL and whether a token is set,
@@ -37,8 +49,21 @@ impl fmt::Debug for Client {
 
 impl Client {
     /// A client for the server at `base_url` (`http://` or `https://`, with
-    /// an optional path prefix), sending `token` as a bearer token if given.
+    /// an optional path prefix), sending `token` as a bearer token if given,
+    /// trusting the public roots and allowing plain `http://` to loopback
+    /// hosts only.
     pub fn new(base_url: impl AsRef<str>, token: Option<String>) -> Result<Self, Error> {
+        Self::with_transport(base_url, token, &Transport::default())
+    }
+
+    /// Like [`Client::new`], with an extra CA and the plain-http rule from
+    /// `transport`. A refused `http://` URL fails here, before any
+    /// connection is attempted.
+    pub fn with_transport(
+        base_url: impl AsRef<str>,
+        token: Option<String>,
+        transport: &Transport,
+    ) -> Result<Self, Error> {
         let given = base_url.as_ref().trim();
         let invalid = |reason: &str| Error::InvalidUrl {
             url: given.chars().take(200).collect(),
@@ -54,12 +79,24 @@ impl Client {
         if base.query().is_some() || base.fragment().is_some() || !base.username().is_empty() {
             return Err(invalid("give only scheme, host, port and an optional path"));
         }
-        let http = reqwest::Client::builder()
+        let host = base.host_str().unwrap_or_default();
+        ward_core::plain_http::check(base.scheme(), host, transport.allow_http)
+            .map_err(|e| Error::PlainHttp { url: given.chars().take(200).collect(), host: e.host })?;
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("ward/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| Error::from_transport(given, &e))?;
+            .timeout(Duration::from_secs(60));
+        if let Some(pem) = &transport.extra_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::InvalidCa { reason: e.to_string() })?;
+            if certs.is_empty() {
+                return Err(Error::InvalidCa { reason: "it holds no PEM certificate".into() });
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| Error::from_transport(given, &e))?;
         Ok(Self { http, base_text: given.trim_end_matches('/').to_owned(), base, auth: bearer(token)? })
     }
 
@@ -180,7 +217,7 @@ mod tests {
 
     #[test]
     fn the_token_is_sent_as_a_sensitive_bearer_header() {
-        let request = client("http://h").request(Method::GET, &["v1"]).build().expect("builds");
+        let request = client("http://127.0.0.1").request(Method::GET, &["v1"]).build().expect("builds");
         let value = request.headers().get(header::AUTHORIZATION).expect("header set");
         assert!(value.is_sensitive());
         assert_eq!(value.to_str().ok(), Some("Bearer ward_u_secret"));
@@ -198,7 +235,26 @@ mod tests {
 
     #[test]
     fn refuses_tokens_that_cannot_be_a_header() {
-        assert!(matches!(Client::new("http://h", Some("a\nb".into())), Err(Error::InvalidToken)));
+        assert!(matches!(Client::new("http://localhost", Some("a\nb".into())), Err(Error::InvalidToken)));
+    }
+
+    #[test]
+    fn plain_http_reaches_only_this_machine_unless_allowed() {
+        let err = Client::new("http://10.1.2.3:1", None).expect_err("refused");
+        assert!(matches!(err, Error::PlainHttp { ref host, .. } if host == "10.1.2.3"), "{err:?}");
+        assert!(err.to_string().contains("--allow-http"), "{err}");
+        for fine in ["http://127.0.0.1:8420", "http://localhost:1", "http://[::1]:1", "https://10.1.2.3"] {
+            assert!(Client::new(fine, None).is_ok(), "{fine}");
+        }
+        let allowed = Transport { allow_http: true, ..Transport::default() };
+        assert!(Client::with_transport("http://10.1.2.3:1", None, &allowed).is_ok());
+    }
+
+    #[test]
+    fn an_extra_ca_that_is_not_pem_is_refused() {
+        let bad = Transport { extra_ca_pem: Some(b"not a certificate".to_vec()), allow_http: false };
+        let err = Client::with_transport("https://127.0.0.1", None, &bad).expect_err("refused");
+        assert!(matches!(err, Error::InvalidCa { .. }), "{err:?}");
     }
 
     #[test]

@@ -42,6 +42,29 @@ pub enum Error {
         reason: String,
     },
 
+    /// The server's certificate is not trusted (unknown CA, wrong name,
+    /// expired): the connection was closed before anything was sent.
+    #[error(
+        "the ward server at {url} presented a certificate this machine does not trust ({reason}): if it is signed by a private CA, pass that CA with --ca-cert FILE or WARD_CA_CERT"
+    )]
+    Certificate {
+        /// The server's base URL.
+        url: String,
+        /// What the TLS library said, e.g. `invalid peer certificate: UnknownIssuer`.
+        reason: String,
+    },
+
+    /// A plain `http://` URL to a host that is not this machine; refused
+    /// before any connection was attempted.
+    #[error(
+        "refusing to send credentials over plain http:// to {host} ({url}), which is not this machine: use https://, or pass --allow-http (WARD_ALLOW_HTTP=true) if the network in between is trusted"
+    )]
+    PlainHttp { url: String, host: String },
+
+    /// The extra CA (`--ca-cert`) cannot be used.
+    #[error("the CA certificate cannot be used: {reason}")]
+    InvalidCa { reason: String },
+
     /// The server URL given to [`crate::Client::new`] cannot be used.
     #[error("invalid server URL '{url}': {reason}")]
     InvalidUrl { url: String, reason: String },
@@ -77,7 +100,11 @@ impl Error {
         if err.is_builder() {
             return Self::InvalidUrl { url: base.to_owned(), reason: deepest_cause(err) };
         }
-        Self::Unreachable { url: base.to_owned(), reason: deepest_cause(err) }
+        let reason = deepest_cause(err);
+        if reason.contains("certificate") {
+            return Self::Certificate { url: base.to_owned(), reason };
+        }
+        Self::Unreachable { url: base.to_owned(), reason }
     }
 
     pub(crate) fn from_json(url: &reqwest::Url, err: &serde_json::Error) -> Self {

@@ -27,5 +27,5 @@ mod session;
 mod tokens;
 mod users;
 
-pub use client::{Client, DEFAULT_SERVER};
+pub use client::{Client, DEFAULT_SERVER, Transport};
 pub use error::Error;

@@ -14,6 +14,7 @@ pub mod id;
 pub mod keyed;
 pub mod names;
 pub mod operation;
+pub mod plain_http;
 pub mod policy;
 pub mod scope;
 pub mod signed;

@@ -25,7 +25,7 @@ pub mod docker;
 pub mod entry;
 pub mod error;
 pub mod git;
-mod http;
+pub mod http;
 pub mod lock;
 pub mod oauth;
 pub mod open;

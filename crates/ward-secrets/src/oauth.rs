@@ -85,6 +85,7 @@ impl Refresher for HttpRefresher {
         let id = entry.id().to_string();
         let fail = |reason: String| Error::Refresh { id: id.clone(), reason };
         let url = entry.meta.token_url.as_deref().ok_or_else(|| fail("the entry has no token URL".into()))?;
+        http::check_url(url).map_err(|e| fail(e.to_string()))?;
         let refresh_token = entry
             .secret
             .refresh_token

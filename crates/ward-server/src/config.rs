@@ -28,6 +28,10 @@
 //!
 //! [server]
 //! trusted_proxies = ["127.0.0.1/32"]   # whose X-Forwarded-For names the client
+//! header_timeout = "10s"    # a request's headers (and a TLS handshake) must arrive within this
+//! body_timeout = "30s"      # a request's body must arrive within this of its headers
+//! idle_timeout = "60s"      # a kept-alive connection with no new request is closed after this
+//! max_connections = 1024    # more connections wait in the listen backlog until one closes
 //!
 //! [usage]
 //! flush_interval = "5s"
@@ -104,6 +108,10 @@ struct RawMetrics {
 struct RawServer {
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +145,8 @@ struct RawApproval {
     ttl: Option<String>,
     webhook_url: Option<String>,
     webhook_timeout: Option<String>,
+    #[serde(default)]
+    webhook_allow_http: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +219,20 @@ pub struct ApprovalSettings {
     pub webhook_timeout: Duration,
 }
 
+/// What a connection may take: see `crate::listen`. A client that has not
+/// sent a request's headers within `header_timeout` (from its first byte,
+/// or from the start of the TLS handshake), or its body within
+/// `body_timeout` of the headers, is disconnected; a connection with no
+/// request for `idle_timeout` is closed; at most `max_connections` are
+/// open at once, and the next ones wait in the listen backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportLimits {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
 /// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintSettings {
@@ -235,6 +259,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<Cidr>,
     /// Whether `GET /metrics` answers (`[metrics] enabled`, default true).
     pub metrics_enabled: bool,
+    /// Timeouts and the connection bound (`[server]`).
+    pub transport: TransportLimits,
 }
 
 impl Default for Settings {
@@ -305,6 +331,15 @@ impl Settings {
             .iter()
             .map(|c| Cidr::parse(c).map_err(|e| invalid(format!("server.trusted_proxies: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        let transport = TransportLimits {
+            header_timeout: std(duration("server.header_timeout", raw.server.header_timeout, "10s")?),
+            body_timeout: std(duration("server.body_timeout", raw.server.body_timeout, "30s")?),
+            idle_timeout: std(duration("server.idle_timeout", raw.server.idle_timeout, "60s")?),
+            max_connections: raw.server.max_connections.unwrap_or(1024),
+        };
+        if transport.max_connections == 0 {
+            return Err(invalid("server.max_connections must be at least 1 (leave it out for 1024)".into()));
+        }
         let usage_flush = std(duration("usage.flush_interval", raw.usage.flush_interval, "5s")?);
         let mut specs = Vec::with_capacity(raw.operations.len());
         for (name, op) in raw.operations {
@@ -330,10 +365,8 @@ impl Settings {
             .collect();
         let policy = Policy::new(&catalog, specs, routes).map_err(|e| invalid(e.to_string()))?;
         let webhook_url = raw.approval.webhook_url.filter(|u| !u.is_empty());
-        if let Some(url) =
-            webhook_url.as_ref().filter(|u| !u.starts_with("http://") && !u.starts_with("https://"))
-        {
-            return Err(invalid(format!("approval.webhook_url must be an http(s) URL, not '{url}'")));
+        if let Some(url) = &webhook_url {
+            webhook_url_allowed(url, raw.approval.webhook_allow_http)?;
         }
         let approval = ApprovalSettings {
             ttl: duration("approval.ttl", raw.approval.ttl, "15m")?,
@@ -366,8 +399,27 @@ impl Settings {
             cache_capacity,
             trusted_proxies,
             metrics_enabled: raw.metrics.enabled.unwrap_or(true),
+            transport,
         })
     }
+}
+
+/// `approval.webhook_url`: an http(s) URL, and plain `http://` only to this
+/// machine unless `approval.webhook_allow_http` (the rule of
+/// `ward_core::plain_http`, with the host reqwest will connect to).
+fn webhook_url_allowed(url: &str, allow_http: bool) -> Result<(), ConfigError> {
+    let shown: String = url.chars().take(200).collect();
+    let parsed = reqwest::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| {
+            ConfigError::Invalid(format!("approval.webhook_url must be an http(s) URL, not '{shown}'"))
+        })?;
+    ward_core::plain_http::check(parsed.scheme(), parsed.host_str().unwrap_or_default(), allow_http).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "approval.webhook_url: {e}; or set approval.webhook_allow_http = true if the network in between is trusted"
+        ))
+    })
 }
 
 /// `[login]` hashing bounds: by default one hash per core and a queue of
@@ -419,6 +471,34 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("server.trusted_proxies") && err.contains("10.0.0.0/40"), "{err}");
         assert!(Settings::parse("").unwrap_or_default().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn a_plain_http_webhook_to_another_host_is_refused_unless_allowed() {
+        let err = Settings::parse("[approval]\nwebhook_url = \"http://10.1.2.3/hook\"")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("10.1.2.3") && err.contains("webhook_allow_http"), "{err}");
+        for fine in [
+            "[approval]\nwebhook_url = \"http://127.0.0.1:9/hook\"",
+            "[approval]\nwebhook_url = \"https://hooks.example.com/x\"",
+            "[approval]\nwebhook_url = \"http://10.1.2.3/hook\"\nwebhook_allow_http = true",
+        ] {
+            assert!(Settings::parse(fine).is_ok(), "{fine}");
+        }
+        assert!(Settings::parse("[approval]\nwebhook_url = \"ftp://h/x\"").is_err());
+    }
+
+    #[test]
+    fn transport_limits_have_defaults_and_keys() {
+        let s = Settings::parse("").unwrap_or_default();
+        assert_eq!(s.transport.header_timeout, Duration::from_secs(10));
+        assert_eq!(s.transport.max_connections, 1024);
+        let s = Settings::parse("[server]\nbody_timeout = \"1s\"\nmax_connections = 8").unwrap_or_default();
+        assert_eq!(s.transport.body_timeout, Duration::from_secs(1));
+        assert_eq!(s.transport.max_connections, 8);
+        assert!(Settings::parse("[server]\nmax_connections = 0").is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod entropy;
 pub mod error;
 pub mod extract;
 pub mod observe;
+pub mod listen;
 pub mod password;
 pub mod routes;
 pub mod signing;
@@ -27,16 +28,28 @@ pub mod usage;
 pub use config::Settings;
 pub use state::AppState;
 
+use listen::{Endpoint, Listener, TlsConfig, TlsFiles};
 use std::future::Future;
-use std::net::SocketAddr;
-use tokio::net::TcpListener;
 
-/// Serves the API on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish, writes pending usage, and drains the audit
-/// writer (every event emitted is stored before this returns).
+/// Serves the API over plain HTTP on `listener` (a `TcpListener` or a
+/// [`Listener`]) until `shutdown` resolves; see [`serve_with_tls`].
 pub async fn serve(
     state: AppState,
-    listener: TcpListener,
+    listener: impl Into<Listener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_tls(state, listener.into(), None, shutdown).await
+}
+
+/// Serves the API on `listener` (over TLS when `tls` is given) until
+/// `shutdown` resolves, then lets in-flight requests finish, writes pending
+/// usage, and drains the audit writer (every event emitted is stored before
+/// this returns). Timeouts and the connection bound come from
+/// `state.settings.transport` (`listen`).
+pub async fn serve_with_tls(
+    state: AppState,
+    listener: Listener,
+    tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
@@ -50,8 +63,12 @@ pub async fn serve(
             std::sync::Arc::<[client::Cidr]>::from(state.settings.trusted_proxies.as_slice()),
             audit::context::layer,
         ))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.transport.body_timeout,
+            listen::body::layer,
+        ));
+    let limits = state.settings.transport.clone();
+    let served = listen::run(listener, app, tls, limits, shutdown).await;
     flusher.abort();
     if let Some(f) = follower {
         f.abort();
@@ -76,6 +93,8 @@ pub struct LaunchOptions {
     pub master_key: signing::NodeMasterKey,
     /// `--audit-log FILE`: mirror audit events there as JSON lines.
     pub audit_log: Option<std::path::PathBuf>,
+    /// `--tls-cert FILE --tls-key FILE`: serve HTTPS, reloading on SIGHUP.
+    pub tls: Option<TlsFiles>,
 }
 
 /// Why the server could not start; each message names the fix.
@@ -97,6 +116,10 @@ pub enum LaunchError {
     Unseal(String),
     #[error(transparent)]
     MasterKey(#[from] signing::MasterKeyError),
+    #[error("{0} (check --tls-cert and --tls-key)")]
+    Tls(#[from] listen::TlsError),
+    #[error("{0}")]
+    Endpoint(#[from] listen::BadEndpoint),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("cannot open the audit log {path}: {error} (check that its directory exists and is writable)")]
@@ -129,7 +152,12 @@ pub async fn launch(
     options: LaunchOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LaunchError> {
+    let tls = match &options.tls {
+        Some(files) => Some(TlsConfig::new(files.clone(), files.load()?)),
+        None => None,
+    };
     start::check_listen(&options.listen)?;
+    let endpoint = Endpoint::parse(&options.listen)?;
     ward_store::DatabaseUrl::parse(&options.database_url)?;
     let mirror = match &options.audit_log {
         Some(path) => Some(
@@ -138,20 +166,26 @@ pub async fn launch(
         ),
         None => None,
     };
-    let listener = TcpListener::bind(&options.listen)
-        .await
-        .map_err(|source| LaunchError::bind(&options.listen, source))?;
+    let listener = endpoint.bind().await.map_err(|source| LaunchError::bind(&options.listen, source))?;
     let (store, master_key) =
         start::prepare(&options.database_url, options.master_key, options.admin_password).await?;
-    let addr = listener.local_addr().map_err(LaunchError::Serve)?;
-    observe::announce(&format!("ward server listening on http://{addr}"));
+    let addr = listener.describe(tls.is_some()).map_err(LaunchError::Serve)?;
+    observe::announce(&format!("ward server listening on {addr}"));
     tracing::info!(server.addr = %addr, "listening");
+    let reloader = match &tls {
+        Some(tls) => Some(tls.reload_on_sighup().map_err(LaunchError::Serve)?),
+        None => None,
+    };
     let state = AppState::new(store, options.settings, master_key);
     if let Some(mirror) = mirror {
         tracing::info!(audit.mirror = %mirror.path().display(), "mirroring audit events");
         state.audit.mirror_to(mirror);
     }
-    serve(state, listener, shutdown).await.map_err(LaunchError::Serve)
+    let served = serve_with_tls(state, listener, tls, shutdown).await.map_err(LaunchError::Serve);
+    if let Some(task) = reloader {
+        task.abort();
+    }
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

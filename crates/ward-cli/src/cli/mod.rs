@@ -56,6 +56,12 @@ pub struct Global {
     /// The secret-store backend: keyring, file or vault [default: the profile's].
     #[arg(long, global = true, env = "WARD_BACKEND", value_name = "BACKEND")]
     pub backend: Option<String>,
+    /// Also trust this CA certificate (PEM) for the server's certificate.
+    #[arg(long, global = true, env = "WARD_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Allow plain http:// to a server that is not this machine (passwords and tokens travel unencrypted).
+    #[arg(long, global = true, env = "WARD_ALLOW_HTTP", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_http: bool,
     /// How to print results.
     #[arg(long, short = 'o', global = true, env = "WARD_OUTPUT", value_enum,
           default_value_t = Format::Table)]
@@ -186,6 +192,16 @@ mod tests {
             panic!("not token create");
         };
         assert_eq!(clean_scopes(&args.scopes), ["a:read", "b:write"]);
+    }
+
+    #[test]
+    fn allow_http_and_ca_cert_are_global_flags() {
+        let cli =
+            Cli::try_parse_from(["ward", "whoami", "--allow-http", "--ca-cert", "ca.pem"]).expect("parses");
+        assert!(cli.global.allow_http);
+        assert_eq!(cli.global.ca_cert.as_deref(), Some(std::path::Path::new("ca.pem")));
+        let cli = Cli::try_parse_from(["ward", "whoami"]).expect("parses");
+        assert!(!cli.global.allow_http);
     }
 
     #[test]

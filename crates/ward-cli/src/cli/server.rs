@@ -9,9 +9,15 @@ pub use ward_server::observe::LogFormat;
 pub struct ServerArgs {
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
-    /// Address to listen on.
+    /// Address to listen on: HOST:PORT, or unix:/path/to/socket (mode 0660).
     #[arg(long, default_value = "127.0.0.1:8420", global = true)]
     pub listen: String,
+    /// Serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP.
+    #[arg(long, env = "WARD_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert; reloaded on SIGHUP.
+    #[arg(long, env = "WARD_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Where the SQLite database lives (default: the user's data dir).
     #[arg(long, env = "WARD_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,

@@ -31,6 +31,8 @@ struct LoggedIn<'a> {
 }
 
 pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
+    // A server URL the client refuses fails before a password is asked for.
+    let client = app.anonymous_client()?;
     let username = match args.username {
         Some(name) => name,
         None if input::stdin_is_terminal() => input::prompt_line("Username: ")?,
@@ -47,7 +49,7 @@ pub async fn login(app: &App, args: LoginArgs) -> anyhow::Result<ExitCode> {
     }
     let password = input::password(args.password_stdin, false)?;
     let request = LoginRequest { username: username.trim().to_owned(), password: password.to_string() };
-    let response = app.anonymous_client()?.login(&request).await.map_err(|err| match err {
+    let response = client.login(&request).await.map_err(|err| match err {
         ward_client::Error::Api { status: 401, message, .. } => CliError::LoginRefused { message }.into(),
         other => anyhow::Error::new(other),
     })?;

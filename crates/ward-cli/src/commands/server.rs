@@ -6,12 +6,18 @@ use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use ward_server::authority::bootstrap::{self, AdminPassword};
+use ward_server::listen::TlsFiles;
 use ward_server::signing::NodeMasterKey;
 use ward_server::{LaunchOptions, Settings};
 
 /// Runs `ward server` (until SIGINT/SIGTERM) or `ward server recover-admin`.
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
+    // The certificate pair is checked before anything is written.
+    let tls = args.tls_cert.clone().zip(args.tls_key.clone()).map(|(cert, key)| TlsFiles { cert, key });
+    if let Some(files) = tls.as_ref().filter(|_| args.command.is_none()) {
+        files.load()?;
+    }
     let database_url = database_url(&args)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match args.command {
@@ -32,6 +38,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 admin_password: std::env::var("WARD_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
                 audit_log: args.audit_log.clone(),
                 master_key,
+                tls,
             };
             runtime.block_on(async { ward_server::launch(options, ward_server::shutdown_signal()).await })?;
             Ok(ExitCode::SUCCESS)

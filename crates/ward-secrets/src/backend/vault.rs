@@ -58,6 +58,7 @@ impl VaultBackend {
 
     /// Sends a request; `Ok(None)` on 404, the JSON body (or null) on 2xx.
     fn send(&self, method: &str, url: &str, body: Option<Value>) -> Result<Option<Value>> {
+        http::check_url(url)?;
         let token = self.settings.token.expose();
         let result = match (method, body) {
             ("GET", _) => self.agent.get(url).header("X-Vault-Token", token).call(),

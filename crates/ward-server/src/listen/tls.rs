@@ -1,0 +1,130 @@
+//! TLS: the certificate chain and private key from PEM files, checked at
+//! start (before anything is written) and reloaded on SIGHUP.
+//!
+//! Every new connection reads the current [`ServerConfig`] from a
+//! [`TlsConfig`]; a reload swaps it, so open connections keep the session
+//! they negotiated and new ones get the new certificate. A pair that does
+//! not load on reload is logged and the old one kept.
+
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// `--tls-cert FILE --tls-key FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM: the server certificate first, then any intermediates.
+    pub cert: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Why a certificate/key pair cannot be used; names the file and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read the TLS {what} {path}: {source}")]
+    Read { what: &'static str, path: String, source: std::io::Error },
+    #[error("the TLS certificate file {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")]
+    NoCertificate { path: String },
+    #[error("the TLS key file {path} holds no PEM private key: {reason}")]
+    NoKey { path: String, reason: String },
+    #[error("the TLS certificate {cert} and key {key} cannot be used together: {reason}")]
+    Mismatch { cert: String, key: String, reason: String },
+}
+
+impl TlsFiles {
+    /// Reads and checks the pair: certificates parse, the key parses, and
+    /// the key belongs to the first certificate. Call at the very start of
+    /// `ward server`, before anything is written.
+    pub fn load(&self) -> Result<Arc<ServerConfig>, TlsError> {
+        let certs = read_certs(&self.cert)?;
+        let key = read_key(&self.key)?;
+        let mismatch = |e: rustls::Error| TlsError::Mismatch {
+            cert: self.cert.display().to_string(),
+            key: self.key.display().to_string(),
+            reason: e.to_string(),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(mismatch)?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(mismatch)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read { what, path: path.display().to_string(), source })
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = read("certificate", path)?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok).collect();
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate { path: path.display().to_string() });
+    }
+    Ok(certs)
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let pem = zeroize::Zeroizing::new(read("key", path)?);
+    // The parser's message never quotes the key.
+    PrivateKeyDer::from_pem_slice(&pem)
+        .map_err(|e| TlsError::NoKey { path: path.display().to_string(), reason: e.to_string() })
+}
+
+/// The TLS settings new connections use; [`TlsConfig::reload`] swaps them.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    files: TlsFiles,
+    current: Arc<RwLock<Arc<ServerConfig>>>,
+}
+
+impl TlsConfig {
+    /// A config from a pair already loaded by [`TlsFiles::load`].
+    pub fn new(files: TlsFiles, loaded: Arc<ServerConfig>) -> Self {
+        Self { files, current: Arc::new(RwLock::new(loaded)) }
+    }
+
+    /// What the next connection negotiates with.
+    pub fn current(&self) -> Arc<ServerConfig> {
+        match self.current.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads the files again; on success new connections use them, on
+    /// failure the old pair stays and the error is returned.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let loaded = self.files.load()?;
+        match self.current.write() {
+            Ok(mut c) => *c = loaded,
+            Err(poisoned) => *poisoned.into_inner() = loaded,
+        }
+        Ok(())
+    }
+
+    /// Reloads on every SIGHUP until the returned task is aborted.
+    pub fn reload_on_sighup(&self) -> std::io::Result<tokio::task::JoinHandle<()>> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = signal(SignalKind::hangup())?;
+        let this = self.clone();
+        Ok(tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match this.reload() {
+                    Ok(()) => tracing::info!(
+                        tls.cert = %this.files.cert.display(),
+                        "reloaded the TLS certificate on SIGHUP; new connections use it"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: kept the old TLS certificate"),
+                }
+            }
+        }))
+    }
+}
