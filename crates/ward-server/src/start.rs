@@ -55,11 +55,13 @@ pub async fn prepare(
     match bootstrap::ensure_admin(store.as_ref(), admin_password).await.map_err(LaunchError::Bootstrap)? {
         Some(AdminPassword::Generated(password)) => {
             crate::observe::announce(&format!("Created the first user 'admin' with password: {password}"));
-            crate::observe::announce("This password is shown only once. Log in with `ward login --username admin`.");
+            crate::observe::announce(
+                "This password is shown only once. Log in with `ward login --username admin`.",
+            );
         }
-        Some(AdminPassword::Given) => {
-            crate::observe::announce("Created the first user 'admin' with the password from WARD_ADMIN_PASSWORD.")
-        }
+        Some(AdminPassword::Given) => crate::observe::announce(
+            "Created the first user 'admin' with the password from WARD_ADMIN_PASSWORD.",
+        ),
         None => {}
     }
     lock.release().await?;

@@ -216,3 +216,14 @@ fn announced(line: &str) -> String {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Polls `check` every 100 ms for up to `secs` seconds: for what other
+/// processes do in real time (a server starting, a signal handled), never
+/// for the server's clock, which [`crate::clocked::ClockedServer`] moves.
+pub fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

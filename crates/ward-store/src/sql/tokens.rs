@@ -252,7 +252,8 @@ pub(crate) async fn record_usage<D: Db>(db: &D, used: &[(TokenId, DateTime<Utc>)
         return Ok(());
     }
     let pairs: Vec<(&str, i64)> = used.iter().map(|(id, at)| (id.as_str(), millis(*at))).collect();
-    let pairs = serde_json::to_string(&pairs).map_err(|e| StoreError::Backend(format!("usage batch: {e}")))?;
+    let pairs =
+        serde_json::to_string(&pairs).map_err(|e| StoreError::Backend(format!("usage batch: {e}")))?;
     let mut tx = db.begin("record usage").await?;
     let for_update = <D::Conn as Conn>::FOR_UPDATE;
     if !for_update.is_empty() {
