@@ -78,39 +78,7 @@ where
         .transpose()
 }
 
-macro_rules! string_enum {
-    ($t:ty, $what:literal) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $t {
-            type Err = UnknownValue;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                one_of($what, &<$t>::ALL, <$t>::as_str, s)
-            }
-        }
-
-        /// Deserialized through [`FromStr`], so an unknown value is
-        /// refused with the list of valid ones.
-        impl TryFrom<String> for $t {
-            type Error = UnknownValue;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                s.parse()
-            }
-        }
-
-        impl From<$t> for &'static str {
-            fn from(value: $t) -> Self {
-                value.as_str()
-            }
-        }
-    };
-}
-
-string_enum!(UserRole, "role");
+ward_core::string_enum!(UserRole, "role");
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,9 @@ pub struct PlainHttp {
 /// 127.0.0.0/8, or `::1` (with or without brackets).
 pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    if bare.eq_ignore_ascii_case("localhost") || bare.eq_ignore_ascii_case("localhost.") {
+    // Not `localhost.`: a name with a trailing dot skips /etc/hosts and is
+    // asked of DNS, which may answer with any address.
+    if bare.eq_ignore_ascii_case("localhost") {
         return true;
     }
     bare.parse::<IpAddr>().is_ok_and(|ip| match ip {
@@ -55,9 +57,16 @@ mod tests {
 
     #[test]
     fn other_hosts_are_not() {
-        for host in
-            ["10.1.2.3", "192.168.0.1", "example.com", "localhost.example.com", "[::2]", "0.0.0.0", ""]
-        {
+        for host in [
+            "10.1.2.3",
+            "192.168.0.1",
+            "example.com",
+            "localhost.example.com",
+            "localhost.",
+            "[::2]",
+            "0.0.0.0",
+            "",
+        ] {
             assert!(!is_loopback_host(host), "{host}");
         }
     }

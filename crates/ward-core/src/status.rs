@@ -8,7 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 /// A string that names none of an enum's values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,23 +122,28 @@ impl KeyStatus {
     }
 }
 
+/// `Display`, `FromStr` (an unknown value is refused with the list of
+/// valid ones, [`one_of`]), `TryFrom<String>` (how serde reads it) and
+/// `Into<&'static str>` (how serde writes it) for an enum with `ALL` and
+/// `as_str`. Exported so ward-api's own enums get the same four.
+#[macro_export]
 macro_rules! string_enum {
     ($t:ty, $what:literal) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $t {
-            type Err = UnknownValue;
+        impl ::std::str::FromStr for $t {
+            type Err = $crate::status::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                one_of($what, &<$t>::ALL, <$t>::as_str, s)
+                $crate::status::one_of($what, &<$t>::ALL, <$t>::as_str, s)
             }
         }
 
         impl TryFrom<String> for $t {
-            type Error = UnknownValue;
+            type Error = $crate::status::UnknownValue;
             fn try_from(s: String) -> Result<Self, Self::Error> {
                 s.parse()
             }

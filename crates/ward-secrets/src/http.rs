@@ -13,7 +13,13 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 static PLAIN_HTTP_ALLOWED: AtomicBool = AtomicBool::new(false);
 
 pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().timeout_global(Some(TIMEOUT)).http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        // A redirect's target was never judged by the plain-http rule.
+        .max_redirects(0)
+        .build()
+        .into()
 }
 
 /// Allows (or forbids again) plain `http://` to hosts that are not this

@@ -173,8 +173,8 @@ pub async fn launch(
     observe::announce(&format!("ward server listening on {addr}"));
     tracing::info!(server.addr = %addr, "listening");
     let reloader = match &tls {
-        Some(tls) => Some(tls.reload_on_sighup().map_err(LaunchError::Serve)?),
-        None => None,
+        Some(tls) => tls.reload_on_sighup().map_err(LaunchError::Serve)?,
+        None => ignore_sighup().map_err(LaunchError::Serve)?,
     };
     let state = AppState::new(store, options.settings, master_key);
     if let Some(mirror) = mirror {
@@ -182,10 +182,20 @@ pub async fn launch(
         state.audit.mirror_to(mirror);
     }
     let served = serve_with_tls(state, listener, tls, shutdown).await.map_err(LaunchError::Serve);
-    if let Some(task) = reloader {
-        task.abort();
-    }
+    reloader.abort();
     served
+}
+
+/// Without TLS there is nothing to reload, but SIGHUP (`systemctl reload`,
+/// a habit) must not end the server as its default action would.
+fn ignore_sighup() -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: nothing to reload (no --tls-cert); still serving");
+        }
+    }))
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

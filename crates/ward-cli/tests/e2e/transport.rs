@@ -449,3 +449,90 @@ fn a_unix_socket_serves_the_api_with_mode_0660() {
     server.signal("-TERM");
     eventually(20, "the socket to be removed at shutdown", || !socket.exists());
 }
+
+/// A listener on 127.0.0.1 that keeps every byte sent to it and answers
+/// each connection with `answer` (then closes it).
+fn listener_answering(answer: impl Fn(&str) -> String + Send + 'static) -> (String, Arc<Mutex<Vec<u8>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    let me = addr.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                kept.lock().expect("lock").extend_from_slice(&buf[..n]);
+                if kept.lock().expect("lock").windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            let _ = stream.write_all(answer(&me).as_bytes());
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn a_redirect_is_never_followed_and_no_proxy_sees_plain_http() {
+    const PASSWORD: &str = "a password for nobody else";
+    // Where a redirect or a proxy would carry the password.
+    let (sink, sink_saw) = listener_answering(|_| {
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
+    });
+    let target = format!("http://{sink}/v1/login");
+    let (redirector, _) = listener_answering(move |_| {
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    });
+
+    let user = User::at(&format!("http://{redirector}"));
+    let out = user.run(&["login", "--username", "admin", "--password-stdin"], &format!("{PASSWORD}\n"));
+    assert_ne!(out.status.code(), Some(0), "a 307 is not a login: {}", text(&out.stderr));
+    // The sink takes connections in order: once it has answered ours, it
+    // has read whatever ward sent it before.
+    let drained = || {
+        let mut marker = TcpStream::connect(&sink).expect("connect to the sink");
+        marker.write_all(b"MARK\r\n\r\n").expect("mark");
+        let _ = marker.read_to_end(&mut Vec::new());
+        let seen = String::from_utf8_lossy(&sink_saw.lock().expect("lock")).into_owned();
+        sink_saw.lock().expect("lock").clear();
+        seen
+    };
+    assert_eq!(drained(), "MARK\r\n\r\n", "the redirect was followed");
+
+    let server = Ward::start("", &["--listen", "127.0.0.1:0"]);
+    let user = User::at(&server.addr);
+    let proxy = format!("http://{sink}");
+    let out = user
+        .command(&["login", "--username", "admin", "--password-stdin"])
+        .envs([("HTTP_PROXY", &proxy), ("http_proxy", &proxy), ("ALL_PROXY", &proxy), ("all_proxy", &proxy)])
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().expect("stdin").write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("ward runs");
+    assert_eq!(out.status.code(), Some(0), "straight to the server: {}", text(&out.stderr));
+    assert_eq!(drained(), "MARK\r\n\r\n", "the proxy saw the plain-http login");
+}
+
+#[test]
+fn sighup_does_not_end_a_server_without_tls() {
+    let server = Ward::start("", &["--listen", "127.0.0.1:0"]);
+    server.signal("-HUP");
+    eventually(20, "the SIGHUP to be logged", || server.log().contains("nothing to reload"));
+    let user = User::at(&server.addr);
+    user.login("admin", ADMIN_PASSWORD);
+    assert!(user.ok(&["whoami"]).contains("admin"), "still serving after SIGHUP");
+}

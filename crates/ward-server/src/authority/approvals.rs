@@ -150,7 +150,15 @@ async fn ask_webhook(
         "requested_at": record.created_at,
         "expires_at": record.expires_at,
     });
-    let client = reqwest::Client::builder().timeout(state.settings.approval.webhook_timeout).build();
+    // No redirect (its target was never checked by the plain-http rule) and
+    // no proxy for plain http (it would read or forge the decision).
+    let mut builder = reqwest::Client::builder()
+        .timeout(state.settings.approval.webhook_timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    if url.starts_with("http://") {
+        builder = builder.no_proxy();
+    }
+    let client = builder.build();
     let sent = match client {
         Ok(c) => c.post(url).json(&body).send().await,
         Err(e) => return (false, format!("webhook client: {e}")),
