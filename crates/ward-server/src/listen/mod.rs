@@ -55,7 +55,10 @@ impl Endpoint {
     pub async fn bind(&self) -> std::io::Result<Listener> {
         match self {
             Self::Tcp(addr) => Ok(Listener::Tcp(TcpListener::bind(addr).await?)),
-            Self::Unix(path) => Ok(Listener::Unix(unix::bind(path)?, path.clone())),
+            Self::Unix(path) => {
+                let (socket, file) = unix::bind(path)?;
+                Ok(Listener::Unix(socket, path.clone(), file))
+            }
         }
     }
 }
@@ -64,7 +67,8 @@ impl Endpoint {
 #[derive(Debug)]
 pub enum Listener {
     Tcp(TcpListener),
-    Unix(UnixListener, PathBuf),
+    /// The socket, its path, and the file the path named when bound.
+    Unix(UnixListener, PathBuf, unix::FileId),
 }
 
 impl From<TcpListener> for Listener {
@@ -79,7 +83,7 @@ impl Listener {
         let scheme = if tls { "https" } else { "http" };
         Ok(match self {
             Self::Tcp(l) => format!("{scheme}://{}", l.local_addr()?),
-            Self::Unix(_, path) => format!("unix:{}", path.display()),
+            Self::Unix(_, path, _) => format!("unix:{}", path.display()),
         })
     }
 }
@@ -128,8 +132,8 @@ pub async fn run(
         }
     }
     let _ = closing.send(true);
-    if let Listener::Unix(_, path) = &listener {
-        let _ = std::fs::remove_file(path);
+    if let Listener::Unix(_, path, file) = &listener {
+        unix::remove_if_ours(*file, path);
     }
     drop(listener);
     // Every connection holds a slot: all slots back means all closed.
@@ -146,7 +150,7 @@ enum Accepted {
 async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
     match listener {
         Listener::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
-        Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        Listener::Unix(l, _, _) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
     }
 }
 

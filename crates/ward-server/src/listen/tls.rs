@@ -28,6 +28,10 @@ pub enum TlsError {
     Read { what: &'static str, path: String, source: std::io::Error },
     #[error("the TLS certificate file {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")]
     NoCertificate { path: String },
+    #[error(
+        "the TLS certificate file {path} is cut off or damaged ({reason}): is it still being written? Write the new file beside it and rename it into place"
+    )]
+    BadPem { path: String, reason: String },
     #[error("the TLS key file {path} holds no PEM private key: {reason}")]
     NoKey { path: String, reason: String },
     #[error("the TLS certificate {cert} and key {key} cannot be used together: {reason}")]
@@ -64,7 +68,16 @@ fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let pem = read("certificate", path)?;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok).collect();
+    let bad = |reason: String| TlsError::BadPem { path: path.display().to_string(), reason };
+    // Every block must be whole: a chain cut off after the leaf would load
+    // the leaf alone, and clients that need the intermediate would fail.
+    let count = |marker: &[u8]| pem.windows(marker.len()).filter(|w| *w == marker).count();
+    let (begins, ends) = (count(b"-----BEGIN "), count(b"-----END "));
+    if begins != ends {
+        return Err(bad(format!("{begins} BEGIN lines but {ends} END lines")));
+    }
+    let certs: Vec<_> =
+        CertificateDer::pem_slice_iter(&pem).collect::<Result<_, _>>().map_err(|e| bad(e.to_string()))?;
     if certs.is_empty() {
         return Err(TlsError::NoCertificate { path: path.display().to_string() });
     }
@@ -126,5 +139,37 @@ impl TlsConfig {
                 }
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certs_in(pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cert.pem");
+        std::fs::write(&path, pem).expect("write");
+        read_certs(&path)
+    }
+
+    #[test]
+    fn a_chain_cut_off_in_its_second_block_is_refused_not_shortened() {
+        // What a reload sees while the new chain is still being written.
+        let cut = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMIIB";
+        let err = certs_in(cut).expect_err("refused");
+        assert!(matches!(err, TlsError::BadPem { .. }), "{err}");
+        assert!(err.to_string().contains("2 BEGIN lines but 1 END lines"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_block_is_refused_not_skipped() {
+        let damaged = "-----BEGIN CERTIFICATE-----\n%%% not base64 %%%\n-----END CERTIFICATE-----\n";
+        assert!(matches!(certs_in(damaged), Err(TlsError::BadPem { .. })));
+    }
+
+    #[test]
+    fn a_file_without_a_certificate_says_so() {
+        assert!(matches!(certs_in("hello\n"), Err(TlsError::NoCertificate { .. })));
     }
 }

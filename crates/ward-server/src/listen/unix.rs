@@ -9,7 +9,7 @@ use tokio::net::UnixListener;
 /// Binds `path`. A socket file already there is removed only if nothing
 /// answers on it (a server that died left it); a live one, or a file that
 /// is not a socket, is an error and is left alone.
-pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+pub fn bind(path: &Path) -> std::io::Result<(UnixListener, FileId)> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
             return Err(Error::new(
@@ -30,7 +30,27 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(listener)
+    Ok((listener, FileId::of(path)?))
+}
+
+/// Which file a path named when this server bound it (device, inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId(u64, u64);
+
+impl FileId {
+    fn of(path: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(path)?;
+        Ok(Self(meta.dev(), meta.ino()))
+    }
+}
+
+/// Removes the socket file at shutdown, unless the path now names another
+/// file: a newer server that took the path over keeps its socket.
+pub fn remove_if_ours(ours: FileId, path: &Path) {
+    if FileId::of(path).is_ok_and(|now| now == ours) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +68,19 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::AddrInUse);
         drop(live);
         assert!(bind(&path).is_ok(), "a socket nobody answers on is replaced");
+    }
+
+    #[tokio::test]
+    async fn shutdown_leaves_a_newer_servers_socket_at_the_same_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ward.sock");
+        let (_old, old_file) = bind(&path).expect("binds");
+        std::fs::remove_file(&path).expect("the path is taken over");
+        let (_new, new_file) = bind(&path).expect("a newer server binds");
+        remove_if_ours(old_file, &path);
+        assert!(path.exists(), "the old server removed the newer server's socket");
+        remove_if_ours(new_file, &path);
+        assert!(!path.exists(), "its own socket is removed");
     }
 
     #[test]
