@@ -2,7 +2,7 @@
 //! store (which filters and stores them), the API (which shows them as
 //! snake_case strings) and the CLI (which takes them as flags).
 //!
-//! Each reads back from its string through [`FromStr`], whose error names
+//! Each reads back from its string through [`FromStr`](std::str::FromStr), whose error names
 //! the valid values; serde goes through the same string, so an unknown value
 //! in a request is refused with that message.
 
