@@ -46,7 +46,7 @@ pub async fn change_own(
         Ok(true) => state.throttle.succeeded(attempt),
         Ok(false) => {
             state.throttle.failed(attempt);
-            tracing::info!(user.id = %user.id, client.ip = ?client, "password change refused: wrong current password");
+            tracing::info!(user.id = %user.id, client.ip = client.map(tracing::field::display), "password change refused: wrong current password");
             state.audit.emit(
                 AuditEvent::new("user.password")
                     .subject(&user.name)

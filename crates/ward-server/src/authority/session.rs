@@ -85,7 +85,7 @@ pub async fn login(
     };
     let (true, Some(user)) = (verified, user) else {
         state.throttle.failed(attempt);
-        tracing::info!(user.name = %shown, client.ip = ?client, "login failed");
+        tracing::info!(user.name = %shown, client.ip = client.map(tracing::field::display), "login failed");
         state
             .audit
             .emit(AuditEvent::new("login.failure").subject(&shown).error("invalid username or password"));
