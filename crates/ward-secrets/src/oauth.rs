@@ -51,17 +51,10 @@ fn usable(token: &SecretString) -> bool {
     !token.expose().trim().is_empty() && !token.expose().chars().any(char::is_control)
 }
 
-/// Refreshes over HTTP.
-#[derive(Debug)]
-pub struct HttpRefresher {
-    agent: ureq::Agent,
-}
-
-impl Default for HttpRefresher {
-    fn default() -> Self {
-        Self { agent: http::agent() }
-    }
-}
+/// Refreshes over HTTP (an agent per token URL: `http::agent_for` keeps
+/// plain http away from proxies).
+#[derive(Debug, Default)]
+pub struct HttpRefresher;
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -98,8 +91,7 @@ impl Refresher for HttpRefresher {
         if let Some(secret) = &entry.secret.client_secret {
             form.push(("client_secret", secret.expose()));
         }
-        let mut response = self
-            .agent
+        let mut response = http::agent_for(url)
             .post(url)
             .header("Accept", "application/json")
             .send_form(form)
