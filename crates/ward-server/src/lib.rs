@@ -68,7 +68,8 @@ pub async fn serve_with_tls(
             listen::body::layer,
         ));
     let limits = state.settings.transport.clone();
-    let served = listen::run(listener, app, tls, limits, shutdown).await;
+    let refused = state.metrics.connections_refused();
+    let served = listen::run(listener, app, tls, limits, refused, shutdown).await;
     flusher.abort();
     if let Some(f) = follower {
         f.abort();

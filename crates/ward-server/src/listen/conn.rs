@@ -11,7 +11,8 @@
 //!
 //! While a request is being handled no deadline runs here: its body has
 //! its own (`super::body`), and the handler may take as long as it takes.
-//! Each connection holds one of `max_connections` slots until it ends.
+//! Each connection holds one of `max_connections` slots, and one of its
+//! address's `max_connections_per_address`, until it ends.
 
 use crate::config::TransportLimits;
 use axum::body::Body;
@@ -23,7 +24,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
+use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, sleep_until};
 use tower_service::Service;
 
@@ -37,8 +38,9 @@ pub(super) struct Server {
 }
 
 impl Server {
-    /// Serves `stream` on its own task, holding `slot` until it closes.
-    pub fn spawn<S>(&self, stream: S, peer: SocketAddr, slot: OwnedSemaphorePermit)
+    /// Serves `stream` on its own task, holding `slot` (what it counts
+    /// against: `super::run`'s permits) until it closes.
+    pub fn spawn<S>(&self, stream: S, peer: SocketAddr, slot: impl Send + 'static)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
