@@ -107,6 +107,26 @@ fn private_dir(parent: &Path) -> std::io::Result<PathBuf> {
     Err(last.unwrap_or_else(|| Error::other("no free name for a staging directory")))
 }
 
+/// Which file a path named when this server bound it (device, inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId(u64, u64);
+
+impl FileId {
+    fn of(path: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(path)?;
+        Ok(Self(meta.dev(), meta.ino()))
+    }
+}
+
+/// Removes the socket file at shutdown, unless the path now names another
+/// file: a newer server that took the path over keeps its socket.
+pub fn remove_if_ours(ours: FileId, path: &Path) {
+    if FileId::of(path).is_ok_and(|now| now == ours) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
