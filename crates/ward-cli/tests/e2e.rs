@@ -12,10 +12,10 @@ mod clocked;
 mod crash;
 #[path = "e2e/harness.rs"]
 mod harness;
-#[path = "e2e/limits.rs"]
-mod limits;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
+#[path = "e2e/limits.rs"]
+mod limits;
 #[path = "e2e/observe.rs"]
 mod observe;
 #[path = "e2e/password.rs"]

@@ -24,7 +24,7 @@ pub fn agent_for(url: &str) -> ureq::Agent {
 }
 
 /// [`agent_for`] with the proxy the environment would give.
-fn agent_with(url: &str, env_proxy: Option<ureq::Proxy>) -> ureq::Agent {
+pub(crate) fn agent_with(url: &str, env_proxy: Option<ureq::Proxy>) -> ureq::Agent {
     let plain = url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
     ureq::Agent::config_builder()
         .proxy(if plain { None } else { env_proxy })
@@ -107,7 +107,11 @@ mod tests {
         let reached = server_saw.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
         assert!(String::from_utf8_lossy(&reached).contains("/v1/secret/data/x"));
         let leaked = proxy_saw.recv_timeout(Duration::from_millis(500));
-        assert!(leaked.is_err(), "the proxy saw: {:?}", leaked.map(|b| String::from_utf8_lossy(&b).into_owned()));
+        assert!(
+            leaked.is_err(),
+            "the proxy saw: {:?}",
+            leaked.map(|b| String::from_utf8_lossy(&b).into_owned())
+        );
     }
 
     #[test]

@@ -51,10 +51,19 @@ fn usable(token: &SecretString) -> bool {
     !token.expose().trim().is_empty() && !token.expose().chars().any(char::is_control)
 }
 
-/// Refreshes over HTTP (an agent per token URL: `http::agent_for` keeps
-/// plain http away from proxies).
-#[derive(Debug, Default)]
-pub struct HttpRefresher;
+/// Refreshes over HTTP: an agent per token URL, so that plain http never
+/// goes through the environment's proxy (`http::agent_for`).
+#[derive(Debug)]
+pub struct HttpRefresher {
+    /// `HTTP_PROXY`/`ALL_PROXY`…, read once; used for https token URLs only.
+    env_proxy: Option<ureq::Proxy>,
+}
+
+impl Default for HttpRefresher {
+    fn default() -> Self {
+        Self { env_proxy: ureq::Proxy::try_from_env() }
+    }
+}
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -91,7 +100,7 @@ impl Refresher for HttpRefresher {
         if let Some(secret) = &entry.secret.client_secret {
             form.push(("client_secret", secret.expose()));
         }
-        let mut response = http::agent_for(url)
+        let mut response = http::agent_with(url, self.env_proxy.clone())
             .post(url)
             .header("Accept", "application/json")
             .send_form(form)

@@ -57,8 +57,21 @@ impl Ca {
         openssl(
             &self.dir,
             &[
-                "x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
-                &pem, "-days", "2", "-extfile", &ext,
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
             ],
         );
         let key = self.dir.join(key);
@@ -76,7 +89,8 @@ pub fn set_mode(path: &Path, mode: u32) {
 /// `openssl req` making a new P-256 key into `key` (in `dir`), with `args`
 /// saying what to make of it (a self-signed certificate, a request).
 fn new_key(dir: &Path, key: &str, args: &[&str]) {
-    let mut all = vec!["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key];
+    let mut all =
+        vec!["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key];
     all.extend_from_slice(args);
     openssl(dir, &all);
 }

@@ -77,7 +77,6 @@ fn connections_beyond_the_bound_wait_until_one_closes() {
     assert!(answer.starts_with("HTTP/1.1 200"), "answered once the slot was free: {answer}");
 }
 
-
 /// A TCP connection to `to` (`HOST:PORT`) from the local address `from`
 /// (e.g. `127.0.0.2`): std cannot bind a socket before connecting it.
 fn connect_from(from: &str, to: &str) -> TcpStream {

@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn request_ids_are_prefixed_hex_and_do_not_repeat() {
-        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| format!("req_{:016x}", next_id())).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| format!("req_{:016x}", next_id())).collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids.iter().all(|id| id.len() == 20
             && id.starts_with("req_")

@@ -18,12 +18,12 @@ pub mod tls;
 mod unix;
 
 use crate::config::TransportLimits;
+use per_address::{AddressSlots, Peer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
-use per_address::{AddressSlots, Peer};
 use tokio::sync::{Semaphore, watch};
 
 pub use tls::{TlsConfig, TlsError, TlsFiles};

@@ -56,8 +56,7 @@ impl Staged {
     fn bind(path: &Path) -> std::io::Result<Self> {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let dir = private_dir(parent)?;
-        let mut staged =
-            Self { socket: dir.join("s"), dir, target: path.to_path_buf(), listener: None };
+        let mut staged = Self { socket: dir.join("s"), dir, target: path.to_path_buf(), listener: None };
         let listener = UnixListener::bind(&staged.socket)?;
         std::fs::set_permissions(&staged.socket, std::fs::Permissions::from_mode(0o660))?;
         staged.listener = Some(listener);

@@ -202,7 +202,10 @@ fn describe(recorder: &PrometheusRecorder) {
         (VERIFY, "POST /v1/verify answers, by code"),
         (CACHE, "verify-cache lookups, by result (hit or miss)"),
         (THROTTLE, "login attempts refused (locked out) or slowed down by the throttle"),
-        (REFUSED, "connections closed as soon as accepted, by reason (per_address: the client address held server.max_connections_per_address)"),
+        (
+            REFUSED,
+            "connections closed as soon as accepted, by reason (per_address: the client address held server.max_connections_per_address)",
+        ),
     ];
     for (name, help) in counters {
         recorder.describe_counter(name.into(), None, help.into());
