@@ -130,12 +130,15 @@ pub async fn run(
             Ok(Accepted::Tcp(stream, peer)) => match per_address.take(Peer::of(peer.ip())) {
                 Some(address) => {
                     let _ = stream.set_nodelay(true);
-                    server.spawn(stream, peer, (permit, address));
+                    // (address, permit): a tuple drops in order, so the
+                    // address slot is back before the permit lets this loop
+                    // accept the next connection, which may be its own.
+                    server.spawn(stream, peer, (address, permit));
                 }
                 None => refuse(stream, peer, &refused),
             },
             Ok(Accepted::Unix(stream)) => match per_address.take(Peer::Unix) {
-                Some(address) => server.spawn(stream, UNIX_PEER, (permit, address)),
+                Some(address) => server.spawn(stream, UNIX_PEER, (address, permit)),
                 None => refuse(stream, UNIX_PEER, &refused),
             },
             Err(e) => {
