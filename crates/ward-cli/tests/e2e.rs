@@ -12,6 +12,8 @@ mod clocked;
 mod crash;
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "e2e/http2.rs"]
+mod http2;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
 #[path = "e2e/limits.rs"]

@@ -7,8 +7,8 @@
 //! wait in the kernel's listen backlog, they are not refused by ward); one
 //! client address holds at most `server.max_connections_per_address` of
 //! them ([`per_address`]: one more is closed as soon as it is accepted, and
-//! counted in `ward_connections_refused_total`); each is served by hyper's
-//! HTTP/1.1 connection under the deadlines in [`conn`]; request bodies are
+//! counted in `ward_connections_refused_total`); each is served by hyper
+//! (HTTP/1.1 or HTTP/2) under the deadlines in [`conn`]; request bodies are
 //! read under [`body`]'s deadline.
 
 pub mod body;

@@ -63,7 +63,7 @@ impl TlsFiles {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .map_err(mismatch)?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 }
