@@ -4,6 +4,9 @@
 mod agents;
 #[path = "e2e/audit.rs"]
 mod audit;
+// The dashboard in a real browser (node + chromium; see the module doc).
+#[path = "browser/dashboard.rs"]
+mod browser;
 #[path = "e2e/clocked.rs"]
 mod clocked;
 #[path = "e2e/crash.rs"]

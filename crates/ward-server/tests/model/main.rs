@@ -28,6 +28,8 @@ mod ops;
 mod rules;
 mod step;
 mod template;
+// The dashboard's pages (/ui) as the model sees them.
+mod ui;
 mod verdict;
 
 use proptest::prelude::*;

@@ -67,32 +67,116 @@ pub const AGENTS: [&str; 2] = ["build-bot", "deploy-bot"];
 /// One generated transition (indices not yet resolved).
 #[derive(Debug, Clone)]
 pub enum Op {
-    Login { user: Index },
-    Create { by: Pick, kind: Kind, scopes: Option<Mask>, ttl: Option<Life>, for_user: Option<Index> },
-    Rotate { by: Pick, target: Index, grace: bool },
-    Revoke { by: Pick, target: Index },
-    Delete { by: Pick, target: Index },
-    Mint { by: Pick, agent: usize, scopes: Mask, ttl: Life },
-    MintRevokeJti { by: Pick, target: Index },
-    MintRevokeAgent { by: Pick, agent: usize },
-    SvcCreate { by: Pick, scopes: Mask, days: Option<u32> },
-    SvcRotate { by: Pick, svc: Index, grace: bool },
-    SvcDelete { by: Pick, svc: Index },
-    UserRevokeTokens { by: Pick, user: Index },
-    UserDelete { by: Pick, user: Index },
-    Authorize { by: Pick },
-    Decide { by: Pick, approval: Index, approve: bool },
-    UseApproval { approval: Index },
-    PasswordChange { by: Pick },
-    PasswordReset { by: Pick, user: Index },
-    Verify { by: Pick, target: Index },
-    ListUserTokens { by: Pick, user: Index },
-    ListTokens { by: Pick },
-    ListMinted { by: Pick },
-    Whoami { by: Pick },
-    Logout { by: Pick },
-    KeyRotate { by: Pick },
-    KeyRetire { by: Pick, key: Index },
+    Login {
+        user: Index,
+    },
+    Create {
+        by: Pick,
+        kind: Kind,
+        scopes: Option<Mask>,
+        ttl: Option<Life>,
+        for_user: Option<Index>,
+    },
+    Rotate {
+        by: Pick,
+        target: Index,
+        grace: bool,
+    },
+    Revoke {
+        by: Pick,
+        target: Index,
+    },
+    Delete {
+        by: Pick,
+        target: Index,
+    },
+    Mint {
+        by: Pick,
+        agent: usize,
+        scopes: Mask,
+        ttl: Life,
+    },
+    MintRevokeJti {
+        by: Pick,
+        target: Index,
+    },
+    MintRevokeAgent {
+        by: Pick,
+        agent: usize,
+    },
+    SvcCreate {
+        by: Pick,
+        scopes: Mask,
+        days: Option<u32>,
+    },
+    SvcRotate {
+        by: Pick,
+        svc: Index,
+        grace: bool,
+    },
+    SvcDelete {
+        by: Pick,
+        svc: Index,
+    },
+    UserRevokeTokens {
+        by: Pick,
+        user: Index,
+    },
+    UserDelete {
+        by: Pick,
+        user: Index,
+    },
+    Authorize {
+        by: Pick,
+    },
+    Decide {
+        by: Pick,
+        approval: Index,
+        approve: bool,
+    },
+    UseApproval {
+        approval: Index,
+    },
+    PasswordChange {
+        by: Pick,
+    },
+    PasswordReset {
+        by: Pick,
+        user: Index,
+    },
+    Verify {
+        by: Pick,
+        target: Index,
+    },
+    ListUserTokens {
+        by: Pick,
+        user: Index,
+    },
+    ListTokens {
+        by: Pick,
+    },
+    ListMinted {
+        by: Pick,
+    },
+    Whoami {
+        by: Pick,
+    },
+    Logout {
+        by: Pick,
+    },
+    KeyRotate {
+        by: Pick,
+    },
+    KeyRetire {
+        by: Pick,
+        key: Index,
+    },
+    /// Opens a dashboard page with the credential as its session cookie.
+    Ui {
+        by: Pick,
+        page: crate::ui::Page,
+        user: Index,
+    },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -151,6 +235,7 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => pick().prop_map(|by| Op::Logout { by }),
         1 => pick().prop_map(|by| Op::KeyRotate { by }),
         2 => (pick(), any::<Index>()).prop_map(|(by, key)| Op::KeyRetire { by, key }),
+        2 => (pick(), crate::ui::page(), any::<Index>()).prop_map(|(by, page, user)| Op::Ui { by, page, user }),
     ]
     .boxed()
 }
@@ -184,6 +269,7 @@ pub enum Step {
     Logout { by: usize },
     KeyRotate { by: usize },
     KeyRetire { by: usize, key: usize },
+    Ui { by: usize, page: crate::ui::Page, user: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -298,6 +384,9 @@ impl Model {
                 let keys: Vec<usize> = (0..self.keys.len()).collect();
                 Step::KeyRetire { by: self.caller(by)?, key: choose(key, &keys)? }
             }
+            Op::Ui { by, page, user } => {
+                Step::Ui { by: self.caller(by)?, page, user: choose(user, &all_users)? }
+            }
             Op::ListMinted { by } => Step::ListMinted { by: self.caller(by)? },
             Op::Whoami { by } => Step::Whoami { by: self.caller(by)? },
             // What logout does for an agent token is not in the contract.
@@ -371,6 +460,9 @@ impl Model {
             Step::Logout { by } => format!("{} logs out", c(by)),
             Step::KeyRotate { by } => format!("{} rotates the signing key", c(by)),
             Step::KeyRetire { by, key } => format!("{} retires signing key #{key}", c(by)),
+            Step::Ui { by, page, user } => {
+                format!("{} opens dashboard page {page:?} (user {})", c(by), u(user))
+            }
         }
     }
 }
