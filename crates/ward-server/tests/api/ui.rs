@@ -178,7 +178,7 @@ async fn signing_in_sets_an_http_only_strict_cookie_for_ui_only() {
     assert!(!cookie.contains("Secure"), "plain HTTP: a Secure cookie would never come back: {cookie}");
     let token = cookie.split(';').next().expect("present").trim_start_matches("ward_session=");
     let me = app.get("/v1/whoami", token).await;
-    assert_eq!(me.str("token_type"), "login", "the cookie is a ward login session");
+    assert_eq!(me.str("type"), "login", "the cookie is a ward login session");
 }
 
 #[tokio::test]
