@@ -61,7 +61,7 @@ pub async fn list(
             button type="submit" { "Filter" }
         }
         @if rows.is_empty() { p.muted { "No agent tokens." } } @else {
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Minted agent tokens" { table {
                 thead { tr {
                     th scope="col" { "Agent" } th scope="col" { "jti" } th scope="col" { "Status" } th scope="col" { "Scopes" }
                     th scope="col" { "Issued" } th scope="col" { "Expires" } th scope="col" { "Key" } th scope="col" { "Actions" }
@@ -90,7 +90,7 @@ pub async fn list(
             button.danger type="submit" { "Revoke all" }
         }
         h2 { "Signing keys" }
-        div.table-wrap { table {
+        div.table-wrap tabindex="0" role="region" aria-label="Signing keys" { table {
             thead { tr { th scope="col" { "Key id" } th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Retired" } @if admin { th scope="col" { "Actions" } } } }
             tbody { @for k in &keys {
                 tr {

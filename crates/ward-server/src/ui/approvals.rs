@@ -82,7 +82,7 @@ async fn queue(
         @if rows.is_empty() {
             p { "No pending requests." }
         } @else {
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Pending requests" { table {
                 thead { tr {
                     th scope="col" { "Operation" } th scope="col" { "Risk" } th scope="col" { "Asked by" }
                     th scope="col" { "On behalf of" } th scope="col" { "Asked" } th scope="col" { "Time left" } th scope="col" { "Decide" }

@@ -132,7 +132,7 @@ fn form(f: &Filters) -> Markup {
 fn events(events: &[AuditRecord]) -> Markup {
     html! {
         @if events.is_empty() { p.muted { "No events match." } } @else {
-            div.table-wrap { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Audit events" { table {
                 thead { tr {
                     th scope="col" { "Time" } th scope="col" { "Action" } th scope="col" { "Subject" } th scope="col" { "Risk" }
                     th scope="col" { "Decision" } th scope="col" { "Token" } th scope="col" { "Detail" }

@@ -156,7 +156,7 @@ pub fn table(rows: &[TokenInfo], query: &ListQuery, path: &str, actions: bool) -
         @if rows.is_empty() {
             p.muted { "No tokens match." }
         } @else {
-            div.table-wrap {
+            div.table-wrap tabindex="0" role="region" aria-label="Tokens" {
                 table {
                     caption.muted { "Tokens, " (rows.len()) " on this page" }
                     thead { tr {

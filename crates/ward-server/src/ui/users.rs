@@ -60,7 +60,7 @@ pub async fn list(
     let body = html! {
         h1 { "Users" }
         @if let Some(n) = done_notice(done.done.as_deref()) { (n) }
-        div.table-wrap { table {
+        div.table-wrap tabindex="0" role="region" aria-label="Users" { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Created" } th scope="col" { "Actions" } } }
             tbody { @for u in &found {
                 @let shown = views::user(&state, u);
@@ -159,7 +159,7 @@ pub async fn service_list(
     let body = html! {
         h1 { "Service users" }
         @if let Some(n) = done_notice(done.done.as_deref()) { (n) }
-        div.table-wrap { table {
+        div.table-wrap tabindex="0" role="region" aria-label="Service users" { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "Scopes" } th scope="col" { "Active keys" } th scope="col" { "Actions" } } }
             tbody { @for (u, keys) in &found.value {
                 @let shown = views::user(&state, u);
