@@ -6,7 +6,7 @@
 
 use super::error::UiResult;
 use super::form::Posted;
-use super::layout::{self, badge, page, time};
+use super::layout::{self, badge, time};
 use super::session::Session;
 use crate::authority::mint;
 use crate::routes::views;
@@ -112,7 +112,7 @@ pub async fn list(
             }
         }
     };
-    Ok(page(&session, "Agents and keys", body))
+    Ok(session.page("Agents and keys", body))
 }
 
 /// `POST /ui/agents/revoke`: `jti` or `agent`, as `POST /v1/mint/revoke`.

@@ -7,7 +7,7 @@
 
 use super::error::{UiError, UiResult};
 use super::form::Posted;
-use super::layout::{self, badge, page, time};
+use super::layout::{self, badge, time};
 use super::session::Session;
 use crate::authority::approvals;
 use crate::authority::input::Decide;
@@ -111,7 +111,7 @@ async fn queue(
             } }
         }
     };
-    Ok((status, page(session, "Approvals", body)).into_response())
+    Ok((status, session.page("Approvals", body)).into_response())
 }
 
 /// `POST /ui/approvals/{id}/decide`: a refusal (four eyes, a decided or

@@ -4,7 +4,7 @@
 //! `audit::read`, the API's search and verify.
 
 use super::error::UiResult;
-use super::layout::{badge, page, time};
+use super::layout::{badge, time};
 use super::session::Session;
 use crate::audit::read;
 use crate::state::AppState;
@@ -105,7 +105,7 @@ pub async fn search(
             }
         }
     };
-    Ok(page(&session, "Audit trail", body))
+    Ok(session.page("Audit trail", body))
 }
 
 fn form(f: &Filters) -> Markup {

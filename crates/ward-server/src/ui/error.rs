@@ -44,7 +44,7 @@ impl IntoResponse for UiError {
             UiError::SignIn => {
                 let mut r = StatusCode::SEE_OTHER.into_response();
                 r.headers_mut().insert(LOCATION, axum::http::HeaderValue::from_static("/ui/login"));
-                r.headers_mut().insert(SET_COOKIE, super::session::clear_cookie());
+                r.headers_mut().insert(SET_COOKIE, super::cookie::clear_session());
                 r
             }
             UiError::Csrf => page(
@@ -89,5 +89,5 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
             p { a href="/ui/tokens" { "Back to the dashboard" } }
         }
     };
-    (status, layout::bare(title, body)).into_response()
+    (status, layout::document(title, None, body)).into_response()
 }

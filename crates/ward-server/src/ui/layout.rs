@@ -1,53 +1,15 @@
 //! The frame every page shares: head (the compiled-in stylesheet and
-//! script, no inline either), the navigation a caller may use, the
-//! sign-out form, and the small pieces tables repeat: times as
+//! script, no inline either), header and main (a signed-in page adds its
+//! navigation through `Session::page`), and the small pieces tables repeat: times as
 //! `<time datetime>` in UTC (the script shows them in local time, with
 //! UTC in `title`), status badges, pagination links.
 
-use super::session::Session;
 use axum::response::Html;
 use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, html};
-use ward_core::policy::{SCOPE_AUDIT, SCOPE_MINT};
 
-/// A full page for a signed-in caller.
-pub fn page(session: &Session, title: &str, body: Markup) -> Html<String> {
-    let caller = &session.caller;
-    let admin = caller.is_admin();
-    let nav = html! {
-        nav aria-label="Main" {
-            ul {
-                li { a href="/ui/tokens" { "My tokens" } }
-                li { a href="/ui/expiring" { "Expiring soon" } }
-                @if admin {
-                    li { a href="/ui/users" { "Users" } }
-                    li { a href="/ui/service-users" { "Service users" } }
-                    li { a href="/ui/approvals" { "Approvals" } }
-                }
-                @if caller.has(SCOPE_MINT) {
-                    li { a href="/ui/agents" { "Agents and keys" } }
-                }
-                @if caller.has(SCOPE_AUDIT) {
-                    li { a href="/ui/audit" { "Audit" } }
-                }
-            }
-            form.signout method="post" action="/ui/logout" {
-                (session.csrf_field())
-                span.who { "Signed in as " strong { (caller.principal.name) } }
-                " "
-                button type="submit" { "Sign out" }
-            }
-        }
-    };
-    document(title, Some(nav), body)
-}
-
-/// A page with no navigation (sign-in, errors).
-pub fn bare(title: &str, body: Markup) -> Html<String> {
-    document(title, None, body)
-}
-
-fn document(title: &str, nav: Option<Markup>, body: Markup) -> Html<String> {
+/// The whole HTML document: head, header (with `nav` when signed in), main.
+pub fn document(title: &str, nav: Option<Markup>, body: Markup) -> Html<String> {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {

@@ -5,24 +5,27 @@
 //! authority function, render.
 //!
 //! Security, in one place each: the session is a login session (`l`
-//! token) in an `HttpOnly; SameSite=Strict; Path=/ui` cookie, checked on
-//! every request exactly as a bearer token is (`authority::check`), so
-//! every revocation that ends it ends the dashboard session too
-//! (`session.rs`); every state-changing form carries a CSRF token, checked
-//! before anything else (`csrf.rs`, `form.rs`); every `/ui` response
-//! carries the security headers of [`headers`]; a token string appears
-//! only on the shown-once page (`shown.rs`).
+//! token) in an `HttpOnly; SameSite=Strict; Path=/ui` cookie
+//! (`cookie.rs`), checked on every request exactly as a bearer token is
+//! (`authority::check`, in `session.rs`), so every revocation that ends
+//! it ends the dashboard session too; signing in and out are the API's
+//! login and logout (`sign_in.rs`); every state-changing form carries a
+//! CSRF token, checked before anything else (`csrf.rs`, `form.rs`); every
+//! `/ui` response carries the security headers of [`headers`]; a token
+//! string appears only on the shown-once page (`shown.rs`).
 
 mod agents;
 mod approvals;
 mod assets;
 mod audit;
+mod cookie;
 mod csrf;
 mod error;
 mod form;
 mod layout;
 mod session;
 mod shown;
+mod sign_in;
 mod token_forms;
 mod tokens;
 mod users;
@@ -65,8 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui", get(home))
         .route("/ui/", get(home))
         .route("/ui/assets/{name}", get(assets::serve))
-        .route("/ui/login", get(session::login_page).post(session::login))
-        .route("/ui/logout", post(session::logout))
+        .route("/ui/login", get(sign_in::login_page).post(sign_in::login))
+        .route("/ui/logout", post(sign_in::logout))
         .route("/ui/tokens", get(tokens::list).post(token_forms::create))
         .route("/ui/tokens/new", get(token_forms::new_form))
         .route("/ui/tokens/{id}/revoke", get(token_forms::confirm_revoke).post(token_forms::revoke))

@@ -7,7 +7,7 @@
 
 use super::error::UiResult;
 use super::form::Posted;
-use super::layout::{badge, maybe_time, page, time};
+use super::layout::{badge, maybe_time, time};
 use super::session::Session;
 use super::shown::{self, Waiting};
 use crate::authority::input::{NewToken, Rotation};
@@ -74,7 +74,7 @@ pub async fn new_form(State(state): State<AppState>, session: Session) -> UiResu
             button type="submit" { "Create token" }
         }
     };
-    Ok(page(&session, "Create a token", body))
+    Ok(session.page("Create a token", body))
 }
 
 /// `POST /ui/tokens`: `authority::tokens::create`, then the shown-once page.
@@ -119,7 +119,7 @@ pub async fn shown_once(
                  If you did not copy it, revoke it and create another." }
             p { a href="/ui/tokens" { "Back to my tokens" } }
         };
-        return Ok((StatusCode::GONE, page(&session, "Already shown", body)).into_response());
+        return Ok((StatusCode::GONE, session.page("Already shown", body)).into_response());
     };
     let record = &waiting.issued.record;
     let body = html! {
@@ -142,7 +142,7 @@ pub async fn shown_once(
         }
         p { a href="/ui/tokens" { "Done: back to my tokens" } }
     };
-    Ok(page(&session, waiting.heading, body).into_response())
+    Ok(session.page(waiting.heading, body).into_response())
 }
 
 /// `GET /ui/tokens/{id}/revoke`: names the token and asks.
@@ -162,7 +162,7 @@ pub async fn confirm_revoke(
         }
         " " a href="/ui/tokens" { "Cancel" }
     };
-    Ok(page(&session, "Revoke a token", body))
+    Ok(session.page("Revoke a token", body))
 }
 
 /// `POST /ui/tokens/{id}/revoke`.
@@ -196,7 +196,7 @@ pub async fn confirm_rotate(
         }
         p { a href="/ui/tokens" { "Cancel" } }
     };
-    Ok(page(&session, "Rotate a token", body))
+    Ok(session.page("Rotate a token", body))
 }
 
 /// `POST /ui/tokens/{id}/rotate`: the successor is shown once.

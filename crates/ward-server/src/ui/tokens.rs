@@ -7,7 +7,7 @@
 //! change tokens are in `token_forms.rs`.
 
 use super::error::{UiError, UiResult};
-use super::layout::{self, badge, maybe_time, page, paginate, time};
+use super::layout::{self, badge, maybe_time, paginate, time};
 use super::session::Session;
 use crate::authority::tokens;
 use crate::error::ApiError;
@@ -100,7 +100,7 @@ pub async fn list(
         (table(shown, &query, "/ui/tokens", true))
         (layout::pagination(&query.base("/ui/tokens", true), at, pages))
     };
-    Ok(page(&session, "My tokens", body))
+    Ok(session.page("My tokens", body))
 }
 
 fn filters(query: &ListQuery) -> Markup {
@@ -237,5 +237,5 @@ pub async fn expiring(
         }
         (table(&rows, &listing, "/ui/expiring", true))
     };
-    Ok(page(&session, "Expiring soon", body))
+    Ok(session.page("Expiring soon", body))
 }

@@ -6,7 +6,7 @@
 
 use super::error::UiResult;
 use super::form::Posted;
-use super::layout::{self, badge, maybe_time, page, time};
+use super::layout::{self, badge, maybe_time, time};
 use super::session::Session;
 use super::shown::Waiting;
 use super::token_forms::hand_off;
@@ -91,7 +91,7 @@ pub async fn list(
             button type="submit" { "Create user" }
         }
     };
-    Ok(page(&session, "Users", body))
+    Ok(session.page("Users", body))
 }
 
 /// `POST /ui/users`.
@@ -125,7 +125,7 @@ pub async fn tokens(
         (table(rows, &query, &path, session.caller.is_admin()))
         (layout::pagination(&format!("{path}?"), at, pages))
     };
-    Ok(page(&session, "A user's tokens", body))
+    Ok(session.page("A user's tokens", body))
 }
 
 /// `POST /ui/users/{who}/revoke-tokens`.
@@ -201,7 +201,7 @@ pub async fn service_list(
             button type="submit" { "Create service user" }
         }
     };
-    Ok(page(&session, "Service users", body))
+    Ok(session.page("Service users", body))
 }
 
 /// `POST /ui/service-users`: its first key is shown once.
