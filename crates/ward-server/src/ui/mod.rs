@@ -1,8 +1,8 @@
 //! The web dashboard at `/ui`: server-rendered HTML (maud, compiled into
 //! the binary) over the same authority functions as the API, so there is
 //! one set of rules. A page handler is as thin as an API handler: extract
-//! the [`session::Session`] (or a CSRF-checked [`form::Posted`]), call one
-//! authority function, render.
+//! the `Session` (`session.rs`) or a CSRF-checked `Posted` form
+//! (`form.rs`), call one authority function, render.
 //!
 //! Security, in one place each: the session is a login session (`l`
 //! token) in an `HttpOnly; SameSite=Strict; Path=/ui` cookie
