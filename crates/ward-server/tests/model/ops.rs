@@ -3,6 +3,7 @@
 //! runs) and the resolved, readable [`Step`].
 
 use crate::model::{Kind, Model, Role, Scopes};
+use crate::ui::Page;
 use chrono::Duration;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -67,116 +68,33 @@ pub const AGENTS: [&str; 2] = ["build-bot", "deploy-bot"];
 /// One generated transition (indices not yet resolved).
 #[derive(Debug, Clone)]
 pub enum Op {
-    Login {
-        user: Index,
-    },
-    Create {
-        by: Pick,
-        kind: Kind,
-        scopes: Option<Mask>,
-        ttl: Option<Life>,
-        for_user: Option<Index>,
-    },
-    Rotate {
-        by: Pick,
-        target: Index,
-        grace: bool,
-    },
-    Revoke {
-        by: Pick,
-        target: Index,
-    },
-    Delete {
-        by: Pick,
-        target: Index,
-    },
-    Mint {
-        by: Pick,
-        agent: usize,
-        scopes: Mask,
-        ttl: Life,
-    },
-    MintRevokeJti {
-        by: Pick,
-        target: Index,
-    },
-    MintRevokeAgent {
-        by: Pick,
-        agent: usize,
-    },
-    SvcCreate {
-        by: Pick,
-        scopes: Mask,
-        days: Option<u32>,
-    },
-    SvcRotate {
-        by: Pick,
-        svc: Index,
-        grace: bool,
-    },
-    SvcDelete {
-        by: Pick,
-        svc: Index,
-    },
-    UserRevokeTokens {
-        by: Pick,
-        user: Index,
-    },
-    UserDelete {
-        by: Pick,
-        user: Index,
-    },
-    Authorize {
-        by: Pick,
-    },
-    Decide {
-        by: Pick,
-        approval: Index,
-        approve: bool,
-    },
-    UseApproval {
-        approval: Index,
-    },
-    PasswordChange {
-        by: Pick,
-    },
-    PasswordReset {
-        by: Pick,
-        user: Index,
-    },
-    Verify {
-        by: Pick,
-        target: Index,
-    },
-    ListUserTokens {
-        by: Pick,
-        user: Index,
-    },
-    ListTokens {
-        by: Pick,
-    },
-    ListMinted {
-        by: Pick,
-    },
-    Whoami {
-        by: Pick,
-    },
-    Logout {
-        by: Pick,
-    },
-    KeyRotate {
-        by: Pick,
-    },
-    KeyRetire {
-        by: Pick,
-        key: Index,
-    },
-    /// Opens a dashboard page with the credential as its session cookie.
-    Ui {
-        by: Pick,
-        page: crate::ui::Page,
-        user: Index,
-    },
+    Login { user: Index },
+    Create { by: Pick, kind: Kind, scopes: Option<Mask>, ttl: Option<Life>, for_user: Option<Index> },
+    Rotate { by: Pick, target: Index, grace: bool },
+    Revoke { by: Pick, target: Index },
+    Delete { by: Pick, target: Index },
+    Mint { by: Pick, agent: usize, scopes: Mask, ttl: Life },
+    MintRevokeJti { by: Pick, target: Index },
+    MintRevokeAgent { by: Pick, agent: usize },
+    SvcCreate { by: Pick, scopes: Mask, days: Option<u32> },
+    SvcRotate { by: Pick, svc: Index, grace: bool },
+    SvcDelete { by: Pick, svc: Index },
+    UserRevokeTokens { by: Pick, user: Index },
+    UserDelete { by: Pick, user: Index },
+    Authorize { by: Pick },
+    Decide { by: Pick, approval: Index, approve: bool },
+    UseApproval { approval: Index },
+    PasswordChange { by: Pick },
+    PasswordReset { by: Pick, user: Index },
+    Verify { by: Pick, target: Index },
+    ListUserTokens { by: Pick, user: Index },
+    ListTokens { by: Pick },
+    ListMinted { by: Pick },
+    Whoami { by: Pick },
+    Logout { by: Pick },
+    KeyRotate { by: Pick },
+    KeyRetire { by: Pick, key: Index },
+    Ui { by: Pick, page: Page, user: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -269,7 +187,7 @@ pub enum Step {
     Logout { by: usize },
     KeyRotate { by: usize },
     KeyRetire { by: usize, key: usize },
-    Ui { by: usize, page: crate::ui::Page, user: usize },
+    Ui { by: usize, page: Page, user: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
