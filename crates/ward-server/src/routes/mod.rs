@@ -10,7 +10,7 @@ mod password;
 mod session;
 mod tokens;
 mod users;
-mod views;
+pub(crate) mod views;
 
 use crate::observe;
 use crate::state::AppState;
@@ -110,9 +110,11 @@ pub use crate::error::MAX_BODY;
 pub fn router(state: AppState) -> Router {
     api()
         .0
+        .merge(crate::ui::router()) // the dashboard at /ui: HTML, not in the OpenAPI document
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
         .layer(axum::middleware::from_fn(no_store))
+        .layer(axum::middleware::from_fn(crate::ui::headers))
 }
 
 /// Whether responses to `path` must never be stored by a cache.
