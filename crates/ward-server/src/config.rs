@@ -32,6 +32,7 @@
 //! body_timeout = "30s"      # a request's body must arrive within this of its headers
 //! idle_timeout = "60s"      # a kept-alive connection with no new request is closed after this
 //! max_connections = 1024    # more connections wait in the listen backlog until one closes
+//! issuer = "https://ward.example.com"   # see crate::interop, with [forward_auth] and [oauth]
 //!
 //! [usage]
 //! flush_interval = "5s"
@@ -95,6 +96,11 @@ struct RawConfig {
     server: RawServer,
     #[serde(default)]
     metrics: RawMetrics,
+    // --- issue 13: proxies and OAuth (crate::interop) ---
+    #[serde(default)]
+    forward_auth: crate::interop::RawForwardAuth,
+    #[serde(default)]
+    oauth: crate::interop::RawOAuth,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +118,8 @@ struct RawServer {
     body_timeout: Option<String>,
     idle_timeout: Option<String>,
     max_connections: Option<usize>,
+    /// `crate::interop::Issuer`.
+    issuer: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,7 +241,8 @@ pub struct TransportLimits {
     pub max_connections: usize,
 }
 
-/// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`.
+/// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`
+/// (`[server] issuer`, else [`crate::interop::DEFAULT_ISS`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintSettings {
     pub max_ttl: Ttl,
@@ -261,6 +270,11 @@ pub struct Settings {
     pub metrics_enabled: bool,
     /// Timeouts and the connection bound (`[server]`).
     pub transport: TransportLimits,
+    // --- issue 13: proxies and OAuth (crate::interop) ---
+    /// `[server] issuer`: `iss` of minted tokens and the RFC 8414 issuer.
+    pub issuer: Option<crate::interop::Issuer>,
+    pub forward_auth: crate::interop::ForwardAuthSettings,
+    pub oauth: crate::interop::OAuthSettings,
 }
 
 impl Default for Settings {
@@ -373,9 +387,10 @@ impl Settings {
             webhook_url,
             webhook_timeout: std(duration("approval.webhook_timeout", raw.approval.webhook_timeout, "5s")?),
         };
+        let issuer = crate::interop::issuer(raw.server.issuer, raw.mint.issuer)?;
         let mint = MintSettings {
             max_ttl: duration("mint.max_ttl", raw.mint.max_ttl, "30d")?,
-            issuer: raw.mint.issuer.unwrap_or_else(|| "ward".to_owned()),
+            issuer: issuer.as_ref().map_or(crate::interop::DEFAULT_ISS, |i| i.as_str()).to_owned(),
         };
         let cache_ttl = std(duration("cache.ttl", raw.cache.ttl, "10s")?);
         if cache_ttl > MAX_CACHE_TTL {
@@ -400,6 +415,9 @@ impl Settings {
             trusted_proxies,
             metrics_enabled: raw.metrics.enabled.unwrap_or(true),
             transport,
+            issuer,
+            forward_auth: crate::interop::forward_auth(raw.forward_auth)?,
+            oauth: crate::interop::oauth(raw.oauth)?,
         })
     }
 }

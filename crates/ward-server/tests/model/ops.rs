@@ -93,6 +93,10 @@ pub enum Op {
     Logout { by: Pick },
     KeyRotate { by: Pick },
     KeyRetire { by: Pick, key: Index },
+    // issue 13: forward auth and OAuth
+    ForwardAuth { by: Pick },
+    Introspect { by: Pick, target: Index },
+    OAuthRevoke { target: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -151,6 +155,9 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => pick().prop_map(|by| Op::Logout { by }),
         1 => pick().prop_map(|by| Op::KeyRotate { by }),
         2 => (pick(), any::<Index>()).prop_map(|(by, key)| Op::KeyRetire { by, key }),
+        2 => pick().prop_map(|by| Op::ForwardAuth { by }),
+        2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Introspect { by, target }),
+        2 => any::<Index>().prop_map(|target| Op::OAuthRevoke { target }),
     ]
     .boxed()
 }
@@ -184,6 +191,12 @@ pub enum Step {
     Logout { by: usize },
     KeyRotate { by: usize },
     KeyRetire { by: usize, key: usize },
+    /// `GET /v1/forward-auth` for `GET /app/items` (operation `read`).
+    ForwardAuth { by: usize },
+    /// `POST /oauth/introspect` of `target`'s token.
+    Introspect { by: usize, target: usize },
+    /// `POST /oauth/revoke` of `target`'s token, with nothing but the token.
+    OAuthRevoke { target: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -309,6 +322,15 @@ impl Model {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::Verify { by: self.caller(by)?, target: choose(target, &all)? }
             }
+            Op::ForwardAuth { by } => Step::ForwardAuth { by: self.caller(by)? },
+            Op::Introspect { by, target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::Introspect { by: self.caller(by)?, target: choose(target, &all)? }
+            }
+            Op::OAuthRevoke { target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::OAuthRevoke { target: choose(target, &all)? }
+            }
         })
     }
 
@@ -371,6 +393,9 @@ impl Model {
             Step::Logout { by } => format!("{} logs out", c(by)),
             Step::KeyRotate { by } => format!("{} rotates the signing key", c(by)),
             Step::KeyRetire { by, key } => format!("{} retires signing key #{key}", c(by)),
+            Step::ForwardAuth { by } => format!("a proxy asks whether {} may GET /app/items", c(by)),
+            Step::Introspect { by, target } => format!("{} introspects {}", c(by), c(target)),
+            Step::OAuthRevoke { target } => format!("the holder of {} revokes it at /oauth/revoke", c(target)),
         }
     }
 }
