@@ -68,9 +68,7 @@ impl ApiError {
             ApiError::MissingToken
             | ApiError::InvalidToken(_)
             | ApiError::BadCredentials
-            | ApiError::InvalidClient => {
-                StatusCode::UNAUTHORIZED
-            }
+            | ApiError::InvalidClient => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,

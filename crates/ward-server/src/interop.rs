@@ -137,7 +137,9 @@ pub(crate) fn forward_auth(raw: RawForwardAuth) -> Result<ForwardAuthSettings, C
 pub(crate) fn oauth(raw: RawOAuth) -> Result<OAuthSettings, ConfigError> {
     let revoke_per_minute = raw.revoke_per_minute.unwrap_or(OAuthSettings::default().revoke_per_minute);
     if revoke_per_minute == 0 {
-        return Err(ConfigError::Invalid("oauth.revoke_per_minute must be at least 1 (leave it out for 60)".into()));
+        return Err(ConfigError::Invalid(
+            "oauth.revoke_per_minute must be at least 1 (leave it out for 60)".into(),
+        ));
     }
     Ok(OAuthSettings { revoke_per_minute })
 }
@@ -156,7 +158,9 @@ mod tests {
         assert_eq!(s.issuer.as_ref().map(|i| i.as_str()), Some("https://ward.example.com"));
         assert_eq!(s.mint.issuer, "https://ward.example.com");
         assert!(Settings::parse("[server]\nissuer = \"http://127.0.0.1:8420\"").is_ok());
-        for bad in ["ward", "ftp://x", "http://ward.example.com", "https://h/x", "https://h/?a=1", "https://u:p@h"] {
+        for bad in
+            ["ward", "ftp://x", "http://ward.example.com", "https://h/x", "https://h/?a=1", "https://u:p@h"]
+        {
             let e = error(&format!("[server]\nissuer = \"{bad}\""));
             assert!(e.contains("server.issuer"), "{bad}: {e}");
         }

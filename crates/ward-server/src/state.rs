@@ -106,7 +106,8 @@ impl AppState {
         let chain_key = ChainKey::from(master.derive("audit-chain"));
         let audit = Arc::new(AuditSink::new(audit, chain_key, settings.usage_flush, clock.clone()));
         let metrics = Arc::new(Metrics::new(settings.metrics_enabled));
-        let revoke_limit = Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
+        let revoke_limit =
+            Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
         Self(Arc::new(Shared {
             store,
             agents,

@@ -72,7 +72,11 @@ impl Server {
         command
             .arg("server")
             // Port 0 unless the test names an address in `extra_args`.
-            .args(if self.extra_args.iter().any(|a| a == "--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
+            .args(if self.extra_args.iter().any(|a| a == "--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
             .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("--config")

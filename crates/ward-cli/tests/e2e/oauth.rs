@@ -23,13 +23,23 @@ fn authlib_introspects_and_revokes_and_pyjwt_verifies_issuer_and_audience() {
     let admin = User::new(&server);
     admin.login("admin", ADMIN_PASSWORD);
     let svc = admin.json(&["service-user", "create", "resource-api", "--scopes", "ward:introspect"]);
-    let key = svc["key"]["token"].as_str().unwrap_or_else(|| panic!("no key in {svc}")).to_owned();
-    let active = admin.json(&["token", "create", "--name", "ci", "--type", "pipeline", "--scopes", "readonly"]);
+    let key = svc["token"].as_str().unwrap_or_else(|| panic!("no key in {svc}")).to_owned();
+    let active =
+        admin.json(&["token", "create", "--name", "ci", "--type", "pipeline", "--scopes", "readonly"]);
     let active = active["token"].as_str().expect("token").to_owned();
-    let doomed = admin.json(&["token", "create", "--name", "leak", "--type", "pipeline", "--scopes", "readonly"]);
+    let doomed =
+        admin.json(&["token", "create", "--name", "leak", "--type", "pipeline", "--scopes", "readonly"]);
     let doomed = doomed["token"].as_str().expect("token").to_owned();
     let minted = admin.json(&[
-        "mint", "--agent", "grafana", "--scopes", "readonly", "--ttl", "1h", "--audience", "https://ops.example.com",
+        "mint",
+        "--agent",
+        "grafana",
+        "--scopes",
+        "readonly",
+        "--ttl",
+        "1h",
+        "--audience",
+        "https://ops.example.com",
     ]);
     let jwt = minted["token"].as_str().expect("token").to_owned();
 

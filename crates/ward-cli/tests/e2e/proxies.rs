@@ -25,7 +25,8 @@ const DOC_CADDY_SITE: &str = ":8081 {";
 /// The first fenced block of `docs/proxies.md` whose info string is `lang`.
 fn documented(lang: &str) -> String {
     let fence = format!("```{lang}\n");
-    let start = DOCS.find(&fence).unwrap_or_else(|| panic!("docs/proxies.md has no {lang} block")) + fence.len();
+    let start =
+        DOCS.find(&fence).unwrap_or_else(|| panic!("docs/proxies.md has no {lang} block")) + fence.len();
     let len = DOCS[start..].find("```").expect("the block ends");
     DOCS[start..start + len].to_owned()
 }
@@ -188,7 +189,7 @@ fn tokens(server: &Server) -> Tokens {
     let (reader, reader_id) = mint("grafana", "container:read");
     let (patcher, _) = mint("patcher", "system:read,system:admin");
     let (revoked, jti) = mint("gone", "container:read");
-    admin.ok(&["mint", "revoke", "--jti", &jti]);
+    admin.ok(&["mint", "revoke", "--jti", &jti, "--confirm"]);
     Tokens { reader, reader_id, patcher, revoked }
 }
 

@@ -148,8 +148,14 @@ impl NewMint {
 /// A mint request's audience: one printable value with no whitespace (a
 /// URL or a name), as JWT verifiers compare it byte for byte.
 fn audience(aud: String) -> ApiResult<String> {
-    if aud.is_empty() || !aud.chars().all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())) {
-        return Err(ApiError::invalid("audience must be one non-empty value without spaces, e.g. https://api.example.com"));
+    if aud.is_empty()
+        || !aud
+            .chars()
+            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace()))
+    {
+        return Err(ApiError::invalid(
+            "audience must be one non-empty value without spaces, e.g. https://api.example.com",
+        ));
     }
     Ok(aud)
 }

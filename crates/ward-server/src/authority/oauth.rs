@@ -44,7 +44,8 @@ pub async fn authenticate(state: &AppState, client: Client<'_>) -> ApiResult<Cal
         Client::Bearer(caller) => caller,
         Client::Basic { name, key } => match check(state, key).await? {
             Check::Valid { caller, .. }
-                if matches!(caller.principal.kind, PrincipalKind::Service(_)) && caller.principal.name == name =>
+                if matches!(caller.principal.kind, PrincipalKind::Service(_))
+                    && caller.principal.name == name =>
             {
                 caller
             }

@@ -149,8 +149,8 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
+        for &(k, v) in pairs {
+            h.append(k, HeaderValue::from_static(v));
         }
         h
     }
@@ -172,7 +172,8 @@ mod tests {
             ("x-original-uri", "/containers"),
         ]);
         assert_eq!(original(&smuggled), Err(OriginalError::Ambiguous));
-        let twice = headers(&[("x-original-method", "GET"), ("x-original-uri", "/a"), ("x-original-uri", "/b")]);
+        let twice =
+            headers(&[("x-original-method", "GET"), ("x-original-uri", "/a"), ("x-original-uri", "/b")]);
         assert_eq!(original(&twice), Err(OriginalError::Ambiguous));
         assert_eq!(original(&headers(&[("x-original-method", "GET")])), Err(OriginalError::Missing));
         let same = headers(&[

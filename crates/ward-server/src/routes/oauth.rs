@@ -63,7 +63,8 @@ impl<S: Send + Sync> FromRequest<S> for Form {
         match axum::Form::<TokenForm>::from_request(req, state).await {
             Ok(axum::Form(form)) => Ok(Self(form)),
             Err(FormRejection::InvalidFormContentType(_)) => Err(ApiError::BadRequest(
-                "send the token as a form: Content-Type: application/x-www-form-urlencoded, body token=…".into(),
+                "send the token as a form: Content-Type: application/x-www-form-urlencoded, body token=…"
+                    .into(),
             )),
             Err(_) => Err(ApiError::BadRequest("the form body needs a token=… field".into())),
         }

@@ -9,7 +9,13 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// Asks forward auth about `method path` with nginx's headers and `extra`.
-pub async fn ask(app: &TestApp, token: Option<&str>, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+pub async fn ask(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
     let mut headers = vec![("X-Original-Method", method), ("X-Original-URI", path)];
     headers.extend_from_slice(extra);
     raw(app, token, &headers).await
@@ -53,7 +59,8 @@ async fn an_allowed_request_is_200_with_who_is_calling_in_headers() {
     assert_eq!(r.header("cache-control"), "no-store");
 
     // An opaque token, asked about with Traefik's and Caddy's headers.
-    let t = app.create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["readonly"]})).await;
+    let t =
+        app.create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["readonly"]})).await;
     let headers = [("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", "/containers/c1/logs")];
     let r = raw(&app, Some(&t.str("token")), &headers).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -89,15 +96,16 @@ async fn an_operation_that_needs_approval_is_403_never_200_until_approved_and_th
     assert!(id.starts_with("apr_"), "{:?}", asked.headers);
     assert_eq!(asked.body["approval_id"], json!(id));
 
-    let pending = ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", &id)]).await;
+    let pending =
+        ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", id.as_str())]).await;
     assert_eq!(pending.status, StatusCode::FORBIDDEN, "still pending");
     assert_eq!(pending.body["decision"], "approval_required");
 
     let approved = app.post(&format!("/v1/approvals/{id}/approve"), &bob, json!({})).await;
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
-    let once = ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", &id)]).await;
+    let once = ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", id.as_str())]).await;
     assert_eq!(once.status, StatusCode::OK, "{:?}", once.body);
-    let twice = ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", &id)]).await;
+    let twice = ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", id.as_str())]).await;
     assert_eq!(twice.status, StatusCode::FORBIDDEN, "an approval is spent once");
     assert_eq!(twice.body["decision"], "deny");
     assert_eq!(twice.body["error"]["code"], "access_denied");
@@ -112,7 +120,8 @@ async fn an_auto_approve_operation_passes_only_when_the_request_says_so() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.body["decision"], "approval_required");
     assert!(r.headers.get("x-ward-approval").is_none());
-    let r = ask(&app, Some(&token), "POST", "/containers/c1/restart", &[("X-Ward-Auto-Approve", "true")]).await;
+    let r =
+        ask(&app, Some(&token), "POST", "/containers/c1/restart", &[("X-Ward-Auto-Approve", "true")]).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 }
 
@@ -167,7 +176,9 @@ async fn a_path_another_parser_could_read_differently_is_denied() {
     let app = TestApp::with_config(&format!("{OPS}\n[forward_auth]\nunmatched = \"allow\"\n")).await;
     let admin = app.admin().await;
     let reader = mint(&app, &admin, "reader", &["readonly"], "1h").await.str("token");
-    for path in ["/containers/../system/reboot", "/containers/%2e%2e/system/reboot", "/containers//x", "/a%2Fb"] {
+    for path in
+        ["/containers/../system/reboot", "/containers/%2e%2e/system/reboot", "/containers//x", "/a%2Fb"]
+    {
         let r = ask(&app, Some(&reader), "GET", path, &[]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {:?}", r.body);
         assert!(r.body["error"]["message"].as_str().unwrap_or_default().contains("canonical"), "{path}");
@@ -202,9 +213,8 @@ async fn each_decision_is_in_the_audit_trail_like_authorize() {
     let r = app.get("/v1/audit?action=authorize&subject=auditee", &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let events = r.body["events"].as_array().cloned().unwrap_or_default();
-    let has = |decision: &str, op: &str| {
-        events.iter().any(|e| e["decision"] == decision && e["operation"] == op)
-    };
+    let has =
+        |decision: &str, op: &str| events.iter().any(|e| e["decision"] == decision && e["operation"] == op);
     assert!(has("allow", "list_containers"), "{events:?}");
     assert!(has("deny", "(unrouted)"), "{events:?}");
 }

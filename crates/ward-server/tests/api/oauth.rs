@@ -90,7 +90,8 @@ async fn a_minted_token_shows_its_agent_audience_and_issuer() {
 async fn anything_not_valid_is_exactly_active_false() {
     let app = TestApp::with_config(&config()).await;
     let admin = app.admin().await;
-    let revoked = app.create_token(&admin, json!({"name": "r", "type": "pipeline", "scopes": ["readonly"]})).await;
+    let revoked =
+        app.create_token(&admin, json!({"name": "r", "type": "pipeline", "scopes": ["readonly"]})).await;
     app.post(&format!("/v1/tokens/{}/revoke", revoked.str("id")), &admin, json!({})).await;
     let expiring = app
         .create_token(&admin, json!({"name": "e", "type": "pipeline", "scopes": ["readonly"], "ttl": "1h"}))
@@ -100,7 +101,8 @@ async fn anything_not_valid_is_exactly_active_false() {
     app.advance(std::time::Duration::from_secs(7200));
     let admin = app.admin().await;
     let unknown = "ward_p_0123456789abcdefghijABCDEFGHIJ";
-    for token in [revoked.str("token"), expiring.str("token"), agent.str("token"), unknown.into(), "x".into()] {
+    for token in [revoked.str("token"), expiring.str("token"), agent.str("token"), unknown.into(), "x".into()]
+    {
         let r = introspect(&app, Caller::Bearer(&admin), &token).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body, json!({"active": false}));
@@ -111,9 +113,11 @@ async fn anything_not_valid_is_exactly_active_false() {
 async fn the_caller_is_authenticated_and_authorized_before_the_token_is_looked_up() {
     let app = TestApp::with_config(&config()).await;
     let admin = app.admin().await;
-    let probe = app.create_token(&admin, json!({"name": "p", "type": "pipeline", "scopes": ["readonly"]})).await;
+    let probe =
+        app.create_token(&admin, json!({"name": "p", "type": "pipeline", "scopes": ["readonly"]})).await;
     let probe = probe.str("token");
-    let weak = app.create_token(&admin, json!({"name": "w", "type": "pipeline", "scopes": ["readonly"]})).await;
+    let weak =
+        app.create_token(&admin, json!({"name": "w", "type": "pipeline", "scopes": ["readonly"]})).await;
     let weak = weak.str("token");
     let svc = service_user(&app, &admin, "no-introspect", &["system:read"]).await;
     app.store.looked_up.lock().expect("lock").clear();
@@ -133,7 +137,10 @@ async fn the_caller_is_authenticated_and_authorized_before_the_token_is_looked_u
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "Basic is for service users only");
 
     let looked_up = app.store.looked_up.lock().expect("lock").clone();
-    assert!(!looked_up.contains(&TokenHash::of(&probe)), "the presented token was looked up for a refused caller");
+    assert!(
+        !looked_up.contains(&TokenHash::of(&probe)),
+        "the presented token was looked up for a refused caller"
+    );
 }
 
 #[tokio::test]
@@ -154,7 +161,8 @@ async fn a_service_user_introspects_with_its_name_and_key() {
 async fn revocation_needs_only_the_token_and_answers_200_whatever_it_was() {
     let app = TestApp::with_config(&config()).await;
     let admin = app.admin().await;
-    let t = app.create_token(&admin, json!({"name": "leak", "type": "pipeline", "scopes": ["readonly"]})).await;
+    let t =
+        app.create_token(&admin, json!({"name": "leak", "type": "pipeline", "scopes": ["readonly"]})).await;
     let m = mint(&app, &admin, "bot", &["readonly"], "1h").await;
     for token in [t.str("token"), m.str("token")] {
         let r = form(&app, "/oauth/revoke", Caller::None, &token).await;

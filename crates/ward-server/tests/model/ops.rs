@@ -165,38 +165,123 @@ pub fn op() -> BoxedStrategy<Op> {
 /// A transition resolved against the model: concrete indices.
 #[derive(Debug, Clone)]
 pub enum Step {
-    Login { user: usize },
-    Create { by: usize, kind: Kind, scopes: Option<Scopes>, ttl: Option<Life>, for_user: Option<usize> },
-    Rotate { by: usize, target: usize, grace: bool },
-    Revoke { by: usize, target: usize },
-    Delete { by: usize, target: usize },
-    Mint { by: usize, agent: &'static str, scopes: Scopes, ttl: Life },
-    MintRevokeJti { by: usize, target: usize },
-    MintRevokeAgent { by: usize, agent: &'static str },
-    SvcCreate { by: usize, scopes: Scopes, days: Option<u32> },
-    SvcRotate { by: usize, svc: usize, grace: bool },
-    SvcDelete { by: usize, svc: usize },
-    UserRevokeTokens { by: usize, user: usize },
-    UserDelete { by: usize, user: usize },
-    Authorize { by: usize },
-    Decide { by: usize, approval: usize, approve: bool },
-    UseApproval { approval: usize },
-    PasswordChange { by: usize },
-    PasswordReset { by: usize, user: usize },
-    Verify { by: usize, target: usize },
-    ListUserTokens { by: usize, user: usize },
-    ListTokens { by: usize },
-    ListMinted { by: usize },
-    Whoami { by: usize },
-    Logout { by: usize },
-    KeyRotate { by: usize },
-    KeyRetire { by: usize, key: usize },
+    Login {
+        user: usize,
+    },
+    Create {
+        by: usize,
+        kind: Kind,
+        scopes: Option<Scopes>,
+        ttl: Option<Life>,
+        for_user: Option<usize>,
+    },
+    Rotate {
+        by: usize,
+        target: usize,
+        grace: bool,
+    },
+    Revoke {
+        by: usize,
+        target: usize,
+    },
+    Delete {
+        by: usize,
+        target: usize,
+    },
+    Mint {
+        by: usize,
+        agent: &'static str,
+        scopes: Scopes,
+        ttl: Life,
+    },
+    MintRevokeJti {
+        by: usize,
+        target: usize,
+    },
+    MintRevokeAgent {
+        by: usize,
+        agent: &'static str,
+    },
+    SvcCreate {
+        by: usize,
+        scopes: Scopes,
+        days: Option<u32>,
+    },
+    SvcRotate {
+        by: usize,
+        svc: usize,
+        grace: bool,
+    },
+    SvcDelete {
+        by: usize,
+        svc: usize,
+    },
+    UserRevokeTokens {
+        by: usize,
+        user: usize,
+    },
+    UserDelete {
+        by: usize,
+        user: usize,
+    },
+    Authorize {
+        by: usize,
+    },
+    Decide {
+        by: usize,
+        approval: usize,
+        approve: bool,
+    },
+    UseApproval {
+        approval: usize,
+    },
+    PasswordChange {
+        by: usize,
+    },
+    PasswordReset {
+        by: usize,
+        user: usize,
+    },
+    Verify {
+        by: usize,
+        target: usize,
+    },
+    ListUserTokens {
+        by: usize,
+        user: usize,
+    },
+    ListTokens {
+        by: usize,
+    },
+    ListMinted {
+        by: usize,
+    },
+    Whoami {
+        by: usize,
+    },
+    Logout {
+        by: usize,
+    },
+    KeyRotate {
+        by: usize,
+    },
+    KeyRetire {
+        by: usize,
+        key: usize,
+    },
     /// `GET /v1/forward-auth` for `GET /app/items` (operation `read`).
-    ForwardAuth { by: usize },
+    ForwardAuth {
+        by: usize,
+    },
     /// `POST /oauth/introspect` of `target`'s token.
-    Introspect { by: usize, target: usize },
+    Introspect {
+        by: usize,
+        target: usize,
+    },
     /// `POST /oauth/revoke` of `target`'s token, with nothing but the token.
-    OAuthRevoke { target: usize },
+    OAuthRevoke {
+        target: usize,
+    },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -395,7 +480,9 @@ impl Model {
             Step::KeyRetire { by, key } => format!("{} retires signing key #{key}", c(by)),
             Step::ForwardAuth { by } => format!("a proxy asks whether {} may GET /app/items", c(by)),
             Step::Introspect { by, target } => format!("{} introspects {}", c(by), c(target)),
-            Step::OAuthRevoke { target } => format!("the holder of {} revokes it at /oauth/revoke", c(target)),
+            Step::OAuthRevoke { target } => {
+                format!("the holder of {} revokes it at /oauth/revoke", c(target))
+            }
         }
     }
 }

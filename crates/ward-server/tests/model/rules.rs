@@ -7,8 +7,8 @@
 //! not order are collected, and any of their statuses is accepted.
 
 use crate::model::{
-    ADMIN, APP_READ, APP_WRITE, ApprovalState, End, Expiry, INTROSPECT, Kind, MINT, Model, Role, SESSION_HOURS, TOKENS,
-    Window,
+    ADMIN, APP_READ, APP_WRITE, ApprovalState, End, Expiry, INTROSPECT, Kind, MINT, Model, Role,
+    SESSION_HOURS, TOKENS, Window,
 };
 use crate::ops::Step;
 use crate::verdict::{Effect, Group, NewCred, Verdict, no};
