@@ -6,9 +6,10 @@
 //! the body is read ([`Introspector`]): nothing of the presented token is
 //! looked at for a caller that is not allowed to ask.
 
+use super::views;
 use crate::audit::context::ClientAddr;
 use crate::auth::Auth;
-use crate::authority::oauth::{self, Client, Introspected};
+use crate::authority::oauth::{self, Client};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
@@ -19,7 +20,7 @@ use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ward_api::{ErrorBody, Introspection, ServerMetadata, TokenForm};
-use ward_core::{Caller, PrincipalKind};
+use ward_core::Caller;
 use zeroize::Zeroizing;
 
 /// The introspection caller: a bearer token, or HTTP Basic with a service
@@ -86,7 +87,7 @@ pub async fn introspect(
     Form(form): Form,
 ) -> ApiResult<Json<Introspection>> {
     let found = oauth::introspect(&state, &caller, &form.token).await?;
-    Ok(Json(introspection(&state, found)))
+    Ok(Json(views::introspection(&state, found)))
 }
 
 /// Revoke a token you hold (possession is enough). 200 whatever the token
@@ -124,31 +125,4 @@ pub async fn metadata(State(state): State<AppState>) -> ApiResult<Json<ServerMet
         grant_types_supported: Vec::new(),
         scopes_supported: state.settings.catalog.all().iter().map(ToString::to_string).collect(),
     }))
-}
-
-/// RFC 7662's answer for what introspection found.
-fn introspection(state: &AppState, found: Introspected) -> Introspection {
-    let Some((found, caller)) = found.active else {
-        return Introspection::default();
-    };
-    let scope = caller.scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
-    let (client_id, username) = match caller.principal.kind {
-        PrincipalKind::Service(_) => (Some(found.subject.clone()), None),
-        PrincipalKind::Human(_) => (None, Some(found.subject.clone())),
-        PrincipalKind::Agent { .. } => (None, None),
-    };
-    Introspection {
-        active: true,
-        scope: Some(scope),
-        client_id,
-        username,
-        token_type: Some("Bearer".to_owned()),
-        exp: found.expires_at.map(|t| t.timestamp()),
-        iat: Some(found.issued_at.timestamp()),
-        sub: Some(found.subject),
-        aud: found.audience,
-        iss: state.settings.issuer.as_ref().map(|i| i.as_str().to_owned()),
-        jti: Some(found.token_id.to_string()),
-        ward_token_type: Some(found.kind.as_str().to_owned()),
-    }
 }
