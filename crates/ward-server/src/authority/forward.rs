@@ -48,6 +48,8 @@ pub enum OriginalError {
     BadMethod,
     #[error("the original URI must be an absolute path (/…)")]
     BadUri,
+    #[error("X-Ward-Approval is too long to be an approval id")]
+    BadApproval,
 }
 
 impl Original {
@@ -122,7 +124,8 @@ pub async fn forward(state: &AppState, caller: Caller, original: Original) -> Ap
     })
 }
 
-/// A deny with no operation, audited like authorize's.
+/// A deny with no operation, counted like authorize's refusals for a
+/// missing scope.
 fn refuse_unrouted(state: &AppState, caller: &Caller, reason: String) -> Forwarded {
     let event = AuditEvent::new("authorize")
         .subject(&caller.principal.name)
@@ -131,7 +134,7 @@ fn refuse_unrouted(state: &AppState, caller: &Caller, reason: String) -> Forward
         .operation("(unrouted)")
         .decision("deny")
         .error(reason.clone());
-    state.audit.emit(event);
+    state.audit.emit_use(event);
     Forwarded::Refuse { decision: Decision::Deny(reason), operation: None, approval_id: None }
 }
 

@@ -60,7 +60,7 @@ fn original(headers: &HeaderMap) -> Result<Original, OriginalError> {
     };
     let approval = agreed(headers, &[APPROVAL.as_str()])?.map(str::to_owned);
     if approval.as_ref().is_some_and(|a| a.len() > ward_api::bounds::NAME) {
-        return Err(OriginalError::Ambiguous);
+        return Err(OriginalError::BadApproval);
     }
     let auto = agreed(headers, &[AUTO_APPROVE.as_str()])?.is_some_and(|v| v.eq_ignore_ascii_case("true"));
     Original::parse(method, uri, approval, auto)

@@ -204,11 +204,13 @@ async fn original_request_headers_that_are_missing_or_disagree_are_refused() {
 }
 
 #[tokio::test]
-async fn each_decision_is_in_the_audit_trail_like_authorize() {
+async fn each_decision_is_in_the_audit_trail_and_routine_allows_are_counted() {
     let app = TestApp::with_config(OPS).await;
     let admin = app.admin().await;
     let token = mint(&app, &admin, "auditee", &["container:read"], "1h").await.str("token");
-    assert_eq!(ask(&app, Some(&token), "GET", "/containers", &[]).await.status, StatusCode::OK);
+    for _ in 0..5 {
+        assert_eq!(ask(&app, Some(&token), "GET", "/containers", &[]).await.status, StatusCode::OK);
+    }
     assert_eq!(ask(&app, Some(&token), "GET", "/nowhere", &[]).await.status, StatusCode::FORBIDDEN);
     let r = app.get("/v1/audit?action=authorize&subject=auditee", &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -216,5 +218,10 @@ async fn each_decision_is_in_the_audit_trail_like_authorize() {
     let has =
         |decision: &str, op: &str| events.iter().any(|e| e["decision"] == decision && e["operation"] == op);
     assert!(has("allow", "list_containers"), "{events:?}");
+    // Routine allows are counted, not written one row per request.
+    let allows: Vec<&Value> =
+        events.iter().filter(|e| e["decision"] == "allow" && e["operation"] == "list_containers").collect();
+    assert_eq!(allows.len(), 1, "{allows:?}");
+    assert_eq!(allows[0]["count"], 5, "{allows:?}");
     assert!(has("deny", "(unrouted)"), "{events:?}");
 }
