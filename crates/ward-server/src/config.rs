@@ -387,7 +387,8 @@ impl Settings {
             webhook_url,
             webhook_timeout: std(duration("approval.webhook_timeout", raw.approval.webhook_timeout, "5s")?),
         };
-        let issuer = crate::interop::issuer(raw.server.issuer, raw.mint.issuer)?;
+        let issuer =
+            crate::interop::issuer(raw.server.issuer, raw.mint.issuer).map_err(|e| invalid(e.to_string()))?;
         let mint = MintSettings {
             max_ttl: duration("mint.max_ttl", raw.mint.max_ttl, "30d")?,
             issuer: issuer.as_ref().map_or(crate::interop::DEFAULT_ISS, |i| i.as_str()).to_owned(),
@@ -416,8 +417,9 @@ impl Settings {
             metrics_enabled: raw.metrics.enabled.unwrap_or(true),
             transport,
             issuer,
-            forward_auth: crate::interop::forward_auth(raw.forward_auth)?,
-            oauth: crate::interop::oauth(raw.oauth)?,
+            forward_auth: crate::interop::forward_auth(raw.forward_auth)
+                .map_err(|e| invalid(e.to_string()))?,
+            oauth: crate::interop::oauth(raw.oauth).map_err(|e| invalid(e.to_string()))?,
         })
     }
 }
@@ -517,6 +519,21 @@ mod tests {
         assert_eq!(s.transport.body_timeout, Duration::from_secs(1));
         assert_eq!(s.transport.max_connections, 8);
         assert!(Settings::parse("[server]\nmax_connections = 0").is_err());
+    }
+
+    #[test]
+    fn the_server_issuer_is_the_iss_of_minted_tokens_and_without_it_iss_stays_ward() {
+        let s = Settings::parse("[server]\nissuer = \"https://ward.example.com/\"").unwrap_or_default();
+        assert_eq!(s.issuer.as_ref().map(|i| i.as_str()), Some("https://ward.example.com"));
+        assert_eq!(s.mint.issuer, "https://ward.example.com");
+        let s = Settings::parse("").unwrap_or_default();
+        assert!(s.issuer.is_none());
+        assert_eq!(s.mint.issuer, crate::interop::DEFAULT_ISS);
+        let err =
+            Settings::parse("[mint]\nissuer = \"ward\"").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("server.issuer"), "{err}");
+        assert!(Settings::parse("[forward_auth]\nunmatched = \"maybe\"").is_err());
+        assert!(Settings::parse("[oauth]\nrevoke_per_minute = 0").is_err());
     }
 
     #[test]

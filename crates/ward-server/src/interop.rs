@@ -18,8 +18,13 @@
 //! for both minted tokens and the metadata, and the old key is refused with
 //! a message that names the new one.
 
-use crate::config::ConfigError;
 use serde::Deserialize;
+
+/// A setting of this module that cannot be used; the message names the key
+/// and the fix (the config file loader reports it as it is).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSetting(String);
 
 /// What `iss` says when no issuer is configured (kept so that tokens minted
 /// before `[server] issuer` existed still verify).
@@ -75,10 +80,10 @@ impl Default for OAuthSettings {
 pub struct Issuer(String);
 
 impl Issuer {
-    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+    pub fn parse(text: &str) -> Result<Self, InvalidSetting> {
         let shown: String = text.chars().take(200).collect();
         let bad = |why: &str| {
-            ConfigError::Invalid(format!(
+            InvalidSetting(format!(
                 "server.issuer '{shown}' {why}: give the URL clients reach ward at, e.g. \"https://ward.example.com\""
             ))
         };
@@ -108,9 +113,9 @@ impl Issuer {
 }
 
 /// `[server] issuer`, refusing the old `[mint] issuer`.
-pub(crate) fn issuer(server: Option<String>, mint: Option<String>) -> Result<Option<Issuer>, ConfigError> {
+pub(crate) fn issuer(server: Option<String>, mint: Option<String>) -> Result<Option<Issuer>, InvalidSetting> {
     if mint.is_some() {
-        return Err(ConfigError::Invalid(
+        return Err(InvalidSetting(
             "mint.issuer is replaced by server.issuer, a URL (e.g. [server] issuer = \"https://ward.example.com\"); \
              it becomes the iss of minted tokens and the OAuth metadata issuer. Tokens minted under the old \
              issuer stop verifying when it changes"
@@ -120,13 +125,13 @@ pub(crate) fn issuer(server: Option<String>, mint: Option<String>) -> Result<Opt
     server.map(|s| Issuer::parse(&s)).transpose()
 }
 
-pub(crate) fn forward_auth(raw: RawForwardAuth) -> Result<ForwardAuthSettings, ConfigError> {
+pub(crate) fn forward_auth(raw: RawForwardAuth) -> Result<ForwardAuthSettings, InvalidSetting> {
     let unmatched = match raw.unmatched.as_deref() {
         None | Some("deny") => Unmatched::Deny,
         Some("allow") => Unmatched::Allow,
         Some(other) => {
             let shown: String = other.chars().take(40).collect();
-            return Err(ConfigError::Invalid(format!(
+            return Err(InvalidSetting(format!(
                 "forward_auth.unmatched is '{shown}': use \"deny\" (the default) or \"allow\""
             )));
         }
@@ -134,10 +139,10 @@ pub(crate) fn forward_auth(raw: RawForwardAuth) -> Result<ForwardAuthSettings, C
     Ok(ForwardAuthSettings { unmatched })
 }
 
-pub(crate) fn oauth(raw: RawOAuth) -> Result<OAuthSettings, ConfigError> {
+pub(crate) fn oauth(raw: RawOAuth) -> Result<OAuthSettings, InvalidSetting> {
     let revoke_per_minute = raw.revoke_per_minute.unwrap_or(OAuthSettings::default().revoke_per_minute);
     if revoke_per_minute == 0 {
-        return Err(ConfigError::Invalid(
+        return Err(InvalidSetting(
             "oauth.revoke_per_minute must be at least 1 (leave it out for 60)".into(),
         ));
     }
@@ -146,51 +151,48 @@ pub(crate) fn oauth(raw: RawOAuth) -> Result<OAuthSettings, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::Settings;
-
-    fn error(text: &str) -> String {
-        Settings::parse(text).err().map(|e| e.to_string()).unwrap_or_default()
-    }
+    use super::*;
 
     #[test]
     fn the_issuer_is_an_https_url_or_http_to_this_machine() {
-        let s = Settings::parse("[server]\nissuer = \"https://ward.example.com/\"").unwrap_or_default();
-        assert_eq!(s.issuer.as_ref().map(|i| i.as_str()), Some("https://ward.example.com"));
-        assert_eq!(s.mint.issuer, "https://ward.example.com");
-        assert!(Settings::parse("[server]\nissuer = \"http://127.0.0.1:8420\"").is_ok());
+        assert_eq!(
+            Issuer::parse("https://ward.example.com/").map(|i| i.0),
+            Ok("https://ward.example.com".into())
+        );
+        assert!(Issuer::parse("http://127.0.0.1:8420").is_ok());
         for bad in
             ["ward", "ftp://x", "http://ward.example.com", "https://h/x", "https://h/?a=1", "https://u:p@h"]
         {
-            let e = error(&format!("[server]\nissuer = \"{bad}\""));
+            let e = Issuer::parse(bad).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(e.contains("server.issuer"), "{bad}: {e}");
         }
-    }
-
-    #[test]
-    fn without_an_issuer_minted_tokens_keep_the_old_iss() {
-        let s = Settings::parse("").unwrap_or_default();
-        assert!(s.issuer.is_none());
-        assert_eq!(s.mint.issuer, super::DEFAULT_ISS);
+        assert_eq!(
+            Issuer::parse("https://h").map(|i| i.join("/oauth/revoke")),
+            Ok("https://h/oauth/revoke".into())
+        );
     }
 
     #[test]
     fn the_old_mint_issuer_key_is_refused_naming_the_new_one() {
-        let e = error("[mint]\nissuer = \"ward\"");
+        let e = issuer(None, Some("ward".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("server.issuer") && e.contains("mint.issuer"), "{e}");
+        assert_eq!(issuer(None, None), Ok(None));
     }
 
     #[test]
     fn unmatched_paths_are_denied_unless_the_config_says_allow() {
-        use super::Unmatched;
-        assert_eq!(Settings::parse("").unwrap_or_default().forward_auth.unmatched, Unmatched::Deny);
-        let s = Settings::parse("[forward_auth]\nunmatched = \"allow\"").unwrap_or_default();
-        assert_eq!(s.forward_auth.unmatched, Unmatched::Allow);
-        assert!(error("[forward_auth]\nunmatched = \"maybe\"").contains("forward_auth.unmatched"));
+        let raw = |u: Option<&str>| RawForwardAuth { unmatched: u.map(str::to_owned) };
+        assert_eq!(forward_auth(raw(None)).map(|s| s.unmatched), Ok(Unmatched::Deny));
+        assert_eq!(forward_auth(raw(Some("allow"))).map(|s| s.unmatched), Ok(Unmatched::Allow));
+        let e = forward_auth(raw(Some("maybe"))).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("forward_auth.unmatched"), "{e}");
     }
 
     #[test]
     fn the_revoke_rate_is_positive() {
-        assert_eq!(Settings::parse("").unwrap_or_default().oauth.revoke_per_minute, 60);
-        assert!(error("[oauth]\nrevoke_per_minute = 0").contains("oauth.revoke_per_minute"));
+        assert_eq!(oauth(RawOAuth::default()).map(|o| o.revoke_per_minute), Ok(60));
+        let e =
+            oauth(RawOAuth { revoke_per_minute: Some(0) }).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("oauth.revoke_per_minute"), "{e}");
     }
 }
