@@ -20,6 +20,10 @@ pub struct MintArgs {
     /// Lifetime, e.g. 1h, 2h, 1d, 7d or 30d (at most the server's mint.max_ttl).
     #[arg(long, required = true, value_name = "DURATION", value_parser = parse_ttl)]
     pub ttl: Option<Ttl>,
+    /// Who the token is meant for: its `aud` claim (e.g. `https://api.example.com`),
+    /// which a JWT verifier can require.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
