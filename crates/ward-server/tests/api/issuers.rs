@@ -8,6 +8,11 @@ use crate::helpers::{Reply, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// 400 requests in flight at once come from one address, over as many
+/// connections: beyond the default per-address cap (128), which would close
+/// the rest at accept.
+const RACE_CONFIG: &str = "[server]\nmax_connections_per_address = 1024\n";
+
 /// `count` token creates by `caller`, all in flight at once, with `end`
 /// (a POST path, called by `ender`) sent after the first quarter of them:
 /// each create's status.
@@ -79,7 +84,7 @@ fn assert_created_or_refused(statuses: &[StatusCode]) {
 
 #[tokio::test]
 async fn tokens_created_while_their_users_tokens_are_revoked_never_survive() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_config(RACE_CONFIG).await;
     let admin = app.admin().await;
     let alice = app.user("alice").await;
     let statuses = creates_racing(&app, &alice, 400, &admin, "/v1/users/alice/revoke-tokens").await;
@@ -92,7 +97,7 @@ async fn tokens_created_while_their_users_tokens_are_revoked_never_survive() {
 
 #[tokio::test]
 async fn tokens_created_while_their_parent_is_revoked_never_survive() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_config(RACE_CONFIG).await;
     let admin = app.admin().await;
     let parent =
         app.create_token(&admin, json!({"name": "ci", "type": "pipeline", "scopes": ["ward:tokens"]})).await;
