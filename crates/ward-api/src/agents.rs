@@ -8,10 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 pub struct MintRequest {
     /// The agent the token is for (its `sub`).
     #[serde(deserialize_with = "crate::bounds::name")]
+    #[schema(schema_with = crate::schema::username)]
     pub agent: String,
     /// Scopes or meta-scopes; expanded in the answer.
+    #[schema(schema_with = crate::schema::scopes)]
     pub scopes: Vec<String>,
     /// `30d`, `7d`, `1d`, `2h`, `1h` … up to the server's `mint.max_ttl`.
+    #[schema(schema_with = crate::schema::duration)]
     pub ttl: String,
 }
 
@@ -45,7 +48,7 @@ pub struct MintedInfo {
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     /// `active`, `expired` or `revoked`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::token_status)]
     pub status: TokenStatus,
 }
 
@@ -57,6 +60,7 @@ pub struct MintedList {
 
 /// Query of `GET /v1/mint`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MintedQuery {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
     pub agent: Option<String>,
@@ -81,7 +85,7 @@ pub struct SigningKeyInfo {
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
     /// `active` (signs new tokens), `verifying` (older, still verifies) or `retired`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::key_status)]
     pub status: KeyStatus,
 }
 
@@ -99,6 +103,7 @@ pub struct AuthorizeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     #[serde(deserialize_with = "crate::bounds::name")]
+    #[schema(schema_with = crate::schema::operation)]
     pub operation: String,
     #[serde(default)]
     pub auto_approve: bool,
@@ -125,7 +130,7 @@ pub struct AuthorizeResponse {
     pub reason: String,
     pub operation: String,
     /// `low`, `moderate`, `high` or `critical`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::risk)]
     pub risk: Risk,
     pub subject: String,
     pub token_id: String,
@@ -141,10 +146,10 @@ pub struct Approval {
     pub subject: String,
     pub operation: String,
     /// `low`, `moderate`, `high` or `critical`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::risk)]
     pub risk: Risk,
     /// `pending`, `approved`, `denied`, `used` or `expired`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::approval_status)]
     pub status: ApprovalStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -161,11 +166,12 @@ pub struct ApprovalList {
 
 /// Query of `GET /v1/approvals`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApprovalQuery {
     /// `pending`, `approved`, `denied` or `used`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "crate::kinds::opt_listable")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = crate::schema::listable_approval_status)]
     pub status: Option<ApprovalStatus>,
 }
 

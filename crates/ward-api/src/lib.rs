@@ -8,6 +8,7 @@ mod audit;
 pub mod bounds;
 mod kinds;
 mod password;
+pub mod schema;
 mod session;
 mod tokens;
 mod users;

@@ -5,8 +5,9 @@
 //! at all, or a failed `token verify`), 4 forbidden (403), 5 not found (404).
 //!
 //! Errors print as `error: <what went wrong>` and, where there is one,
-//! `hint: <what to do next>`, both on stderr. Nothing here ever prints a
-//! token: client errors carry none, and CLI errors are built without them.
+//! `hint: <what to do next>`, both on stderr; with `-o json` also as an
+//! object on stdout (`crate::report`). Nothing here ever prints a token:
+//! client errors carry none, and CLI errors are built without them.
 
 use std::process::ExitCode;
 
@@ -52,15 +53,6 @@ impl CliError {
         Self::Usage { message: message.into(), hint: hint.map(str::to_owned) }
     }
 
-    fn exit(&self) -> Exit {
-        match self {
-            Self::NotLoggedIn { .. } | Self::SessionExpired { .. } | Self::LoginRefused { .. } => {
-                Exit::Unauthenticated
-            }
-            Self::Usage { .. } | Self::NeedsConfirmation { .. } => Exit::Usage,
-        }
-    }
-
     fn hint(&self) -> Option<String> {
         match self {
             Self::NotLoggedIn { server } => Some(format!(
@@ -78,26 +70,14 @@ impl CliError {
     }
 }
 
-/// The exit code for a failed command.
-pub fn code_for(err: &anyhow::Error) -> Exit {
-    if let Some(cli) = err.downcast_ref::<CliError>() {
-        return cli.exit();
-    }
-    if let Some(ward_client::Error::InvalidUrl { .. }) = client_error(err) {
-        return Exit::Usage;
-    }
-    match client_error(err).and_then(ward_client::Error::status) {
-        Some(401) => Exit::Unauthenticated,
-        Some(403) => Exit::Forbidden,
-        Some(404) => Exit::NotFound,
-        _ => Exit::Error,
-    }
-}
-
 /// The `error:` and `hint:` lines for a failed command.
 pub fn describe(err: &anyhow::Error) -> (String, Option<String>) {
     if let Some(cli) = err.downcast_ref::<CliError>() {
         return (cli.to_string(), cli.hint());
+    }
+    if let Some(secrets) = crate::report::secrets_error(err) {
+        // The context a command added, then the store's words.
+        return (format!("{err:#}"), secrets.hint());
     }
     let Some(client) = client_error(err) else {
         return (format!("{err:#}"), None);
@@ -119,7 +99,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn client_error(err: &anyhow::Error) -> Option<&ward_client::Error> {
+pub(crate) fn client_error(err: &anyhow::Error) -> Option<&ward_client::Error> {
     err.chain().find_map(|e| e.downcast_ref::<ward_client::Error>())
 }
 
@@ -161,6 +141,11 @@ fn client_hint(err: &ward_client::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::error_code;
+
+    fn code_for(err: &anyhow::Error) -> Exit {
+        error_code(err).exit()
+    }
 
     fn api(status: u16) -> anyhow::Error {
         anyhow::Error::new(ward_client::Error::Api {

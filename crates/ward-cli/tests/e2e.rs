@@ -4,6 +4,8 @@
 mod agents;
 #[path = "e2e/audit.rs"]
 mod audit;
+#[path = "e2e/cli_conventions.rs"]
+mod cli_conventions;
 #[path = "e2e/clocked.rs"]
 mod clocked;
 #[path = "e2e/crash.rs"]
@@ -18,6 +20,8 @@ mod observe;
 mod password;
 #[path = "e2e/pg_tls.rs"]
 mod pg_tls;
+#[path = "e2e/schemathesis.rs"]
+mod schemathesis;
 #[path = "e2e/secrecy.rs"]
 mod secrecy;
 #[path = "e2e/server.rs"]
