@@ -47,6 +47,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    #[cfg(test)]
     pub const ALL: [ErrorCode; 13] = [
         Self::Usage,
         Self::NeedsConfirmation,
@@ -124,14 +125,21 @@ pub fn report_usage(err: &clap::Error, format: Format) -> ExitCode {
         return ExitCode::from(exit);
     }
     let rendered = err.render().to_string();
-    let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
-    let report = ErrorReport {
-        error: ErrorFields {
-            code: ErrorCode::Usage.as_str(),
-            message,
-            hint: Some("see `ward --help`, or `ward COMMAND --help`".into()),
-        },
-    };
+    // clap's first paragraph is the error, its `Usage:` line the hint.
+    let message = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_owned();
+    let hint = rendered
+        .lines()
+        .find_map(|line| line.strip_prefix("Usage: "))
+        .map_or_else(|| "see `ward --help`".to_owned(), |usage| format!("usage: {usage}"));
+    let report =
+        ErrorReport { error: ErrorFields { code: ErrorCode::Usage.as_str(), message, hint: Some(hint) } };
     let _ = write_report(format, &report);
     ExitCode::from(exit)
 }

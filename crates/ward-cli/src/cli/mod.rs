@@ -69,7 +69,8 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub allow_http: bool,
     /// How to print results [env: WARD_OUTPUT] [default: table].
-    #[arg(id = "output", long = "output", short = 'o', global = true, help_heading = GLOBAL, value_enum)]
+    #[arg(id = "output", long = "output", short = 'o', global = true, help_heading = GLOBAL, value_enum,
+          value_name = "FORMAT")]
     output_flag: Option<Format>,
     /// `--output`, else `WARD_OUTPUT`, else a table.
     #[arg(skip = Format::Table)]
@@ -317,7 +318,7 @@ mod tests {
         else {
             panic!("not token create");
         };
-        assert_eq!(args.expires_in.map(|t| t.to_string()).as_deref(), Some("90m"));
+        assert_eq!(args.expires_in.map(|t| t.to_string()).as_deref(), Some("1h30m"));
         let cli =
             parse(&["service-user", "create", "s", "--scopes", "a", "--expires-in", "12h"]).expect("parses");
         let Command::ServiceUser(service_user::ServiceUserCommand::Create(args)) = cli.command else {
