@@ -63,18 +63,26 @@ pub struct MintedList {
 #[into_params(parameter_in = Query)]
 pub struct MintedQuery {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[param(max_length = 128)]
     pub agent: Option<String>,
+    /// At most this many, default 100; a value outside 1 to 1000 is taken as the nearer bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 
-/// `POST /v1/mint/revoke`: exactly one of `jti` or `agent`.
+/// `POST /v1/mint/revoke`: exactly one of `jti` or `agent` (each a
+/// string when given, never `null`), and nothing else.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct MintRevokeRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::some_name")]
+    #[schema(value_type = String, max_length = 128)]
     pub jti: Option<String>,
     /// Every token of this agent issued so far.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::some_name")]
+    #[schema(value_type = String, max_length = 128)]
     pub agent: Option<String>,
 }
 
@@ -108,6 +116,7 @@ pub struct AuthorizeRequest {
     #[serde(default)]
     pub auto_approve: bool,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[schema(max_length = 128)]
     pub approval_id: Option<String>,
 }
 
@@ -179,5 +188,6 @@ pub struct ApprovalQuery {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DecideRequest {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_text")]
+    #[schema(max_length = 1024)]
     pub reason: Option<String>,
 }

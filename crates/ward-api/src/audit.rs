@@ -80,15 +80,19 @@ pub struct AuditQuery {
     pub risk: Option<String>,
     /// RFC 3339, or a duration such as `24h` meaning that long ago.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::time_bound)]
     pub since: Option<String>,
     /// RFC 3339, or a duration such as `1h` meaning that long ago.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::time_bound)]
     pub until: Option<String>,
     /// 1 to 1000, default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page: an event's `seq`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::seq_cursor)]
     pub cursor: Option<String>,
 }
 

@@ -109,6 +109,28 @@ pub fn operation() -> Ref {
     Ref::from_schema_name("Operation")
 }
 
+/// `cursor` of `GET /v1/tokens`: a token id, `tok_` and 26 Crockford base32 characters.
+pub fn token_cursor() -> Object {
+    string(false).pattern(Some("^tok_[0-9abcdefghjkmnpqrstvwxyz]{26}$")).build()
+}
+
+/// `cursor` of `GET /v1/audit`: an event's `seq`.
+pub fn seq_cursor() -> Object {
+    string(false).pattern(Some("^[0-9]{1,19}$")).build()
+}
+
+/// `since` / `until` of `GET /v1/audit`: an RFC 3339 time, or a duration
+/// meaning that long ago. The pattern's dates and times are in range (days
+/// up to 28, so every month has them).
+pub fn time_bound() -> Object {
+    let time = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
+    let duration = DURATION.trim_start_matches('^').trim_end_matches('$');
+    string(false)
+        .pattern(Some(format!("^({time}|{duration})$")))
+        .description(Some("an RFC 3339 time, or a duration such as 24h meaning that long ago"))
+        .build()
+}
+
 /// A user, service-user or agent name: what `Username::parse` accepts.
 pub fn username() -> Object {
     string(false).pattern(Some(USERNAME)).min_length(Some(1)).max_length(Some(64)).build()

@@ -18,7 +18,7 @@ pub struct CreateTokenRequest {
     #[schema(schema_with = crate::schema::opt_scopes)]
     pub scopes: Option<Vec<String>>,
     /// Lifetime in days, 1 to 36500; exclusive with `ttl`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_whole")]
     #[schema(minimum = 1, maximum = 36500)]
     pub expires_in_days: Option<u32>,
     /// A duration such as `2h`, `30d` or `1h30m`; exclusive with `expires_in_days`.
@@ -107,10 +107,13 @@ pub struct TokenQuery {
     /// Id or name; admins may name anyone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// 1 to 1000, default 100.
+    /// Page size: default 100; a value outside 1 to 1000 is taken as the nearer bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page: a token id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::token_cursor)]
     pub cursor: Option<String>,
 }
 
@@ -119,6 +122,7 @@ pub struct TokenQuery {
 pub struct RotateRequest {
     /// How long the old token keeps working, e.g. `1h`; default: it stops at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::opt_duration)]
     pub grace: Option<String>,
 }
 

@@ -62,7 +62,7 @@ pub struct CreateServiceUserRequest {
     #[schema(schema_with = crate::schema::scopes)]
     pub scopes: Vec<String>,
     /// The first key's lifetime in days, 1 to 36500; exclusive with `ttl`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_whole")]
     #[schema(minimum = 1, maximum = 36500)]
     pub expires_in_days: Option<u32>,
     /// The first key's lifetime as a duration such as `12h` or `30d`;

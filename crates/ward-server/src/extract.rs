@@ -18,7 +18,8 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// A JSON body that may be left out entirely (then `T::default()`).
+/// A JSON body that may be left out entirely, or sent as `null` (then
+/// `T::default()`).
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub T);
 
@@ -32,7 +33,7 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(ApiError::from)?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
             return Ok(Self(T::default()));
         }
         if !json {

@@ -55,7 +55,7 @@ pub async fn approve(
 
 /// Deny a pending request (admins; not your own).
 #[utoipa::path(post, path = "/v1/approvals/{id}/deny", operation_id = "deny_approval", tag = "policy", security(("bearer" = [])),
-    params(("id" = String, Path, description = "approval id, apr_…")), request_body = DecideRequest,
+    params(("id" = String, Path, description = "approval id, apr_…")), request_body = Option<DecideRequest>,
     responses((status = 200, body = Approval), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deny(

@@ -59,8 +59,8 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "meta", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
 async fn openapi_json(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> Json<utoipa::openapi::OpenApi> {
-    Json(served::document(&state))
+) -> crate::error::ApiResult<Json<serde_json::Value>> {
+    served::document(&state).map(Json)
 }
 
 /// The OpenAPI document, built once.

@@ -33,7 +33,7 @@ pub async fn create(
 /// List tokens, newest first: your own, or a user's (admins).
 #[utoipa::path(get, path = "/v1/tokens", operation_id = "list_tokens", tag = "tokens", security(("bearer" = [])), params(TokenQuery),
     responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "no such user"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -86,7 +86,7 @@ pub async fn delete(
 
 /// Issue a successor; the old token lives on for `grace`.
 #[utoipa::path(post, path = "/v1/tokens/{id}/rotate", operation_id = "rotate_token", tag = "tokens", security(("bearer" = [])),
-    params(("id" = String, Path, description = "token id, tok_…")), request_body = RotateRequest,
+    params(("id" = String, Path, description = "token id, tok_…")), request_body = Option<RotateRequest>,
     responses((status = 201, body = Rotated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn rotate(

@@ -104,7 +104,7 @@ pub async fn list_service_users(
 
 /// Rotate a service user's key; the old key lives on for `grace` (admins).
 #[utoipa::path(post, path = "/v1/service-users/{id}/rotate-key", operation_id = "rotate_service_user_key", tag = "service-users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "service user id (usr_…) or name")), request_body = RotateRequest,
+    params(("id" = String, Path, description = "service user id (usr_…) or name")), request_body = Option<RotateRequest>,
     responses((status = 201, body = Rotated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn rotate_key(
