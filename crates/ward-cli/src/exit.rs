@@ -6,7 +6,8 @@
 //!
 //! Errors print as `error: <what went wrong>` and, where there is one,
 //! `hint: <what to do next>`, both on stderr; with `-o json` also as an
-//! object on stdout (`crate::report`). Nothing here ever prints a token:
+//! object on stdout (`crate::report`) whose `code` is an [`ErrorCode`]: a
+//! stable snake_case name, from which the exit status follows. Nothing here ever prints a token:
 //! client errors carry none, and CLI errors are built without them.
 
 use std::process::ExitCode;
@@ -26,6 +27,128 @@ impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
     }
+}
+
+/// What failed, as scripts read it in `{"error":{"code",…}}`. Stable:
+/// a name is never reused for something else. Documented in the README
+/// ("CLI conventions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A flag or argument is wrong or missing (exit 2).
+    Usage,
+    /// A destructive command had no terminal to ask on and no `--confirm` (exit 2).
+    NeedsConfirmation,
+    /// No token, or one the server refused (HTTP 401), or a refused login (exit 3).
+    Unauthenticated,
+    /// The token lacks the rights (HTTP 403) (exit 4).
+    Forbidden,
+    /// No such token, user, approval, key … or stored secret (HTTP 404) (exit 5).
+    NotFound,
+    /// The change conflicts with the current state (HTTP 409): already
+    /// revoked, already rotated, name taken (exit 1).
+    Conflict,
+    /// The server refused the request as malformed or against a rule
+    /// (HTTP 400, 413, 415, 422) (exit 1).
+    InvalidRequest,
+    /// Too many attempts (HTTP 429); the hint says how long to wait (exit 1).
+    RateLimited,
+    /// The server is up but cannot serve now (HTTP 503) (exit 1).
+    Unavailable,
+    /// The server failed (another 5xx) (exit 1).
+    ServerError,
+    /// No answer from the server, or one that is not ward's, or a
+    /// certificate this machine does not trust (exit 1).
+    Unreachable,
+    /// The local secret store failed: locked, damaged, wrong key (exit 1).
+    SecretStore,
+    /// Anything else (exit 1).
+    Error,
+}
+
+impl ErrorCode {
+    #[cfg(test)]
+    pub const ALL: [ErrorCode; 13] = [
+        Self::Usage,
+        Self::NeedsConfirmation,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::InvalidRequest,
+        Self::RateLimited,
+        Self::Unavailable,
+        Self::ServerError,
+        Self::Unreachable,
+        Self::SecretStore,
+        Self::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Usage => "usage",
+            Self::NeedsConfirmation => "needs_confirmation",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::InvalidRequest => "invalid_request",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::ServerError => "server_error",
+            Self::Unreachable => "unreachable",
+            Self::SecretStore => "secret_store",
+            Self::Error => "error",
+        }
+    }
+
+    /// The exit status that goes with the code.
+    pub fn exit(self) -> Exit {
+        match self {
+            Self::Usage | Self::NeedsConfirmation => Exit::Usage,
+            Self::Unauthenticated => Exit::Unauthenticated,
+            Self::Forbidden => Exit::Forbidden,
+            Self::NotFound => Exit::NotFound,
+            _ => Exit::Error,
+        }
+    }
+}
+
+/// The stable code for a failed command.
+pub fn error_code(err: &anyhow::Error) -> ErrorCode {
+    if let Some(cli) = err.downcast_ref::<CliError>() {
+        return match cli {
+            CliError::NeedsConfirmation { .. } => ErrorCode::NeedsConfirmation,
+            CliError::Usage { .. } => ErrorCode::Usage,
+            CliError::NotLoggedIn { .. }
+            | CliError::SessionExpired { .. }
+            | CliError::LoginRefused { .. } => ErrorCode::Unauthenticated,
+        };
+    }
+    if let Some(secrets) = secrets_error(err) {
+        return if secrets.is_not_found() { ErrorCode::NotFound } else { ErrorCode::SecretStore };
+    }
+    let Some(client) = client_error(err) else { return ErrorCode::Error };
+    use ward_client::Error as E;
+    match client {
+        E::InvalidUrl { .. } => ErrorCode::Usage,
+        E::Unreachable { .. } | E::Decode { .. } | E::Certificate { .. } => ErrorCode::Unreachable,
+        E::Api { status, .. } => match status {
+            401 => ErrorCode::Unauthenticated,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            400 | 413 | 415 | 422 => ErrorCode::InvalidRequest,
+            429 => ErrorCode::RateLimited,
+            503 => ErrorCode::Unavailable,
+            s if *s >= 500 => ErrorCode::ServerError,
+            _ => ErrorCode::Error,
+        },
+        _ => ErrorCode::Error,
+    }
+}
+
+fn secrets_error(err: &anyhow::Error) -> Option<&ward_secrets::Error> {
+    err.chain().find_map(|e| e.downcast_ref::<ward_secrets::Error>())
 }
 
 /// Errors the CLI itself raises, each with its exit code and hint.
@@ -75,7 +198,7 @@ pub fn describe(err: &anyhow::Error) -> (String, Option<String>) {
     if let Some(cli) = err.downcast_ref::<CliError>() {
         return (cli.to_string(), cli.hint());
     }
-    if let Some(secrets) = crate::report::secrets_error(err) {
+    if let Some(secrets) = secrets_error(err) {
         // The context a command added, then the store's words.
         return (format!("{err:#}"), secrets.hint());
     }
@@ -99,7 +222,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-pub(crate) fn client_error(err: &anyhow::Error) -> Option<&ward_client::Error> {
+fn client_error(err: &anyhow::Error) -> Option<&ward_client::Error> {
     err.chain().find_map(|e| e.downcast_ref::<ward_client::Error>())
 }
 
@@ -141,7 +264,6 @@ fn client_hint(err: &ward_client::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::error_code;
 
     fn code_for(err: &anyhow::Error) -> Exit {
         error_code(err).exit()

@@ -4,95 +4,11 @@
 //! script reads what failed without parsing prose. `code` is one of
 //! [`ErrorCode`]'s stable snake_case names; the exit status goes with it.
 
-use crate::exit::{CliError, Exit, client_error, describe};
+use crate::exit::{ErrorCode, describe, error_code};
 use crate::output::{self, Format};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
-
-/// What failed, as scripts read it in `{"error":{"code",…}}`. Stable:
-/// a name is never reused for something else. Documented in the README
-/// ("CLI conventions").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// A flag or argument is wrong or missing (exit 2).
-    Usage,
-    /// A destructive command had no terminal to ask on and no `--confirm` (exit 2).
-    NeedsConfirmation,
-    /// No token, or one the server refused (HTTP 401), or a refused login (exit 3).
-    Unauthenticated,
-    /// The token lacks the rights (HTTP 403) (exit 4).
-    Forbidden,
-    /// No such token, user, approval, key … or stored secret (HTTP 404) (exit 5).
-    NotFound,
-    /// The change conflicts with the current state (HTTP 409): already
-    /// revoked, already rotated, name taken (exit 1).
-    Conflict,
-    /// The server refused the request as malformed or against a rule
-    /// (HTTP 400, 413, 415, 422) (exit 1).
-    InvalidRequest,
-    /// Too many attempts (HTTP 429); the hint says how long to wait (exit 1).
-    RateLimited,
-    /// The server is up but cannot serve now (HTTP 503) (exit 1).
-    Unavailable,
-    /// The server failed (another 5xx) (exit 1).
-    ServerError,
-    /// No answer from the server, or one that is not ward's, or a
-    /// certificate this machine does not trust (exit 1).
-    Unreachable,
-    /// The local secret store failed: locked, damaged, wrong key (exit 1).
-    SecretStore,
-    /// Anything else (exit 1).
-    Error,
-}
-
-impl ErrorCode {
-    #[cfg(test)]
-    pub const ALL: [ErrorCode; 13] = [
-        Self::Usage,
-        Self::NeedsConfirmation,
-        Self::Unauthenticated,
-        Self::Forbidden,
-        Self::NotFound,
-        Self::Conflict,
-        Self::InvalidRequest,
-        Self::RateLimited,
-        Self::Unavailable,
-        Self::ServerError,
-        Self::Unreachable,
-        Self::SecretStore,
-        Self::Error,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Usage => "usage",
-            Self::NeedsConfirmation => "needs_confirmation",
-            Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::InvalidRequest => "invalid_request",
-            Self::RateLimited => "rate_limited",
-            Self::Unavailable => "unavailable",
-            Self::ServerError => "server_error",
-            Self::Unreachable => "unreachable",
-            Self::SecretStore => "secret_store",
-            Self::Error => "error",
-        }
-    }
-
-    /// The exit status that goes with the code.
-    pub fn exit(self) -> Exit {
-        match self {
-            Self::Usage | Self::NeedsConfirmation => Exit::Usage,
-            Self::Unauthenticated => Exit::Unauthenticated,
-            Self::Forbidden => Exit::Forbidden,
-            Self::NotFound => Exit::NotFound,
-            _ => Exit::Error,
-        }
-    }
-}
 
 /// `{"error":{"code","message","hint"}}`, printed on stdout with `-o json`.
 #[derive(Debug, Serialize)]
@@ -163,47 +79,10 @@ fn write_report(format: Format, report: &ErrorReport) -> anyhow::Result<()> {
     output::write_stdout(&output::render(format, report, String::new)?)
 }
 
-/// The stable code for a failed command.
-pub fn error_code(err: &anyhow::Error) -> ErrorCode {
-    if let Some(cli) = err.downcast_ref::<CliError>() {
-        return match cli {
-            CliError::NeedsConfirmation { .. } => ErrorCode::NeedsConfirmation,
-            CliError::Usage { .. } => ErrorCode::Usage,
-            CliError::NotLoggedIn { .. }
-            | CliError::SessionExpired { .. }
-            | CliError::LoginRefused { .. } => ErrorCode::Unauthenticated,
-        };
-    }
-    if let Some(secrets) = secrets_error(err) {
-        return if secrets.is_not_found() { ErrorCode::NotFound } else { ErrorCode::SecretStore };
-    }
-    let Some(client) = client_error(err) else { return ErrorCode::Error };
-    use ward_client::Error as E;
-    match client {
-        E::InvalidUrl { .. } => ErrorCode::Usage,
-        E::Unreachable { .. } | E::Decode { .. } | E::Certificate { .. } => ErrorCode::Unreachable,
-        E::Api { status, .. } => match status {
-            401 => ErrorCode::Unauthenticated,
-            403 => ErrorCode::Forbidden,
-            404 => ErrorCode::NotFound,
-            409 => ErrorCode::Conflict,
-            400 | 413 | 415 | 422 => ErrorCode::InvalidRequest,
-            429 => ErrorCode::RateLimited,
-            503 => ErrorCode::Unavailable,
-            s if *s >= 500 => ErrorCode::ServerError,
-            _ => ErrorCode::Error,
-        },
-        _ => ErrorCode::Error,
-    }
-}
-
-pub(crate) fn secrets_error(err: &anyhow::Error) -> Option<&ward_secrets::Error> {
-    err.chain().find_map(|e| e.downcast_ref::<ward_secrets::Error>())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::Exit;
 
     fn api(status: u16) -> anyhow::Error {
         anyhow::Error::new(ward_client::Error::Api {
