@@ -50,6 +50,8 @@ fn schemathesis_finds_no_failure_and_no_server_error() {
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--report", "junit", "--report-dir"])
             .arg(report.path())
+            // Its cache (`.schemathesis/`) goes to the temp dir, not the source tree.
+            .current_dir(report.path())
             .env("SCHEMATHESIS_HOOKS", "")
             .env("NO_COLOR", "1")
             .output()
