@@ -123,6 +123,21 @@ expect_valid() {
   done
 }
 
+# seeded_start NAME DIR TOKENS SAMPLE CALLER_NAME: server NAME on DIR with TOKENS tokens seeded
+# (bench/seed.py; SAMPLE of them listed in $WORK/tokens) and a caller token holding
+# ward:introspect in $CALLER; the first tokens of the sample are checked to verify VALID.
+seeded_start() {
+  local name=$1 dir=$2 tokens=$3 sample=$4 caller_name=$5 admin url_var=URL_$1
+  ward_start "$name" "$dir"
+  admin=$(login "${!url_var}")
+  read -r CALLER _ < <(create_token "${!url_var}" "$admin" "$caller_name")
+  [[ -n $CALLER ]] || { echo "could not create the caller token" >&2; exit 1; }
+  ward_stop "$name"
+  python3 "$BENCH_DIR/seed.py" "$dir/ward.db" "$tokens" --sample "$WORK/tokens" --sample-size "$sample"
+  ward_start "$name" "$dir"
+  expect_valid "${!url_var}" "$CALLER" "$WORK/tokens"
+}
+
 # rss NAME -> "rss_mb=… hwm_mb=…" of a running server
 rss() {
   local var=PID_$1

@@ -24,14 +24,7 @@ secs=${DUR%s}
 
 dir=$WORK/data
 log "soak: seeding $TOKENS tokens; $(audit_note)"
-ward_start S "$dir"
-admin=$(login "$URL_S")
-read -r CALLER _ < <(create_token "$URL_S" "$admin" soak-caller)
-[[ -n $CALLER ]] || { echo "could not create the caller token" >&2; exit 1; }
-ward_stop S
-python3 "$BENCH_DIR/seed.py" "$dir/ward.db" "$TOKENS" --sample "$WORK/tokens" --sample-size "$TOKENS"
-ward_start S "$dir"
-expect_valid "$URL_S" "$CALLER" "$WORK/tokens"
+seeded_start S "$dir" "$TOKENS" "$TOKENS" soak-caller
 admin=$(login "$URL_S")
 export BEARER=$CALLER
 

@@ -18,14 +18,7 @@ SKIP_OPENBAO=${SKIP_OPENBAO:-0}
 
 dir=$WORK/data
 log "verify: seeding $TOKENS tokens; $(audit_note)"
-ward_start S "$dir"
-admin=$(login "$URL_S")
-read -r CALLER _ < <(create_token "$URL_S" "$admin" bench-caller)
-[[ -n $CALLER ]] || { echo "could not create the caller token" >&2; exit 1; }
-ward_stop S
-python3 "$BENCH_DIR/seed.py" "$dir/ward.db" "$TOKENS" --sample "$WORK/tokens" --sample-size "$SAMPLE"
-ward_start S "$dir"
-expect_valid "$URL_S" "$CALLER" "$WORK/tokens"
+seeded_start S "$dir" "$TOKENS" "$SAMPLE" bench-caller
 export BEARER=$CALLER TOKENS_FILE=$WORK/tokens
 
 log "verify: warming up (not measured)"

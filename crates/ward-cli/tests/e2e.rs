@@ -4,6 +4,8 @@
 mod agents;
 #[path = "e2e/audit.rs"]
 mod audit;
+#[path = "e2e/certs.rs"]
+mod certs;
 #[path = "e2e/cli_conventions.rs"]
 mod cli_conventions;
 #[path = "e2e/clocked.rs"]
@@ -12,8 +14,12 @@ mod clocked;
 mod crash;
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "e2e/http2.rs"]
+mod http2;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
+#[path = "e2e/limits.rs"]
+mod limits;
 #[path = "e2e/observe.rs"]
 mod observe;
 #[path = "e2e/password.rs"]

@@ -45,6 +45,14 @@ impl fmt::Display for TokenName {
 pub struct Username(String);
 
 impl Username {
+    /// The name `ward server` gives the admin it creates on its first start.
+    pub const FIRST_ADMIN: &'static str = "admin";
+
+    /// [`Username::FIRST_ADMIN`] as a name.
+    pub fn first_admin() -> Self {
+        Self(Self::FIRST_ADMIN.to_owned())
+    }
+
     pub fn parse(s: &str) -> Result<Self, InvalidName> {
         let b = s.as_bytes();
         let ok = (1..=64).contains(&b.len())
@@ -62,6 +70,18 @@ impl Username {
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl From<Username> for String {
+    fn from(name: Username) -> Self {
+        name.0
+    }
+}
+
+impl From<&Username> for String {
+    fn from(name: &Username) -> Self {
+        name.0.clone()
     }
 }
 

@@ -51,15 +51,17 @@ fn usable(token: &SecretString) -> bool {
     !token.expose().trim().is_empty() && !token.expose().chars().any(char::is_control)
 }
 
-/// Refreshes over HTTP.
+/// Refreshes over HTTP: an agent per token URL, so that plain http never
+/// goes through the environment's proxy (`http::agent_for`).
 #[derive(Debug)]
 pub struct HttpRefresher {
-    agent: ureq::Agent,
+    /// `HTTP_PROXY`/`ALL_PROXY`…, read once; used for https token URLs only.
+    env_proxy: Option<ureq::Proxy>,
 }
 
 impl Default for HttpRefresher {
     fn default() -> Self {
-        Self { agent: http::agent() }
+        Self { env_proxy: ureq::Proxy::try_from_env() }
     }
 }
 
@@ -98,8 +100,7 @@ impl Refresher for HttpRefresher {
         if let Some(secret) = &entry.secret.client_secret {
             form.push(("client_secret", secret.expose()));
         }
-        let mut response = self
-            .agent
+        let mut response = http::agent_with(url, self.env_proxy.clone())
             .post(url)
             .header("Accept", "application/json")
             .send_form(form)

@@ -397,7 +397,7 @@ mod tests {
             },
             owner: UserRecord {
                 id: user.clone(),
-                name: "u".into(),
+                name: ward_core::Username::parse("u").unwrap_or_else(|e| panic!("{e}")),
                 kind: UserKind::Human { role: Role::User, password_hash: Some("$argon2id$…".into()) },
                 created_at: now,
                 deleted_at: None,

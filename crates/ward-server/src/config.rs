@@ -32,6 +32,7 @@
 //! body_timeout = "30s"      # a request's body must arrive within this of its headers
 //! idle_timeout = "60s"      # a kept-alive connection with no new request is closed after this
 //! max_connections = 1024    # more connections wait in the listen backlog until one closes
+//! max_connections_per_address = 128  # one client address (IPv6: one /64); more are closed at once
 //!
 //! [usage]
 //! flush_interval = "5s"
@@ -112,6 +113,7 @@ struct RawServer {
     body_timeout: Option<String>,
     idle_timeout: Option<String>,
     max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,13 +226,17 @@ pub struct ApprovalSettings {
 /// or from the start of the TLS handshake), or its body within
 /// `body_timeout` of the headers, is disconnected; a connection with no
 /// request for `idle_timeout` is closed; at most `max_connections` are
-/// open at once, and the next ones wait in the listen backlog.
+/// open at once, and the next ones wait in the listen backlog; at most
+/// `max_connections_per_address` of them from one client address (default
+/// 64 or `max_connections / 8`, whichever is more, at most
+/// `max_connections`), and one more is closed at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportLimits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    pub max_connections_per_address: usize,
 }
 
 /// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`.
@@ -331,14 +337,25 @@ impl Settings {
             .iter()
             .map(|c| Cidr::parse(c).map_err(|e| invalid(format!("server.trusted_proxies: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let transport = TransportLimits {
+        let mut transport = TransportLimits {
             header_timeout: std(duration("server.header_timeout", raw.server.header_timeout, "10s")?),
             body_timeout: std(duration("server.body_timeout", raw.server.body_timeout, "30s")?),
             idle_timeout: std(duration("server.idle_timeout", raw.server.idle_timeout, "60s")?),
             max_connections: raw.server.max_connections.unwrap_or(1024),
+            max_connections_per_address: 0,
         };
         if transport.max_connections == 0 {
             return Err(invalid("server.max_connections must be at least 1 (leave it out for 1024)".into()));
+        }
+        // Per-address cap (issue 12): by default 64 or an eighth of the
+        // global cap, whichever is more, never above the global cap.
+        let max = transport.max_connections;
+        transport.max_connections_per_address =
+            raw.server.max_connections_per_address.unwrap_or(max.min(64.max(max / 8)));
+        if transport.max_connections_per_address == 0 {
+            return Err(invalid(
+                "server.max_connections_per_address must be at least 1 (leave it out for the default: 64 or max_connections / 8, whichever is more)".into(),
+            ));
         }
         let usage_flush = std(duration("usage.flush_interval", raw.usage.flush_interval, "5s")?);
         let mut specs = Vec::with_capacity(raw.operations.len());
@@ -499,6 +516,17 @@ mod tests {
         assert_eq!(s.transport.body_timeout, Duration::from_secs(1));
         assert_eq!(s.transport.max_connections, 8);
         assert!(Settings::parse("[server]\nmax_connections = 0").is_err());
+    }
+
+    #[test]
+    fn the_per_address_connection_cap_defaults_to_an_eighth_or_64_within_the_global_cap() {
+        let cap = |text: &str| Settings::parse(text).map(|s| s.transport.max_connections_per_address).ok();
+        assert_eq!(cap(""), Some(128));
+        assert_eq!(cap("[server]\nmax_connections = 200"), Some(64));
+        assert_eq!(cap("[server]\nmax_connections = 8"), Some(8));
+        assert_eq!(cap("[server]\nmax_connections = 8000"), Some(1000));
+        assert_eq!(cap("[server]\nmax_connections_per_address = 500"), Some(500));
+        assert_eq!(cap("[server]\nmax_connections_per_address = 0"), None);
     }
 
     #[test]

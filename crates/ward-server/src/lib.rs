@@ -68,7 +68,8 @@ pub async fn serve_with_tls(
             listen::body::layer,
         ));
     let limits = state.settings.transport.clone();
-    let served = listen::run(listener, app, tls, limits, shutdown).await;
+    let refused = state.metrics.connections_refused();
+    let served = listen::run(listener, app, tls, limits, refused, shutdown).await;
     flusher.abort();
     if let Some(f) = follower {
         f.abort();
@@ -170,12 +171,14 @@ pub async fn launch(
     let (store, master_key) =
         start::prepare(&options.database_url, options.master_key, options.admin_password).await?;
     let addr = listener.describe(tls.is_some()).map_err(LaunchError::Serve)?;
-    observe::announce(&format!("ward server listening on {addr}"));
-    tracing::info!(server.addr = %addr, "listening");
+    // Before the address is announced: a SIGHUP sent as soon as it is (a
+    // reload right after start) must not meet the default action, exit.
     let reloader = match &tls {
         Some(tls) => tls.reload_on_sighup().map_err(LaunchError::Serve)?,
         None => ignore_sighup().map_err(LaunchError::Serve)?,
     };
+    observe::announce(&format!("ward server listening on {addr}"));
+    tracing::info!(server.addr = %addr, "listening");
     let state = AppState::new(store, options.settings, master_key);
     if let Some(mirror) = mirror {
         tracing::info!(audit.mirror = %mirror.path().display(), "mirroring audit events");

@@ -21,6 +21,7 @@
 use crate::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ward_core::Risk;
 use ward_core::audit::{
     AuditEntry, ChainHead, ChainKey, ChainVerifier, ChainedEntry, EventHash, Verdict, chain_after,
 };
@@ -39,7 +40,7 @@ pub struct AuditFilter {
     pub token_id: Option<String>,
     pub action: Option<String>,
     pub decision: Option<String>,
-    pub risk_level: Option<String>,
+    pub risk_level: Option<Risk>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     /// Only events with a smaller `seq` (the previous page's last).

@@ -1,7 +1,7 @@
 //! The rows ward persists, as domain types.
 
 use chrono::{DateTime, Utc};
-use ward_core::{Role, ScopeSet, TokenId, TokenKind, TokenName, UserId};
+use ward_core::{Role, ScopeSet, TokenId, TokenKind, TokenName, UserId, Username};
 
 /// A human with a role and a password, or a service user with fixed scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub enum UserKindFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub id: UserId,
-    pub name: String,
+    pub name: Username,
     pub kind: UserKind,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,

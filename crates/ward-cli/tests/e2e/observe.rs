@@ -3,7 +3,8 @@
 //! `--log-format json` every stderr line is a JSON object, each request has
 //! an access line, and no token or password appears; no colour escape
 //! reaches a log that is not a terminal or whose reader set `NO_COLOR`;
-//! `traceparent` reaches the request id and the log.
+//! `traceparent` reaches the log, and two requests of one trace keep two
+//! request ids.
 
 use crate::harness::{ADMIN_PASSWORD, Server, User, text};
 use serde_json::Value;
@@ -95,12 +96,14 @@ fn json_logs_are_one_object_per_line_with_an_access_line_per_request_and_no_secr
     let listed = admin.json(&["token", "list"]);
     let id = listed["tokens"][0]["id"].as_str().expect("id").to_owned();
     admin.ok(&["token", "revoke", &id, "--confirm"]);
-    let traced = python(&["get", &format!("{}/healthz", server.url), &format!("traceparent: {TRACEPARENT}")]);
-    let request_id = traced["headers"]["x-request-id"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(
-        request_id, "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",
-        "the trace id is in the echoed id"
-    );
+    let traced_ids: Vec<String> = (0..2)
+        .map(|_| {
+            let traced =
+                python(&["get", &format!("{}/healthz", server.url), &format!("traceparent: {TRACEPARENT}")]);
+            traced["headers"]["x-request-id"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_ne!(traced_ids[0], traced_ids[1], "one trace, two requests, two request ids");
     assert!(server.stop(), "clean shutdown");
 
     let log = server.log();
@@ -126,10 +129,13 @@ fn json_logs_are_one_object_per_line_with_an_access_line_per_request_and_no_secr
     assert_eq!(count("POST", "/v1/tokens"), 2);
     assert_eq!(count("POST", "/v1/verify"), 2);
     assert_eq!(count("POST", "/v1/tokens/{id}/revoke"), 1);
-    let traced_line = access.iter().find(|l| l["trace_id"] == "0af7651916cd43dd8448eb211c80319c");
-    let traced_line = traced_line.expect("the traced request's access line carries its trace id");
-    assert_eq!(traced_line["request_id"], request_id.as_str());
-    assert_eq!(traced_line["client"], "127.0.0.1");
+    let traced_lines: Vec<&&Value> =
+        access.iter().filter(|l| l["trace_id"] == "0af7651916cd43dd8448eb211c80319c").collect();
+    assert_eq!(traced_lines.len(), 2, "each traced request's access line carries the trace id");
+    for (line, id) in traced_lines.iter().zip(&traced_ids) {
+        assert_eq!(line["request_id"], id.as_str());
+        assert_eq!(line["client"], "127.0.0.1");
+    }
     for secret in issued.iter().map(|t| &t[7..]).chain([ADMIN_PASSWORD]) {
         assert!(!log.contains(secret), "a token or the password appears in the log");
     }

@@ -1,7 +1,7 @@
 //! `ward server` on a PostgreSQL server that speaks TLS: a private cluster
 //! started by the test (`initdb` + `pg_ctl` on a free port, `ssl = on`,
 //! a certificate for 127.0.0.1 signed by a CA the test makes with
-//! `openssl`). With `sslmode=verify-full&sslrootcert=ca.pem` ward connects
+//! `openssl`, `certs.rs`). With `sslmode=verify-full&sslrootcert=ca.pem` ward connects
 //! and every one of its connections is encrypted; without the CA it
 //! refuses to start and says what to add.
 //!
@@ -9,6 +9,7 @@
 //! `openssl`: skipped without them, failing under `CI`. As root, the
 //! cluster runs as the `postgres` user (`initdb` refuses root).
 
+use crate::certs::Ca;
 use crate::harness::{ADMIN_PASSWORD, Server, User, text};
 use crate::starts::{Node, psql_value, server_command};
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ fn is_root() -> bool {
 /// A PostgreSQL cluster of its own, stopped on drop.
 struct TlsCluster {
     dir: tempfile::TempDir,
+    /// The CA that signed the server's certificate.
+    ca: PathBuf,
     bin: PathBuf,
     port: u16,
 }
@@ -60,79 +63,11 @@ impl TlsCluster {
     fn start(bin: PathBuf) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let at = |name: &str| dir.path().join(name).to_str().expect("utf-8 path").to_owned();
-        let openssl = |args: &[&str], what: &str| run(Command::new("openssl").args(args), what);
-        openssl(
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                &at("ca.key"),
-                "-out",
-                &at("ca.pem"),
-                "-days",
-                "2",
-                "-subj",
-                "/CN=ward test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-            "openssl makes the CA",
-        );
-        openssl(
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                &at("server.key"),
-                "-out",
-                &at("server.csr"),
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-            "openssl makes the server key",
-        );
-        std::fs::write(
-            dir.path().join("server.ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
-             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-        )
-        .expect("write extensions");
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &at("server.csr"),
-                "-CA",
-                &at("ca.pem"),
-                "-CAkey",
-                &at("ca.key"),
-                "-set_serial",
-                "2",
-                "-days",
-                "2",
-                "-out",
-                &at("server.crt"),
-                "-extfile",
-                &at("server.ext"),
-            ],
-            "openssl signs the server certificate",
-        );
+        let ca = Ca::new(dir.path());
+        let (cert, key) = ca.issue("server");
         if is_root() {
             run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()), "chown to postgres");
         }
-        run(Command::new("chmod").args(["0600", &at("server.key")]), "chmod the key");
 
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -147,8 +82,8 @@ impl TlsCluster {
             "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
              ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nfsync = off\n",
             dir.path().display(),
-            at("server.crt"),
-            at("server.key"),
+            cert.display(),
+            key.display(),
         );
         let conf_path = dir.path().join("pgdata").join("postgresql.conf");
         let mut text = std::fs::read_to_string(&conf_path).expect("read postgresql.conf");
@@ -159,7 +94,7 @@ impl TlsCluster {
             &mut Self::command(&bin, "pg_ctl", &["-D", &data, "-l", &log, "-w", "-t", "60", "start"]),
             "pg_ctl start",
         );
-        Self { dir, bin, port }
+        Self { ca: ca.pem(), dir, bin, port }
     }
 
     /// A URL for the cluster's `postgres` database with `options`.
@@ -168,7 +103,7 @@ impl TlsCluster {
     }
 
     fn ca(&self) -> String {
-        self.dir.path().join("ca.pem").display().to_string()
+        self.ca.display().to_string()
     }
 }
 

@@ -1,28 +1,30 @@
 //! The transport of the real `ward server`: HTTPS with a certificate made
-//! here by `openssl` (checked by curl, `openssl s_client` and `ward
-//! login`), the swap on SIGHUP, plain http refused to other machines, the
-//! header and body timeouts, and a Unix socket. curl and openssl are needed;
-//! a missing one fails the test.
+//! by `openssl` (`certs.rs`; checked by curl, `openssl s_client` and `ward
+//! login`), the swap on SIGHUP, a warning for a key others can read, plain
+//! http refused to other machines and kept from proxies, and a Unix socket.
+//! Timeouts and connection bounds are in `limits.rs`. curl and openssl are
+//! needed; a missing one fails the test.
 
+use crate::certs::{Ca, set_mode};
 use crate::harness::{ADMIN_PASSWORD, User, eventually, text};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// A `ward server` process started with exactly the given arguments.
-struct Ward {
+pub struct Ward {
     /// What it printed after "ward server listening on ".
-    addr: String,
+    pub addr: String,
     child: Child,
     log: Arc<Mutex<String>>,
     dir: tempfile::TempDir,
 }
 
 impl Ward {
-    fn start(config: &str, args: &[&str]) -> Self {
+    pub fn start(config: &str, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let config_path = dir.path().join("server.toml");
         std::fs::write(&config_path, config).expect("write config");
@@ -62,12 +64,12 @@ impl Ward {
         Self { addr, child, log, dir }
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
     }
 
     /// `127.0.0.1:PORT` of an `http(s)://` address.
-    fn host_port(&self) -> String {
+    pub fn host_port(&self) -> String {
         self.addr.split("://").nth(1).expect("a URL").to_owned()
     }
 
@@ -92,79 +94,6 @@ fn run(program: &str, args: &[&str], dir: &Path) -> String {
         .unwrap_or_else(|e| panic!("{program} is needed for this test and could not run: {e}"));
     assert!(out.status.success(), "{program} {args:?} failed: {}", text(&out.stderr));
     text(&out.stdout)
-}
-
-/// A CA (`ca.pem`) in `dir`.
-fn make_ca(dir: &Path) {
-    run(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=ward test CA",
-        ],
-        dir,
-    );
-}
-
-/// `NAME.pem` and `NAME.key`: a certificate for 127.0.0.1 and localhost
-/// with subject CN=NAME, signed by the CA in `dir`.
-fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").expect("ext");
-    let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
-    let subject = format!("/CN={name}");
-    run(
-        "openssl",
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &subject,
-        ],
-        dir,
-    );
-    run(
-        "openssl",
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-        ],
-        dir,
-    );
-    (dir.join(pem), dir.join(key))
 }
 
 /// The subject of the certificate a new TLS connection is shown.
@@ -230,8 +159,8 @@ impl Drop for KeptAlive {
 fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_connections() {
     let certs = tempfile::tempdir().expect("tempdir");
     let dir = certs.path();
-    make_ca(dir);
-    let (cert, key) = make_cert(dir, "ward-one");
+    let ca = Ca::new(dir);
+    let (cert, key) = ca.issue("ward-one");
     let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
     let server =
         Ward::start("", &["--listen", "127.0.0.1:0", "--tls-cert", &cert_arg, "--tls-key", &key_arg]);
@@ -249,10 +178,10 @@ fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_con
     assert_ne!(refused.status.code(), Some(0));
     let said = text(&refused.stderr);
     assert!(said.contains("certificate") && said.contains("--ca-cert"), "{said}");
-    let ca = dir.join("ca.pem").display().to_string();
+    let ca_pem = ca.pem().display().to_string();
     let out = user
         .command(&["login", "--username", "admin", "--password-stdin"])
-        .env("WARD_CA_CERT", &ca)
+        .env("WARD_CA_CERT", &ca_pem)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -265,7 +194,7 @@ fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_con
         })
         .expect("ward runs");
     assert_eq!(out.status.code(), Some(0), "login with WARD_CA_CERT: {}", text(&out.stderr));
-    let me = user.command(&["whoami", "--ca-cert", &ca]).output().expect("ward runs");
+    let me = user.command(&["whoami", "--ca-cert", &ca_pem]).output().expect("ward runs");
     assert!(text(&me.stdout).contains("admin"), "{}", text(&me.stderr));
 
     // A kept-alive connection, then a new pair and SIGHUP.
@@ -273,7 +202,7 @@ fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_con
     assert!(served_subject(&host_port, dir).contains("ward-one"));
     let mut kept = KeptAlive::open(&host_port, dir);
     kept.health(1);
-    let (new_cert, new_key) = make_cert(dir, "ward-two");
+    let (new_cert, new_key) = ca.issue("ward-two");
     std::fs::rename(&new_cert, &cert).expect("replace the certificate");
     std::fs::rename(&new_key, &key).expect("replace the key");
     server.signal("-HUP");
@@ -290,6 +219,34 @@ fn https_is_served_checked_by_the_cli_and_swapped_on_sighup_without_dropping_con
     eventually(20, "the refusal to be logged", || server.log().contains("kept the old TLS certificate"));
     assert!(served_subject(&host_port, dir).contains("ward-two"));
     kept.health(3);
+}
+
+#[test]
+fn a_tls_key_that_others_can_read_is_served_with_a_warning_naming_the_mode_and_the_fix() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    let dir = certs.path();
+    let (cert, key) = Ca::new(dir).issue("ward-open");
+    set_mode(&key, 0o644);
+    let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
+    let server =
+        Ward::start("", &["--listen", "127.0.0.1:0", "--tls-cert", &cert_arg, "--tls-key", &key_arg]);
+    let warnings = |log: &str| -> Vec<String> {
+        log.lines().filter(|l| l.contains("WARN") && l.contains("TLS key file")).map(str::to_owned).collect()
+    };
+    let said = warnings(&server.log());
+    assert_eq!(said.len(), 1, "{}", server.log());
+    assert!(said[0].contains(&key_arg) && said[0].contains("mode 0644"), "{}", said[0]);
+    assert!(said[0].contains(&format!("chmod 600 {key_arg}")), "{}", said[0]);
+    let healthz = format!("{}/healthz", server.addr);
+    let status =
+        run("curl", &["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "ca.pem", &healthz], dir);
+    assert_eq!(status, "200", "served all the same");
+
+    // Fixed as told, the reload says nothing more.
+    set_mode(&key, 0o600);
+    server.signal("-HUP");
+    eventually(20, "the reload to be logged", || server.log().contains("reloaded the TLS certificate"));
+    assert_eq!(warnings(&server.log()).len(), 1, "{}", server.log());
 }
 
 #[test]
@@ -334,72 +291,6 @@ fn plain_http_to_this_machine_still_works() {
     let user = User::at(&server.addr);
     user.login("admin", ADMIN_PASSWORD);
     assert!(user.ok(&["whoami"]).contains("admin"));
-}
-
-/// Reads until the server closes the connection; `false` if it was still
-/// open after `limit`.
-fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
-    stream.set_read_timeout(Some(limit)).expect("timeout");
-    let mut sink = Vec::new();
-    match stream.read_to_end(&mut sink) {
-        Ok(_) => true,
-        Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
-    }
-}
-
-const SHORT_TIMEOUTS: &str = "[server]\nheader_timeout = \"1s\"\nbody_timeout = \"1s\"\n";
-
-#[test]
-fn a_client_that_stalls_mid_body_is_disconnected() {
-    let server = Ward::start(SHORT_TIMEOUTS, &["--listen", "127.0.0.1:0"]);
-    for announced in ["1000", "10000000"] {
-        let mut stream = TcpStream::connect(server.host_port()).expect("connect");
-        let head = format!(
-            "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {announced}\r\n\r\n"
-        );
-        stream.write_all(head.as_bytes()).expect("send headers");
-        stream.write_all(b"{\"usernam").expect("send 9 bytes");
-        assert!(closed_within(&mut stream, Duration::from_secs(15)), "announced {announced}: still open");
-    }
-}
-
-#[test]
-fn a_client_that_never_finishes_its_headers_is_disconnected() {
-    let server = Ward::start(SHORT_TIMEOUTS, &["--listen", "127.0.0.1:0"]);
-    let mut stream = TcpStream::connect(server.host_port()).expect("connect");
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").expect("send part of the headers");
-    assert!(closed_within(&mut stream, Duration::from_secs(15)), "still open");
-    // One that sends nothing at all, too.
-    let mut silent = TcpStream::connect(server.host_port()).expect("connect");
-    assert!(closed_within(&mut silent, Duration::from_secs(15)), "still open");
-    // And the server still answers.
-    let mut fine = TcpStream::connect(server.host_port()).expect("connect");
-    fine.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
-    let mut answer = String::new();
-    fine.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
-    let _ = fine.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-}
-
-#[test]
-fn connections_beyond_the_bound_wait_until_one_closes() {
-    let server = Ward::start(
-        "[server]\nmax_connections = 1\nheader_timeout = \"60s\"\n",
-        &["--listen", "127.0.0.1:0"],
-    );
-    let holder = TcpStream::connect(server.host_port()).expect("connect");
-    // Give the server the time to accept the first one: its request is answered.
-    let mut waiting = TcpStream::connect(server.host_port()).expect("the kernel queues it");
-    waiting.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
-    waiting.set_read_timeout(Some(Duration::from_millis(1500))).expect("timeout");
-    let mut first = [0u8; 1];
-    let early = waiting.read(&mut first);
-    assert!(early.is_err(), "answered while the only slot was taken: {early:?}");
-    drop(holder);
-    waiting.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
-    let mut answer = String::new();
-    let _ = waiting.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 200"), "answered once the slot was free: {answer}");
 }
 
 #[test]

@@ -40,7 +40,8 @@ struct ErrorBody {
 
 impl VaultBackend {
     pub fn new(settings: VaultSettings) -> Self {
-        Self { settings, agent: http::agent() }
+        let agent = http::agent_for(&settings.address);
+        Self { settings, agent }
     }
 
     fn url(&self, area: &str, rest: &str) -> String {

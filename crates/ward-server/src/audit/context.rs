@@ -21,6 +21,9 @@ use std::net::{IpAddr, SocketAddr};
 pub struct RequestContext {
     pub request_id: String,
     pub client_ip: Option<String>,
+    /// The trace id of a valid W3C `traceparent`, for the log; never the
+    /// request id (`crate::observe::trace`).
+    pub trace_id: Option<String>,
 }
 
 /// The client's address as [`layer`] decided it (`None` when the server
@@ -43,10 +46,15 @@ tokio::task_local! {
 /// The header that carries the request id in and out.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Middleware: takes the request id from a valid W3C `traceparent` (trace
-/// id and parent id, `crate::observe::trace`), else from `x-request-id` (if
-/// it is a short, printable value), else makes one; decides the client address, runs the
-/// request inside the context, and echoes the id on the response.
+/// The header that answers a valid `traceparent`: its trace id, ward's span.
+pub const TRACE_RESPONSE: &str = "traceresponse";
+
+/// Middleware: takes the request id from `x-request-id` (if it is a short,
+/// printable value), else makes one; notes the trace id of a valid W3C
+/// `traceparent` beside it (never as the request id, so two requests that
+/// send one trace still get two ids); decides the client address, runs the
+/// request inside the context, and echoes the id (and `traceresponse`) on
+/// the response.
 pub async fn layer(
     State(trusted_proxies): State<std::sync::Arc<[Cidr]>>,
     mut request: Request,
@@ -58,25 +66,33 @@ pub async fn layer(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned);
-    let traced = crate::observe::trace::TraceParent::from_headers(request.headers()).map(|t| t.request_id());
-    let request_id = traced.or(given).unwrap_or_else(new_request_id);
+    let own = next_id();
+    let request_id = given.unwrap_or_else(|| format!("req_{own:016x}"));
+    let traced = crate::observe::trace::TraceParent::from_headers(request.headers());
+    let trace_id = traced.map(|t| t.trace_id().to_owned());
+    let trace_response = traced.map(|t| t.response(own));
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| crate::client::resolve(peer.ip(), request.headers(), &trusted_proxies));
     request.extensions_mut().insert(ClientAddr(client));
-    let context = RequestContext { request_id: request_id.clone(), client_ip: client.map(|c| c.to_string()) };
+    let context =
+        RequestContext { request_id: request_id.clone(), client_ip: client.map(|c| c.to_string()), trace_id };
     let mut response = CONTEXT.scope(context, next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    if let Some(value) = trace_response.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(TRACE_RESPONSE, value);
+    }
     response
 }
 
-/// `req_` and 16 hex digits. A request id only has to be unlikely to repeat,
-/// not unpredictable, so it comes from a per-thread generator seeded once from
+/// 64 bits for a request id (`req_` and 16 hex digits) and ward's span id in
+/// `traceresponse`. A request id only has to be unlikely to repeat, not
+/// unpredictable, so it comes from a per-thread generator seeded once from
 /// the OS (a system call per request showed in profiles) instead of the CSPRNG.
-fn new_request_id() -> String {
+fn next_id() -> u64 {
     thread_local! {
         static STATE: std::cell::Cell<u64> = std::cell::Cell::new({
             let mut seed = [0u8; 8];
@@ -84,14 +100,13 @@ fn new_request_id() -> String {
             u64::from_le_bytes(seed)
         });
     }
-    let n = STATE.with(|state| {
+    STATE.with(|state| {
         // wyrand: a 64-bit step and a 128-bit multiply-fold.
         let s = state.get().wrapping_add(0xa076_1d64_78bd_642f);
         state.set(s);
         let wide = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
         (wide as u64) ^ ((wide >> 64) as u64)
-    });
-    format!("req_{n:016x}")
+    })
 }
 
 /// The current request's context, if any.
@@ -114,7 +129,8 @@ mod tests {
 
     #[test]
     fn request_ids_are_prefixed_hex_and_do_not_repeat() {
-        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new_request_id()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| format!("req_{:016x}", next_id())).collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids.iter().all(|id| id.len() == 20
             && id.starts_with("req_")

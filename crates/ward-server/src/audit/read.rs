@@ -39,10 +39,8 @@ pub async fn verify(state: &AppState, caller: &Caller) -> ApiResult<AuditVerifyR
 /// The store's filter for a query: times parsed, risk checked, limit capped.
 pub fn filter(query: &AuditQuery, now: chrono::DateTime<chrono::Utc>) -> ApiResult<AuditFilter> {
     let time = |text: &Option<String>| text.as_deref().map(|t| parse_time_bound(t, now)).transpose();
-    let risk_level = match query.risk.as_deref() {
-        Some(risk) => Some(Risk::from_str(risk.trim()).map_err(ApiError::Unprocessable)?.as_str().to_owned()),
-        None => None,
-    };
+    let risk_level = query.risk.as_deref().map(|risk| Risk::from_str(risk.trim())).transpose();
+    let risk_level = risk_level.map_err(ApiError::Unprocessable)?;
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_AUDIT_LIMIT {
         return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_AUDIT_LIMIT}")));
@@ -102,7 +100,7 @@ mod tests {
         };
         let filter = filter(&query, now()).expect("valid");
         assert_eq!(filter.subject.as_deref(), Some("alice"));
-        assert_eq!(filter.risk_level.as_deref(), Some("critical"));
+        assert_eq!(filter.risk_level, Some(Risk::Critical));
         assert_eq!(filter.since, Some(now() - chrono::Duration::hours(24)));
         assert_eq!(filter.until.map(|t| t.timestamp()), Some(1_750_003_200));
         assert_eq!((filter.before_seq, filter.limit), (Some(40), 100));

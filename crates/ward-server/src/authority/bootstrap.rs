@@ -4,11 +4,11 @@ use crate::audit::AuditEvent;
 use crate::entropy::{OsEntropy, random_password};
 use crate::error::{ApiError, ApiResult};
 use crate::password;
-use ward_core::{EventId, Password, Role, UserId};
+use ward_core::{EventId, Password, Role, UserId, Username};
 use ward_store::{PasswordEnds, Store, StoreError, UserKind, UserRecord};
 
 /// The name of the user created on first start.
-pub const ADMIN: &str = "admin";
+pub const ADMIN: &str = Username::FIRST_ADMIN;
 const GENERATED_LEN: usize = 24;
 
 /// Where the admin password came from.
@@ -42,7 +42,7 @@ pub async fn ensure_admin(store: &dyn Store, given: Option<String>) -> ApiResult
     let now = crate::clock::Clock::system().now();
     let user = UserRecord {
         id: UserId::generate(now, &mut OsEntropy),
-        name: ADMIN.to_owned(),
+        name: Username::first_admin(),
         kind: UserKind::Human { role: Role::Admin, password_hash: Some(password::hash(password).await?) },
         created_at: now,
         deleted_at: None,
@@ -89,7 +89,7 @@ pub async fn recover_admin(store: &dyn Store, given: Option<String>) -> ApiResul
         None => {
             let user = UserRecord {
                 id: UserId::generate(now, &mut OsEntropy),
-                name: ADMIN.to_owned(),
+                name: Username::first_admin(),
                 kind: UserKind::Human { role: Role::Admin, password_hash: Some(hash) },
                 created_at: now,
                 deleted_at: None,

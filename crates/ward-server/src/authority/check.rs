@@ -101,7 +101,7 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
     let found = Found {
         token_id: t.token.id.clone(),
         kind: t.token.kind,
-        subject: t.owner.name.clone(),
+        subject: t.owner.name.to_string(),
         expires_at: t.token.expires_at,
     };
     if t.owner.deleted_at.is_some() {

@@ -11,10 +11,12 @@
 use crate::error::{ApiError, ApiResult};
 use ward_api::{
     AuthorizeRequest, CreateServiceUserRequest, CreateTokenRequest, CreateUserRequest, DecideRequest,
-    MintRequest, RotateRequest,
+    MintRequest, MintRevokeRequest, RotateRequest, TokenQuery,
 };
 use ward_core::operation::{Operation, Policy};
-use ward_core::{Password, Role, ScopeCatalog, ScopeSet, TokenKind, TokenName, Ttl, Username};
+use ward_core::{
+    Password, Role, ScopeCatalog, ScopeSet, TokenId, TokenKind, TokenName, TokenStatus, Ttl, Username,
+};
 
 /// `expires_in_days` or `ttl`, never both; `None` for no expiry.
 pub fn lifetime(days: Option<u32>, ttl: Option<&str>) -> ApiResult<Option<Ttl>> {
@@ -54,6 +56,61 @@ impl NewToken {
             lifetime: lifetime(req.expires_in_days, req.ttl.as_deref())?,
             owner: req.user_id,
         })
+    }
+}
+
+/// `GET /v1/tokens`: which tokens, one page.
+#[derive(Debug)]
+pub struct TokenListing {
+    pub kind: Option<TokenKind>,
+    pub status: Option<TokenStatus>,
+    /// The owner by id or name, resolved after authorization; `None`: the caller.
+    pub owner: Option<String>,
+    /// Only tokens older than this one (the previous page's `next_cursor`).
+    pub before: Option<TokenId>,
+    /// 1 to [`TokenListing::MAX_PAGE`].
+    pub limit: u32,
+}
+
+impl TokenListing {
+    pub const DEFAULT_PAGE: u32 = 100;
+    pub const MAX_PAGE: u32 = 1000;
+}
+
+impl TryFrom<TokenQuery> for TokenListing {
+    type Error = ApiError;
+    fn try_from(query: TokenQuery) -> ApiResult<Self> {
+        let before = query.cursor.as_deref().map(TokenId::parse).transpose();
+        Ok(Self {
+            kind: query.token_type,
+            status: query.status,
+            owner: query.user_id,
+            before: before.map_err(|_| ApiError::invalid("cursor is not a token id from next_cursor"))?,
+            limit: query.limit.unwrap_or(Self::DEFAULT_PAGE).clamp(1, Self::MAX_PAGE),
+        })
+    }
+}
+
+/// `POST /v1/mint/revoke`: one minted token, or every token of an agent
+/// issued so far.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MintRevoke {
+    Jti(TokenId),
+    Agent(Username),
+}
+
+impl TryFrom<MintRevokeRequest> for MintRevoke {
+    type Error = ApiError;
+    fn try_from(req: MintRevokeRequest) -> ApiResult<Self> {
+        match (req.jti, req.agent) {
+            (Some(jti), None) => TokenId::parse(&jti).map(Self::Jti).map_err(|_| {
+                ApiError::invalid("jti is not a minted token's id (tok_…): copy it from `ward mint list`")
+            }),
+            (None, Some(agent)) => Username::parse(&agent)
+                .map(Self::Agent)
+                .map_err(|_| ApiError::invalid("agent name is invalid: use a-z, 0-9, '.', '_' or '-'")),
+            _ => Err(ApiError::invalid("give exactly one of jti or agent")),
+        }
     }
 }
 
@@ -327,5 +384,34 @@ mod tests {
         let ok = NewMint::parse(req("1h", &["ward:introspect"]), &catalog(), max)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((ok.agent.as_str(), ok.ttl), ("bot", Ttl::parse("1h").unwrap_or(max)));
+    }
+
+    #[test]
+    fn a_token_listing_caps_its_page_and_reads_the_cursor_as_a_token_id() {
+        let listing = TokenListing::try_from(TokenQuery { limit: Some(50_000), ..TokenQuery::default() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((listing.limit, listing.before), (TokenListing::MAX_PAGE, None));
+        let zero = TokenListing::try_from(TokenQuery { limit: Some(0), ..TokenQuery::default() });
+        assert!(zero.is_ok_and(|l| l.limit == 1));
+        let m = message(TokenListing::try_from(TokenQuery {
+            cursor: Some("page2".into()),
+            ..TokenQuery::default()
+        }));
+        assert_eq!(m, "cursor is not a token id from next_cursor");
+    }
+
+    #[test]
+    fn a_mint_revoke_names_exactly_one_valid_jti_or_agent() {
+        let revoke = |jti: Option<&str>, agent: Option<&str>| {
+            MintRevoke::try_from(MintRevokeRequest { jti: jti.map(Into::into), agent: agent.map(Into::into) })
+        };
+        assert!(
+            revoke(None, Some("backup"))
+                .is_ok_and(|r| matches!(r, MintRevoke::Agent(a) if a.as_str() == "backup"))
+        );
+        assert_eq!(message(revoke(Some("tok_1"), Some("backup"))), "give exactly one of jti or agent");
+        assert_eq!(message(revoke(None, None)), "give exactly one of jti or agent");
+        assert!(message(revoke(Some("evt_1"), None)).contains("jti is not a minted token's id"));
+        assert!(message(revoke(None, Some("Backup!"))).contains("agent name is invalid"));
     }
 }

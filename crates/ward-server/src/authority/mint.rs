@@ -8,13 +8,13 @@
 //! jti is not found, exactly like a missing one).
 
 use super::AsOf;
-use super::input::NewMint;
+use super::input::{MintRevoke, NewMint};
 use crate::audit::AuditEvent;
 use crate::entropy::OsEntropy;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use ward_api::{MintRevokeRequest, MintedQuery};
+use ward_api::MintedQuery;
 use ward_core::agent_rules::{MintedReach, may_mint};
 use ward_core::grant::{self, Granted, Wanted};
 use ward_core::policy::SCOPE_MINT;
@@ -105,13 +105,12 @@ pub async fn list(
 
 /// `POST /v1/mint/revoke`: one token by `jti`, or every token of an agent
 /// issued so far (tokens minted afterwards are not affected).
-pub async fn revoke(state: &AppState, caller: &Caller, req: MintRevokeRequest) -> ApiResult<u64> {
+pub async fn revoke(state: &AppState, caller: &Caller, which: MintRevoke) -> ApiResult<u64> {
     caller.require(SCOPE_MINT)?;
     let now = state.now();
     let reach = MintedReach::of(caller);
-    let revoked = match (req.jti.as_deref(), req.agent.as_deref()) {
-        (Some(jti), None) => {
-            let id = TokenId::parse(jti).map_err(|_| ApiError::NotFound("minted token"))?;
+    let revoked = match which {
+        MintRevoke::Jti(id) => {
             let minted = state
                 .agents
                 .minted_by_jti(&id)
@@ -123,27 +122,28 @@ pub async fn revoke(state: &AppState, caller: &Caller, req: MintRevokeRequest) -
             // What it obtained was revoked with it: out of the verify cache.
             state.cache.evict_derived();
             if !revoked? {
-                return Err(ApiError::Conflict(format!("minted token {jti} is already revoked")));
+                return Err(ApiError::Conflict(format!("minted token {id} is already revoked")));
             }
             state.audit.committed();
             1
         }
-        (None, Some(agent)) => match reach.filter(Some(agent)) {
+        MintRevoke::Agent(agent) => match reach.filter(Some(agent.as_str())) {
             Some(filter) => {
-                let event = AuditEvent::new("mint.revoke").subject(agent).decision("all revoked");
+                let event = AuditEvent::new("mint.revoke").subject(agent.as_str()).decision("all revoked");
                 let event = state.audit.prepare(event);
-                let n = state.agents.revoke_agent(agent, filter.minted_by, now, &[event]).await;
+                let n = state.agents.revoke_agent(agent.as_str(), filter.minted_by, now, &[event]).await;
                 state.cache.evict_derived();
                 let n = n?;
                 state.audit.committed();
                 n
             }
             None => {
-                state.audit.emit(AuditEvent::new("mint.revoke").subject(agent).decision("0 revoked"));
+                state
+                    .audit
+                    .emit(AuditEvent::new("mint.revoke").subject(agent.as_str()).decision("0 revoked"));
                 0
             }
         },
-        _ => return Err(ApiError::invalid("give exactly one of jti or agent")),
     };
     tracing::info!(tokens.revoked = revoked, by.token = %caller.token_id, "agent tokens revoked");
     Ok(revoked)

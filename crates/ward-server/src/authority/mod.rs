@@ -31,7 +31,7 @@ pub fn principal(user: &UserRecord) -> Principal {
         UserKind::Human { role, .. } => PrincipalKind::Human(*role),
         UserKind::Service { scopes } => PrincipalKind::Service(scopes.clone()),
     };
-    Principal { id: user.id.clone(), name: user.name.clone(), kind }
+    Principal { id: user.id.clone(), name: user.name.to_string(), kind }
 }
 
 /// What a user may grant to its tokens now: nothing once it is deleted.

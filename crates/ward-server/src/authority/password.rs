@@ -30,7 +30,7 @@ pub async fn change_own(
     let UserKind::Human { password_hash: stored, .. } = &user.kind else {
         return Err(ApiError::Conflict("service users have no password".into()));
     };
-    let attempt = match state.throttle.reserve(&user.name, client) {
+    let attempt = match state.throttle.reserve(user.name.as_str(), client) {
         Ok(attempt) => attempt,
         Err(wait) => {
             state.audit.emit_use(
@@ -79,7 +79,7 @@ pub async fn change_own(
         .await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, sessions.ended = ended, "password changed");
-    Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name, sessions_ended: ended })
+    Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name.into(), sessions_ended: ended })
 }
 
 /// `POST /v1/users/{id}/password` (admins): another user's password; all
@@ -119,5 +119,5 @@ pub async fn reset(
         .await?;
     state.audit.committed();
     tracing::info!(user.id = %user.id, sessions.ended = ended, by.token = %caller.token_id, "password reset");
-    Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name, sessions_ended: ended })
+    Ok(PasswordChanged { user_id: user.id.to_string(), username: user.name.into(), sessions_ended: ended })
 }

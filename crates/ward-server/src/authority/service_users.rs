@@ -26,7 +26,7 @@ pub async fn create(
     let scopes = granted.scopes;
     let user = UserRecord {
         id: UserId::generate(now, &mut crate::entropy::OsEntropy),
-        name: name.as_str().to_owned(),
+        name,
         kind: UserKind::Service { scopes: scopes.clone() },
         created_at: now,
         deleted_at: None,

@@ -28,7 +28,7 @@ pub const MAX_LOGIN_NAME: usize = 64;
 /// be correlated without being readable.
 pub fn shown_name(state: &AppState, name: &str, user: Option<&UserRecord>) -> String {
     if let Some(user) = user {
-        return user.name.clone();
+        return user.name.to_string();
     }
     let key = state.master.derive("login-names");
     let digest = ward_core::keyed::mac(key.as_ref(), &[name.as_bytes()]);

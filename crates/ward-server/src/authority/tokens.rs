@@ -1,19 +1,15 @@
 //! The token lifecycle: create, list, show, revoke, delete, rotate.
 
-use super::input::{NewToken, Rotation};
+use super::input::{NewToken, Rotation, TokenListing};
 use super::{AsOf, Issue, Issued, Issuer, draw_token, find_token, issue, permissions, resolve_user};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use ward_api::TokenQuery;
 use ward_core::grant::{self, Wanted};
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
 use ward_core::{Caller, TokenId, TokenKind};
 use ward_store::{TokenFilter, TokenWithOwner};
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1000;
 
 /// `POST /v1/tokens`.
 pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResult<Issued> {
@@ -68,8 +64,8 @@ pub struct RotatedToken {
 }
 
 /// `GET /v1/tokens`: the caller's own tokens, or anyone's for an admin.
-pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiResult<AsOf<TokenPage>> {
-    let owner = match query.user_id.as_deref() {
+pub async fn list(state: &AppState, caller: &Caller, query: TokenListing) -> ApiResult<AsOf<TokenPage>> {
+    let owner = match query.owner.as_deref() {
         Some(who) => {
             caller.may_manage_tokens_of_named(who, "list other users' tokens")?;
             resolve_user(state, who).await?.id
@@ -77,15 +73,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenQuery) -> ApiRe
         None => caller.principal.id.clone(),
     };
     caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
-    let kind = query.token_type;
-    let status = query.status;
-    let before = match query.cursor.as_deref() {
-        Some(c) => Some(
-            TokenId::parse(c).map_err(|_| ApiError::invalid("cursor is not a token id from next_cursor"))?,
-        ),
-        None => None,
-    };
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let TokenListing { kind, status, before, limit, .. } = query;
     let now = state.now();
     let filter = TokenFilter { user_id: Some(owner), kind, status, now, before, limit };
     let found = state.store.list_tokens(&filter).await?;

@@ -23,7 +23,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUser) -> ApiResul
     let now = state.now();
     let user = UserRecord {
         id: UserId::generate(now, &mut crate::entropy::OsEntropy),
-        name: name.as_str().to_owned(),
+        name,
         kind: UserKind::Human { role, password_hash: Some(hash) },
         created_at: now,
         deleted_at: None,

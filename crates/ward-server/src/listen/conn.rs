@@ -1,5 +1,7 @@
-//! One connection: the TLS handshake (if any), then hyper's HTTP/1.1
-//! connection under three deadlines, all from `[server]`:
+//! One connection: the TLS handshake (if any), then hyper's connection —
+//! HTTP/1.1, or HTTP/2 (ALPN `h2` over TLS, prior knowledge on plain TCP:
+//! hyper-util's auto builder tells them apart by the first bytes) — under
+//! three deadlines, all from `[server]`:
 //!
 //! - the TLS handshake must finish within `header_timeout`;
 //! - a request's headers must be complete within `header_timeout` of the
@@ -11,7 +13,14 @@
 //!
 //! While a request is being handled no deadline runs here: its body has
 //! its own (`super::body`), and the handler may take as long as it takes.
-//! Each connection holds one of `max_connections` slots until it ends.
+//! On HTTP/2 several requests run at once on one connection: it is busy
+//! while any is in flight, and idle from when the last one ends (a stream
+//! the client resets counts as ended). Frames that are not a request (PING,
+//! WINDOW_UPDATE, SETTINGS) do not end its idleness: `idle_timeout` after
+//! its last request an HTTP/2 connection is closed (GOAWAY), whatever it
+//! sent meanwhile. `header_timeout` holds for its first request.
+//! Each connection holds one of `max_connections` slots, and one of its
+//! address's `max_connections_per_address`, until it ends.
 
 use crate::config::TransportLimits;
 use axum::body::Body;
@@ -23,7 +32,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
+use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, sleep_until};
 use tower_service::Service;
 
@@ -37,8 +46,9 @@ pub(super) struct Server {
 }
 
 impl Server {
-    /// Serves `stream` on its own task, holding `slot` until it closes.
-    pub fn spawn<S>(&self, stream: S, peer: SocketAddr, slot: OwnedSemaphorePermit)
+    /// Serves `stream` on its own task, holding `slot` (what it counts
+    /// against: `super::run`'s permits) until it closes.
+    pub fn spawn<S>(&self, stream: S, peer: SocketAddr, slot: impl Send + 'static)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -68,8 +78,8 @@ enum Phase {
     Idle(Instant),
     /// Reading a request's headers, since then.
     Head(Instant),
-    /// A request is being handled.
-    Busy,
+    /// This many requests are being handled (more than one on HTTP/2).
+    Busy(usize),
 }
 
 /// The phase, shared by the socket (bytes read), the service (request in
@@ -111,21 +121,21 @@ async fn serve<S>(
 {
     let tracker =
         Arc::new(Tracker { phase: Mutex::new(Phase::Head(Instant::now())), changed: Notify::new() });
-    let io = TokioIo::new(Tracked { io: stream, tracker: tracker.clone() });
+    let io = TokioIo::new(Tracked { io: stream, tracker: tracker.clone(), first_read: true, http2: false });
     let in_service = tracker.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut app = app.clone();
-        let tracker = in_service.clone();
-        tracker.set(|_| Some(Phase::Busy));
+        let in_flight = InFlight::start(in_service.clone());
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(ConnectInfo(peer));
         async move {
             let response = app.call(request).await;
-            tracker.set(|_| Some(Phase::Idle(Instant::now())));
+            drop(in_flight);
             response
         }
     });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let mut drain_until: Option<Instant> = None;
     if *closing.borrow() {
@@ -137,7 +147,7 @@ async fn serve<S>(
             (Some(until), _) => Some(until),
             (None, Phase::Idle(since)) => Some(since + limits.idle_timeout),
             (None, Phase::Head(since)) => Some(since + limits.header_timeout),
-            (None, Phase::Busy) => None,
+            (None, Phase::Busy(_)) => None,
         };
         tokio::select! {
             done = conn.as_mut() => {
@@ -173,10 +183,37 @@ async fn serve<S>(
     }
 }
 
+/// One request in flight, from the moment hyper hands it over until its
+/// handler answers or the request is dropped (a reset HTTP/2 stream).
+struct InFlight(Arc<Tracker>);
+
+impl InFlight {
+    fn start(tracker: Arc<Tracker>) -> Self {
+        tracker.set(|phase| match phase {
+            Phase::Busy(n) => Some(Phase::Busy(n + 1)),
+            _ => Some(Phase::Busy(1)),
+        });
+        Self(tracker)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.set(|phase| match phase {
+            Phase::Busy(n) if n > 1 => Some(Phase::Busy(n - 1)),
+            _ => Some(Phase::Idle(Instant::now())),
+        });
+    }
+}
+
 /// The socket, noting when the first byte of a request arrives.
 struct Tracked<S> {
     io: S,
     tracker: Arc<Tracker>,
+    /// Nothing read yet.
+    first_read: bool,
+    /// The connection opened with the HTTP/2 preface.
+    http2: bool,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
@@ -188,10 +225,20 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         let before = buf.filled().len();
         let read = Pin::new(&mut self.io).poll_read(cx, buf);
         if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.tracker.set(|phase| match phase {
-                Phase::Idle(_) => Some(Phase::Head(Instant::now())),
-                _ => None,
-            });
+            if self.first_read {
+                // Every HTTP/2 client opens with this preface, over TLS too.
+                self.first_read = false;
+                self.http2 = buf.filled()[before..].starts_with(b"PRI * HTTP/2.0");
+            }
+            // On HTTP/2 a byte while idle is as likely a PING or a window
+            // update as a request: the connection stays idle until a
+            // request arrives (`InFlight`), under `idle_timeout`.
+            if !self.http2 {
+                self.tracker.set(|phase| match phase {
+                    Phase::Idle(_) => Some(Phase::Head(Instant::now())),
+                    _ => None,
+                });
+            }
         }
         read
     }

@@ -4,16 +4,21 @@
 //! `axum::serve` has no TLS, no header or body timeout and no bound on
 //! connections, so ward runs its own accept loop ([`run`]): at most
 //! `server.max_connections` connections are open at once (the next ones
-//! wait in the kernel's listen backlog, they are not refused by ward); each
-//! is served by hyper's HTTP/1.1 connection under the deadlines in
-//! [`conn`]; request bodies are read under [`body`]'s deadline.
+//! wait in the kernel's listen backlog, they are not refused by ward); one
+//! client address holds at most `server.max_connections_per_address` of
+//! them ([`per_address`]: one more is closed as soon as it is accepted, and
+//! counted in `ward_connections_refused_total`); each is served by hyper
+//! (HTTP/1.1 or HTTP/2) under the deadlines in [`conn`]; request bodies are
+//! read under [`body`]'s deadline.
 
 pub mod body;
 pub mod conn;
+pub mod per_address;
 pub mod tls;
 mod unix;
 
 use crate::config::TransportLimits;
+use per_address::{AddressSlots, Peer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -92,17 +97,20 @@ impl Listener {
 /// login throttle see it as this machine.
 pub const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
-/// Accepts connections until `shutdown` resolves, serving each with `app`;
-/// then asks every open connection to finish its request and close, and
-/// waits for them.
+/// Accepts connections until `shutdown` resolves, serving each with `app`
+/// (a connection beyond its address's cap is closed at once and counted in
+/// `refused`); then asks every open connection to finish its request and
+/// close, and waits for them.
 pub async fn run(
     listener: Listener,
     app: axum::Router,
     tls: Option<TlsConfig>,
     limits: TransportLimits,
+    refused: metrics::Counter,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = AddressSlots::new(limits.max_connections_per_address);
     let (closing, closed) = watch::channel(false);
     let server = conn::Server { app, tls, limits, closing: closed };
     tokio::pin!(shutdown);
@@ -119,11 +127,20 @@ pub async fn run(
             accepted = accept(&listener) => accepted,
         };
         match accepted {
-            Ok(Accepted::Tcp(stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                server.spawn(stream, peer, permit);
-            }
-            Ok(Accepted::Unix(stream)) => server.spawn(stream, UNIX_PEER, permit),
+            Ok(Accepted::Tcp(stream, peer)) => match per_address.take(Peer::of(peer.ip())) {
+                Some(address) => {
+                    let _ = stream.set_nodelay(true);
+                    // (address, permit): a tuple drops in order, so the
+                    // address slot is back before the permit lets this loop
+                    // accept the next connection, which may be its own.
+                    server.spawn(stream, peer, (address, permit));
+                }
+                None => refuse(stream, peer, &refused),
+            },
+            Ok(Accepted::Unix(stream)) => match per_address.take(Peer::Unix) {
+                Some(address) => server.spawn(stream, UNIX_PEER, (address, permit)),
+                None => refuse(stream, UNIX_PEER, &refused),
+            },
             Err(e) => {
                 // EMFILE and friends: wait a moment instead of spinning.
                 tracing::warn!(error = %e, "accept failed");
@@ -140,6 +157,15 @@ pub async fn run(
     let all = u32::try_from(server.limits.max_connections).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
     Ok(())
+}
+
+/// Closes a connection beyond its address's cap before reading from it.
+/// Logged at DEBUG only (a client that floods would flood the log); the
+/// counter is what an operator watches.
+fn refuse<S>(stream: S, peer: SocketAddr, refused: &metrics::Counter) {
+    refused.increment(1);
+    tracing::debug!(client.addr = %peer.ip(), "connection refused: its address holds max_connections_per_address");
+    drop(stream);
 }
 
 enum Accepted {

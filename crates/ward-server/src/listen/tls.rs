@@ -5,6 +5,12 @@
 //! [`TlsConfig`]; a reload swaps it, so open connections keep the session
 //! they negotiated and new ones get the new certificate. A pair that does
 //! not load on reload is logged and the old one kept.
+//!
+//! A key file that its group or other users can read is served all the
+//! same, with a WARN naming the file, its mode and `chmod 600` (at start and
+//! at each reload): refusing it would stop a server that an operator set up
+//! on purpose with a key group (`ssl-cert`), while saying nothing would
+//! leave a key readable by every account on the machine unnoticed.
 
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
@@ -57,9 +63,37 @@ impl TlsFiles {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .map_err(mismatch)?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+impl TlsFiles {
+    /// Logs [`key_mode_warning`] at WARN, if there is one.
+    fn warn_if_key_readable(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&self.key).map(|m| m.permissions().mode());
+        if let Some(warning) = mode.ok().and_then(|mode| key_mode_warning(&self.key, mode)) {
+            tracing::warn!(tls.key = %self.key.display(), "{warning}");
+        }
+    }
+}
+
+/// What to tell the operator when the key file's `mode` lets its group or
+/// other users read it (the file itself, after symlinks); `None` when only
+/// its owner can.
+pub fn key_mode_warning(path: &Path, mode: u32) -> Option<String> {
+    let mode = mode & 0o7777;
+    let readers = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+        (false, false) => return None,
+        (true, false) => "its group",
+        (false, true) => "every user of this machine",
+        (true, true) => "its group and every user of this machine",
+    };
+    let path = path.display();
+    Some(format!(
+        "the TLS key file {path} can be read by {readers} (mode {mode:04o}): anyone who reads it can pose as this server; run `chmod 600 {path}` (the file owned by the user ward runs as)"
+    ))
 }
 
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
@@ -99,8 +133,10 @@ pub struct TlsConfig {
 }
 
 impl TlsConfig {
-    /// A config from a pair already loaded by [`TlsFiles::load`].
+    /// A config from a pair already loaded by [`TlsFiles::load`]; warns
+    /// if the key file is readable by others ([`key_mode_warning`]).
     pub fn new(files: TlsFiles, loaded: Arc<ServerConfig>) -> Self {
+        files.warn_if_key_readable();
         Self { files, current: Arc::new(RwLock::new(loaded)) }
     }
 
@@ -116,6 +152,7 @@ impl TlsConfig {
     /// failure the old pair stays and the error is returned.
     pub fn reload(&self) -> Result<(), TlsError> {
         let loaded = self.files.load()?;
+        self.files.warn_if_key_readable();
         match self.current.write() {
             Ok(mut c) => *c = loaded,
             Err(poisoned) => *poisoned.into_inner() = loaded,
@@ -166,6 +203,18 @@ mod tests {
     fn a_damaged_block_is_refused_not_skipped() {
         let damaged = "-----BEGIN CERTIFICATE-----\n%%% not base64 %%%\n-----END CERTIFICATE-----\n";
         assert!(matches!(certs_in(damaged), Err(TlsError::BadPem { .. })));
+    }
+
+    #[test]
+    fn a_key_readable_by_group_or_others_is_named_with_its_mode_and_the_fix() {
+        let key = Path::new("/etc/ward/server.key");
+        assert_eq!(key_mode_warning(key, 0o100_600), None);
+        assert_eq!(key_mode_warning(key, 0o400), None);
+        let said = key_mode_warning(key, 0o100_644).unwrap_or_default();
+        assert!(said.contains("/etc/ward/server.key") && said.contains("mode 0644"), "{said}");
+        assert!(said.contains("every user") && said.contains("chmod 600 /etc/ward/server.key"), "{said}");
+        let said = key_mode_warning(key, 0o640).unwrap_or_default();
+        assert!(said.contains("its group") && said.contains("mode 0640"), "{said}");
     }
 
     #[test]

@@ -48,10 +48,9 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let context = crate::audit::context::current();
-    let request_id = context.as_ref().map_or("", |c| c.request_id.as_str()).to_owned();
-    let client = context.and_then(|c| c.client_ip).unwrap_or_default();
-    let trace_id = trace::TraceParent::from_headers(request.headers()).map(|t| t.trace_id().to_owned());
+    let context = crate::audit::context::current().map(|c| (c.request_id, c.client_ip, c.trace_id));
+    let (request_id, client, trace_id) = context.unwrap_or_default();
+    let client = client.unwrap_or_default();
     let span = tracing::info_span!("request", request_id = %request_id, trace_id = tracing::field::Empty);
     if let Some(trace_id) = &trace_id {
         span.record("trace_id", trace_id.as_str());

@@ -38,6 +38,7 @@ const AUDIT_QUEUE: &str = "ward_audit_queue_depth";
 const AUDIT_FLUSH: &str = "ward_audit_flush_duration_seconds";
 const POOL_SIZE: &str = "ward_db_pool_connections";
 const POOL_IDLE: &str = "ward_db_pool_idle_connections";
+const REFUSED: &str = "ward_connections_refused_total";
 
 /// Latency buckets, in seconds: a cached verify is well under a
 /// millisecond, a login (argon2) a few hundred.
@@ -62,6 +63,8 @@ pub struct Metrics {
     audit_flush: Histogram,
     pool_size: Gauge,
     pool_idle: Gauge,
+    /// Connections closed at accept: their address held its cap.
+    refused_per_address: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -102,6 +105,7 @@ impl Metrics {
         let pool_size = gauge(POOL_SIZE);
         let pool_idle = gauge(POOL_IDLE);
         let audit_flush = recorder.register_histogram(&Key::from_name(AUDIT_FLUSH), &METADATA);
+        let refused_per_address = counter(REFUSED, vec![Label::new("reason", "per_address")]);
         Self {
             recorder,
             handle,
@@ -115,6 +119,7 @@ impl Metrics {
             audit_flush,
             pool_size,
             pool_idle,
+            refused_per_address,
         }
     }
 
@@ -143,6 +148,12 @@ impl Metrics {
         if let Some(i) = VERIFY_CODES.iter().position(|c| *c == code) {
             self.verify[i].increment(1);
         }
+    }
+
+    /// What the accept loop counts a connection refused under
+    /// `server.max_connections_per_address` on (`crate::listen`).
+    pub fn connections_refused(&self) -> Counter {
+        self.refused_per_address.clone()
     }
 
     /// The handles the audit writer reports through.
@@ -191,6 +202,10 @@ fn describe(recorder: &PrometheusRecorder) {
         (VERIFY, "POST /v1/verify answers, by code"),
         (CACHE, "verify-cache lookups, by result (hit or miss)"),
         (THROTTLE, "login attempts refused (locked out) or slowed down by the throttle"),
+        (
+            REFUSED,
+            "connections closed as soon as accepted, by reason (per_address: the client address held server.max_connections_per_address)",
+        ),
     ];
     for (name, help) in counters {
         recorder.describe_counter(name.into(), None, help.into());

@@ -1,10 +1,14 @@
 //! W3C Trace Context: the `traceparent` request header
 //! (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`).
 //!
-//! A valid one lends its trace id to the request id (see
-//! `crate::audit::context`) and to the request's log span, so ward's lines
-//! join the caller's trace. An invalid one is ignored, as the spec asks: the
-//! request gets a fresh id.
+//! A valid one lends its trace id to the request's log span and access line
+//! (`trace_id`), so ward's lines join the caller's trace, and the response
+//! carries it back in a `traceresponse` header (Trace Context Level 2) whose
+//! span id is ward's own. It never becomes the request id: any client may
+//! send any trace id, so two requests (or a hostile client copying someone
+//! else's) would share one id in the audit trail; the request id stays the
+//! server's own (`crate::audit::context`). An invalid header is ignored, as
+//! the spec asks.
 
 use axum::http::HeaderMap;
 
@@ -12,7 +16,7 @@ use axum::http::HeaderMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceParent<'a> {
     trace_id: &'a str,
-    parent_id: &'a str,
+    flags: &'a str,
 }
 
 impl<'a> TraceParent<'a> {
@@ -48,18 +52,17 @@ impl<'a> TraceParent<'a> {
             && (version != "00" || value.len() == 55)
             && !zero(trace_id)
             && !zero(parent_id);
-        valid.then_some(Self { trace_id, parent_id })
+        valid.then_some(Self { trace_id, flags })
     }
 
     pub fn trace_id(&self) -> &'a str {
         self.trace_id
     }
 
-    /// The request id of a request in this trace: the trace id and the
-    /// caller's span (parent) id, so it is unique per call and
-    /// `grep TRACE_ID` finds every request of the trace.
-    pub fn request_id(&self) -> String {
-        format!("{}-{}", self.trace_id, self.parent_id)
+    /// The `traceresponse` header of ward's answer: this trace, ward's own
+    /// span id (16 lowercase hex digits, not all zeros), the caller's flags.
+    pub fn response(&self, span_id: u64) -> String {
+        format!("00-{}-{:016x}-{}", self.trace_id, span_id.max(1), self.flags)
     }
 }
 
@@ -70,15 +73,17 @@ mod tests {
     const GOOD: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     #[test]
-    fn a_version_00_header_gives_its_trace_id() {
-        let t = TraceParent::parse(GOOD).map(|t| (t.trace_id(), t.request_id()));
+    fn a_version_00_header_gives_its_trace_id_and_a_response_with_wards_span() {
+        let t = TraceParent::parse(GOOD).map(|t| (t.trace_id(), t.response(0xab)));
         assert_eq!(
             t,
             Some((
                 "4bf92f3577b34da6a3ce929d0e0e4736",
-                "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7".to_owned()
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000ab-01".to_owned()
             ))
         );
+        let zero = TraceParent::parse(GOOD).map(|t| t.response(0)).unwrap_or_default();
+        assert!(zero.ends_with("-0000000000000001-01"), "an all-zero span id is invalid: {zero}");
     }
 
     #[test]

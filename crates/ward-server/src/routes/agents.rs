@@ -2,7 +2,7 @@
 
 use super::views;
 use crate::auth::Auth;
-use crate::authority::input::{Authorize, Decide, NewMint};
+use crate::authority::input::{Authorize, Decide, MintRevoke, NewMint};
 use crate::authority::{approvals, authorize, mint};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
@@ -101,7 +101,7 @@ pub async fn revoke_minted(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<MintRevokeRequest>,
 ) -> ApiResult<Json<RevokedCount>> {
-    let revoked = mint::revoke(&state, &caller, req).await?;
+    let revoked = mint::revoke(&state, &caller, MintRevoke::try_from(req)?).await?;
     Ok(Json(RevokedCount { revoked }))
 }
 

@@ -3,7 +3,7 @@
 use super::views;
 use crate::auth::Auth;
 use crate::authority::check;
-use crate::authority::input::{NewToken, Rotation};
+use crate::authority::input::{NewToken, Rotation, TokenListing};
 use crate::authority::tokens;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
@@ -39,7 +39,7 @@ pub async fn list(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> ApiResult<Json<TokenList>> {
-    let page = tokens::list(&state, &caller, query).await?;
+    let page = tokens::list(&state, &caller, TokenListing::try_from(query)?).await?;
     Ok(Json(views::token_page(&state, &page)))
 }
 

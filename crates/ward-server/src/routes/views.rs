@@ -54,7 +54,7 @@ pub fn token(state: &AppState, now: DateTime<Utc>, t: &TokenWithOwner) -> TokenI
         prefix: token.display.clone(),
         scopes: scope_names(&token.scopes),
         user_id: token.user_id.to_string(),
-        username: t.owner.name.clone(),
+        username: t.owner.name.to_string(),
         created_at: token.created_at,
         last_used_at: state.usage.last_used(&token.id, token.last_used_at),
         status: token.status(now),
@@ -100,7 +100,7 @@ pub fn user(state: &AppState, user: &UserRecord) -> User {
     };
     User {
         id: user.id.to_string(),
-        name: user.name.clone(),
+        name: user.name.to_string(),
         role,
         scopes: scope_names(&permissions(state, user)),
         created_at: user.created_at,
@@ -138,7 +138,7 @@ pub fn login(user: &UserRecord, session: &Issued) -> LoginResponse {
         token: session.plain.expose().to_owned(),
         token_id: session.record.id.to_string(),
         user_id: user.id.to_string(),
-        username: user.name.clone(),
+        username: user.name.to_string(),
         expires_at: session.record.expires_at.unwrap_or(session.record.created_at),
     }
 }

@@ -99,9 +99,16 @@ async fn ward_mint_lists_and_revokes_only_what_its_holder_minted() {
     assert_eq!(by_name.body["tokens"], json!([]), "{:?}", by_name.body);
 
     let theirs = app.post("/v1/mint/revoke", &key, json!({"jti": admins.str("jti")})).await;
-    let missing = app.post("/v1/mint/revoke", &key, json!({"jti": "tok_0000000000000000000000000"})).await;
+    let missing = app.post("/v1/mint/revoke", &key, json!({"jti": "tok_01m8sxzty9hdwb1kfnxmx0svsb"})).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{:?}", theirs.body);
     assert_eq!((theirs.status, &theirs.body), (missing.status, &missing.body), "same as a missing jti");
+    let garbled = app.post("/v1/mint/revoke", &key, json!({"jti": "tok_0000"})).await;
+    assert_eq!(
+        garbled.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a jti that is no id is bad input: {:?}",
+        garbled.body
+    );
     let by_agent = app.post("/v1/mint/revoke", &key, json!({"agent": "backup"})).await;
     assert_eq!(by_agent.body["revoked"], 0, "{:?}", by_agent.body);
     assert_eq!(app.verify(&admin, &admins.str("token")).await.str("code"), "VALID");

@@ -1,6 +1,7 @@
 //! Issue 12, observability: `/metrics` counts by closed labels only (route
 //! templates, never the path asked for), verify outcomes by code, cache
-//! and throttle counts; `traceparent` lends its trace id to the request id.
+//! and throttle counts; `traceparent` is answered with its trace id but
+//! never becomes the request id.
 
 use crate::helpers::{ADMIN_PASSWORD, TestApp};
 use reqwest::StatusCode;
@@ -107,24 +108,33 @@ async fn metrics_can_be_turned_off() {
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 #[tokio::test]
-async fn a_valid_traceparent_becomes_the_request_id_and_reaches_the_audit_trail() {
+async fn two_requests_with_one_traceparent_get_their_own_request_ids_and_share_the_trace() {
     let app = TestApp::spawn().await;
-    let r = app
-        .http
-        .post(format!("{}/v1/login", app.base))
-        .header("traceparent", TRACEPARENT)
-        .header("x-request-id", "req-from-client")
-        .json(&json!({"username": "admin", "password": "wrong-password"}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let id = r.headers()["x-request-id"].to_str().unwrap_or_default().to_owned();
-    assert_eq!(id, "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .http
+            .post(format!("{}/v1/login", app.base))
+            .header("traceparent", TRACEPARENT)
+            .json(&json!({"username": "admin", "password": "wrong-password"}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let id = r.headers()["x-request-id"].to_str().unwrap_or_default().to_owned();
+        assert!(id.starts_with("req_") && id.len() == 20, "the server's own id, not {id}");
+        let answer = r.headers()["traceresponse"].to_str().unwrap_or_default().to_owned();
+        assert!(answer.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{answer}");
+        assert!(answer.ends_with("-01") && !answer.contains("00f067aa0ba902b7"), "ward's own span: {answer}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "one trace, two requests, two request ids");
     let admin = app.admin().await;
     let events = app.get("/v1/audit?action=login.failure", &admin).await;
     let logged = events.body["events"].as_array().cloned().unwrap_or_default();
-    assert!(logged.iter().any(|e| e["request_id"] == id.as_str()), "{:?}", events.body);
+    for id in &ids {
+        assert_eq!(logged.iter().filter(|e| e["request_id"] == id.as_str()).count(), 1, "{:?}", events.body);
+    }
 }
 
 #[tokio::test]

@@ -159,12 +159,13 @@ async fn append_in<C: Conn>(
 pub(crate) async fn query<D: Db>(db: &D, filter: &AuditFilter) -> StoreResult<Vec<ChainedEntry>> {
     let mut query = Sql::new(SELECT);
     query.push(" WHERE 1 = 1");
+    let risk_level = filter.risk_level.map(|risk| risk.as_str().to_owned());
     let exact = [
         ("subject", &filter.subject),
         ("token_id", &filter.token_id),
         ("action", &filter.action),
         ("decision", &filter.decision),
-        ("risk_level", &filter.risk_level),
+        ("risk_level", &risk_level),
     ];
     for (column, value) in exact {
         if let Some(value) = value {

@@ -7,7 +7,7 @@ use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
 use crate::{StoreError, StoreResult, TokenRecord, TokenWithOwner, UserKind, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
-use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, TokenName, UserId};
+use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, TokenName, UserId, Username};
 
 /// The columns [`token_with_owner`] reads, joined on the owner.
 pub(crate) const SELECT_TOKEN_WITH_OWNER: &str = "SELECT
@@ -130,7 +130,7 @@ fn user_with_prefix(row: &impl Columns, prefix: &str) -> StoreResult<UserRecord>
     };
     Ok(UserRecord {
         id: UserId::parse(&row.text(&col("id"))?).map_err(|e| corrupt("users.id", e))?,
-        name: row.text(&col("name"))?,
+        name: Username::parse(&row.text(&col("name"))?).map_err(|e| corrupt("users.name", e))?,
         kind,
         created_at: time(row, &col("created_at"))?,
         deleted_at: opt_time(row, &col("deleted_at"))?,

@@ -144,7 +144,7 @@ pub async fn queries_are_newest_first_and_filter_by_each_field(log: &dyn AuditLo
     let token = Some(format!("tok_{:026}", 3));
     assert_eq!(query(log, AuditFilter { token_id: token, ..all() }).await, [3]);
     assert_eq!(query(log, AuditFilter { decision: Some("allow".into()), ..all() }).await, [4, 2]);
-    assert_eq!(query(log, AuditFilter { risk_level: Some("critical".into()), ..all() }).await, [3]);
+    assert_eq!(query(log, AuditFilter { risk_level: Some(ward_core::Risk::Critical), ..all() }).await, [3]);
     let bob_creates =
         AuditFilter { subject: Some("bob".into()), action: Some("token.create".into()), ..all() };
     assert_eq!(query(log, bob_creates).await, [3]);

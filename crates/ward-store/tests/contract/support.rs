@@ -34,7 +34,7 @@ pub fn scopes(names: &[&str]) -> ScopeSet {
 pub fn human(name: &str, created_at: DateTime<Utc>) -> UserRecord {
     UserRecord {
         id: UserId::generate(created_at, &mut Fresh),
-        name: name.to_owned(),
+        name: ward_core::Username::parse(name).unwrap_or_else(|e| panic!("{e}")),
         kind: UserKind::Human { role: Role::User, password_hash: Some("$argon2id$fake".into()) },
         created_at,
         deleted_at: None,
@@ -45,7 +45,7 @@ pub fn human(name: &str, created_at: DateTime<Utc>) -> UserRecord {
 pub fn service(name: &str, created_at: DateTime<Utc>) -> UserRecord {
     UserRecord {
         id: UserId::generate(created_at, &mut Fresh),
-        name: name.to_owned(),
+        name: ward_core::Username::parse(name).unwrap_or_else(|e| panic!("{e}")),
         kind: UserKind::Service { scopes: scopes(&["deploy:write", "stacks:read"]) },
         created_at,
         deleted_at: None,

@@ -15,7 +15,7 @@ pub async fn a_created_user_is_found_by_id_and_by_name(store: &dyn Store) {
     for user in [&alice, &ci] {
         let by_id = store.user_by_id(&user.id).await.expect("by id");
         assert_eq!(by_id.as_ref(), Some(user));
-        let by_name = store.user_by_name(&user.name).await.expect("by name");
+        let by_name = store.user_by_name(user.name.as_str()).await.expect("by name");
         assert_eq!(by_name.as_ref(), Some(user));
     }
     assert_eq!(store.user_by_name("bob").await.expect("by name"), None);
