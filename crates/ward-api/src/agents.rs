@@ -77,12 +77,13 @@ pub struct MintedQuery {
 #[serde(deny_unknown_fields)]
 #[schema(min_properties = 1, max_properties = 1)]
 pub struct MintRevokeRequest {
+    /// A minted token's id, `tok_…`.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::some_name")]
-    #[schema(value_type = String, max_length = 128)]
+    #[schema(schema_with = crate::schema::token_id)]
     pub jti: Option<String>,
     /// Every token of this agent issued so far.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::some_name")]
-    #[schema(value_type = String, max_length = 128)]
+    #[schema(schema_with = crate::schema::username)]
     pub agent: Option<String>,
 }
 

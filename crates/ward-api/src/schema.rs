@@ -109,8 +109,9 @@ pub fn operation() -> Ref {
     Ref::from_schema_name("Operation")
 }
 
-/// `cursor` of `GET /v1/tokens`: a token id, `tok_` and 26 Crockford base32 characters.
-pub fn token_cursor() -> Object {
+/// A token id, `tok_` and 26 Crockford base32 characters: `cursor` of
+/// `GET /v1/tokens`, `jti` of `POST /v1/mint/revoke`.
+pub fn token_id() -> Object {
     string(false).pattern(Some("^tok_[0-9abcdefghjkmnpqrstvwxyz]{26}$")).build()
 }
 

@@ -113,7 +113,7 @@ pub struct TokenQuery {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page: a token id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(schema_with = crate::schema::token_cursor)]
+    #[param(schema_with = crate::schema::token_id)]
     pub cursor: Option<String>,
 }
 
