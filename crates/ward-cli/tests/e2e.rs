@@ -6,6 +6,9 @@ mod agents;
 mod audit;
 #[path = "e2e/certs.rs"]
 mod certs;
+// The dashboard in a real browser (node + chromium; see the module doc).
+#[path = "browser/dashboard.rs"]
+mod browser;
 #[path = "e2e/cli_conventions.rs"]
 mod cli_conventions;
 #[path = "e2e/clocked.rs"]

@@ -25,6 +25,9 @@ pub mod state;
 pub mod throttle;
 pub mod usage;
 
+// The web dashboard at /ui.
+pub mod ui;
+
 pub use config::Settings;
 pub use state::AppState;
 
@@ -59,6 +62,7 @@ pub async fn serve_with_tls(
         .map(|feed| tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone())));
     let audit_writer = audit::writer::AuditWriter::start(state.audit.clone(), state.metrics.audit());
     let app = observe::layer(routes::router(state.clone()), &state)
+        .layer(axum::Extension(ui::Transport { tls: tls.is_some() }))
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::<[client::Cidr]>::from(state.settings.trusted_proxies.as_slice()),
             audit::context::layer,

@@ -49,8 +49,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// The header that answers a valid `traceparent`: its trace id, ward's span.
 pub const TRACE_RESPONSE: &str = "traceresponse";
 
-/// Middleware: takes the request id from `x-request-id` (if it is a short,
-/// printable value), else makes one; notes the trace id of a valid W3C
+/// Middleware: takes the request id from `x-request-id` when a trusted
+/// proxy sent it (a short, printable value), else makes one; notes the trace id of a valid W3C
 /// `traceparent` beside it (never as the request id, so two requests that
 /// send one trace still get two ids); decides the client address, runs the
 /// request inside the context, and echoes the id (and `traceresponse`) on
@@ -60,9 +60,14 @@ pub async fn layer(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip());
+    // Only a trusted proxy may name the request: anyone else could pick an
+    // id that another request (or another client's) already has.
+    let from_proxy = peer.is_some_and(|ip| trusted_proxies.iter().any(|block| block.contains(ip)));
     let given = request
         .headers()
         .get(REQUEST_ID)
+        .filter(|_| from_proxy)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned);
@@ -71,10 +76,7 @@ pub async fn layer(
     let traced = crate::observe::trace::TraceParent::from_headers(request.headers());
     let trace_id = traced.map(|t| t.trace_id().to_owned());
     let trace_response = traced.map(|t| t.response(own));
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| crate::client::resolve(peer.ip(), request.headers(), &trusted_proxies));
+    let client = peer.map(|ip| crate::client::resolve(ip, request.headers(), &trusted_proxies));
     request.extensions_mut().insert(ClientAddr(client));
     let context =
         RequestContext { request_id: request_id.clone(), client_ip: client.map(|c| c.to_string()), trace_id };

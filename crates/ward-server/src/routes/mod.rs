@@ -12,7 +12,7 @@ mod served;
 mod session;
 mod tokens;
 mod users;
-mod views;
+pub(crate) mod views;
 
 use crate::observe;
 use crate::state::AppState;
@@ -118,12 +118,14 @@ pub use crate::error::MAX_BODY;
 pub fn router(state: AppState) -> Router {
     api()
         .0
+        .merge(crate::ui::router()) // the dashboard at /ui: HTML, not in the OpenAPI document
         // Unknown paths and methods answer ward's JSON error body too.
         .fallback(crate::error::no_route)
         .method_not_allowed_fallback(crate::error::wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
         .layer(axum::middleware::from_fn(no_store))
+        .layer(axum::middleware::from_fn(crate::ui::headers))
 }
 
 /// Whether responses to `path` must never be stored by a cache.

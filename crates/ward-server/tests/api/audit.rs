@@ -46,8 +46,31 @@ async fn pipeline_token(app: &TestApp, caller: &str, name: &str) -> (String, Str
 }
 
 #[tokio::test]
-async fn logins_that_fail_and_succeed_are_recorded_with_request_id_and_client_address() {
+async fn a_request_id_sent_by_a_client_that_is_not_a_trusted_proxy_is_replaced_by_the_servers_own() {
     let app = TestApp::spawn().await;
+    let sent = app
+        .http
+        .post(format!("{}/v1/login", app.base))
+        .header("x-request-id", "chosen-by-the-client")
+        .json(&json!({"username": "admin", "password": "wrong-password"}))
+        .send()
+        .await
+        .expect("login request");
+    let answered = sent.headers()["x-request-id"].to_str().unwrap_or_default().to_owned();
+    assert!(answered.starts_with("req_"), "{answered}");
+    let admin = app.admin().await;
+    let failure = newest(&app, &admin, "login.failure").await;
+    assert_eq!(
+        failure["request_id"],
+        answered.as_str(),
+        "the audit trail has the server's id, not the client's"
+    );
+}
+
+#[tokio::test]
+async fn logins_that_fail_and_succeed_are_recorded_with_request_id_and_client_address() {
+    // The request id of a trusted proxy (here: the test client on loopback) is kept.
+    let app = TestApp::with_config("[server]\ntrusted_proxies = [\"127.0.0.1/32\"]\n").await;
     let sent = app
         .http
         .post(format!("{}/v1/login", app.base))

@@ -25,3 +25,5 @@ mod service_users;
 mod session;
 mod tokens;
 mod users;
+// The dashboard at /ui.
+mod ui;

@@ -164,3 +164,59 @@ fn tool(name: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
+
+// The dashboard (/ui) -------------------------------------------------------
+
+/// The dashboard's routes: served, and not in the OpenAPI document, which
+/// describes the JSON API.
+const UI_ROUTES: &[(&str, &str)] = &[
+    ("get", "/ui"),
+    ("get", "/ui/login"),
+    ("post", "/ui/login"),
+    ("post", "/ui/logout"),
+    ("get", "/ui/assets/ward.css"),
+    ("get", "/ui/assets/ward.js"),
+    ("get", "/ui/tokens"),
+    ("post", "/ui/tokens"),
+    ("get", "/ui/tokens/new"),
+    ("get", "/ui/tokens/{id}/revoke"),
+    ("post", "/ui/tokens/{id}/revoke"),
+    ("get", "/ui/tokens/{id}/rotate"),
+    ("post", "/ui/tokens/{id}/rotate"),
+    ("get", "/ui/shown/{id}"),
+    ("get", "/ui/expiring"),
+    ("get", "/ui/users"),
+    ("post", "/ui/users"),
+    ("get", "/ui/users/{id}/tokens"),
+    ("post", "/ui/users/{id}/revoke-tokens"),
+    ("post", "/ui/users/{id}/delete"),
+    ("get", "/ui/service-users"),
+    ("post", "/ui/service-users"),
+    ("post", "/ui/service-users/{id}/rotate-key"),
+    ("post", "/ui/service-users/{id}/delete"),
+    ("get", "/ui/approvals"),
+    ("post", "/ui/approvals/{id}/decide"),
+    ("get", "/ui/agents"),
+    ("post", "/ui/agents/revoke"),
+    ("post", "/ui/keys/rotate"),
+    ("post", "/ui/keys/{kid}/retire"),
+    ("get", "/ui/audit"),
+    ("get", "/ui/audit/export"),
+];
+
+#[tokio::test]
+async fn every_dashboard_route_is_served_and_none_is_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let doc = app.call(Method::GET, "/openapi.json", None, None).await;
+    let paths = doc.body["paths"].as_object().expect("paths object");
+    assert!(paths.keys().all(|p| !p.starts_with("/ui")), "a dashboard route is in the API document");
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    for (method, path) in UI_ROUTES {
+        let m: Method = method.to_uppercase().parse().expect("method");
+        let url = format!("{}{}", app.base, path.replace("{id}", "tok_x").replace("{kid}", "key_x"));
+        let status = http.request(m, url).send().await.expect("request reaches the server").status();
+        assert_ne!(status, StatusCode::NOT_FOUND, "{method} {path} is not routed");
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is not routed");
+    }
+}

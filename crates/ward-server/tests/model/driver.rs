@@ -274,6 +274,7 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
         Step::Verify { by, target } => {
             s.post("/v1/verify", tok(by), json!({"token": m.creds[target].token})).await
         }
+        Step::Ui { by, page, user } => crate::ui::open(s, &m.creds[by].token, &page.path(&uid(user))).await,
     }
 }
 

@@ -7,7 +7,8 @@
 //!   approvals. `rules.rs`: the contract of COMMON.md as the model's answer
 //!   to each step (`verdict.rs`: the shape of that answer). `ops.rs`: the ops and their strategies. `driver.rs`: the
 //!   server and the HTTP calls; `template.rs`: the database cases start from. `step.rs`: one case, step by step.
-//!   `invariants.rs`: every credential verified after every step.
+//!   `invariants.rs`: every credential verified after every step. `ui.rs`:
+//!   a credential as the dashboard's session cookie opening a `/ui` page.
 //! - Time: the server reads the wall clock (no knob to move it), so
 //!   lifetimes come from {1h, 2h, 1d, 30d} (gaps far beyond a case's
 //!   length), each step starts on a later millisecond than the last, and the
@@ -28,6 +29,8 @@ mod ops;
 mod rules;
 mod step;
 mod template;
+// The dashboard's pages (/ui) as the model sees them.
+mod ui;
 mod verdict;
 
 use proptest::prelude::*;

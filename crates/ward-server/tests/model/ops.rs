@@ -3,6 +3,7 @@
 //! runs) and the resolved, readable [`Step`].
 
 use crate::model::{Kind, Model, Role, Scopes};
+use crate::ui::Page;
 use chrono::Duration;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -93,6 +94,7 @@ pub enum Op {
     Logout { by: Pick },
     KeyRotate { by: Pick },
     KeyRetire { by: Pick, key: Index },
+    Ui { by: Pick, page: Page, user: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -151,6 +153,7 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => pick().prop_map(|by| Op::Logout { by }),
         1 => pick().prop_map(|by| Op::KeyRotate { by }),
         2 => (pick(), any::<Index>()).prop_map(|(by, key)| Op::KeyRetire { by, key }),
+        2 => (pick(), crate::ui::page(), any::<Index>()).prop_map(|(by, page, user)| Op::Ui { by, page, user }),
     ]
     .boxed()
 }
@@ -184,6 +187,7 @@ pub enum Step {
     Logout { by: usize },
     KeyRotate { by: usize },
     KeyRetire { by: usize, key: usize },
+    Ui { by: usize, page: Page, user: usize },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -298,6 +302,9 @@ impl Model {
                 let keys: Vec<usize> = (0..self.keys.len()).collect();
                 Step::KeyRetire { by: self.caller(by)?, key: choose(key, &keys)? }
             }
+            Op::Ui { by, page, user } => {
+                Step::Ui { by: self.caller(by)?, page, user: choose(user, &all_users)? }
+            }
             Op::ListMinted { by } => Step::ListMinted { by: self.caller(by)? },
             Op::Whoami { by } => Step::Whoami { by: self.caller(by)? },
             // What logout does for an agent token is not in the contract.
@@ -371,6 +378,9 @@ impl Model {
             Step::Logout { by } => format!("{} logs out", c(by)),
             Step::KeyRotate { by } => format!("{} rotates the signing key", c(by)),
             Step::KeyRetire { by, key } => format!("{} retires signing key #{key}", c(by)),
+            Step::Ui { by, page, user } => {
+                format!("{} opens dashboard page {page:?} (user {})", c(by), u(user))
+            }
         }
     }
 }

@@ -84,7 +84,7 @@ fn manage(m: &Model, by: usize, target: usize) -> Option<Verdict> {
 /// `/v1/users/{id}/tokens` and `…/revoke-tokens`: a non-admin naming
 /// someone else gets 403 before any lookup; an admin may learn that a user
 /// is gone before its scopes count.
-fn users_tokens(m: &Model, by: usize, user: usize) -> Group {
+pub fn users_tokens(m: &Model, by: usize, user: usize) -> Group {
     let mut g = Group::default();
     if user != m.creds[by].owner && !m.is_admin(by) {
         g.check(true, 403);
@@ -98,7 +98,8 @@ fn users_tokens(m: &Model, by: usize, user: usize) -> Group {
 /// The model's answer to `step`, with the server's clock in `w`.
 pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
     let by = match *step {
-        Step::Login { .. } | Step::UseApproval { .. } => None,
+        // The dashboard's session cookie has its own answer (a redirect).
+        Step::Login { .. } | Step::UseApproval { .. } | Step::Ui { .. } => None,
         Step::Create { by, .. }
         | Step::Rotate { by, .. }
         | Step::Revoke { by, .. }
@@ -336,6 +337,7 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             }
             Verdict { ok: Some(Effect::NewKey), refuse: vec![] }
         }
+        Step::Ui { by, page, user } => crate::ui::expect(m, by, page, user),
         Step::KeyRetire { by, key } => {
             if !m.is_admin(by) {
                 return no(403);

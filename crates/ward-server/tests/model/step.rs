@@ -43,6 +43,7 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::Whoami { .. }
         | Step::Logout { .. }
         | Step::KeyRetire { .. } => 200,
+        Step::Ui { .. } => 200,
         Step::KeyRotate { .. } => 201,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
         Step::SvcRotate { .. } => 201,

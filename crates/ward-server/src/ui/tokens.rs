@@ -1,0 +1,241 @@
+//! "My tokens" and "Expiring soon": the table of `ward token list` (type,
+//! status, created, last used, expires, scopes) with filters by type and
+//! status, a search by name, sorting by date and pagination. Listing goes
+//! through `authority::tokens::list` (the caller's own tokens; the API's
+//! rules) and rows are rendered from `routes::views::token`, so a status
+//! or a last-used time reads the same as in the API. The forms that
+//! change tokens are in `token_forms.rs`.
+
+use super::error::{UiError, UiResult};
+use super::layout::{self, badge, maybe_time, paginate, time};
+use super::session::Session;
+use crate::authority::tokens;
+use crate::error::ApiError;
+use crate::routes::views;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::Duration;
+use maud::{Markup, html};
+use serde::Deserialize;
+use ward_api::{TokenInfo, TokenQuery};
+use ward_core::{TokenKind, TokenStatus};
+
+/// The most tokens one listing reads; search, sort and pages work within it.
+pub const MAX_LISTED: u32 = 1000;
+
+/// The query of `/ui/tokens` (every field optional; blank is absent).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<usize>,
+    /// What the form before this page did (`revoked`), for a notice.
+    pub done: Option<String>,
+}
+
+fn blank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ListQuery {
+    /// The API query this page asks: filters parsed as the API parses them.
+    fn api(&self) -> UiResult<TokenQuery> {
+        let kind = blank(&self.kind).map(str::parse::<TokenKind>).transpose().map_err(ApiError::invalid)?;
+        let status =
+            blank(&self.status).map(str::parse::<TokenStatus>).transpose().map_err(ApiError::invalid)?;
+        Ok(TokenQuery { token_type: kind, status, user_id: None, limit: Some(MAX_LISTED), cursor: None })
+    }
+
+    /// This query as a link prefix without `page` (and without `sort`
+    /// unless `keep_sort`), ending in `?` or `&`.
+    fn base(&self, path: &str, keep_sort: bool) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("type", &self.kind), ("status", &self.status), ("q", &self.q)] {
+            if let Some(v) = blank(v) {
+                q.append_pair(k, v);
+            }
+        }
+        if let Some(s) = blank(&self.sort).filter(|_| keep_sort) {
+            q.append_pair("sort", s);
+        }
+        let q = q.finish();
+        if q.is_empty() { format!("{path}?") } else { format!("{path}?{q}&") }
+    }
+}
+
+/// Rows whose name contains `q` (any case), sorted by `sort`.
+pub fn search_and_sort(mut rows: Vec<TokenInfo>, q: Option<&str>, sort: Option<&str>) -> Vec<TokenInfo> {
+    if let Some(q) = q {
+        let q = q.to_lowercase();
+        rows.retain(|t| t.name.to_lowercase().contains(&q));
+    }
+    match sort.unwrap_or("created") {
+        "created_asc" => rows.sort_by_key(|t| t.created_at),
+        "expires" => rows.sort_by_key(|t| (t.expires_at.is_none(), t.expires_at)),
+        "last_used" => rows.sort_by_key(|t| std::cmp::Reverse(t.last_used_at)),
+        _ => rows.sort_by_key(|t| std::cmp::Reverse(t.created_at)),
+    }
+    rows
+}
+
+/// `GET /ui/tokens`.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ListQuery>,
+) -> UiResult<Html<String>> {
+    let found = tokens::list(&state, &session.caller, query.api()?).await?;
+    let rows = found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
+    let rows = search_and_sort(rows, blank(&query.q), blank(&query.sort));
+    let (shown, at, pages) = paginate(&rows, query.page);
+    let body = html! {
+        h1 { "My tokens" }
+        @if blank(&query.done) == Some("revoked") { (layout::notice("The token was revoked.")) }
+        p { a href="/ui/tokens/new" { "Create a token" } }
+        (filters(&query))
+        (table(shown, &query, "/ui/tokens", true))
+        (layout::pagination(&query.base("/ui/tokens", true), at, pages))
+    };
+    Ok(session.page("My tokens", body))
+}
+
+fn filters(query: &ListQuery) -> Markup {
+    let kind = blank(&query.kind).unwrap_or("");
+    let status = blank(&query.status).unwrap_or("");
+    html! {
+        form.filters method="get" action="/ui/tokens" role="search" {
+            label { "Type"
+                select name="type" {
+                    option value="" selected[kind.is_empty()] { "any" }
+                    @for k in TokenKind::ALL {
+                        option value=(k.as_str()) selected[kind == k.as_str()] { (k.as_str()) }
+                    }
+                }
+            }
+            label { "Status"
+                select name="status" {
+                    option value="" selected[status.is_empty()] { "any" }
+                    @for s in TokenStatus::ALL {
+                        option value=(s.as_str()) selected[status == s.as_str()] { (s.as_str()) }
+                    }
+                }
+            }
+            label { "Name contains"
+                input type="search" name="q" value=(blank(&query.q).unwrap_or(""));
+            }
+            @if let Some(sort) = blank(&query.sort) { input type="hidden" name="sort" value=(sort); }
+            button type="submit" { "Filter" }
+        }
+    }
+}
+
+/// A sortable column heading: a link that sorts by it.
+fn sort_heading(query: &ListQuery, path: &str, label: &str, key: &str) -> Markup {
+    let current = blank(&query.sort).unwrap_or("created");
+    let (next, mark) = match (key, current) {
+        ("created", "created") => ("created_asc", Some("descending")),
+        ("created", "created_asc") => ("created", Some("ascending")),
+        (k, c) if k == c => (k, Some(if k == "expires" { "ascending" } else { "descending" })),
+        (k, _) => (k, None),
+    };
+    let href = format!("{}sort={next}", query.base(path, false));
+    html! {
+        th scope="col" aria-sort=[mark] {
+            a href=(href) { (label) @if let Some(m) = mark { span.muted { @if m == "ascending" { " ▲" } @else { " ▼" } } } }
+        }
+    }
+}
+
+/// The token table; `actions`: revoke and rotate links for active tokens.
+pub fn table(rows: &[TokenInfo], query: &ListQuery, path: &str, actions: bool) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p.muted { "No tokens match." }
+        } @else {
+            div.table-wrap tabindex="0" role="region" aria-label="Tokens" {
+                table {
+                    caption.muted { "Tokens, " (rows.len()) " on this page" }
+                    thead { tr {
+                        th scope="col" { "Name" }
+                        th scope="col" { "Type" }
+                        th scope="col" { "Status" }
+                        (sort_heading(query, path, "Created", "created"))
+                        (sort_heading(query, path, "Last used", "last_used"))
+                        (sort_heading(query, path, "Expires", "expires"))
+                        th scope="col" { "Scopes" }
+                        @if actions { th scope="col" { "Actions" } }
+                    } }
+                    tbody {
+                        @for t in rows {
+                            tr data-token-id=(t.id) {
+                                td { (t.name) br; code.muted { (t.prefix) "…" } }
+                                td { (t.token_type.as_str()) }
+                                td { (badge(t.status.as_str())) }
+                                td { (time(t.created_at)) }
+                                td { (maybe_time(t.last_used_at, "never")) }
+                                td { (maybe_time(t.expires_at, "never")) }
+                                td.scopes { (t.scopes.join(" ")) }
+                                @if actions {
+                                    td.actions {
+                                        @if t.status == TokenStatus::Active {
+                                            a href={ "/ui/tokens/" (t.id) "/revoke" } { "Revoke" span.sr { " " (t.name) } }
+                                            @if t.token_type != TokenKind::Login {
+                                                a href={ "/ui/tokens/" (t.id) "/rotate" } { "Rotate" span.sr { " " (t.name) } }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The query of `/ui/expiring`.
+#[derive(Debug, Deserialize)]
+pub struct ExpiringQuery {
+    pub days: Option<u32>,
+}
+
+/// `GET /ui/expiring`: the caller's active tokens that end in the next 7
+/// (or 30) days, soonest first.
+pub async fn expiring(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ExpiringQuery>,
+) -> UiResult<Html<String>> {
+    let days = match q.days.unwrap_or(7) {
+        d @ (7 | 30) => d,
+        _ => return Err(UiError::Api(ApiError::invalid("days must be 7 or 30"))),
+    };
+    let query =
+        TokenQuery { status: Some(TokenStatus::Active), limit: Some(MAX_LISTED), ..TokenQuery::default() };
+    let found = tokens::list(&state, &session.caller, query).await?;
+    let until = found.now + Duration::days(i64::from(days));
+    let rows: Vec<TokenInfo> = found
+        .value
+        .tokens
+        .iter()
+        .filter(|t| t.token.expires_at.is_some_and(|e| e <= until))
+        .map(|t| views::token(&state, found.now, t))
+        .collect();
+    let listing = ListQuery { sort: Some("expires".into()), ..ListQuery::default() };
+    let rows = search_and_sort(rows, None, Some("expires"));
+    let body = html! {
+        h1 { "Expiring soon" }
+        p {
+            "Your active tokens that expire in the next " (days) " days. "
+            @if days == 7 { a href="/ui/expiring?days=30" { "Show 30 days" } }
+            @else { a href="/ui/expiring?days=7" { "Show 7 days" } }
+        }
+        (table(&rows, &listing, "/ui/expiring", true))
+    };
+    Ok(session.page("Expiring soon", body))
+}
