@@ -8,6 +8,7 @@ use super::error::UiResult;
 use super::form::Posted;
 use super::layout::{self, badge, time};
 use super::session::Session;
+use crate::authority::input::MintRevoke;
 use crate::authority::mint;
 use crate::routes::views;
 use crate::state::AppState;
@@ -122,7 +123,7 @@ pub async fn revoke(State(state): State<AppState>, posted: Posted) -> UiResult<R
         jti: fields.text("jti").map(str::to_owned),
         agent: fields.text("agent").map(str::to_owned),
     };
-    mint::revoke(&state, &session.caller, req).await?;
+    mint::revoke(&state, &session.caller, MintRevoke::try_from(req)?).await?;
     Ok(Redirect::to("/ui/agents?done=revoked"))
 }
 

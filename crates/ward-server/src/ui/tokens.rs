@@ -9,6 +9,7 @@
 use super::error::{UiError, UiResult};
 use super::layout::{self, badge, maybe_time, paginate, time};
 use super::session::Session;
+use crate::authority::input::TokenListing;
 use crate::authority::tokens;
 use crate::error::ApiError;
 use crate::routes::views;
@@ -88,7 +89,7 @@ pub async fn list(
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> UiResult<Html<String>> {
-    let found = tokens::list(&state, &session.caller, query.api()?).await?;
+    let found = tokens::list(&state, &session.caller, TokenListing::try_from(query.api()?)?).await?;
     let rows = found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
     let rows = search_and_sort(rows, blank(&query.q), blank(&query.sort));
     let (shown, at, pages) = paginate(&rows, query.page);
@@ -217,7 +218,7 @@ pub async fn expiring(
     };
     let query =
         TokenQuery { status: Some(TokenStatus::Active), limit: Some(MAX_LISTED), ..TokenQuery::default() };
-    let found = tokens::list(&state, &session.caller, query).await?;
+    let found = tokens::list(&state, &session.caller, TokenListing::try_from(query)?).await?;
     let until = found.now + Duration::days(i64::from(days));
     let rows: Vec<TokenInfo> = found
         .value
