@@ -5,7 +5,9 @@
 //! what the server does.
 //!
 //! Bounded: a few examples per operation, so the two runs together stay
-//! well under three minutes on two cores. Under `CI=true` a missing
+//! well under three minutes on two cores. One worker: hypothesis parses
+//! lambda sources with `ast.parse`, which failed once under two worker
+//! threads on Python 3.11 ("AST constructor recursion depth mismatch"). Under `CI=true` a missing
 //! schemathesis fails the test; elsewhere the test says so and passes.
 //!
 //! Excluded, each for a reason the server cannot change:
@@ -38,13 +40,16 @@ fn schemathesis_finds_no_failure_and_no_server_error() {
         admin.json(&["token", "create", "--name", "fuzz", "--type", "pipeline", "--scopes", "system:read"]);
     let low = low["token"].as_str().expect("a token").to_owned();
 
-    for (who, token) in [("admin session", session.as_str()), ("low-scope token", low.as_str())] {
+    // The low-scope token first: the admin's run revokes tokens (an admin
+    // may revoke every token of a user, its own included), and the
+    // low-scope token is the admin's.
+    for (who, token) in [("low-scope token", low.as_str()), ("admin session", session.as_str())] {
         let report = tempfile::tempdir().expect("tempdir");
         let out = Command::new(&st)
             .arg("--config-file")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/schemathesis.toml"))
             .args(["run", &format!("{}/openapi.json", server.url)])
-            .args(["--checks", "all", "--max-examples", MAX_EXAMPLES, "--seed", "13", "--workers", "2"])
+            .args(["--checks", "all", "--max-examples", MAX_EXAMPLES, "--seed", "13", "--workers", "1"])
             .args(["--exclude-operation-id", "logout", "--exclude-operation-id", "change_password"])
             .args(["--exclude-operation-id", "login", "--request-timeout", "10"])
             .args(["--header", &format!("Authorization: Bearer {token}")])
