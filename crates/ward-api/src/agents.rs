@@ -16,6 +16,9 @@ pub struct MintRequest {
     /// `30d`, `7d`, `1d`, `2h`, `1h` … up to the server's `mint.max_ttl`.
     #[schema(schema_with = crate::schema::duration)]
     pub ttl: String,
+    /// The token's `aud` claim: who it is meant for (e.g. an API's URL).
+    #[serde(default, deserialize_with = "crate::bounds::opt_text", skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 /// A minted token, shown once.

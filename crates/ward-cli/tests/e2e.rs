@@ -23,12 +23,16 @@ mod http2;
 mod lifecycle;
 #[path = "e2e/limits.rs"]
 mod limits;
+#[path = "e2e/oauth.rs"]
+mod oauth;
 #[path = "e2e/observe.rs"]
 mod observe;
 #[path = "e2e/password.rs"]
 mod password;
 #[path = "e2e/pg_tls.rs"]
 mod pg_tls;
+#[path = "e2e/proxies.rs"]
+mod proxies;
 #[path = "e2e/schemathesis.rs"]
 mod schemathesis;
 #[path = "e2e/secrecy.rs"]

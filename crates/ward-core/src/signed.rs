@@ -1,6 +1,7 @@
 //! Signed agent tokens: compact JWS (JWT) with EdDSA (Ed25519), RFC 7519 /
 //! RFC 8037. Header `{"alg":"EdDSA","typ":"JWT","kid"}`, claims `iss sub
-//! scope exp iat jti` (`scope` space-separated, RFC 8693). Any JWT library
+//! scope exp iat jti` and, when the minter named one, `aud` (`scope`
+//! space-separated, RFC 8693). Any JWT library
 //! verifies them with the public keys of `/.well-known/jwks.json`.
 //!
 //! This module only encodes, decodes and checks signatures; whether a token
@@ -32,6 +33,9 @@ pub struct Claims {
     pub iat: i64,
     /// The token's id, `tok_…`.
     pub jti: String,
+    /// The audience the minter named (`ward mint --audience`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 impl Claims {
@@ -137,7 +141,23 @@ mod tests {
             exp: 2_000_000_000,
             iat: 1_900_000_000,
             jti: "tok_x".into(),
+            aud: None,
         }
+    }
+
+    #[test]
+    fn an_audience_is_a_claim_only_when_named() {
+        let payload = |c: &Claims| {
+            let token = encode("key_1", c, &key(1));
+            let part = token.split('.').nth(1).unwrap_or_default().to_owned();
+            String::from_utf8(B64.decode(part).unwrap_or_default()).unwrap_or_default()
+        };
+        assert!(!payload(&claims()).contains("aud"));
+        let with = Claims { aud: Some("grafana-api".into()), ..claims() };
+        assert!(payload(&with).contains(r#""aud":"grafana-api""#), "{}", payload(&with));
+        let token = encode("key_1", &with, &key(1));
+        let back = decode(&token).and_then(|u| u.verify(&key(1).verifying_key()));
+        assert_eq!(back.map(|c| c.aud), Ok(Some("grafana-api".into())));
     }
 
     #[test]

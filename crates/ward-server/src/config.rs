@@ -33,6 +33,7 @@
 //! idle_timeout = "60s"      # a kept-alive connection with no new request is closed after this
 //! max_connections = 1024    # more connections wait in the listen backlog until one closes
 //! max_connections_per_address = 128  # one client address (IPv6: one /64); more are closed at once
+//! issuer = "https://ward.example.com"   # see crate::interop, with [forward_auth] and [oauth]
 //!
 //! [usage]
 //! flush_interval = "5s"
@@ -96,6 +97,11 @@ struct RawConfig {
     server: RawServer,
     #[serde(default)]
     metrics: RawMetrics,
+    // --- issue 13: proxies and OAuth (crate::interop) ---
+    #[serde(default)]
+    forward_auth: crate::interop::RawForwardAuth,
+    #[serde(default)]
+    oauth: crate::interop::RawOAuth,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +120,8 @@ struct RawServer {
     idle_timeout: Option<String>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
+    /// `crate::interop::Issuer`.
+    issuer: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -239,7 +247,8 @@ pub struct TransportLimits {
     pub max_connections_per_address: usize,
 }
 
-/// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`.
+/// Signed agent tokens: the longest TTL `ward mint` accepts, and `iss`
+/// (`[server] issuer`, else [`crate::interop::DEFAULT_ISS`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintSettings {
     pub max_ttl: Ttl,
@@ -267,6 +276,11 @@ pub struct Settings {
     pub metrics_enabled: bool,
     /// Timeouts and the connection bound (`[server]`).
     pub transport: TransportLimits,
+    // --- issue 13: proxies and OAuth (crate::interop) ---
+    /// `[server] issuer`: `iss` of minted tokens and the RFC 8414 issuer.
+    pub issuer: Option<crate::interop::Issuer>,
+    pub forward_auth: crate::interop::ForwardAuthSettings,
+    pub oauth: crate::interop::OAuthSettings,
 }
 
 impl Default for Settings {
@@ -390,9 +404,11 @@ impl Settings {
             webhook_url,
             webhook_timeout: std(duration("approval.webhook_timeout", raw.approval.webhook_timeout, "5s")?),
         };
+        let issuer =
+            crate::interop::issuer(raw.server.issuer, raw.mint.issuer).map_err(|e| invalid(e.to_string()))?;
         let mint = MintSettings {
             max_ttl: duration("mint.max_ttl", raw.mint.max_ttl, "30d")?,
-            issuer: raw.mint.issuer.unwrap_or_else(|| "ward".to_owned()),
+            issuer: issuer.as_ref().map_or(crate::interop::DEFAULT_ISS, |i| i.as_str()).to_owned(),
         };
         let cache_ttl = std(duration("cache.ttl", raw.cache.ttl, "10s")?);
         if cache_ttl > MAX_CACHE_TTL {
@@ -417,6 +433,10 @@ impl Settings {
             trusted_proxies,
             metrics_enabled: raw.metrics.enabled.unwrap_or(true),
             transport,
+            issuer,
+            forward_auth: crate::interop::forward_auth(raw.forward_auth)
+                .map_err(|e| invalid(e.to_string()))?,
+            oauth: crate::interop::oauth(raw.oauth).map_err(|e| invalid(e.to_string()))?,
         })
     }
 }
@@ -527,6 +547,21 @@ mod tests {
         assert_eq!(cap("[server]\nmax_connections = 8000"), Some(1000));
         assert_eq!(cap("[server]\nmax_connections_per_address = 500"), Some(500));
         assert_eq!(cap("[server]\nmax_connections_per_address = 0"), None);
+    }
+
+    #[test]
+    fn the_server_issuer_is_the_iss_of_minted_tokens_and_without_it_iss_stays_ward() {
+        let s = Settings::parse("[server]\nissuer = \"https://ward.example.com/\"").unwrap_or_default();
+        assert_eq!(s.issuer.as_ref().map(|i| i.as_str()), Some("https://ward.example.com"));
+        assert_eq!(s.mint.issuer, "https://ward.example.com");
+        let s = Settings::parse("").unwrap_or_default();
+        assert!(s.issuer.is_none());
+        assert_eq!(s.mint.issuer, crate::interop::DEFAULT_ISS);
+        let err =
+            Settings::parse("[mint]\nissuer = \"ward\"").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("server.issuer"), "{err}");
+        assert!(Settings::parse("[forward_auth]\nunmatched = \"maybe\"").is_err());
+        assert!(Settings::parse("[oauth]\nrevoke_per_minute = 0").is_err());
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub enum ApiError {
     Forbidden(#[from] Denied),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A route this server's config leaves off; the message names the key.
+    #[error("{0}")]
+    NotConfigured(&'static str),
     #[error("{0}")]
     Conflict(String),
     /// The request body or query could not be read as JSON of the right shape.
@@ -59,6 +62,13 @@ pub enum ApiError {
     /// Too many password checks at once; the bound of `crate::password`.
     #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
     Busy { retry_after: u64 },
+    /// HTTP Basic client credentials (a service user's name and key) that
+    /// do not match (`POST /oauth/introspect`).
+    #[error("invalid client credentials: use a service user's name and key, or a bearer token")]
+    InvalidClient,
+    /// Too many calls from one client address (`crate::rate`).
+    #[error("too many requests from this address; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
     #[error("internal error")]
@@ -70,11 +80,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MissingToken | ApiError::InvalidToken(_) | ApiError::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::MissingToken
+            | ApiError::InvalidToken(_)
+            | ApiError::BadCredentials
+            | ApiError::InvalidClient => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -82,7 +93,7 @@ impl ApiError {
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,13 +105,15 @@ impl ApiError {
             ApiError::BadCredentials => "invalid_credentials",
             ApiError::Forbidden(_) => "insufficient_scope",
             ApiError::NotFound(_) | ApiError::NoRoute => "not_found",
+            ApiError::NotConfigured(_) => "not_configured",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::WrongMethod => "method_not_allowed",
             ApiError::Unprocessable(_) => "invalid_request",
-            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => "too_many_requests",
+            ApiError::InvalidClient => "invalid_client",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
@@ -115,6 +128,7 @@ impl ApiError {
     fn www_authenticate(&self) -> Option<String> {
         match self {
             ApiError::MissingToken => Some(r#"Bearer realm="ward""#.to_owned()),
+            ApiError::InvalidClient => Some(r#"Basic realm="ward""#.to_owned()),
             ApiError::InvalidToken(why) => {
                 Some(format!(r#"Bearer realm="ward", error="invalid_token", error_description="{why}""#))
             }
@@ -146,7 +160,10 @@ impl IntoResponse for ApiError {
         if let Some(value) = self.www_authenticate().and_then(|v| HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
-        if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after } = self {
+        if let ApiError::TooManyRequests { retry_after }
+        | ApiError::Busy { retry_after }
+        | ApiError::RateLimited { retry_after } = self
+        {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response

@@ -45,6 +45,8 @@ pub struct Shared {
     pub clock: Clock,
     /// This server's Prometheus registry (`crate::observe`).
     pub metrics: Arc<Metrics>,
+    /// `POST /oauth/revoke` calls per client address (`[oauth]`).
+    pub revoke_limit: Arc<crate::rate::RateLimit>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -104,6 +106,8 @@ impl AppState {
         let chain_key = ChainKey::from(master.derive("audit-chain"));
         let audit = Arc::new(AuditSink::new(audit, chain_key, settings.usage_flush, clock.clone()));
         let metrics = Arc::new(Metrics::new(settings.metrics_enabled));
+        let revoke_limit =
+            Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
         Self(Arc::new(Shared {
             store,
             agents,
@@ -117,6 +121,7 @@ impl AppState {
             cache,
             clock,
             metrics,
+            revoke_limit,
         }))
     }
 

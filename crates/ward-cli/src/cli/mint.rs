@@ -21,6 +21,10 @@ pub struct MintArgs {
     #[arg(long = "expires-in", visible_alias = "ttl", required = true, value_name = "DURATION",
           value_parser = parse_ttl)]
     pub ttl: Option<Ttl>,
+    /// Who the token is meant for: its `aud` claim (e.g. `https://api.example.com`),
+    /// which a JWT verifier can require.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,7 +37,7 @@ pub async fn mint(app: &App, args: MintArgs) -> anyhow::Result<ExitCode> {
             CliError::usage("--scopes is empty", Some("name scopes or meta-scopes, e.g. readonly")).into()
         );
     }
-    let request = MintRequest { agent, scopes, ttl: ttl.to_string() };
+    let request = MintRequest { agent, scopes, ttl: ttl.to_string(), audience: args.audience };
     let minted = app.client()?.mint(&request).await?;
     output::emit(app.output, &minted, || minted_table(&minted))?;
     Ok(ExitCode::SUCCESS)

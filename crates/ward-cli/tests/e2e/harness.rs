@@ -70,7 +70,14 @@ impl Server {
     pub fn spawn(&mut self, config: &Path, admin_password: Option<&str>) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ward"));
         command
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg("server")
+            // Port 0 unless the test names an address in `extra_args`.
+            .args(if self.extra_args.iter().any(|a| a == "--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
+            .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("--config")
             .arg(config)

@@ -5,6 +5,14 @@
 //! 401, a missing scope a 403 naming it; otherwise the answer is `allow`,
 //! `deny` or `approval_required` with the reason (see
 //! `ward_core::operation::decide`).
+//!
+//! Every decision is audited. One that involves no approval — an allow of
+//! an operation that needs none (or was auto-approved), a refusal for a
+//! missing scope — is a use of the token and is counted like `token.use`
+//! (`crate::audit::uses`: one event per token, operation, decision and
+//! client per flush interval, with its `count`), so a proxy asking
+//! `/v1/forward-auth` on every request writes no row per request. A decision
+//! that opens, spends or refuses an approval is written on its own.
 
 use super::approvals;
 use super::check::{Check, check};
@@ -46,7 +54,7 @@ pub async fn authorize(state: &AppState, bearer: Caller, req: Authorize) -> ApiR
         .risk(op.risk);
 
     if let Err(missing) = decide(op, &subject.scopes, req.auto_approve, None) {
-        state.audit.emit(event.decision("deny").error(missing.to_string()));
+        state.audit.emit_use(event.decision("deny").error(missing.to_string()));
         return Err(Denied::MissingScope(missing.missing.join(" ")).into());
     }
     let approval_state = match (op.approval, req.approval_id.as_deref()) {
@@ -62,9 +70,10 @@ pub async fn authorize(state: &AppState, bearer: Caller, req: Authorize) -> ApiR
         decision = verdict;
     }
     let event = event.decision(decision.as_str());
-    state.audit.emit(match &decision {
-        Decision::Deny(reason) => event.error(reason.clone()),
-        _ => event,
-    });
+    match &decision {
+        Decision::Allow(_) if approval_state.is_none() => state.audit.emit_use(event),
+        Decision::Deny(reason) => state.audit.emit(event.error(reason.clone())),
+        _ => state.audit.emit(event),
+    }
     Ok(Authorized { decision, operation: req.operation, subject, approval_id })
 }

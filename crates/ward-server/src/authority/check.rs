@@ -25,6 +25,10 @@ pub struct Found {
     /// The owner's name, or the agent's.
     pub subject: String,
     pub expires_at: Option<DateTime<Utc>>,
+    /// When it was issued (created, or minted).
+    pub issued_at: DateTime<Utc>,
+    /// A minted token's `aud`, if its minter named one.
+    pub audience: Option<String>,
 }
 
 /// The verdict on a token string.
@@ -103,6 +107,8 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
         kind: t.token.kind,
         subject: t.owner.name.to_string(),
         expires_at: t.token.expires_at,
+        issued_at: t.token.created_at,
+        audience: None,
     };
     if t.owner.deleted_at.is_some() {
         return Ok(Check::Revoked(found));
@@ -152,6 +158,8 @@ async fn check_signed(state: &AppState, presented: &str) -> ApiResult<Check> {
         subject: minted.agent.clone(),
         // The record's end when its parent's rotation grace cut it short.
         expires_at: Utc.timestamp_opt(claims.exp, 0).single().map(|exp| exp.min(minted.expires_at)),
+        issued_at: minted.issued_at,
+        audience: claims.aud.clone(),
     };
     let now = state.now();
     if key.retired_at.is_some() || minted.revoked_at.is_some() {

@@ -178,6 +178,8 @@ pub struct NewMint {
     pub scopes: ScopeSet,
     /// At most the server's `mint.max_ttl`.
     pub ttl: Ttl,
+    /// The `aud` claim: printable, without spaces, when given.
+    pub audience: Option<String>,
 }
 
 impl NewMint {
@@ -195,8 +197,24 @@ impl NewMint {
         if scopes.is_empty() {
             return Err(ApiError::invalid("an agent token needs at least one scope"));
         }
-        Ok(Self { agent, scopes, ttl })
+        let audience = req.audience.map(audience).transpose()?;
+        Ok(Self { agent, scopes, ttl, audience })
     }
+}
+
+/// A mint request's audience: one printable value with no whitespace (a
+/// URL or a name), as JWT verifiers compare it byte for byte.
+fn audience(aud: String) -> ApiResult<String> {
+    if aud.is_empty()
+        || !aud
+            .chars()
+            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace()))
+    {
+        return Err(ApiError::invalid(
+            "audience must be one non-empty value without spaces, e.g. https://api.example.com",
+        ));
+    }
+    Ok(aud)
 }
 
 /// `POST /v1/authorize`.
@@ -376,6 +394,7 @@ mod tests {
             agent: "bot".into(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             ttl: ttl.into(),
+            audience: None,
         };
         let m = message(NewMint::parse(req("30d", &["ward:introspect"]), &catalog(), max));
         assert!(m.contains("longer than this server allows"), "{m}");
@@ -413,5 +432,21 @@ mod tests {
         assert_eq!(message(revoke(None, None)), "give exactly one of jti or agent");
         assert!(message(revoke(Some("evt_1"), None)).contains("jti is not a minted token's id"));
         assert!(message(revoke(None, Some("Backup!"))).contains("agent name is invalid"));
+    }
+
+    #[test]
+    fn an_audience_is_one_value_without_spaces() {
+        let max = Ttl::parse("1d").unwrap_or_else(|e| panic!("{e}"));
+        let req = |aud: &str| MintRequest {
+            agent: "bot".into(),
+            scopes: vec!["ward:introspect".into()],
+            ttl: "1h".into(),
+            audience: Some(aud.into()),
+        };
+        let ok = NewMint::parse(req("https://api.example.com"), &catalog(), max).map(|m| m.audience);
+        assert_eq!(ok.ok().flatten().as_deref(), Some("https://api.example.com"));
+        for bad in ["", "two words", "tab\there"] {
+            assert!(message(NewMint::parse(req(bad), &catalog(), max)).contains("audience"), "{bad:?}");
+        }
     }
 }

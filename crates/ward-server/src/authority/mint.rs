@@ -46,7 +46,7 @@ pub struct KeyState {
 /// `POST /v1/mint`: a signed token for the agent with the (expanded) scopes.
 pub async fn mint(state: &AppState, caller: &Caller, new: NewMint) -> ApiResult<MintedToken> {
     caller.require(SCOPE_MINT)?;
-    let NewMint { agent, scopes, ttl } = new;
+    let NewMint { agent, scopes, ttl, audience } = new;
     let now = state.now();
     let wanted = Wanted { scopes, expires_at: Some(now + ttl.as_duration()) };
     let Granted { scopes, expires_at } = may_mint(caller, agent.as_str(), wanted, now)?;
@@ -62,6 +62,7 @@ pub async fn mint(state: &AppState, caller: &Caller, new: NewMint) -> ApiResult<
         exp: expires_at.timestamp(),
         iat: now.timestamp(),
         jti: jti.to_string(),
+        aud: audience,
     };
     let record = MintedRecord {
         jti: jti.clone(),

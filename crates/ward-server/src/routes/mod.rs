@@ -6,6 +6,8 @@
 
 mod agents;
 mod audit;
+mod forward_auth;
+mod oauth;
 mod password;
 mod responses;
 mod served;
@@ -33,7 +35,7 @@ use ward_api::Health;
 #[openapi(
     info(title = "ward", description = "Issue, verify, revoke and audit API tokens."),
     modifiers(&BearerAuth),
-    tags((name = "session"), (name = "tokens"), (name = "users"), (name = "service-users"), (name = "policy"), (name = "agents"), (name = "audit"), (name = "meta"))
+    tags((name = "session"), (name = "tokens"), (name = "users"), (name = "service-users"), (name = "policy"), (name = "agents"), (name = "audit"), (name = "meta"), (name = "proxy"), (name = "oauth"))
 )]
 struct ApiDoc;
 
@@ -45,6 +47,11 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // A service user's name and key, for `POST /oauth/introspect`.
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
     }
 }
@@ -104,6 +111,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agents::jwks))
         .routes(routes!(audit::search))
         .routes(routes!(audit::verify))
+        // --- issue 13: proxies and OAuth ---
+        .routes(routes!(forward_auth::forward_auth))
+        .routes(routes!(oauth::introspect))
+        .routes(routes!(oauth::revoke))
+        .routes(routes!(oauth::metadata))
         .split_for_parts();
     let (router, mut doc) = parts;
     responses::complete(&mut doc);

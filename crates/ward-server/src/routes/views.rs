@@ -10,14 +10,15 @@
 use crate::authority::authorize::Authorized;
 use crate::authority::check::Check;
 use crate::authority::mint::{KeyState, MintedToken};
+use crate::authority::oauth::Introspected;
 use crate::authority::tokens::{RotatedToken, TokenPage};
 use crate::authority::{AsOf, Issued, permissions};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use ward_api::{
-    Approval, ApprovalList, AuthorizeResponse, CreatedServiceUser, CreatedToken, LoginResponse,
-    LogoutResponse, Minted, MintedInfo, MintedList, Rotated, ServiceUser, ServiceUserList, SigningKeyInfo,
-    SigningKeyList, TokenInfo, TokenList, User, UserList, UserRole, VerifyResponse, WhoAmI,
+    Approval, ApprovalList, AuthorizeResponse, CreatedServiceUser, CreatedToken, Introspection,
+    LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList, Rotated, ServiceUser, ServiceUserList,
+    SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User, UserList, UserRole, VerifyResponse, WhoAmI,
 };
 use ward_core::{ApprovalStatus, Caller, PrincipalKind, ScopeSet, TokenStatus};
 use ward_store::{ApprovalRecord, MintedRecord, TokenWithOwner, UserKind, UserRecord};
@@ -266,5 +267,34 @@ pub fn authorized(a: Authorized) -> AuthorizeResponse {
         subject: a.subject.principal.name,
         token_id: a.subject.token_id.to_string(),
         approval_id: a.approval_id,
+    }
+}
+
+// OAuth ----------------------------------------------------------------------
+
+/// RFC 7662's answer for what introspection found.
+pub fn introspection(state: &AppState, found: Introspected) -> Introspection {
+    let Some((found, caller)) = found.active else {
+        return Introspection::default();
+    };
+    let scope = scope_names(&caller.scopes).join(" ");
+    let (client_id, username) = match caller.principal.kind {
+        PrincipalKind::Service(_) => (Some(found.subject.clone()), None),
+        PrincipalKind::Human(_) => (None, Some(found.subject.clone())),
+        PrincipalKind::Agent { .. } => (None, None),
+    };
+    Introspection {
+        active: true,
+        scope: Some(scope),
+        client_id,
+        username,
+        token_type: Some("Bearer".to_owned()),
+        exp: found.expires_at.map(|t| t.timestamp()),
+        iat: Some(found.issued_at.timestamp()),
+        sub: Some(found.subject),
+        aud: found.audience,
+        iss: state.settings.issuer.as_ref().map(|i| i.as_str().to_owned()),
+        jti: Some(found.token_id.to_string()),
+        ward_token_type: Some(found.kind.as_str().to_owned()),
     }
 }

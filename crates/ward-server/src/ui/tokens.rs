@@ -19,11 +19,11 @@ use axum::response::Html;
 use chrono::Duration;
 use maud::{Markup, html};
 use serde::Deserialize;
-use ward_api::{TokenInfo, TokenQuery};
+use ward_api::TokenInfo;
 use ward_core::{TokenKind, TokenStatus};
 
 /// The most tokens one listing reads; search, sort and pages work within it.
-pub const MAX_LISTED: u32 = 1000;
+pub const MAX_LISTED: u32 = TokenListing::MAX_PAGE;
 
 /// The query of `/ui/tokens` (every field optional; blank is absent).
 #[derive(Debug, Default, Deserialize)]
@@ -44,11 +44,11 @@ fn blank(v: &Option<String>) -> Option<&str> {
 
 impl ListQuery {
     /// The API query this page asks: filters parsed as the API parses them.
-    fn api(&self) -> UiResult<TokenQuery> {
+    fn api(&self) -> UiResult<TokenListing> {
         let kind = blank(&self.kind).map(str::parse::<TokenKind>).transpose().map_err(ApiError::invalid)?;
         let status =
             blank(&self.status).map(str::parse::<TokenStatus>).transpose().map_err(ApiError::invalid)?;
-        Ok(TokenQuery { token_type: kind, status, user_id: None, limit: Some(MAX_LISTED), cursor: None })
+        Ok(TokenListing { kind, status, owner: None, before: None, limit: MAX_LISTED })
     }
 
     /// This query as a link prefix without `page` (and without `sort`
@@ -89,7 +89,7 @@ pub async fn list(
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> UiResult<Html<String>> {
-    let found = tokens::list(&state, &session.caller, TokenListing::try_from(query.api()?)?).await?;
+    let found = tokens::list(&state, &session.caller, query.api()?).await?;
     let rows = found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
     let rows = search_and_sort(rows, blank(&query.q), blank(&query.sort));
     let (shown, at, pages) = paginate(&rows, query.page);
@@ -216,9 +216,14 @@ pub async fn expiring(
         d @ (7 | 30) => d,
         _ => return Err(UiError::Api(ApiError::invalid("days must be 7 or 30"))),
     };
-    let query =
-        TokenQuery { status: Some(TokenStatus::Active), limit: Some(MAX_LISTED), ..TokenQuery::default() };
-    let found = tokens::list(&state, &session.caller, TokenListing::try_from(query)?).await?;
+    let query = TokenListing {
+        kind: None,
+        status: Some(TokenStatus::Active),
+        owner: None,
+        before: None,
+        limit: MAX_LISTED,
+    };
+    let found = tokens::list(&state, &session.caller, query).await?;
     let until = found.now + Duration::days(i64::from(days));
     let rows: Vec<TokenInfo> = found
         .value

@@ -42,6 +42,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/keys/rotate"),
     ("post", "/v1/keys/{kid}/retire"),
     ("get", "/.well-known/jwks.json"),
+    // issue 13: proxies and OAuth
+    ("get", "/v1/forward-auth"),
+    ("post", "/oauth/introspect"),
+    ("post", "/oauth/revoke"),
+    ("get", "/.well-known/oauth-authorization-server"),
 ];
 
 #[tokio::test]
@@ -61,7 +66,8 @@ async fn openapi_json_is_openapi_3_and_lists_every_route() {
 
 #[tokio::test]
 async fn every_documented_route_is_served() {
-    let app = TestApp::spawn().await;
+    // An issuer, so that the OAuth metadata is served (404 without one).
+    let app = TestApp::with_config("[server]\nissuer = \"http://127.0.0.1\"").await;
     for (method, path) in ROUTES {
         let m: Method = method.to_uppercase().parse().expect("method");
         // Raw: not every route answers JSON (`/metrics` is text).

@@ -47,6 +47,15 @@ ttl = "15m"
 scopes = ["app:write"]
 risk = "critical"
 approval = "human"
+
+[operations.read]
+scopes = ["app:read"]
+risk = "low"
+
+[[routes]]
+method = "GET"
+path = "/app/items"
+operation = "read"
 "#;
 
 const MASTER_KEY: &str = "bW9kZWwtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=";
@@ -151,6 +160,11 @@ impl Server {
         if let Some(b) = body {
             req = req.json(&b);
         }
+        self.send(req).await
+    }
+
+    /// Sends a request built by the caller (headers, forms).
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
         let resp = req.send().await.expect("request reaches the server");
         let status = resp.status();
         let no_store = no_store(&resp);
@@ -275,6 +289,18 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
             s.post("/v1/verify", tok(by), json!({"token": m.creds[target].token})).await
         }
         Step::Ui { by, page, user } => crate::ui::open(s, &m.creds[by].token, &page.path(&uid(user))).await,
+        Step::ForwardAuth { by } => {
+            let req = s.http.get(format!("{}/v1/forward-auth", s.base)).bearer_auth(&m.creds[by].token);
+            s.send(req.header("X-Original-Method", "GET").header("X-Original-URI", "/app/items")).await
+        }
+        Step::Introspect { by, target } => {
+            let req = s.http.post(format!("{}/oauth/introspect", s.base)).bearer_auth(&m.creds[by].token);
+            s.send(req.form(&[("token", m.creds[target].token.as_str())])).await
+        }
+        Step::OAuthRevoke { target } => {
+            let req = s.http.post(format!("{}/oauth/revoke", s.base));
+            s.send(req.form(&[("token", m.creds[target].token.as_str())])).await
+        }
     }
 }
 

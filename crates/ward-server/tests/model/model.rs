@@ -22,6 +22,7 @@ pub const TOKENS: Scopes = 1;
 pub const INTROSPECT: Scopes = 1 << 1;
 pub const MINT: Scopes = 1 << 3;
 pub const ADMIN: Scopes = 1 << 4;
+pub const APP_READ: Scopes = 1 << 5;
 pub const APP_WRITE: Scopes = 1 << 6;
 /// What an admin may grant: everything.
 pub const ALL: Scopes = 0xff;

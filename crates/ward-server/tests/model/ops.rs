@@ -95,6 +95,10 @@ pub enum Op {
     KeyRotate { by: Pick },
     KeyRetire { by: Pick, key: Index },
     Ui { by: Pick, page: Page, user: Index },
+    // issue 13: forward auth and OAuth
+    ForwardAuth { by: Pick },
+    Introspect { by: Pick, target: Index },
+    OAuthRevoke { target: Index },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -154,6 +158,9 @@ pub fn op() -> BoxedStrategy<Op> {
         1 => pick().prop_map(|by| Op::KeyRotate { by }),
         2 => (pick(), any::<Index>()).prop_map(|(by, key)| Op::KeyRetire { by, key }),
         2 => (pick(), crate::ui::page(), any::<Index>()).prop_map(|(by, page, user)| Op::Ui { by, page, user }),
+        2 => pick().prop_map(|by| Op::ForwardAuth { by }),
+        2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Introspect { by, target }),
+        2 => any::<Index>().prop_map(|target| Op::OAuthRevoke { target }),
     ]
     .boxed()
 }
@@ -161,33 +168,128 @@ pub fn op() -> BoxedStrategy<Op> {
 /// A transition resolved against the model: concrete indices.
 #[derive(Debug, Clone)]
 pub enum Step {
-    Login { user: usize },
-    Create { by: usize, kind: Kind, scopes: Option<Scopes>, ttl: Option<Life>, for_user: Option<usize> },
-    Rotate { by: usize, target: usize, grace: bool },
-    Revoke { by: usize, target: usize },
-    Delete { by: usize, target: usize },
-    Mint { by: usize, agent: &'static str, scopes: Scopes, ttl: Life },
-    MintRevokeJti { by: usize, target: usize },
-    MintRevokeAgent { by: usize, agent: &'static str },
-    SvcCreate { by: usize, scopes: Scopes, days: Option<u32> },
-    SvcRotate { by: usize, svc: usize, grace: bool },
-    SvcDelete { by: usize, svc: usize },
-    UserRevokeTokens { by: usize, user: usize },
-    UserDelete { by: usize, user: usize },
-    Authorize { by: usize },
-    Decide { by: usize, approval: usize, approve: bool },
-    UseApproval { approval: usize },
-    PasswordChange { by: usize },
-    PasswordReset { by: usize, user: usize },
-    Verify { by: usize, target: usize },
-    ListUserTokens { by: usize, user: usize },
-    ListTokens { by: usize },
-    ListMinted { by: usize },
-    Whoami { by: usize },
-    Logout { by: usize },
-    KeyRotate { by: usize },
-    KeyRetire { by: usize, key: usize },
-    Ui { by: usize, page: Page, user: usize },
+    Login {
+        user: usize,
+    },
+    Create {
+        by: usize,
+        kind: Kind,
+        scopes: Option<Scopes>,
+        ttl: Option<Life>,
+        for_user: Option<usize>,
+    },
+    Rotate {
+        by: usize,
+        target: usize,
+        grace: bool,
+    },
+    Revoke {
+        by: usize,
+        target: usize,
+    },
+    Delete {
+        by: usize,
+        target: usize,
+    },
+    Mint {
+        by: usize,
+        agent: &'static str,
+        scopes: Scopes,
+        ttl: Life,
+    },
+    MintRevokeJti {
+        by: usize,
+        target: usize,
+    },
+    MintRevokeAgent {
+        by: usize,
+        agent: &'static str,
+    },
+    SvcCreate {
+        by: usize,
+        scopes: Scopes,
+        days: Option<u32>,
+    },
+    SvcRotate {
+        by: usize,
+        svc: usize,
+        grace: bool,
+    },
+    SvcDelete {
+        by: usize,
+        svc: usize,
+    },
+    UserRevokeTokens {
+        by: usize,
+        user: usize,
+    },
+    UserDelete {
+        by: usize,
+        user: usize,
+    },
+    Authorize {
+        by: usize,
+    },
+    Decide {
+        by: usize,
+        approval: usize,
+        approve: bool,
+    },
+    UseApproval {
+        approval: usize,
+    },
+    PasswordChange {
+        by: usize,
+    },
+    PasswordReset {
+        by: usize,
+        user: usize,
+    },
+    Verify {
+        by: usize,
+        target: usize,
+    },
+    ListUserTokens {
+        by: usize,
+        user: usize,
+    },
+    ListTokens {
+        by: usize,
+    },
+    ListMinted {
+        by: usize,
+    },
+    Whoami {
+        by: usize,
+    },
+    Logout {
+        by: usize,
+    },
+    KeyRotate {
+        by: usize,
+    },
+    KeyRetire {
+        by: usize,
+        key: usize,
+    },
+    Ui {
+        by: usize,
+        page: Page,
+        user: usize,
+    },
+    /// `GET /v1/forward-auth` for `GET /app/items` (operation `read`).
+    ForwardAuth {
+        by: usize,
+    },
+    /// `POST /oauth/introspect` of `target`'s token.
+    Introspect {
+        by: usize,
+        target: usize,
+    },
+    /// `POST /oauth/revoke` of `target`'s token, with nothing but the token.
+    OAuthRevoke {
+        target: usize,
+    },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -316,6 +418,15 @@ impl Model {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::Verify { by: self.caller(by)?, target: choose(target, &all)? }
             }
+            Op::ForwardAuth { by } => Step::ForwardAuth { by: self.caller(by)? },
+            Op::Introspect { by, target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::Introspect { by: self.caller(by)?, target: choose(target, &all)? }
+            }
+            Op::OAuthRevoke { target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::OAuthRevoke { target: choose(target, &all)? }
+            }
         })
     }
 
@@ -380,6 +491,11 @@ impl Model {
             Step::KeyRetire { by, key } => format!("{} retires signing key #{key}", c(by)),
             Step::Ui { by, page, user } => {
                 format!("{} opens dashboard page {page:?} (user {})", c(by), u(user))
+            }
+            Step::ForwardAuth { by } => format!("a proxy asks whether {} may GET /app/items", c(by)),
+            Step::Introspect { by, target } => format!("{} introspects {}", c(by), c(target)),
+            Step::OAuthRevoke { target } => {
+                format!("the holder of {} revokes it at /oauth/revoke", c(target))
             }
         }
     }

@@ -7,8 +7,8 @@
 //! not order are collected, and any of their statuses is accepted.
 
 use crate::model::{
-    ADMIN, APP_WRITE, ApprovalState, End, Expiry, INTROSPECT, Kind, MINT, Model, Role, SESSION_HOURS, TOKENS,
-    Window,
+    ADMIN, APP_READ, APP_WRITE, ApprovalState, End, Expiry, INTROSPECT, Kind, MINT, Model, Role,
+    SESSION_HOURS, TOKENS, Window,
 };
 use crate::ops::Step;
 use crate::verdict::{Effect, Group, NewCred, Verdict, no};
@@ -99,7 +99,7 @@ pub fn users_tokens(m: &Model, by: usize, user: usize) -> Group {
 pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
     let by = match *step {
         // The dashboard's session cookie has its own answer (a redirect).
-        Step::Login { .. } | Step::UseApproval { .. } | Step::Ui { .. } => None,
+        Step::Login { .. } | Step::UseApproval { .. } | Step::Ui { .. } | Step::OAuthRevoke { .. } => None,
         Step::Create { by, .. }
         | Step::Rotate { by, .. }
         | Step::Revoke { by, .. }
@@ -123,7 +123,9 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::Whoami { by }
         | Step::Logout { by }
         | Step::KeyRotate { by }
-        | Step::KeyRetire { by, .. } => Some(by),
+        | Step::KeyRetire { by, .. }
+        | Step::ForwardAuth { by }
+        | Step::Introspect { by, .. } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -403,6 +405,24 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
                 return no(403);
             }
             Verdict { ok: Some(Effect::Verified { target, valid: m.valid(target) }), refuse: vec![] }
+        }
+        // Forward auth: the decision of authorize, 2xx only on allow.
+        Step::ForwardAuth { by } => {
+            if !m.has(by, APP_READ) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Nothing), refuse: vec![] }
+        }
+        Step::Introspect { by, target } => {
+            if !m.has(by, INTROSPECT) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Introspected { target, active: m.valid(target) }), refuse: vec![] }
+        }
+        // Possession is enough; a token that is not valid is left as it is.
+        Step::OAuthRevoke { target } => {
+            let ends = if m.valid(target) { vec![target] } else { vec![] };
+            Verdict { ok: Some(Effect::End(ends)), refuse: vec![] }
         }
     }
 }

@@ -42,7 +42,10 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::ListMinted { .. }
         | Step::Whoami { .. }
         | Step::Logout { .. }
-        | Step::KeyRetire { .. } => 200,
+        | Step::KeyRetire { .. }
+        | Step::ForwardAuth { .. }
+        | Step::Introspect { .. }
+        | Step::OAuthRevoke { .. } => 200,
         Step::Ui { .. } => 200,
         Step::KeyRotate { .. } => 201,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
@@ -268,6 +271,17 @@ impl Case {
             }
             Effect::Listed(want) => self.listed(&want, body, desc),
             Effect::Described(c) => self.described(c, body, desc),
+            Effect::Introspected { target, active } => {
+                let right = if active {
+                    body["active"] == Value::Bool(true) && body["jti"] == self.model.creds[target].id.as_str()
+                } else {
+                    *body == serde_json::json!({"active": false})
+                };
+                if !right {
+                    let label = self.model.label(target);
+                    self.fail(&format!("{desc}: expected active={active} for {label}, got {body}"));
+                }
+            }
             Effect::Verified { target, valid } => {
                 if body["valid"] != Value::Bool(valid) {
                     let label = self.model.label(target);

@@ -54,6 +54,12 @@ pub enum Effect {
         target: usize,
         valid: bool,
     },
+    /// `POST /oauth/introspect` must say whether `target` is active, and
+    /// nothing but `{"active":false}` when it is not.
+    Introspected {
+        target: usize,
+        active: bool,
+    },
     /// Nothing changes (a read).
     Nothing,
     /// A listing that must hold exactly these credentials' ids.
