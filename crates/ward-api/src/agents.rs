@@ -8,10 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 pub struct MintRequest {
     /// The agent the token is for (its `sub`).
     #[serde(deserialize_with = "crate::bounds::name")]
+    #[schema(schema_with = crate::schema::username)]
     pub agent: String,
     /// Scopes or meta-scopes; expanded in the answer.
+    #[schema(schema_with = crate::schema::scopes)]
     pub scopes: Vec<String>,
     /// `30d`, `7d`, `1d`, `2h`, `1h` … up to the server's `mint.max_ttl`.
+    #[schema(schema_with = crate::schema::duration)]
     pub ttl: String,
     /// The token's `aud` claim: who it is meant for (e.g. an API's URL).
     #[serde(default, deserialize_with = "crate::bounds::opt_text", skip_serializing_if = "Option::is_none")]
@@ -48,7 +51,7 @@ pub struct MintedInfo {
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     /// `active`, `expired` or `revoked`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::token_status)]
     pub status: TokenStatus,
 }
 
@@ -60,20 +63,30 @@ pub struct MintedList {
 
 /// Query of `GET /v1/mint`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MintedQuery {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[param(max_length = 128)]
     pub agent: Option<String>,
+    /// At most this many, default 100; a value outside 1 to 1000 is taken as the nearer bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 
-/// `POST /v1/mint/revoke`: exactly one of `jti` or `agent`.
+/// `POST /v1/mint/revoke`: exactly one of `jti` or `agent` (each a
+/// string when given, never `null`), and nothing else.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct MintRevokeRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    /// A minted token's id, `tok_…`.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::some_name")]
+    #[schema(schema_with = crate::schema::token_id)]
     pub jti: Option<String>,
     /// Every token of this agent issued so far.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::some_name")]
+    #[schema(schema_with = crate::schema::username)]
     pub agent: Option<String>,
 }
 
@@ -84,7 +97,7 @@ pub struct SigningKeyInfo {
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
     /// `active` (signs new tokens), `verifying` (older, still verifies) or `retired`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::key_status)]
     pub status: KeyStatus,
 }
 
@@ -102,10 +115,12 @@ pub struct AuthorizeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     #[serde(deserialize_with = "crate::bounds::name")]
+    #[schema(schema_with = crate::schema::operation)]
     pub operation: String,
     #[serde(default)]
     pub auto_approve: bool,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[schema(max_length = 128)]
     pub approval_id: Option<String>,
 }
 
@@ -128,7 +143,7 @@ pub struct AuthorizeResponse {
     pub reason: String,
     pub operation: String,
     /// `low`, `moderate`, `high` or `critical`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::risk)]
     pub risk: Risk,
     pub subject: String,
     pub token_id: String,
@@ -144,10 +159,10 @@ pub struct Approval {
     pub subject: String,
     pub operation: String,
     /// `low`, `moderate`, `high` or `critical`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::risk)]
     pub risk: Risk,
     /// `pending`, `approved`, `denied`, `used` or `expired`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::approval_status)]
     pub status: ApprovalStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -164,11 +179,12 @@ pub struct ApprovalList {
 
 /// Query of `GET /v1/approvals`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApprovalQuery {
     /// `pending`, `approved`, `denied` or `used`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "crate::kinds::opt_listable")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = crate::schema::listable_approval_status)]
     pub status: Option<ApprovalStatus>,
 }
 
@@ -176,5 +192,6 @@ pub struct ApprovalQuery {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DecideRequest {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_text")]
+    #[schema(max_length = 1024)]
     pub reason: Option<String>,
 }

@@ -27,6 +27,7 @@ pub struct AuditRecord {
     /// `allow`, `deny`, `approval_required`, a verify verdict …
     pub decision: Option<String>,
     /// `low`, `moderate`, `high` or `critical`.
+    #[schema(schema_with = crate::schema::opt_risk)]
     pub risk_level: Option<String>,
     pub error: Option<String>,
     /// The first use's request when `count` is above 1.
@@ -63,6 +64,7 @@ pub struct AuditList {
 
 /// Query of `GET /v1/audit`. Every filter is an exact match.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -74,17 +76,23 @@ pub struct AuditQuery {
     pub decision: Option<String>,
     /// `low`, `moderate`, `high` or `critical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::risk)]
     pub risk: Option<String>,
     /// RFC 3339, or a duration such as `24h` meaning that long ago.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::time_bound)]
     pub since: Option<String>,
     /// RFC 3339, or a duration such as `1h` meaning that long ago.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::time_bound)]
     pub until: Option<String>,
     /// 1 to 1000, default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page: an event's `seq`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::seq_cursor)]
     pub cursor: Option<String>,
 }
 

@@ -31,6 +31,24 @@ pub fn opt_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
     Option::<String>::deserialize(d)?.map(|v| check(v, NAME)).transpose()
 }
 
+/// A name of at most [`NAME`] bytes when the field is there; absent is
+/// `None`, and `null` is refused (for fields where absent and given must
+/// be told apart, such as `jti` or `agent` of `POST /v1/mint/revoke`).
+pub fn some_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    name(d).map(Some)
+}
+
+/// An optional whole number for a `u32` field, written as `30` or `30.0`:
+/// JSON has one number type, and JSON Schema's `integer` takes both.
+pub fn opt_whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let Some(number) = Option::<f64>::deserialize(d)? else { return Ok(None) };
+    if number.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&number) {
+        return Err(D::Error::custom(format_args!("expected a whole number from 0 to {}", u32::MAX)));
+    }
+    // Whole and in range, checked above: the cast is exact.
+    Ok(Some(number as u32))
+}
+
 /// Optional free text of at most [`TEXT`] bytes.
 pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d)?.map(|v| check(v, TEXT)).transpose()

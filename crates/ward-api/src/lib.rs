@@ -9,6 +9,7 @@ pub mod bounds;
 mod kinds;
 mod oauth;
 mod password;
+pub mod schema;
 mod session;
 mod tokens;
 mod users;

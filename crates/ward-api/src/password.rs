@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 pub struct ChangePasswordRequest {
     pub current_password: String,
     /// At least 8 characters, at most 1024 bytes.
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 
@@ -24,6 +25,7 @@ impl std::fmt::Debug for ChangePasswordRequest {
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
     /// At least 8 characters, at most 1024 bytes.
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 

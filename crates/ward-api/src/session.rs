@@ -41,13 +41,13 @@ impl std::fmt::Debug for LoginResponse {
 pub struct WhoAmI {
     pub user_id: String,
     pub username: String,
-    /// `admin` or `user`; `service` for a service user.
-    #[schema(value_type = String)]
+    /// `admin` or `user`; `service` for a service user; `agent` for an agent token.
+    #[schema(schema_with = crate::schema::user_role)]
     pub role: UserRole,
     pub token_id: String,
     /// `personal`, `pipeline`, `service`, `registry`, `login` or `agent`.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::token_kind)]
     pub token_type: TokenKind,
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,

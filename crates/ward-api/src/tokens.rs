@@ -6,19 +6,24 @@ use utoipa::{IntoParams, ToSchema};
 /// `POST /v1/tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateTokenRequest {
+    #[schema(schema_with = crate::schema::token_name)]
     pub name: String,
     /// `personal`, `pipeline`, `service` or `registry`.
     #[serde(rename = "type", deserialize_with = "crate::kinds::parsed")]
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::creatable_token_kind)]
     pub token_type: TokenKind,
     /// Scopes or meta-scopes. Omitted: a personal token gets its owner's
     /// permissions, other types get none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::opt_scopes)]
     pub scopes: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Lifetime in days, 1 to 36500; exclusive with `ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_whole")]
+    #[schema(minimum = 1, maximum = 36500)]
     pub expires_in_days: Option<u32>,
     /// A duration such as `2h`, `30d` or `1h30m`; exclusive with `expires_in_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::opt_duration)]
     pub ttl: Option<String>,
     /// The owner, by id (`usr_…`) or name; admins only when not the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,7 +38,7 @@ pub struct CreatedToken {
     pub name: String,
     /// `personal`, `pipeline`, `service`, `registry` or `login`.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::token_kind)]
     pub token_type: TokenKind,
     /// The display start, e.g. `ward_p_Ab3x`.
     pub prefix: String,
@@ -60,7 +65,7 @@ pub struct TokenInfo {
     pub name: String,
     /// `personal`, `pipeline`, `service`, `registry` or `login`.
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::token_kind)]
     pub token_type: TokenKind,
     pub prefix: String,
     pub scopes: Vec<String>,
@@ -69,7 +74,7 @@ pub struct TokenInfo {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     /// `active`, `expired` or `revoked`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::schema::token_status)]
     pub status: TokenStatus,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -88,23 +93,27 @@ pub struct TokenList {
 
 /// Query of `GET /v1/tokens`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "crate::kinds::opt_parsed")]
-    #[param(rename = "type", value_type = Option<String>)]
+    #[param(rename = "type", schema_with = crate::schema::token_kind)]
     pub token_type: Option<TokenKind>,
     /// `active`, `expired` or `revoked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "crate::kinds::opt_parsed")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = crate::schema::token_status)]
     pub status: Option<TokenStatus>,
     /// Id or name; admins may name anyone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// 1 to 1000, default 100.
+    /// Page size: default 100; a value outside 1 to 1000 is taken as the nearer bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page: a token id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::token_id)]
     pub cursor: Option<String>,
 }
 
@@ -113,6 +122,7 @@ pub struct TokenQuery {
 pub struct RotateRequest {
     /// How long the old token keeps working, e.g. `1h`; default: it stops at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::opt_duration)]
     pub grace: Option<String>,
 }
 
@@ -144,7 +154,7 @@ pub struct VerifyResponse {
     pub code: String,
     pub token_id: Option<String>,
     #[serde(rename = "type")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::opt_token_kind)]
     pub token_type: Option<TokenKind>,
     /// The owner's name.
     pub user: Option<String>,

@@ -5,8 +5,10 @@
 //! at all, or a failed `token verify`), 4 forbidden (403), 5 not found (404).
 //!
 //! Errors print as `error: <what went wrong>` and, where there is one,
-//! `hint: <what to do next>`, both on stderr. Nothing here ever prints a
-//! token: client errors carry none, and CLI errors are built without them.
+//! `hint: <what to do next>`, both on stderr; with `-o json` also as an
+//! object on stdout (`crate::report`) whose `code` is an [`ErrorCode`]: a
+//! stable snake_case name, from which the exit status follows. Nothing here ever prints a token:
+//! client errors carry none, and CLI errors are built without them.
 
 use std::process::ExitCode;
 
@@ -25,6 +27,128 @@ impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
     }
+}
+
+/// What failed, as scripts read it in `{"error":{"code",…}}`. Stable:
+/// a name is never reused for something else. Documented in the README
+/// ("CLI conventions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A flag or argument is wrong or missing (exit 2).
+    Usage,
+    /// A destructive command had no terminal to ask on and no `--confirm` (exit 2).
+    NeedsConfirmation,
+    /// No token, or one the server refused (HTTP 401), or a refused login (exit 3).
+    Unauthenticated,
+    /// The token lacks the rights (HTTP 403) (exit 4).
+    Forbidden,
+    /// No such token, user, approval, key … or stored secret (HTTP 404) (exit 5).
+    NotFound,
+    /// The change conflicts with the current state (HTTP 409): already
+    /// revoked, already rotated, name taken (exit 1).
+    Conflict,
+    /// The server refused the request as malformed or against a rule
+    /// (HTTP 400, 413, 415, 422) (exit 1).
+    InvalidRequest,
+    /// Too many attempts (HTTP 429); the hint says how long to wait (exit 1).
+    RateLimited,
+    /// The server is up but cannot serve now (HTTP 503) (exit 1).
+    Unavailable,
+    /// The server failed (another 5xx) (exit 1).
+    ServerError,
+    /// No answer from the server, or one that is not ward's, or a
+    /// certificate this machine does not trust (exit 1).
+    Unreachable,
+    /// The local secret store failed: locked, damaged, wrong key (exit 1).
+    SecretStore,
+    /// Anything else (exit 1).
+    Error,
+}
+
+impl ErrorCode {
+    #[cfg(test)]
+    pub const ALL: [ErrorCode; 13] = [
+        Self::Usage,
+        Self::NeedsConfirmation,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::InvalidRequest,
+        Self::RateLimited,
+        Self::Unavailable,
+        Self::ServerError,
+        Self::Unreachable,
+        Self::SecretStore,
+        Self::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Usage => "usage",
+            Self::NeedsConfirmation => "needs_confirmation",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::InvalidRequest => "invalid_request",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::ServerError => "server_error",
+            Self::Unreachable => "unreachable",
+            Self::SecretStore => "secret_store",
+            Self::Error => "error",
+        }
+    }
+
+    /// The exit status that goes with the code.
+    pub fn exit(self) -> Exit {
+        match self {
+            Self::Usage | Self::NeedsConfirmation => Exit::Usage,
+            Self::Unauthenticated => Exit::Unauthenticated,
+            Self::Forbidden => Exit::Forbidden,
+            Self::NotFound => Exit::NotFound,
+            _ => Exit::Error,
+        }
+    }
+}
+
+/// The stable code for a failed command.
+pub fn error_code(err: &anyhow::Error) -> ErrorCode {
+    if let Some(cli) = err.downcast_ref::<CliError>() {
+        return match cli {
+            CliError::NeedsConfirmation { .. } => ErrorCode::NeedsConfirmation,
+            CliError::Usage { .. } => ErrorCode::Usage,
+            CliError::NotLoggedIn { .. }
+            | CliError::SessionExpired { .. }
+            | CliError::LoginRefused { .. } => ErrorCode::Unauthenticated,
+        };
+    }
+    if let Some(secrets) = secrets_error(err) {
+        return if secrets.is_not_found() { ErrorCode::NotFound } else { ErrorCode::SecretStore };
+    }
+    let Some(client) = client_error(err) else { return ErrorCode::Error };
+    use ward_client::Error as E;
+    match client {
+        E::InvalidUrl { .. } => ErrorCode::Usage,
+        E::Unreachable { .. } | E::Decode { .. } | E::Certificate { .. } => ErrorCode::Unreachable,
+        E::Api { status, .. } => match status {
+            401 => ErrorCode::Unauthenticated,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            400 | 413 | 415 | 422 => ErrorCode::InvalidRequest,
+            429 => ErrorCode::RateLimited,
+            503 => ErrorCode::Unavailable,
+            s if *s >= 500 => ErrorCode::ServerError,
+            _ => ErrorCode::Error,
+        },
+        _ => ErrorCode::Error,
+    }
+}
+
+fn secrets_error(err: &anyhow::Error) -> Option<&ward_secrets::Error> {
+    err.chain().find_map(|e| e.downcast_ref::<ward_secrets::Error>())
 }
 
 /// Errors the CLI itself raises, each with its exit code and hint.
@@ -52,15 +176,6 @@ impl CliError {
         Self::Usage { message: message.into(), hint: hint.map(str::to_owned) }
     }
 
-    fn exit(&self) -> Exit {
-        match self {
-            Self::NotLoggedIn { .. } | Self::SessionExpired { .. } | Self::LoginRefused { .. } => {
-                Exit::Unauthenticated
-            }
-            Self::Usage { .. } | Self::NeedsConfirmation { .. } => Exit::Usage,
-        }
-    }
-
     fn hint(&self) -> Option<String> {
         match self {
             Self::NotLoggedIn { server } => Some(format!(
@@ -78,26 +193,14 @@ impl CliError {
     }
 }
 
-/// The exit code for a failed command.
-pub fn code_for(err: &anyhow::Error) -> Exit {
-    if let Some(cli) = err.downcast_ref::<CliError>() {
-        return cli.exit();
-    }
-    if let Some(ward_client::Error::InvalidUrl { .. }) = client_error(err) {
-        return Exit::Usage;
-    }
-    match client_error(err).and_then(ward_client::Error::status) {
-        Some(401) => Exit::Unauthenticated,
-        Some(403) => Exit::Forbidden,
-        Some(404) => Exit::NotFound,
-        _ => Exit::Error,
-    }
-}
-
 /// The `error:` and `hint:` lines for a failed command.
 pub fn describe(err: &anyhow::Error) -> (String, Option<String>) {
     if let Some(cli) = err.downcast_ref::<CliError>() {
         return (cli.to_string(), cli.hint());
+    }
+    if let Some(secrets) = secrets_error(err) {
+        // The context a command added, then the store's words.
+        return (format!("{err:#}"), secrets.hint());
     }
     let Some(client) = client_error(err) else {
         return (format!("{err:#}"), None);
@@ -161,6 +264,10 @@ fn client_hint(err: &ward_client::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn code_for(err: &anyhow::Error) -> Exit {
+        error_code(err).exit()
+    }
 
     fn api(status: u16) -> anyhow::Error {
         anyhow::Error::new(ward_client::Error::Api {

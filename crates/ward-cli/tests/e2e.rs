@@ -9,6 +9,8 @@ mod certs;
 // The dashboard in a real browser (node + chromium; see the module doc).
 #[path = "browser/dashboard.rs"]
 mod browser;
+#[path = "e2e/cli_conventions.rs"]
+mod cli_conventions;
 #[path = "e2e/clocked.rs"]
 mod clocked;
 #[path = "e2e/crash.rs"]
@@ -31,6 +33,8 @@ mod password;
 mod pg_tls;
 #[path = "e2e/proxies.rs"]
 mod proxies;
+#[path = "e2e/schemathesis.rs"]
+mod schemathesis;
 #[path = "e2e/secrecy.rs"]
 mod secrecy;
 #[path = "e2e/server.rs"]

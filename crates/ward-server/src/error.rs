@@ -1,12 +1,15 @@
 //! The one place where failures become HTTP responses.
 //!
 //! Policy: every error body is `{"error":{"code","message"}}` with a stable
-//! `code` and a message that says what to do next. 401 and 403 carry an RFC
-//! 6750 `WWW-Authenticate` header. A 5xx is logged once, here, with its
+//! `code` and a message that says what to do next — extractor rejections
+//! (415 for a body that is not JSON, 413 for one over [`MAX_BODY`]) and the
+//! router's own answers (404 for no such route, 405 for a method the route
+//! does not take, through [`no_route`] and [`wrong_method`]) included. 401
+//! and 403 carry an RFC 6750 `WWW-Authenticate` header. A 5xx is logged once, here, with its
 //! detail; the client sees only that it happened. No message ever contains a
 //! token or a password: the types that hold them cannot be formatted.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ward_api::{ErrorBody, ErrorDetail};
@@ -39,6 +42,18 @@ pub enum ApiError {
     /// The request body or query could not be read as JSON of the right shape.
     #[error("{0}")]
     BadRequest(String),
+    /// A body sent with no content type, or one other than JSON.
+    #[error("{0}; send the body as JSON with Content-Type: application/json")]
+    UnsupportedMediaType(String),
+    /// A body over [`MAX_BODY`].
+    #[error("the request body is larger than {} KiB; no ward request needs that much", MAX_BODY / 1024)]
+    PayloadTooLarge,
+    /// A path the router does not serve.
+    #[error("no such route; GET /openapi.json lists every route this server answers")]
+    NoRoute,
+    /// A route asked with a method it does not take.
+    #[error("this route does not take that method; the Allow header lists those it does")]
+    WrongMethod,
     /// Well-formed input that breaks a rule (unknown scope, bad duration …).
     #[error("{0}")]
     Unprocessable(String),
@@ -73,6 +88,10 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -85,10 +104,13 @@ impl ApiError {
             ApiError::MissingToken | ApiError::InvalidToken(_) => "invalid_token",
             ApiError::BadCredentials => "invalid_credentials",
             ApiError::Forbidden(_) => "insufficient_scope",
-            ApiError::NotFound(_) => "not_found",
+            ApiError::NotFound(_) | ApiError::NoRoute => "not_found",
             ApiError::NotConfigured(_) => "not_configured",
             ApiError::Conflict(_) => "conflict",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::WrongMethod => "method_not_allowed",
             ApiError::Unprocessable(_) => "invalid_request",
             ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => "too_many_requests",
             ApiError::InvalidClient => "invalid_client",
@@ -168,16 +190,35 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => {
                 ApiError::Unprocessable(format!("invalid request body: {}", redact_values(&e.body_text())))
             }
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::BadRequest(format!(
-                "the request body is larger than {} KiB; no ward request needs that much",
-                MAX_BODY / 1024
-            )),
+            JsonRejection::MissingJsonContentType(e) => ApiError::UnsupportedMediaType(e.body_text()),
+            JsonRejection::BytesRejection(e) => ApiError::from(e),
             other => ApiError::BadRequest(format!(
                 "{}; send a JSON body with Content-Type: application/json",
                 other.body_text()
             )),
         }
     }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(r.body_text())
+        }
+    }
+}
+
+/// The router's fallback: a path no route serves (404, ward's error body).
+pub async fn no_route() -> ApiError {
+    ApiError::NoRoute
+}
+
+/// The router's fallback for a route asked with a method it does not take
+/// (405, ward's error body; axum adds the `Allow` header).
+pub async fn wrong_method() -> ApiError {
+    ApiError::WrongMethod
 }
 
 /// Replaces quoted input values in a deserializer message with `…`, so that a

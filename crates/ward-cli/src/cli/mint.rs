@@ -17,8 +17,9 @@ pub struct MintArgs {
     /// Scopes or meta-scopes (readonly, admin), comma separated.
     #[arg(long, value_delimiter = ',', required = true, value_name = "SCOPES")]
     pub scopes: Vec<String>,
-    /// Lifetime, e.g. 1h, 2h, 1d, 7d or 30d (at most the server's mint.max_ttl).
-    #[arg(long, required = true, value_name = "DURATION", value_parser = parse_ttl)]
+    /// Lifetime, e.g. 90m, 2h, 1d or 30d (at most the server's mint.max_ttl).
+    #[arg(long = "expires-in", visible_alias = "ttl", required = true, value_name = "DURATION",
+          value_parser = parse_ttl)]
     pub ttl: Option<Ttl>,
     /// Who the token is meant for: its `aud` claim (e.g. `https://api.example.com`),
     /// which a JWT verifier can require.

@@ -11,6 +11,7 @@ pub mod authorize;
 pub mod git_credential;
 pub mod inject;
 pub mod keys;
+pub mod manual;
 pub mod mint;
 pub mod run;
 pub mod secret;
@@ -22,7 +23,7 @@ pub mod user;
 
 use crate::output::Format;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ward_core::Ttl;
 
 /// `ward --version`: the version and the commit it was built from (`build.rs`).
@@ -38,34 +39,74 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// The help heading of [`Global`]'s flags: kept apart from each command's own.
+const GLOBAL: &str = "Global options";
+/// Options every command takes, shown under their own heading. Their
+/// environment variables are read after clap has parsed ([`parse_from`]),
+/// not by clap: clap counts a value from the environment as given and would
+/// print such a flag in the usage line of every error as if it were required.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The ward server to talk to [default: the profile's, else http://127.0.0.1:8420].
-    #[arg(long, global = true, env = "WARD_SERVER", value_name = "URL")]
+    /// The ward server to talk to [env: WARD_SERVER] [default: the profile's, else http://127.0.0.1:8420].
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub server: Option<String>,
-    /// The profile (environment) in config.toml to use [default: `profile` in it, else default].
-    #[arg(long, global = true, env = "WARD_PROFILE", value_name = "NAME")]
+    /// The profile (environment) in config.toml to use [env: WARD_PROFILE] [default: `profile` in it, else default].
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub profile: Option<String>,
-    /// The config file [default: ~/.config/ward/config.toml].
-    #[arg(long, global = true, env = "WARD_CONFIG", value_name = "FILE")]
+    /// The config file [env: WARD_CONFIG] [default: ~/.config/ward/config.toml].
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
     /// The token to send, overriding WARD_TOKEN and the stored one (lands in shell history).
-    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "TOKEN")]
     pub token: Option<String>,
-    /// The secret-store backend: keyring, file or vault [default: the profile's].
-    #[arg(long, global = true, env = "WARD_BACKEND", value_name = "BACKEND")]
+    /// The secret-store backend: keyring, file or vault [env: WARD_BACKEND] [default: the profile's].
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "BACKEND")]
     pub backend: Option<String>,
-    /// Also trust this CA certificate (PEM) for the server's certificate.
-    #[arg(long, global = true, env = "WARD_CA_CERT", value_name = "FILE")]
+    /// Also trust this CA certificate (PEM) for the server's certificate [env: WARD_CA_CERT].
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     pub ca_cert: Option<std::path::PathBuf>,
-    /// Allow plain http:// to a server that is not this machine (passwords and tokens travel unencrypted).
-    #[arg(long, global = true, env = "WARD_ALLOW_HTTP", value_parser = clap::builder::FalseyValueParser::new())]
+    /// Allow plain http:// to a server that is not this machine (passwords and tokens travel unencrypted) [env: WARD_ALLOW_HTTP].
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub allow_http: bool,
-    /// How to print results.
-    #[arg(long, short = 'o', global = true, env = "WARD_OUTPUT", value_enum,
-          default_value_t = Format::Table)]
+    /// How to print results [env: WARD_OUTPUT] [default: table].
+    #[arg(id = "output", long = "output", short = 'o', global = true, help_heading = GLOBAL, value_enum,
+          value_name = "FORMAT")]
+    output_flag: Option<Format>,
+    /// `--output`, else `WARD_OUTPUT`, else a table.
+    #[arg(skip = Format::Table)]
     pub output: Format,
+}
+
+impl Global {
+    /// Fills what no flag gave from the environment; an unknown
+    /// `WARD_OUTPUT` is a usage error, as an unknown `--output` is.
+    fn fill_from_env(&mut self) -> Result<(), clap::Error> {
+        fn env(name: &str) -> Option<String> {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        }
+        self.server = self.server.take().or_else(|| env("WARD_SERVER"));
+        self.profile = self.profile.take().or_else(|| env("WARD_PROFILE"));
+        self.config = self.config.take().or_else(|| env("WARD_CONFIG").map(Into::into));
+        self.backend = self.backend.take().or_else(|| env("WARD_BACKEND"));
+        self.ca_cert = self.ca_cert.take().or_else(|| env("WARD_CA_CERT").map(Into::into));
+        if !self.allow_http {
+            // As clap's FalseyValueParser: unset, empty, 0, false, no, off, n, f are false.
+            self.allow_http = env("WARD_ALLOW_HTTP").is_some_and(|v| {
+                !["0", "false", "no", "off", "n", "f"].contains(&v.to_ascii_lowercase().as_str())
+            });
+        }
+        self.output = match (self.output_flag, env("WARD_OUTPUT")) {
+            (Some(format), _) => format,
+            (None, Some(value)) => Format::from_str(&value, true).map_err(|_| {
+                command().error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!("WARD_OUTPUT={value} is not an output format: use table, json or yaml"),
+                )
+            })?,
+            (None, None) => Format::Table,
+        };
+        Ok(())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,10 +156,65 @@ pub enum Command {
     /// List, approve and deny requests for operations that need a human approval (admins).
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(manual::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --dir.
+    Man(manual::ManArgs),
+}
+
+/// The whole command line definition: what `ward` parses, and what
+/// `ward completions` and `ward man` are generated from.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parses `ward`'s arguments (`args[0]` is the program), then reads the
+/// environment variables of the global flags that were not given.
+pub fn parse_from(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    let matches = command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.global.fill_from_env()?;
+    Ok(cli)
+}
+
+/// The `--output` asked for, read from raw arguments (and `WARD_OUTPUT`)
+/// for when clap refused them: so that a script that asked for JSON gets
+/// its usage error as JSON too.
+pub fn requested_output(args: &[std::ffi::OsString]) -> Format {
+    let mut asked = std::env::var("WARD_OUTPUT").ok();
+    let mut args = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if let Some(value) = arg.strip_prefix("--output=").or_else(|| arg.strip_prefix("-o=")) {
+            asked = Some(value.to_owned());
+        } else if arg == "--output" || arg == "-o" {
+            asked = args.next().map(|v| v.into_owned());
+        } else if let Some(value) = arg.strip_prefix("-o").filter(|v| !v.is_empty()) {
+            asked = Some(value.to_owned());
+        }
+    }
+    asked.and_then(|a| Format::from_str(&a, true).ok()).unwrap_or(Format::Table)
 }
 
 pub(crate) fn parse_ttl(s: &str) -> Result<Ttl, ward_core::duration::InvalidDuration> {
     Ttl::parse(s)
+}
+
+/// A lifetime for `--expires-in` (alias `--ttl`): a duration with units
+/// (`30d`, `12h`, `90m`, `1h30m`), or — where the flag used to take days,
+/// on `token create` and `service-user create` — a bare number of days
+/// (`30` is `30d`), kept so existing scripts go on working.
+pub(crate) fn parse_lifetime_or_days(s: &str) -> Result<Ttl, String> {
+    let text = s.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return match text.parse::<u32>() {
+            Ok(days @ 1..=36_500) => Ttl::days(days).map_err(|e| e.to_string()),
+            _ => Err(format!("{text} days is out of range: use 1 to 36500 days, or a duration such as 12h")),
+        };
+    }
+    Ttl::parse(text).map_err(|e| e.to_string())
 }
 
 /// A flag value that is one of `values`, by the name the API uses for it;
@@ -149,7 +245,6 @@ pub(crate) fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
 mod tests {
     use super::token::TokenCommand;
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_consistent() {
@@ -202,6 +297,58 @@ mod tests {
         assert_eq!(cli.global.ca_cert.as_deref(), Some(std::path::Path::new("ca.pem")));
         let cli = Cli::try_parse_from(["ward", "whoami"]).expect("parses");
         assert!(!cli.global.allow_http);
+    }
+
+    #[test]
+    fn lifetimes_take_units_and_bare_days_where_days_were_taken() {
+        let days = |s: &str| parse_lifetime_or_days(s).map(|t| t.to_string());
+        assert_eq!(days("12h").as_deref(), Ok("12h"));
+        assert_eq!(days("30").ok(), Ttl::days(30).ok().map(|t| t.to_string()));
+        assert!(days("0").is_err());
+        assert!(days("36501").is_err_and(|e| e.contains("36500")));
+        assert!(days("3y").is_err());
+    }
+
+    #[test]
+    fn expires_in_and_its_ttl_alias_parse_on_create_service_users_and_mint() {
+        let Command::Token(TokenCommand::Create(args)) =
+            parse(&["token", "create", "--name", "n", "--type", "pipeline", "--ttl", "90m"])
+                .expect("parses")
+                .command
+        else {
+            panic!("not token create");
+        };
+        assert_eq!(args.expires_in.map(|t| t.to_string()).as_deref(), Some("1h30m"));
+        let cli =
+            parse(&["service-user", "create", "s", "--scopes", "a", "--expires-in", "12h"]).expect("parses");
+        let Command::ServiceUser(service_user::ServiceUserCommand::Create(args)) = cli.command else {
+            panic!("not service-user create");
+        };
+        assert_eq!(args.expires_in.map(|t| t.to_string()).as_deref(), Some("12h"));
+        assert!(parse(&["mint", "--agent", "a", "--scopes", "s", "--expires-in", "2h"]).is_ok());
+        assert!(
+            parse(&["mint", "--agent", "a", "--scopes", "s", "--expires-in", "2"]).is_err(),
+            "no bare days on mint"
+        );
+    }
+
+    #[test]
+    fn the_output_asked_for_is_read_from_raw_arguments() {
+        let args = |a: &[&str]| -> Vec<std::ffi::OsString> {
+            std::iter::once("ward").chain(a.iter().copied()).map(Into::into).collect()
+        };
+        assert_eq!(requested_output(&args(&["token", "create", "-o", "json"])), Format::Json);
+        assert_eq!(requested_output(&args(&["--output=yaml", "token"])), Format::Yaml);
+        assert_eq!(requested_output(&args(&["-ojson", "x"])), Format::Json);
+        assert_eq!(requested_output(&args(&["run", "--", "-o", "json"])), Format::Table);
+    }
+
+    #[test]
+    fn global_flags_have_their_own_help_heading() {
+        let mut command = command();
+        let help = command.render_long_help().to_string();
+        let (own, global) = help.split_once("Global options:").expect("a Global options heading");
+        assert!(global.contains("--server") && !own.contains("--server"), "{help}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `ward service-user …`.
 
-use super::parse_ttl;
 use super::user::DestructiveNameArgs;
+use super::{parse_lifetime_or_days, parse_ttl};
 use clap::{Args, Subcommand};
 use ward_core::Ttl;
 
@@ -24,9 +24,10 @@ pub struct CreateServiceUserArgs {
     /// Scopes of its keys, comma separated.
     #[arg(long, value_delimiter = ',', required = true, value_name = "SCOPES")]
     pub scopes: Vec<String>,
-    /// Lifetime of the first key, in days.
-    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub expires_in: Option<u32>,
+    /// Lifetime of the first key, e.g. 30d, 12h or 90m (a bare number is days).
+    #[arg(long = "expires-in", visible_alias = "ttl", value_name = "DURATION",
+          value_parser = parse_lifetime_or_days)]
+    pub expires_in: Option<Ttl>,
 }
 
 #[derive(Debug, Args)]

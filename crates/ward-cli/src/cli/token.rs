@@ -1,6 +1,6 @@
 //! `ward token …`.
 
-use super::{one_of, parse_ttl};
+use super::{one_of, parse_lifetime_or_days, parse_ttl};
 use clap::{Args, Subcommand};
 use ward_api::{TokenKind, TokenStatus};
 use ward_core::Ttl;
@@ -39,13 +39,10 @@ pub struct CreateTokenArgs {
     /// The kind of token.
     #[arg(long = "type", value_parser = one_of(&CREATABLE, TokenKind::as_str))]
     pub token_type: TokenKind,
-    /// Lifetime in days.
-    #[arg(long, value_name = "DAYS", conflicts_with = "ttl",
-          value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub expires_in: Option<u32>,
-    /// Lifetime as a duration, e.g. 2h, 30d, 1h30m.
-    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
-    pub ttl: Option<Ttl>,
+    /// Lifetime, e.g. 30d, 12h, 90m or 1h30m (a bare number is days).
+    #[arg(long = "expires-in", visible_alias = "ttl", value_name = "DURATION",
+          value_parser = parse_lifetime_or_days)]
+    pub expires_in: Option<Ttl>,
     /// Scopes or meta-scopes, comma separated (default: a personal token gets
     /// its owner's permissions, other types none).
     #[arg(long, value_delimiter = ',', value_name = "SCOPES")]

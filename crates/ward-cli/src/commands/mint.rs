@@ -26,8 +26,8 @@ use zeroize::Zeroizing;
 pub async fn mint(app: &App, args: MintArgs) -> anyhow::Result<ExitCode> {
     let (Some(agent), Some(ttl)) = (args.agent, args.ttl) else {
         return Err(CliError::usage(
-            "ward mint needs --agent, --scopes and --ttl",
-            Some("e.g. ward mint --agent grafana --scopes readonly --ttl 1d"),
+            "ward mint needs --agent, --scopes and --expires-in",
+            Some("e.g. ward mint --agent grafana --scopes readonly --expires-in 1d"),
         )
         .into());
     };

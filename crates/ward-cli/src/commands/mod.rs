@@ -10,6 +10,7 @@ mod health;
 mod inject;
 mod keys;
 mod login;
+pub mod manual;
 mod mint;
 mod password;
 mod run;
@@ -65,6 +66,8 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             ServiceUserCommand::Delete(args) => service_user::delete(app, args).await,
         },
         Command::Server(_) => anyhow::bail!("`ward server` runs outside the client runtime"),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Man(args) => manual::man(&args),
         Command::Audit(args) => audit::run(app, args).await,
         Command::Secret(command) => match command {
             SecretCommand::Set(args) => secret::set(app, args),

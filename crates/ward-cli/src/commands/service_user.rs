@@ -30,8 +30,12 @@ pub async fn create(app: &App, args: CreateServiceUserArgs) -> anyhow::Result<Ex
         )
         .into());
     }
-    let request =
-        CreateServiceUserRequest { name: name.as_str().to_owned(), scopes, expires_in_days: args.expires_in };
+    let request = CreateServiceUserRequest {
+        name: name.as_str().to_owned(),
+        scopes,
+        expires_in_days: None,
+        ttl: args.expires_in.map(|ttl| ttl.to_string()),
+    };
     let created = app.client()?.create_service_user(&request).await?;
     let value =
         ShownOnceWith { token: ShownOnce::from(&created.key), extra: Owner { service_user: &created.user } };

@@ -23,8 +23,8 @@ pub async fn create(app: &App, args: CreateTokenArgs) -> anyhow::Result<ExitCode
         name: name.as_str().to_owned(),
         token_type: args.token_type,
         scopes: (!scopes.is_empty()).then_some(scopes),
-        expires_in_days: args.expires_in,
-        ttl: args.ttl.map(|ttl| ttl.to_string()),
+        expires_in_days: None,
+        ttl: args.expires_in.map(|ttl| ttl.to_string()),
         user_id: args.user,
     };
     let created = app.client()?.create_token(&request).await?;

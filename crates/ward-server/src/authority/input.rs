@@ -152,7 +152,7 @@ impl NewServiceUser {
                 catalog.valid_names().join(", ")
             )));
         }
-        Ok(Self { name, scopes, lifetime: lifetime(req.expires_in_days, None)? })
+        Ok(Self { name, scopes, lifetime: lifetime(req.expires_in_days, req.ttl.as_deref())? })
     }
 }
 

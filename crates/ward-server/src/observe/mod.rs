@@ -78,10 +78,11 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "metrics",
     tag = "meta",
     responses(
         (status = 200, description = "Prometheus text exposition of this server's metrics", content_type = "text/plain"),
-        (status = 404, description = "metrics are turned off (`[metrics] enabled = false`)")
+        (status = 404, body = ward_api::ErrorBody, description = "metrics are turned off (`[metrics] enabled = false`)")
     )
 )]
 pub async fn metrics_text(State(state): State<AppState>) -> Response {

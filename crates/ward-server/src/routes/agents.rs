@@ -17,7 +17,7 @@ use ward_api::{
 };
 
 /// May a token run an operation now? `allow`, `deny` or `approval_required`.
-#[utoipa::path(post, path = "/v1/authorize", tag = "policy", security(("bearer" = [])), request_body = AuthorizeRequest,
+#[utoipa::path(post, path = "/v1/authorize", operation_id = "authorize", tag = "policy", security(("bearer" = [])), request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "insufficient_scope, naming the scope"), (status = 422, body = ErrorBody)))]
 pub async fn authorize_op(
@@ -30,7 +30,7 @@ pub async fn authorize_op(
 }
 
 /// Approvals, newest first (admins).
-#[utoipa::path(get, path = "/v1/approvals", tag = "policy", security(("bearer" = [])), params(ApprovalQuery),
+#[utoipa::path(get, path = "/v1/approvals", operation_id = "list_approvals", tag = "policy", security(("bearer" = [])), params(ApprovalQuery),
     responses((status = 200, body = ApprovalList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_approvals(
     State(state): State<AppState>,
@@ -41,7 +41,7 @@ pub async fn list_approvals(
 }
 
 /// Approve a pending request (admins; not your own).
-#[utoipa::path(post, path = "/v1/approvals/{id}/approve", tag = "policy", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/approvals/{id}/approve", operation_id = "approve_approval", tag = "policy", security(("bearer" = [])),
     params(("id" = String, Path, description = "approval id, apr_…")),
     responses((status = 200, body = Approval), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -54,8 +54,8 @@ pub async fn approve(
 }
 
 /// Deny a pending request (admins; not your own).
-#[utoipa::path(post, path = "/v1/approvals/{id}/deny", tag = "policy", security(("bearer" = [])),
-    params(("id" = String, Path, description = "approval id, apr_…")), request_body = DecideRequest,
+#[utoipa::path(post, path = "/v1/approvals/{id}/deny", operation_id = "deny_approval", tag = "policy", security(("bearer" = [])),
+    params(("id" = String, Path, description = "approval id, apr_…")), request_body = Option<DecideRequest>,
     responses((status = 200, body = Approval), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deny(
@@ -68,7 +68,7 @@ pub async fn deny(
 }
 
 /// Mint a signed agent token (needs `ward:mint`); shown once.
-#[utoipa::path(post, path = "/v1/mint", tag = "agents", security(("bearer" = [])), request_body = MintRequest,
+#[utoipa::path(post, path = "/v1/mint", operation_id = "mint_token", tag = "agents", security(("bearer" = [])), request_body = MintRequest,
     responses((status = 201, body = Minted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn mint_token(
@@ -82,7 +82,7 @@ pub async fn mint_token(
 }
 
 /// Minted tokens, newest first (needs `ward:mint`).
-#[utoipa::path(get, path = "/v1/mint", tag = "agents", security(("bearer" = [])), params(MintedQuery),
+#[utoipa::path(get, path = "/v1/mint", operation_id = "list_minted_tokens", tag = "agents", security(("bearer" = [])), params(MintedQuery),
     responses((status = 200, body = MintedList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_minted(
     State(state): State<AppState>,
@@ -93,7 +93,7 @@ pub async fn list_minted(
 }
 
 /// Revoke one minted token by `jti`, or all of an agent's issued so far.
-#[utoipa::path(post, path = "/v1/mint/revoke", tag = "agents", security(("bearer" = [])), request_body = MintRevokeRequest,
+#[utoipa::path(post, path = "/v1/mint/revoke", operation_id = "revoke_minted_tokens", tag = "agents", security(("bearer" = [])), request_body = MintRevokeRequest,
     responses((status = 200, body = RevokedCount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn revoke_minted(
@@ -106,14 +106,14 @@ pub async fn revoke_minted(
 }
 
 /// Signing keys (needs `ward:mint`).
-#[utoipa::path(get, path = "/v1/keys", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/keys", operation_id = "list_signing_keys", tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = SigningKeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_keys(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<SigningKeyList>> {
     Ok(Json(views::keys(mint::keys(&state, &caller).await?)))
 }
 
 /// Add a signing key; older keys keep verifying (admins).
-#[utoipa::path(post, path = "/v1/keys/rotate", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/keys/rotate", operation_id = "rotate_signing_key", tag = "agents", security(("bearer" = [])),
     responses((status = 201, body = SigningKeyInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
@@ -123,7 +123,7 @@ pub async fn rotate_key(
 }
 
 /// Retire a signing key: every token it signed stops verifying (admins).
-#[utoipa::path(post, path = "/v1/keys/{kid}/retire", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/keys/{kid}/retire", operation_id = "retire_signing_key", tag = "agents", security(("bearer" = [])),
     params(("kid" = String, Path, description = "key id, key_…")),
     responses((status = 200, body = SigningKeyInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -136,7 +136,7 @@ pub async fn retire_key(
 }
 
 /// The public keys that verify agent tokens (RFC 7517), no credentials needed.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "agents",
+#[utoipa::path(get, path = "/.well-known/jwks.json", operation_id = "jwks", tag = "agents",
     responses((status = 200, description = "a JWK set of Ed25519 (OKP) keys")))]
 pub async fn jwks(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     mint::jwks(&state).await.map(Json)

@@ -10,7 +10,7 @@ use axum::extract::State;
 use ward_api::{AuditList, AuditQuery, AuditVerifyResponse, ErrorBody};
 
 /// Search the audit trail, newest first (needs `ward:audit`).
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/v1/audit", operation_id = "search_audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn search(
@@ -23,7 +23,7 @@ pub async fn search(
 
 /// Check the hash chain; names the first event changed, removed or
 /// reordered (needs `ward:audit`). Always 200: read `ok`.
-#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/audit/verify", operation_id = "verify_audit", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = AuditVerifyResponse), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn verify(

@@ -9,6 +9,8 @@ mod audit;
 mod forward_auth;
 mod oauth;
 mod password;
+mod responses;
+mod served;
 mod session;
 mod tokens;
 mod users;
@@ -55,15 +57,17 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// Liveness: 200 while the process serves requests.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "meta", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into() })
 }
 
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
-async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(openapi())
+/// This document, with this server's scopes and operations.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "meta", responses((status = 200, description = "the OpenAPI 3 document of this API")))]
+async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> crate::error::ApiResult<Json<serde_json::Value>> {
+    served::document(&state).map(Json)
 }
 
 /// The OpenAPI document, built once.
@@ -74,7 +78,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 
 /// The OpenAPI document and the routes it describes.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let parts = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(openapi_json))
         .routes(routes!(observe::metrics_text))
@@ -112,7 +116,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth::introspect))
         .routes(routes!(oauth::revoke))
         .routes(routes!(oauth::metadata))
-        .split_for_parts()
+        .split_for_parts();
+    let (router, mut doc) = parts;
+    responses::complete(&mut doc);
+    served::declare(&mut doc);
+    (router, doc)
 }
 
 pub use crate::error::MAX_BODY;
@@ -123,6 +131,9 @@ pub fn router(state: AppState) -> Router {
     api()
         .0
         .merge(crate::ui::router()) // the dashboard at /ui: HTML, not in the OpenAPI document
+        // Unknown paths and methods answer ward's JSON error body too.
+        .fallback(crate::error::no_route)
+        .method_not_allowed_fallback(crate::error::wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
         .layer(axum::middleware::from_fn(no_store))

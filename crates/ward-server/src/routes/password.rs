@@ -12,7 +12,7 @@ use ward_api::{ChangePasswordRequest, ErrorBody, PasswordChanged, ResetPasswordR
 
 /// Change your own password (login sessions only); your other login
 /// sessions end.
-#[utoipa::path(post, path = "/v1/password", tag = "session", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/password", operation_id = "change_password", tag = "session", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses((status = 200, body = PasswordChanged), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "not a login session, or the current password is wrong"),
@@ -29,7 +29,7 @@ pub async fn change(
 }
 
 /// Set another user's password (admins); all their login sessions end.
-#[utoipa::path(post, path = "/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/users/{id}/password", operation_id = "reset_password", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_…) or name")),
     request_body = ResetPasswordRequest,
     responses((status = 200, body = PasswordChanged), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

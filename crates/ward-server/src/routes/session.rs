@@ -12,7 +12,7 @@ use axum::extract::State;
 use ward_api::{ErrorBody, LoginRequest, LoginResponse, LogoutResponse, WhoAmI};
 
 /// Log in with a username and password; returns a session token (shown once).
-#[utoipa::path(post, path = "/v1/login", tag = "session", request_body = LoginRequest,
+#[utoipa::path(post, path = "/v1/login", operation_id = "login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "a field over its length bound"),
         (status = 429, body = ErrorBody, description = "too many failures; see Retry-After"),
@@ -27,7 +27,7 @@ pub async fn login(
 }
 
 /// Revoke the calling token.
-#[utoipa::path(post, path = "/v1/logout", tag = "session", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/logout", operation_id = "logout", tag = "session", security(("bearer" = [])),
     responses((status = 200, body = LogoutResponse), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<LogoutResponse>> {
     let revoked = session::logout(&state, &caller).await?;
@@ -35,7 +35,7 @@ pub async fn logout(State(state): State<AppState>, Auth(caller): Auth) -> ApiRes
 }
 
 /// Who the calling token belongs to, and what it may do.
-#[utoipa::path(get, path = "/v1/whoami", tag = "session", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/whoami", operation_id = "whoami", tag = "session", security(("bearer" = [])),
     responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
 pub async fn whoami(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<WhoAmI>> {
     let expires_at = session::whoami(&state, &caller).await?;

@@ -17,7 +17,7 @@ use ward_api::{
 };
 
 /// Create a token; the response is the only time it is shown.
-#[utoipa::path(post, path = "/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateTokenRequest,
+#[utoipa::path(post, path = "/v1/tokens", operation_id = "create_token", tag = "tokens", security(("bearer" = [])), request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -31,9 +31,9 @@ pub async fn create(
 }
 
 /// List tokens, newest first: your own, or a user's (admins).
-#[utoipa::path(get, path = "/v1/tokens", tag = "tokens", security(("bearer" = [])), params(TokenQuery),
+#[utoipa::path(get, path = "/v1/tokens", operation_id = "list_tokens", tag = "tokens", security(("bearer" = [])), params(TokenQuery),
     responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "no such user"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -44,7 +44,7 @@ pub async fn list(
 }
 
 /// One token's metadata.
-#[utoipa::path(get, path = "/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/tokens/{id}", operation_id = "show_token", tag = "tokens", security(("bearer" = [])),
     params(("id" = String, Path, description = "token id, tok_…")),
     responses((status = 200, body = TokenInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -58,7 +58,7 @@ pub async fn show(
 }
 
 /// Revoke a token, permanently.
-#[utoipa::path(post, path = "/v1/tokens/{id}/revoke", tag = "tokens", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/tokens/{id}/revoke", operation_id = "revoke_token", tag = "tokens", security(("bearer" = [])),
     params(("id" = String, Path, description = "token id, tok_…")),
     responses((status = 200, body = TokenInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "already revoked")))]
@@ -72,7 +72,7 @@ pub async fn revoke(
 }
 
 /// Delete a token record (admins).
-#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/tokens/{id}", operation_id = "delete_token", tag = "tokens", security(("bearer" = [])),
     params(("id" = String, Path, description = "token id, tok_…")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
@@ -85,8 +85,8 @@ pub async fn delete(
 }
 
 /// Issue a successor; the old token lives on for `grace`.
-#[utoipa::path(post, path = "/v1/tokens/{id}/rotate", tag = "tokens", security(("bearer" = [])),
-    params(("id" = String, Path, description = "token id, tok_…")), request_body = RotateRequest,
+#[utoipa::path(post, path = "/v1/tokens/{id}/rotate", operation_id = "rotate_token", tag = "tokens", security(("bearer" = [])),
+    params(("id" = String, Path, description = "token id, tok_…")), request_body = Option<RotateRequest>,
     responses((status = 201, body = Rotated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn rotate(
@@ -101,7 +101,7 @@ pub async fn rotate(
 }
 
 /// Check a token: always 200, with `valid` and a `code`. Needs `ward:introspect`.
-#[utoipa::path(post, path = "/v1/verify", tag = "tokens", security(("bearer" = [])), request_body = VerifyRequest,
+#[utoipa::path(post, path = "/v1/verify", operation_id = "verify_token", tag = "tokens", security(("bearer" = [])), request_body = VerifyRequest,
     responses((status = 200, body = VerifyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,

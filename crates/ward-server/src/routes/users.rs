@@ -17,7 +17,7 @@ use ward_api::{
 use ward_store::UserKindFilter;
 
 /// Create a user (admins).
-#[utoipa::path(post, path = "/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
+#[utoipa::path(post, path = "/v1/users", operation_id = "create_user", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = User), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -30,14 +30,14 @@ pub async fn create(
 }
 
 /// List users (admins).
-#[utoipa::path(get, path = "/v1/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users", operation_id = "list_users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<UserList>> {
     Ok(Json(views::users(&state, &users::list(&state, &caller).await?)))
 }
 
 /// A user's tokens (the user themselves, or admins).
-#[utoipa::path(get, path = "/v1/users/{id}/tokens", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users/{id}/tokens", operation_id = "list_user_tokens", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_…) or name")),
     responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -50,7 +50,7 @@ pub async fn tokens(
 }
 
 /// Revoke every token of a user.
-#[utoipa::path(post, path = "/v1/users/{id}/revoke-tokens", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/users/{id}/revoke-tokens", operation_id = "revoke_user_tokens", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_…) or name")),
     responses((status = 200, body = RevokedCount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -64,7 +64,7 @@ pub async fn revoke_tokens(
 }
 
 /// Delete a user and revoke all their tokens, in one transaction (admins).
-#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/users/{id}", operation_id = "delete_user", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_…) or name")),
     responses((status = 200, body = RevokedCount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -78,7 +78,7 @@ pub async fn delete(
 }
 
 /// Create a service user and its first API key, shown once (admins).
-#[utoipa::path(post, path = "/v1/service-users", tag = "service-users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/service-users", operation_id = "create_service_user", tag = "service-users", security(("bearer" = [])),
     request_body = CreateServiceUserRequest,
     responses((status = 201, body = CreatedServiceUser), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -93,7 +93,7 @@ pub async fn create_service_user(
 }
 
 /// List service users and their active keys (admins).
-#[utoipa::path(get, path = "/v1/service-users", tag = "service-users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/service-users", operation_id = "list_service_users", tag = "service-users", security(("bearer" = [])),
     responses((status = 200, body = ServiceUserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_service_users(
     State(state): State<AppState>,
@@ -103,8 +103,8 @@ pub async fn list_service_users(
 }
 
 /// Rotate a service user's key; the old key lives on for `grace` (admins).
-#[utoipa::path(post, path = "/v1/service-users/{id}/rotate-key", tag = "service-users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "service user id (usr_…) or name")), request_body = RotateRequest,
+#[utoipa::path(post, path = "/v1/service-users/{id}/rotate-key", operation_id = "rotate_service_user_key", tag = "service-users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "service user id (usr_…) or name")), request_body = Option<RotateRequest>,
     responses((status = 201, body = Rotated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn rotate_key(
@@ -119,7 +119,7 @@ pub async fn rotate_key(
 }
 
 /// Delete a service user and revoke its keys (admins).
-#[utoipa::path(delete, path = "/v1/service-users/{id}", tag = "service-users", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/service-users/{id}", operation_id = "delete_service_user", tag = "service-users", security(("bearer" = [])),
     params(("id" = String, Path, description = "service user id (usr_…) or name")),
     responses((status = 200, body = RevokedCount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]

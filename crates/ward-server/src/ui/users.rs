@@ -216,6 +216,7 @@ pub async fn service_create(State(state): State<AppState>, posted: Posted) -> Ui
         name: fields.get("name").unwrap_or_default().trim().to_owned(),
         scopes: fields.all("scope"),
         expires_in_days: days,
+        ttl: None,
     };
     let new = NewServiceUser::parse(req, &state.settings.catalog)?;
     let (_, issued) = service_users::create(&state, &session.caller, new).await?;

@@ -141,7 +141,7 @@ async fn a_megabyte_username_is_refused_and_nothing_of_it_is_stored_or_audited()
     let marker = "qzx".repeat(20);
     let huge = format!("{marker}{}", "a".repeat(1 << 20));
     let r = app.login(&huge, "some password").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", r.body);
     assert!(r.body["error"]["message"].as_str().is_some_and(|m| m.contains("KiB")), "{:?}", r.body);
 
     let long = format!("{marker}{}", "b".repeat(1_000));

@@ -12,6 +12,7 @@ mod bounds;
 mod caching;
 mod cascade;
 mod enumeration;
+mod errors;
 mod forward_auth;
 mod grants;
 mod helpers;

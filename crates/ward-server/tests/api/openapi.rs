@@ -86,6 +86,91 @@ async fn healthz_answers_without_credentials() {
     assert_eq!(r.str("status"), "ok");
 }
 
+#[tokio::test]
+async fn every_operation_has_its_own_operation_id() {
+    let app = TestApp::spawn().await;
+    let doc = app.call(Method::GET, "/openapi.json", None, None).await.body;
+    let mut ids: Vec<String> =
+        operations(&doc).map(|(_, _, op)| op["operationId"].as_str().unwrap_or("").to_owned()).collect();
+    assert!(ids.iter().all(|id| !id.is_empty()), "an operation without an id: {ids:?}");
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicated operation ids");
+}
+
+#[tokio::test]
+async fn path_parameters_are_in_the_path_and_the_rest_in_the_query() {
+    let app = TestApp::spawn().await;
+    let doc = app.call(Method::GET, "/openapi.json", None, None).await.body;
+    for (path, method, op) in operations(&doc) {
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap_or_default();
+            let in_path = path.contains(&format!("{{{name}}}"));
+            assert_eq!(
+                param["in"] == "path",
+                in_path,
+                "{method} {path}: parameter {name} is `in: {}`",
+                param["in"]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_secured_operation_documents_401_with_its_challenge_and_every_body_413_and_415() {
+    let app = TestApp::spawn().await;
+    let doc = app.call(Method::GET, "/openapi.json", None, None).await.body;
+    for (path, method, op) in operations(&doc) {
+        let responses = &op["responses"];
+        if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+            assert!(responses["401"]["headers"]["WWW-Authenticate"].is_object(), "{method} {path}");
+        }
+        if op["requestBody"].is_object() {
+            for status in ["400", "413", "415", "422"] {
+                let schema = &responses[status]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+            }
+        }
+    }
+}
+
+/// `openapi-spec-validator` (PyPI) accepts the document a real server
+/// serves. Under `CI=true` a missing validator fails the test.
+#[tokio::test]
+async fn the_document_passes_openapi_spec_validator() {
+    let Some(validator) = tool("openapi-spec-validator") else { return };
+    let app = TestApp::spawn().await;
+    let r = app.call(Method::GET, "/openapi.json", None, None).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, r.body.to_string()).expect("write the document");
+    let out = tokio::process::Command::new(validator).arg(&file).output().await.expect("run the validator");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "openapi-spec-validator refused the document:\n{said}");
+    assert!(said.contains("OK"), "{said}");
+}
+
+/// Every `(path, method, operation)` of the document.
+fn operations(doc: &serde_json::Value) -> impl Iterator<Item = (String, String, &serde_json::Value)> {
+    doc["paths"].as_object().into_iter().flatten().flat_map(|(path, item)| {
+        item.as_object().into_iter().flatten().map(move |(method, op)| (path.clone(), method.clone(), op))
+    })
+}
+
+/// The path of an external tool on `PATH`; `None` (the test passes with a
+/// note) when it is missing, except under `CI=true`, where that fails.
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{name} is not installed; .ci/run installs it");
+        eprintln!("skipped: {name} is not installed (pip install openapi-spec-validator)");
+    }
+    found
+}
+
 // The dashboard (/ui) -------------------------------------------------------
 
 /// The dashboard's routes: served, and not in the OpenAPI document, which
