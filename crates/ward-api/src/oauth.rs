@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 /// `application/x-www-form-urlencoded`. `Debug` hides the token.
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenForm {
-    /// The token to introspect or revoke (opaque or signed).
-    #[schema(max_length = 8192)]
+    /// The token to introspect or revoke (opaque or signed). Any string:
+    /// one that is no ward token is inactive (introspect) or nothing to
+    /// revoke (RFC 7009 answers 200 either way); the body limit bounds it.
     pub token: String,
     /// `access_token` or `refresh_token`; a hint only, ignored (ward finds
     /// the token whatever it says).

@@ -77,10 +77,10 @@ impl FromRequestParts<AppState> for OriginalRequest {
 /// Allowed (2xx) only when the decision for the original request is allow.
 #[utoipa::path(get, path = "/v1/forward-auth", tag = "proxy", operation_id = "forward_auth", security(("bearer" = [])),
     params(
-        ("X-Original-Method" = Option<String>, Header, description = "the original method (nginx); or X-Forwarded-Method"),
-        ("X-Original-URI" = Option<String>, Header, description = "the original path and query (nginx); or X-Forwarded-Uri"),
-        ("X-Forwarded-Method" = Option<String>, Header, description = "the original method (Traefik, Caddy)"),
-        ("X-Forwarded-Uri" = Option<String>, Header, description = "the original path and query (Traefik, Caddy)"),
+        ("X-Original-Method" = Option<String>, Header, pattern = "^[A-Za-z]{1,16}$", description = "the original method (nginx); or X-Forwarded-Method"),
+        ("X-Original-URI" = Option<String>, Header, pattern = "^/", description = "the original path and query (nginx); or X-Forwarded-Uri. A path that is not canonical (a `.` or `..` or empty segment, an encoded `/`, `\\` or `.`) is refused with 400"),
+        ("X-Forwarded-Method" = Option<String>, Header, pattern = "^[A-Za-z]{1,16}$", description = "the original method (Traefik, Caddy)"),
+        ("X-Forwarded-Uri" = Option<String>, Header, pattern = "^/", description = "the original path and query (Traefik, Caddy); canonical, as X-Original-URI"),
         ("X-Ward-Approval" = Option<String>, Header, description = "an approved approval (apr_…) to spend"),
         ("X-Ward-Auto-Approve" = Option<String>, Header, description = "`true` confirms an auto_approve operation"),
     ),
