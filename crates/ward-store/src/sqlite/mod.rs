@@ -68,11 +68,7 @@ impl SqliteStore {
             options.synchronous(SqliteSynchronous::Full).foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
         // A local file does not drop connections: skip the ping, a round
         // trip to the connection's thread, on every acquire.
-        let pool = pool
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| StoreError::Backend(format!("could not open database '{path}': {e}")))?;
+        let pool = connect(pool.test_before_acquire(false), options, path).await?;
         migrations::run(&pool).await?;
         let pool = Pool::new(pool);
         Ok(Self { commits: Committer::start(pool.clone()), pool })
@@ -93,6 +89,38 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Connects the pool. Processes that open one new file at the same moment
+/// meet while one of them switches it to WAL, and SQLite answers that busy
+/// at once instead of waiting out `busy_timeout`: such an open is tried
+/// again, every 50 ms for up to [`BUSY_TIMEOUT`]. Any other error, or a
+/// lock held longer, is the error it is.
+async fn connect(
+    pool: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+    path: &str,
+) -> StoreResult<sqlx::SqlitePool> {
+    const PAUSE: Duration = Duration::from_millis(50);
+    let tries = BUSY_TIMEOUT.as_millis() / PAUSE.as_millis();
+    let mut tried = 0;
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Ok(pool) => return Ok(pool),
+            Err(e) if is_busy(&e) && tried < tries => tried += 1,
+            Err(e) => return Err(StoreError::Backend(format!("could not open database '{path}': {e}"))),
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+}
+
+/// `SQLITE_BUSY` or one of its extended codes.
+fn is_busy(error: &sqlx::Error) -> bool {
+    let code = match error {
+        sqlx::Error::Database(e) => e.code().and_then(|c| c.parse::<i32>().ok()),
+        _ => None,
+    };
+    code.is_some_and(|c| c & 0xff == 5)
 }
 
 /// Creates the parent directory (0700) and the file (0600) when missing.
@@ -256,6 +284,25 @@ impl Db for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::numbered;
+
+    /// Two processes starting on one new file meet while one of them
+    /// switches it to WAL; SQLite reports that as busy at once, without
+    /// waiting out `busy_timeout` (seen as "database is locked" in the e2e
+    /// test of two servers started together).
+    #[tokio::test]
+    async fn opens_of_one_new_file_at_once_all_succeed() {
+        for round in 0..30 {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("ward.db").display().to_string();
+            // Each connection runs on a thread of its own, so the opens
+            // really meet even though one task drives them.
+            let open = || super::SqliteStore::open(&path);
+            let (a, b, c, d) = tokio::join!(open(), open(), open(), open());
+            for opened in [a.err(), b.err(), c.err(), d.err()] {
+                assert!(opened.is_none(), "round {round}: {opened:?}");
+            }
+        }
+    }
 
     #[test]
     fn placeholders_in_order_become_plain_and_others_numbered_and_nothing_else_changes() {
