@@ -21,7 +21,7 @@
 //! Two checks are relaxed for one operation each, in
 //! `e2e/schemathesis.toml`, with their reasons: a mint `ttl` above the
 //! server's `max_ttl` is a 422; forward auth refuses a path that is not
-//! canonical, or nginx and Traefik headers that disagree, with 400.
+//! canonical (403), or nginx and Traefik headers that disagree (400).
 
 use crate::harness::{ADMIN_PASSWORD, Server, User, text};
 use std::process::Command;

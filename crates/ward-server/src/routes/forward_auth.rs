@@ -78,7 +78,7 @@ impl FromRequestParts<AppState> for OriginalRequest {
 #[utoipa::path(get, path = "/v1/forward-auth", tag = "proxy", operation_id = "forward_auth", security(("bearer" = [])),
     params(
         ("X-Original-Method" = Option<String>, Header, pattern = "^[A-Za-z]{1,16}$", description = "the original method (nginx); or X-Forwarded-Method"),
-        ("X-Original-URI" = Option<String>, Header, pattern = "^/", description = "the original path and query (nginx); or X-Forwarded-Uri. A path that is not canonical (a `.` or `..` or empty segment, an encoded `/`, `\\` or `.`) is refused with 400"),
+        ("X-Original-URI" = Option<String>, Header, pattern = "^/", description = "the original path and query (nginx); or X-Forwarded-Uri. A path that is not canonical (a `.` or `..` or empty segment, an encoded `/`, `\\` or `.`) is denied (403)"),
         ("X-Forwarded-Method" = Option<String>, Header, pattern = "^[A-Za-z]{1,16}$", description = "the original method (Traefik, Caddy)"),
         ("X-Forwarded-Uri" = Option<String>, Header, pattern = "^/", description = "the original path and query (Traefik, Caddy); canonical, as X-Original-URI"),
         ("X-Ward-Approval" = Option<String>, Header, description = "an approved approval (apr_…) to spend"),
