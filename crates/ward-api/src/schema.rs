@@ -12,14 +12,7 @@ use ward_core::{ApprovalStatus, KeyStatus, Risk, Role, TokenKind, TokenStatus};
 use crate::kinds::UserRole;
 
 /// Every token kind, as responses name it.
-const KINDS: [TokenKind; 6] = [
-    TokenKind::Personal,
-    TokenKind::Pipeline,
-    TokenKind::Service,
-    TokenKind::Registry,
-    TokenKind::Login,
-    TokenKind::Agent,
-];
+const KINDS: [TokenKind; 6] = TokenKind::EVERY;
 
 /// The kinds `POST /v1/tokens` creates (login sessions come from
 /// `/v1/login`, agent tokens from `/v1/mint`).

@@ -262,14 +262,15 @@ fn client_hint(err: &ward_client::Error) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn code_for(err: &anyhow::Error) -> Exit {
         error_code(err).exit()
     }
 
-    fn api(status: u16) -> anyhow::Error {
+    /// An API error with `status`, for the tests here and in `report.rs`.
+    pub(crate) fn api(status: u16) -> anyhow::Error {
         anyhow::Error::new(ward_client::Error::Api {
             status,
             code: "c".into(),

@@ -83,15 +83,7 @@ fn write_report(format: Format, report: &ErrorReport) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use crate::exit::Exit;
-
-    fn api(status: u16) -> anyhow::Error {
-        anyhow::Error::new(ward_client::Error::Api {
-            status,
-            code: "c".into(),
-            message: "m".into(),
-            retry_after: None,
-        })
-    }
+    use crate::exit::tests::api;
 
     #[test]
     fn codes_are_distinct_snake_case_names() {

@@ -279,14 +279,7 @@ mod tests {
     }
 
     fn kind() -> impl Strategy<Value = TokenKind> {
-        proptest::sample::select(vec![
-            TokenKind::Personal,
-            TokenKind::Pipeline,
-            TokenKind::Service,
-            TokenKind::Registry,
-            TokenKind::Login,
-            TokenKind::Agent,
-        ])
+        proptest::sample::select(TokenKind::EVERY.to_vec())
     }
 
     fn offset() -> impl Strategy<Value = Option<DateTime<Utc>>> {

@@ -47,6 +47,16 @@ impl TokenKind {
     pub const ALL: [TokenKind; 5] =
         [TokenKind::Personal, TokenKind::Pipeline, TokenKind::Service, TokenKind::Registry, TokenKind::Login];
 
+    /// Every kind: the opaque ones and the signed agent token.
+    pub const EVERY: [TokenKind; 6] = [
+        TokenKind::Personal,
+        TokenKind::Pipeline,
+        TokenKind::Service,
+        TokenKind::Registry,
+        TokenKind::Login,
+        TokenKind::Agent,
+    ];
+
     pub fn letter(self) -> char {
         match self {
             TokenKind::Personal => 'u',
