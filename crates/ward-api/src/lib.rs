@@ -6,6 +6,7 @@
 mod agents;
 mod audit;
 pub mod bounds;
+mod events;
 mod kinds;
 mod oauth;
 mod password;
@@ -16,6 +17,7 @@ mod users;
 
 pub use agents::*;
 pub use audit::*;
+pub use events::*;
 pub use kinds::*;
 pub use oauth::*;
 pub use password::*;
