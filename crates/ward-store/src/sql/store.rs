@@ -4,7 +4,8 @@
 use super::{Db, agents, audit, tokens, users};
 use crate::{
     AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, Invalidation, KeyRecord, MintedRecord,
-    PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
+    Opened, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter,
+    UserRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -144,8 +145,13 @@ impl<D: Db> AgentStore for D {
     ) -> StoreResult<u64> {
         agents::revoke_agent(self, agent, minted_by, now, events).await
     }
-    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        agents::insert_approval(self, approval, events).await
+    async fn open_approval(
+        &self,
+        approval: &ApprovalRecord,
+        max_pending: u32,
+        events: &[AuditEntry],
+    ) -> StoreResult<Opened> {
+        agents::open_approval(self, approval, max_pending, events).await
     }
     async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
         agents::approval_by_id(self, id).await

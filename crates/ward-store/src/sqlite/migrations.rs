@@ -215,6 +215,14 @@ ALTER TABLE tokens ADD COLUMN issued_via TEXT;
 ALTER TABLE minted_tokens ADD COLUMN issued_via TEXT;
 ",
     },
+    Migration {
+        version: 12,
+        name: "a token's pending approval requests",
+        sql: r"
+-- open_approval reads a token's pending requests before opening another.
+CREATE INDEX approvals_pending_token ON approvals (token_id) WHERE status = 'pending';
+",
+    },
 ];
 
 /// The schema version this build writes.

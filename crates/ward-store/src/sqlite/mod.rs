@@ -197,6 +197,10 @@ impl Conn for SqliteConnection {
     async fn lock_audit(&mut self) -> StoreResult<()> {
         Ok(())
     }
+
+    async fn lock_key(&mut self, _key: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// `sql` (its text as [`numbered`] writes it) with its arguments bound as
