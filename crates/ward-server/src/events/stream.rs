@@ -190,13 +190,17 @@ mod tests {
         for n in 0..100 {
             hub.publish(StreamEvent::Token { token_id: format!("tok_{n}") });
         }
-        let got = receive(&mut sub.live, &hub).await;
-        let Some(Live::Reset(reset)) = got else { panic!("a reset, not {got:?}") };
+        let reset = match receive(&mut sub.live, &hub).await {
+            Some(Live::Reset(reset)) => reset,
+            other => panic!("a reset, not {other:?}"),
+        };
         assert!(text(&reset).starts_with(&format!("id: {}\nevent: reset\n", hub.cursor(100))), "{}", text(&reset));
         assert!(text(&reset).contains("fell behind"));
         hub.publish(StreamEvent::Key { kid: "key_1".into() });
-        let got = receive(&mut sub.live, &hub).await;
-        let Some(Live::Event(next)) = got else { panic!("the next event, not {got:?}") };
+        let next = match receive(&mut sub.live, &hub).await {
+            Some(Live::Event(next)) => next,
+            other => panic!("the next event, not {other:?}"),
+        };
         assert_eq!((next.seq, &next.event), (101, &StreamEvent::Key { kid: "key_1".into() }));
     }
 }

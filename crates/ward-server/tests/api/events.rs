@@ -32,7 +32,7 @@ async fn subscribe(app: &TestApp, token: &str, last_event_id: Option<&str>) -> S
 
 /// A token of the admin's holding only `ward:introspect`: what a service
 /// subscribes with.
-async fn watcher(app: &TestApp, admin: &str) -> String {
+async fn watcher_token(app: &TestApp, admin: &str) -> String {
     let r = app.create_token(admin, json!({"name": "watcher", "type": "service", "scopes": ["ward:introspect"]})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.str("token")
@@ -41,7 +41,7 @@ async fn watcher(app: &TestApp, admin: &str) -> String {
 /// A subscriber that has read its opening.
 async fn watching(app: &TestApp) -> (String, Subscriber) {
     let admin = app.admin().await;
-    let watcher = watcher(app, &admin).await;
+    let watcher = watcher_token(app, &admin).await;
     let mut sub = subscribe(app, &watcher, None).await;
     sub.opening().await;
     (admin, sub)
@@ -55,7 +55,7 @@ fn pipeline(name: &str) -> Value {
 async fn a_new_subscriber_is_told_to_reset_then_hears_a_revocation_with_the_tokens_id() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let watcher = watcher(&app, &admin).await;
+    let watcher = watcher_token(&app, &admin).await;
     let mut sub = subscribe(&app, &watcher, None).await;
     let opening = sub.opening().await;
     assert_eq!(opening.len(), 1, "{opening:?}");
@@ -168,10 +168,10 @@ async fn revoking_agent_tokens_by_jti_or_by_agent_and_retiring_a_key_are_announc
 async fn resuming_with_last_event_id_replays_exactly_the_missed_events() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let watcher = watcher(&app, &admin).await;
+    let watcher = watcher_token(&app, &admin).await;
     let mut sub = subscribe(&app, &watcher, None).await;
     sub.opening().await;
-    let mut revoke = async |name: &str| {
+    let revoke = async |name: &str| {
         let t = app.create_token(&admin, pipeline(name)).await;
         app.post(&format!("/v1/tokens/{}/revoke", t.str("id")), &admin, json!({})).await;
         t.str("id")
@@ -193,7 +193,7 @@ async fn resuming_with_last_event_id_replays_exactly_the_missed_events() {
 async fn a_cursor_from_elsewhere_too_old_or_garbled_starts_with_reset() {
     let app = TestApp::with_config("[events]\nreplay = 2").await;
     let admin = app.admin().await;
-    let watcher = watcher(&app, &admin).await;
+    let watcher = watcher_token(&app, &admin).await;
     let mut sub = subscribe(&app, &watcher, None).await;
     sub.opening().await;
     for i in 0..4 {
@@ -208,7 +208,7 @@ async fn a_cursor_from_elsewhere_too_old_or_garbled_starts_with_reset() {
 
     let other = TestApp::spawn().await;
     let other_admin = other.admin().await;
-    let mut elsewhere = subscribe(&other, &watcher(&other, &other_admin).await, None).await;
+    let mut elsewhere = subscribe(&other, &watcher_token(&other, &other_admin).await, None).await;
     let foreign = elsewhere.opening().await[0].id.clone().expect("the other node's cursor");
 
     for (cursor, why) in [(first.as_str(), "older than"), (foreign.as_str(), "another node"), ("garbage", "not a cursor")] {
@@ -275,7 +275,7 @@ async fn the_stream_ends_at_the_first_heartbeat_after_the_subscribers_token_expi
 async fn beyond_max_subscribers_a_node_answers_503_with_a_clear_error() {
     let app = TestApp::with_config("[events]\nmax_subscribers = 2").await;
     let (admin, _one) = watching(&app).await;
-    let token = watcher(&app, &admin).await;
+    let token = watcher_token(&app, &admin).await;
     let _two = subscribe(&app, &token, None).await;
     let r = open(&app, &token, None).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -12,7 +12,7 @@
 //! `record_usage` and revoke-tokens lock them, so the two cannot deadlock.
 
 use super::rows::millis;
-use super::{Conn, DbResult, Sql, texts};
+use super::{Conn, Sql, texts};
 use crate::{Invalidation, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use ward_core::TokenId;
