@@ -113,7 +113,7 @@ async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
         assert_eq!(said(&on_a.event().await).1["token_id"], id, "the writing node hears it once, in order");
     }
     delays.sort();
-    eprintln!("revoke on A acknowledged -> event read on B, 20 revocations: p50 {:?}, max {:?}", delays[10], delays[19]);
+    eprintln!("revoke sent to A -> event read on B, 20 revocations: p50 {:?}, max {:?}", delays[10], delays[19]);
     assert!(delays[19] < Duration::from_secs(2), "{delays:?}");
 
     // Ending a user on A: B hears the user (by id and name) and each agent
