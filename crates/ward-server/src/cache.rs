@@ -191,9 +191,10 @@ impl VerifyCache {
             // What agent tokens obtained ended with them; a retired key
             // ended what its agent tokens obtained (agent tokens themselves
             // are not cached).
-            Invalidation::AgentToken(_) | Invalidation::Agent(_) | Invalidation::Key(_) | Invalidation::Keys => {
-                self.evict_derived()
-            }
+            Invalidation::AgentToken(_)
+            | Invalidation::Agent(_)
+            | Invalidation::Key(_)
+            | Invalidation::Keys => self.evict_derived(),
             Invalidation::Resync => {
                 let mut maps = self.write();
                 self.generation.fetch_add(1, Ordering::SeqCst);

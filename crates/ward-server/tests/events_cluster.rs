@@ -84,7 +84,8 @@ async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
     let master = MasterKey::random();
     let a = node(&url, &master).await;
     let b = node(&url, &master).await;
-    let (_, login) = post(&a, "/v1/login", "", json!({"username": "admin", "password": "admin-password-1"})).await;
+    let (_, login) =
+        post(&a, "/v1/login", "", json!({"username": "admin", "password": "admin-password-1"})).await;
     let admin = login["token"].as_str().expect("a session").to_owned();
     let (_, watcher) = post(
         &a,
@@ -101,7 +102,8 @@ async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
     let mut delays = Vec::new();
     let mut cursor_b = String::new();
     for i in 0..20 {
-        let (_, t) = post(&a, "/v1/tokens", &admin, json!({"name": format!("t{i}"), "type": "pipeline"})).await;
+        let (_, t) =
+            post(&a, "/v1/tokens", &admin, json!({"name": format!("t{i}"), "type": "pipeline"})).await;
         let id = t["id"].as_str().expect("an id").to_owned();
         let start = Instant::now();
         let (status, _) = post(&a, &format!("/v1/tokens/{id}/revoke"), &admin, json!({})).await;
@@ -113,7 +115,10 @@ async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
         assert_eq!(said(&on_a.event().await).1["token_id"], id, "the writing node hears it once, in order");
     }
     delays.sort();
-    eprintln!("revoke sent to A -> event read on B, 20 revocations: p50 {:?}, max {:?}", delays[10], delays[19]);
+    eprintln!(
+        "revoke sent to A -> event read on B, 20 revocations: p50 {:?}, max {:?}",
+        delays[10], delays[19]
+    );
     assert!(delays[19] < Duration::from_secs(2), "{delays:?}");
 
     // Ending a user on A: B hears the user (by id and name) and each agent
@@ -121,9 +126,16 @@ async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
     let bob = json!({"name": "bob", "role": "admin", "password": "bob-password-1"});
     let (status, created) = post(&a, "/v1/users", &admin, bob).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let (_, session) = post(&b, "/v1/login", "", json!({"username": "bob", "password": "bob-password-1"})).await;
+    let (_, session) =
+        post(&b, "/v1/login", "", json!({"username": "bob", "password": "bob-password-1"})).await;
     let session = session["token"].as_str().expect("bob's session").to_owned();
-    let (_, minted) = post(&b, "/v1/mint", &session, json!({"agent": "backup", "scopes": ["ward:introspect"], "ttl": "1h"})).await;
+    let (_, minted) = post(
+        &b,
+        "/v1/mint",
+        &session,
+        json!({"agent": "backup", "scopes": ["ward:introspect"], "ttl": "1h"}),
+    )
+    .await;
     let jti = minted["jti"].as_str().expect("a jti").to_owned();
     let (status, _) = post(&a, "/v1/users/bob/revoke-tokens", &admin, json!({})).await;
     assert_eq!(status, StatusCode::OK);

@@ -113,6 +113,9 @@ mod tests {
     fn a_user_payload_without_a_name_still_names_the_user() {
         let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         let id = UserId::generate(at, &mut Fill(2));
-        assert_eq!(Invalidation::parse(&format!("user:{id}")), Invalidation::User { id, name: String::new() });
+        assert_eq!(
+            Invalidation::parse(&format!("user:{id}")),
+            Invalidation::User { id, name: String::new() }
+        );
     }
 }

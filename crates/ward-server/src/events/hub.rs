@@ -50,7 +50,10 @@ pub struct Hub {
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("epoch", &self.epoch).field("capacity", &self.capacity).finish_non_exhaustive()
+        f.debug_struct("Hub")
+            .field("epoch", &self.epoch)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +96,8 @@ pub mod reason {
     pub const TOO_OLD: &str = "Last-Event-ID is older than this node's replay window: events were missed";
     pub const LAGGED: &str = "this subscriber fell behind the stream: events were missed";
     pub const UNREADABLE: &str = "Last-Event-ID is not a cursor of this stream";
-    pub const LISTENER: &str = "this node may have missed changes made on other nodes (its database listener reconnected)";
+    pub const LISTENER: &str =
+        "this node may have missed changes made on other nodes (its database listener reconnected)";
 }
 
 impl Hub {
@@ -274,7 +278,13 @@ mod tests {
         assert_eq!(got.event, token(7));
         assert_eq!(
             std::str::from_utf8(&got.frame).ok(),
-            Some(format!("id: {}\nevent: token\ndata: {{\"kind\":\"token\",\"token_id\":\"tok_7\"}}\n\n", hub.cursor(1)).as_str())
+            Some(
+                format!(
+                    "id: {}\nevent: token\ndata: {{\"kind\":\"token\",\"token_id\":\"tok_7\"}}\n\n",
+                    hub.cursor(1)
+                )
+                .as_str()
+            )
         );
         drop(sub);
         assert!(hub.subscribe(None).is_some(), "the slot came back");

@@ -194,7 +194,11 @@ mod tests {
             Some(Live::Reset(reset)) => reset,
             other => panic!("a reset, not {other:?}"),
         };
-        assert!(text(&reset).starts_with(&format!("id: {}\nevent: reset\n", hub.cursor(100))), "{}", text(&reset));
+        assert!(
+            text(&reset).starts_with(&format!("id: {}\nevent: reset\n", hub.cursor(100))),
+            "{}",
+            text(&reset)
+        );
         assert!(text(&reset).contains("fell behind"));
         hub.publish(StreamEvent::Key { kid: "key_1".into() });
         let next = match receive(&mut sub.live, &hub).await {

@@ -33,7 +33,9 @@ async fn subscribe(app: &TestApp, token: &str, last_event_id: Option<&str>) -> S
 /// A token of the admin's holding only `ward:introspect`: what a service
 /// subscribes with.
 async fn watcher_token(app: &TestApp, admin: &str) -> String {
-    let r = app.create_token(admin, json!({"name": "watcher", "type": "service", "scopes": ["ward:introspect"]})).await;
+    let r = app
+        .create_token(admin, json!({"name": "watcher", "type": "service", "scopes": ["ward:introspect"]}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.str("token")
 }
@@ -79,13 +81,19 @@ async fn deleting_and_rotating_a_token_are_announced() {
     let app = TestApp::spawn().await;
     let (admin, mut sub) = watching(&app).await;
     let doomed = app.create_token(&admin, pipeline("doomed")).await;
-    assert_eq!(app.delete(&format!("/v1/tokens/{}", doomed.str("id")), &admin).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&format!("/v1/tokens/{}", doomed.str("id")), &admin).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(said(&sub.event().await).1["token_id"], doomed.str("id"));
 
     let old = app.create_token(&admin, pipeline("rotated")).await;
     let r = app.post(&format!("/v1/tokens/{}/rotate", old.str("id")), &admin, json!({"grace": "1h"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert_eq!(said(&sub.event().await), ("token".to_owned(), json!({"kind": "token", "token_id": old.str("id")})));
+    assert_eq!(
+        said(&sub.event().await),
+        ("token".to_owned(), json!({"kind": "token", "token_id": old.str("id")}))
+    );
 }
 
 #[tokio::test]
@@ -118,7 +126,8 @@ async fn revoking_a_parent_announces_each_descendant_it_ends() {
 
 #[tokio::test]
 async fn ending_a_users_tokens_or_the_user_is_announced_with_their_id_and_name() {
-    let app = TestApp::with_config("[roles]\nuser = [\"ward:tokens\", \"ward:introspect\", \"ward:mint\"]").await;
+    let app =
+        TestApp::with_config("[roles]\nuser = [\"ward:tokens\", \"ward:introspect\", \"ward:mint\"]").await;
     let (admin, mut sub) = watching(&app).await;
     let alice = app.user("alice").await;
     let minted = mint(&app, &alice, "alices-bot", &["ward:introspect"], "1h").await;
@@ -143,7 +152,10 @@ async fn ending_a_users_tokens_or_the_user_is_announced_with_their_id_and_name()
     );
 
     assert!(app.delete("/v1/users/alice", &admin).await.status.is_success());
-    assert_eq!(said(&sub.event().await), ("user".to_owned(), json!({"kind": "user", "user_id": id, "user": "alice"})));
+    assert_eq!(
+        said(&sub.event().await),
+        ("user".to_owned(), json!({"kind": "user", "user_id": id, "user": "alice"}))
+    );
 }
 
 #[tokio::test]
@@ -155,7 +167,10 @@ async fn revoking_agent_tokens_by_jti_or_by_agent_and_retiring_a_key_are_announc
     mint(&app, &admin, "patcher", &["ward:introspect"], "1h").await;
 
     assert!(app.post("/v1/mint/revoke", &admin, json!({"jti": one.str("jti")})).await.status.is_success());
-    assert_eq!(said(&sub.event().await), ("agent_token".to_owned(), json!({"kind": "agent_token", "jti": one.str("jti")})));
+    assert_eq!(
+        said(&sub.event().await),
+        ("agent_token".to_owned(), json!({"kind": "agent_token", "jti": one.str("jti")}))
+    );
     assert!(app.post("/v1/mint/revoke", &admin, json!({"agent": "patcher"})).await.status.is_success());
     assert_eq!(said(&sub.event().await), ("agent".to_owned(), json!({"kind": "agent", "agent": "patcher"})));
 
@@ -183,7 +198,11 @@ async fn resuming_with_last_event_id_replays_exactly_the_missed_events() {
     let missed = vec![revoke("missed-1").await, revoke("missed-2").await];
     let mut sub = subscribe(&app, &watcher, Some(&seen)).await;
     let replayed: Vec<Value> = sub.opening().await.iter().map(|m| said(m).1["token_id"].clone()).collect();
-    assert_eq!(replayed, missed.iter().map(|id| json!(id)).collect::<Vec<_>>(), "exactly the missed, in order");
+    assert_eq!(
+        replayed,
+        missed.iter().map(|id| json!(id)).collect::<Vec<_>>(),
+        "exactly the missed, in order"
+    );
 
     let after = revoke("after").await;
     assert_eq!(said(&sub.event().await).1["token_id"], after, "then the live stream");
@@ -211,7 +230,9 @@ async fn a_cursor_from_elsewhere_too_old_or_garbled_starts_with_reset() {
     let mut elsewhere = subscribe(&other, &watcher_token(&other, &other_admin).await, None).await;
     let foreign = elsewhere.opening().await[0].id.clone().expect("the other node's cursor");
 
-    for (cursor, why) in [(first.as_str(), "older than"), (foreign.as_str(), "another node"), ("garbage", "not a cursor")] {
+    for (cursor, why) in
+        [(first.as_str(), "older than"), (foreign.as_str(), "another node"), ("garbage", "not a cursor")]
+    {
         let mut sub = subscribe(&app, &watcher, Some(cursor)).await;
         let opening = sub.opening().await;
         assert_eq!(opening.len(), 1, "{cursor}: {opening:?}");
@@ -225,7 +246,9 @@ async fn a_cursor_from_elsewhere_too_old_or_garbled_starts_with_reset() {
 async fn a_bad_token_is_401_and_a_token_without_introspect_is_403_before_any_stream() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let plain = app.create_token(&admin, json!({"name": "no-introspect", "type": "pipeline", "scopes": ["ward:tokens"]})).await;
+    let plain = app
+        .create_token(&admin, json!({"name": "no-introspect", "type": "pipeline", "scopes": ["ward:tokens"]}))
+        .await;
     for (token, status, code) in [
         ("ward_p_not-a-real-token", StatusCode::UNAUTHORIZED, "invalid_token"),
         (plain.str("token").as_str(), StatusCode::FORBIDDEN, "insufficient_scope"),
@@ -233,7 +256,8 @@ async fn a_bad_token_is_401_and_a_token_without_introspect_is_403_before_any_str
         let r = open(&app, token, None).await;
         assert_eq!(r.status(), status);
         assert!(r.headers().get("www-authenticate").is_some());
-        let kind = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let kind =
+            r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         assert_eq!(kind, "application/json");
         let body: Value = r.json().await.expect("an error body");
         assert_eq!(body["error"]["code"], code);
@@ -246,7 +270,9 @@ async fn a_bad_token_is_401_and_a_token_without_introspect_is_403_before_any_str
 async fn the_stream_ends_when_the_subscribers_own_token_is_revoked() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let watcher = app.create_token(&admin, json!({"name": "w", "type": "service", "scopes": ["ward:introspect"]})).await;
+    let watcher = app
+        .create_token(&admin, json!({"name": "w", "type": "service", "scopes": ["ward:introspect"]}))
+        .await;
     let mut sub = subscribe(&app, &watcher.str("token"), None).await;
     sub.opening().await;
     let r = app.post(&format!("/v1/tokens/{}/revoke", watcher.str("id")), &admin, json!({})).await;
@@ -260,7 +286,12 @@ async fn the_stream_ends_when_the_subscribers_own_token_is_revoked() {
 async fn the_stream_ends_at_the_first_heartbeat_after_the_subscribers_token_expired() {
     let app = TestApp::with_config("[events]\nheartbeat = \"50ms\"").await;
     let admin = app.admin().await;
-    let watcher = app.create_token(&admin, json!({"name": "w", "type": "service", "scopes": ["ward:introspect"], "ttl": "1h"})).await;
+    let watcher = app
+        .create_token(
+            &admin,
+            json!({"name": "w", "type": "service", "scopes": ["ward:introspect"], "ttl": "1h"}),
+        )
+        .await;
     assert_eq!(watcher.status, StatusCode::CREATED, "{:?}", watcher.body);
     let mut sub = subscribe(&app, &watcher.str("token"), None).await;
     sub.opening().await;

@@ -81,7 +81,8 @@ async fn end<C: Conn>(conn: &mut C, changes: [&str; 2], value: i64, ids: Vec<Str
         .bind(value)
         .bind(ids);
     let ended_minted = texts(conn, sql, "jti", "end descendant agent tokens").await?;
-    let parse = |id: &str| TokenId::parse(id).map_err(|e| StoreError::Corrupt(format!("token id {id:?}: {e}")));
+    let parse =
+        |id: &str| TokenId::parse(id).map_err(|e| StoreError::Corrupt(format!("token id {id:?}: {e}")));
     for id in ended {
         conn.announce(&Invalidation::Token(parse(&id)?)).await?;
     }

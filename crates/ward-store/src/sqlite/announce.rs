@@ -12,8 +12,8 @@
 //! did not commit.
 
 use crate::Invalidation;
-use crate::sql::DbResult;
 use crate::StoreResult;
+use crate::sql::DbResult;
 use sqlx::SqliteConnection;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -56,7 +56,9 @@ impl Listeners {
             return Ok(Vec::new());
         }
         let payloads: Vec<(String,)> =
-            sqlx::query_as("SELECT payload FROM temp.ward_announced ORDER BY rowid").fetch_all(&mut *conn).await?;
+            sqlx::query_as("SELECT payload FROM temp.ward_announced ORDER BY rowid")
+                .fetch_all(&mut *conn)
+                .await?;
         sqlx::query(clear).execute(&mut *conn).await?;
         Ok(payloads.iter().map(|(p,)| Invalidation::parse(p)).collect())
     }

@@ -114,7 +114,11 @@ pub async fn the_feed_names_agent_tokens_by_jti_agents_by_name_and_retired_keys_
         retired_at: None,
     };
     store.insert_key(&key, &[]).await.expect("insert key");
-    assert_eq!(feed.heard(store).await, vec![Invalidation::Keys], "a new key ends nothing, but reloads rings");
+    assert_eq!(
+        feed.heard(store).await,
+        vec![Invalidation::Keys],
+        "a new key ends nothing, but reloads rings"
+    );
     let one = minted("patcher", &alice, at(1));
     let two = minted("patcher", &alice, at(2));
     let three = minted("other", &alice, at(3));
@@ -144,7 +148,10 @@ pub async fn the_feed_names_an_ending_user_by_id_and_name_and_each_agent_token_t
     let user = Invalidation::User { id: alice.id.clone(), name: "alice".into() };
 
     store.revoke_user_tokens(&alice.id, at(5), &[]).await.expect("revoke all");
-    assert_eq!(feed.heard(store).await, sorted(vec![user.clone(), Invalidation::AgentToken(bot.jti.clone())]));
+    assert_eq!(
+        feed.heard(store).await,
+        sorted(vec![user.clone(), Invalidation::AgentToken(bot.jti.clone())])
+    );
     store.delete_user(&alice.id, at(6), &[]).await.expect("delete");
     assert_eq!(feed.heard(store).await, vec![user], "a deleted user is named as they were");
 }
