@@ -104,7 +104,7 @@ impl Hub {
     pub fn new(replay: usize, max_subscribers: usize, entropy: &mut dyn Entropy) -> Self {
         let mut bytes = [0u8; 8];
         entropy.fill(&mut bytes);
-        let epoch = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let epoch = format!("{:016x}", u64::from_be_bytes(bytes));
         // The live channel holds at least a few events even with no replay
         // window, so a burst does not make every stream lag.
         let (live, _) = broadcast::channel(replay.max(64));
