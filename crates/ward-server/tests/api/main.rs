@@ -13,6 +13,7 @@ mod caching;
 mod cascade;
 mod enumeration;
 mod errors;
+mod events;
 mod forward_auth;
 mod grants;
 mod helpers;
@@ -25,6 +26,8 @@ mod password;
 mod passwords_are_roots;
 mod service_users;
 mod session;
+#[path = "../common/sse.rs"]
+mod sse;
 mod tokens;
 mod users;
 // The dashboard at /ui.
