@@ -99,34 +99,54 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
-        let operation = self.operation;
+        // What ward is asked, taken from the request before any await: the
+        // body is not `Sync`, so the future must not hold the request borrowed.
+        let asked = question(&request, self.operation);
         Box::pin(async move {
-            match decide(&request, operation).await {
-                Ok(()) => inner.call(request).await,
-                Err(refusal) => Ok(refusal),
+            let refusal = match asked {
+                Ok(question) => decide(question).await,
+                Err(refusal) => Some(refusal),
+            };
+            match refusal {
+                None => inner.call(request).await,
+                Some(refusal) => Ok(refusal),
             }
         })
     }
 }
 
-/// Asks ward about `operation` for the request's token.
-async fn decide(request: &Request, operation: &str) -> Result<(), Response> {
+/// One question for `/v1/authorize`.
+struct Question {
+    verifier: crate::Verifier,
+    token: zeroize::Zeroizing<String>,
+    operation: &'static str,
+    approval_id: Option<String>,
+    auto_approve: bool,
+}
+
+/// The question this request asks, or why it cannot be asked.
+fn question(request: &Request, operation: &'static str) -> Result<Question, Response> {
     let Some(Authority(verifier)) = request.extensions().get::<Authority>() else {
         return Err(reject::not_layered());
     };
-    let token = bearer(request.headers())?;
+    let token = zeroize::Zeroizing::new(bearer(request.headers())?.to_owned());
     let headers = request.headers();
     let approval_id = headers.get(APPROVAL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let auto_approve =
         headers.get(AUTO_APPROVE_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    match verifier.authorize(token, operation, approval_id, auto_approve).await {
-        Ok(answer) if answer.decision == "allow" => Ok(()),
+    Ok(Question { verifier: verifier.clone(), token, operation, approval_id, auto_approve })
+}
+
+/// Asks ward; `None` when it allows, else the refusal to answer.
+async fn decide(q: Question) -> Option<Response> {
+    match q.verifier.authorize(&q.token, q.operation, q.approval_id, q.auto_approve).await {
+        Ok(answer) if answer.decision == "allow" => None,
         Ok(answer) => {
             let code = if answer.decision == "approval_required" { "approval_required" } else { "access_denied" };
-            Err(reject::denied(code, answer.reason, answer.approval_id.as_deref()))
+            Some(reject::denied(code, answer.reason, answer.approval_id.as_deref()))
         }
-        Err(Error::Api { status: 401, message, .. }) => Err(reject::invalid(&message)),
-        Err(Error::Api { status: 403, message, .. }) => Err(reject::denied("insufficient_scope", message, None)),
-        Err(other) => Err(reject::unavailable(&format!("cannot ask ward about the operation: {other}"))),
+        Err(Error::Api { status: 401, message, .. }) => Some(reject::invalid(&message)),
+        Err(Error::Api { status: 403, message, .. }) => Some(reject::denied("insufficient_scope", message, None)),
+        Err(other) => Some(reject::unavailable(&format!("cannot ask ward about the operation: {other}"))),
     }
 }

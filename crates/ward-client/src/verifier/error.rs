@@ -35,7 +35,7 @@ pub enum VerifyError {
     WrongAudience,
     /// The revocation stream has been quiet longer than the staleness
     /// bound and the Verifier fails closed: try again shortly.
-    #[error("cannot vouch for tokens: ward's revocation stream has been silent for {}s (staleness bound passed)", quiet_for.as_secs())]
+    #[error("cannot vouch for tokens: ward's revocation stream has been silent for {}s (staleness bound passed)", .quiet_for.as_secs())]
     Stale {
         /// How long since the stream last spoke (`None` if it never did).
         quiet_for: Duration,

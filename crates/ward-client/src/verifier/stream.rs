@@ -120,10 +120,13 @@ async fn subscribe(inner: &Inner, last_id: &mut Option<String>, retry: &mut Dura
             return Outcome { heard, reason: "the stream sent a line too long to be ward's".into() };
         }
         for frame in frames.drain(..) {
-            heard = true;
             match frame {
                 Frame::Comment => {}
-                Frame::Retry(ms) => *retry = Duration::from_millis(ms.clamp(10, 60_000)),
+                // Sent before the replay: not yet a sign of being caught up.
+                Frame::Retry(ms) => {
+                    *retry = Duration::from_millis(ms.clamp(10, 60_000));
+                    continue;
+                }
                 Frame::Message { id, data, .. } => {
                     let reset = apply(inner, &data);
                     if id.is_some() {
@@ -138,6 +141,7 @@ async fn subscribe(inner: &Inner, last_id: &mut Option<String>, retry: &mut Dura
                     });
                 }
             }
+            heard = true;
             inner.heard();
             inner.status.send_modify(|s| s.frames += 1);
         }

@@ -27,7 +27,8 @@ async fn garbage_is_refused_without_asking_ward() {
     let fake = Fake::start().await;
     let verifier = fake.builder().start();
     assert!(verifier.subscribed(std::time::Duration::from_secs(10)).await);
-    for bad in [ALICE, "", "ward_u_short", "Bearer x", &"a".repeat(10_000)] {
+    let long = "a".repeat(10_000);
+    for bad in [ALICE, "", "ward_u_short", "Bearer x", long.as_str()] {
         assert_eq!(verifier.verify(bad).await.err(), Some(VerifyError::Malformed), "{bad:.20}");
     }
     assert_eq!(fake.verify_calls(), 0);
