@@ -15,7 +15,7 @@
 //!   like an opaque one until its `exp` or an event (`agent_token`,
 //!   `agent`, `key`, `user`, `reset`). The scopes are the ones ward
 //!   answered: the token's, cut to what its minter may still hold.
-//! - **The stream** (`GET /v1/events`, see [`stream`]): every event evicts
+//! - **The stream** (`GET /v1/events`): every event evicts
 //!   at once; an answer that raced an eviction is not cached (a generation
 //!   counter). When the stream has been silent for longer than the
 //!   staleness bound, the cache is not used — every token fails
@@ -197,8 +197,8 @@ impl Verifier {
     /// `timeout` passes; returns whether it did.
     pub async fn subscribed(&self, timeout: Duration) -> bool {
         let mut status = self.stream_status();
-        let heard = tokio::time::timeout(timeout, status.wait_for(|s| s.frames > 0)).await;
-        matches!(heard, Ok(Ok(_))) && self.is_fresh()
+        let heard = matches!(tokio::time::timeout(timeout, status.wait_for(|s| s.frames > 0)).await, Ok(Ok(_)));
+        heard && self.is_fresh()
     }
 
     /// How often ward was asked so far.

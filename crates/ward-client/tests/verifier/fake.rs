@@ -218,8 +218,8 @@ async fn events(State(ward): State<Arc<Ward>>, headers: HeaderMap) -> Response {
 /// Waits (at most 10 s) until the Verifier's stream status satisfies `done`.
 pub async fn until(verifier: &Verifier, done: impl Fn(&ward_client::StreamStatus) -> bool) {
     let mut status = verifier.stream_status();
-    let waited = tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| done(s))).await;
-    assert!(matches!(waited, Ok(Ok(_))), "the stream never got there: {:?}", verifier.stream_status().borrow());
+    let got = matches!(tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| done(s))).await, Ok(Ok(_)));
+    assert!(got, "the stream never got there: {:?}", verifier.stream_status().borrow().clone());
 }
 
 /// A well-formed opaque token (good checksum, so it reaches the fake),
