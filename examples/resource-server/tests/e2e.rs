@@ -58,7 +58,8 @@ impl Drop for Proc {
 
 /// Starts `command` and waits for the line `{announce}URL` on stderr.
 fn spawn(mut command: Command, announce: &'static str) -> Proc {
-    let mut child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -163,7 +164,8 @@ struct World {
 
 impl World {
     async fn status(&self, path: &str, token: &str) -> u16 {
-        let r = self.http.get(format!("{}{path}", self.service)).bearer_auth(token).send().await.expect("answer");
+        let r =
+            self.http.get(format!("{}{path}", self.service)).bearer_auth(token).send().await.expect("answer");
         r.status().as_u16()
     }
 
@@ -190,7 +192,12 @@ async fn create(admin: &Client, name: &str, scopes: &[&str]) -> (String, String)
 }
 
 async fn mint(admin: &Client) -> String {
-    let request = MintRequest { agent: "deploy-bot".into(), scopes: vec!["read:stacks".into()], ttl: "1h".into(), audience: None };
+    let request = MintRequest {
+        agent: "deploy-bot".into(),
+        scopes: vec!["read:stacks".into()],
+        ttl: "1h".into(),
+        audience: None,
+    };
     admin.mint(&request).await.expect("mint").token
 }
 
@@ -222,7 +229,8 @@ async fn a_service_subscribed_to_one_node_refuses_what_the_other_node_ends() {
         .env("WARD_TOKEN", &introspect);
     let service = spawn(command, "resource-server listening on ");
     let world = World { http: reqwest::Client::new(), service: service.url.clone() };
-    within(Duration::from_secs(10), "the service subscribed", || async { world.ready().await.0 == 200 }).await;
+    within(Duration::from_secs(10), "the service subscribed", || async { world.ready().await.0 == 200 })
+        .await;
 
     // 1. A token works through the service; then it is answered from the
     //    cache: node B sees no verify for the next requests.
@@ -239,10 +247,16 @@ async fn a_service_subscribed_to_one_node_refuses_what_the_other_node_ends() {
     // Revoked on node A: refused by the service within the bound. Before
     // the event, nothing reached ward; the refusal itself is one re-check.
     admin.revoke_token(&id_1).await.expect("revoke on A");
-    let took = within(BOUND, "the revoked token is refused", || async { world.status("/stacks", &token_1).await == 401 }).await;
+    let took = within(BOUND, "the revoked token is refused", || async {
+        world.status("/stacks", &token_1).await == 401
+    })
+    .await;
     eprintln!("revoke on A -> refused through B's stream: {took:?}");
     let after = requests(&world.http, &b, "/v1/verify").await;
-    assert!(after <= verifies + 1, "only the re-check after the eviction reached ward ({verifies} -> {after})");
+    assert!(
+        after <= verifies + 1,
+        "only the re-check after the eviction reached ward ({verifies} -> {after})"
+    );
 
     // 2. Node B dies: within the bound the service stops trusting its
     //    cache (fail closed: 503), and a token revoked meanwhile on A is
@@ -267,13 +281,24 @@ async fn a_service_subscribed_to_one_node_refuses_what_the_other_node_ends() {
     //    the old key refuses its tokens within the bound.
     let old = mint(&admin).await;
     assert_eq!(world.status("/whoami", &old).await, 200);
-    let old_kid = admin.list_keys().await.expect("keys").keys.into_iter().find(|k| k.retired_at.is_none()).expect("a key").kid;
+    let old_kid = admin
+        .list_keys()
+        .await
+        .expect("keys")
+        .keys
+        .into_iter()
+        .find(|k| k.retired_at.is_none())
+        .expect("a key")
+        .kid;
     let rotated = admin.rotate_key().await.expect("rotate");
     let new = mint(&admin).await;
     assert_eq!(world.status("/whoami", &new).await, 200, "no failed request on rotate");
     assert_eq!(world.status("/whoami", &old).await, 200, "the old key still verifies");
     admin.retire_key(&old_kid).await.expect("retire");
-    let took = within(BOUND, "the retired key's token is refused", || async { world.status("/whoami", &old).await == 401 }).await;
+    let took = within(BOUND, "the retired key's token is refused", || async {
+        world.status("/whoami", &old).await == 401
+    })
+    .await;
     eprintln!("key {old_kid} retired on A -> its token refused after {took:?} (new key {})", rotated.kid);
     assert_eq!(world.status("/whoami", &new).await, 200);
     drop(node_b);

@@ -107,7 +107,7 @@ where
         Box::pin(async move {
             let verdict = match bearer(request.headers()) {
                 Ok(token) => verifier.verify(token).await,
-                Err(refusal) => return Ok(refusal),
+                Err(refusal) => return Ok(refusal.response()),
             };
             match verdict {
                 Ok(principal) => {
@@ -123,20 +123,21 @@ where
 
 /// The one bearer token of `Authorization`, or the answer that refuses the
 /// request.
-pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, Response> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, reject::Early> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(if headers.contains_key(header::AUTHORIZATION) {
-            reject::bad_request("send one Authorization header")
+            reject::Early::BadRequest("send one Authorization header")
         } else {
-            reject::missing()
+            reject::Early::Missing
         });
     };
-    let text = value.to_str().map_err(|_| reject::bad_request("the Authorization header is not ASCII"))?;
+    let text =
+        value.to_str().map_err(|_| reject::Early::BadRequest("the Authorization header is not ASCII"))?;
     let (scheme, token) = text.split_once(' ').unwrap_or((text, ""));
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(reject::missing());
+        return Err(reject::Early::Missing);
     }
     Ok(token)
 }

@@ -3,9 +3,9 @@
 //! the body, and 503 with `Retry-After` when the Verifier cannot judge.
 
 use crate::VerifyError;
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use ward_api::{ErrorBody, ErrorDetail};
 
 /// The realm in every challenge.
@@ -18,6 +18,28 @@ fn answer(status: StatusCode, code: &str, message: String, challenge: Option<Str
         response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
     response
+}
+
+/// A refusal decided before anything was asked, kept small until it is
+/// answered (a `Response` is too large to pass around in a `Result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Early {
+    /// No bearer token.
+    Missing,
+    /// An `Authorization` header that is not one bearer token.
+    BadRequest(&'static str),
+    /// The route is not behind the VerifyLayer.
+    NotLayered,
+}
+
+impl Early {
+    pub(crate) fn response(self) -> Response {
+        match self {
+            Early::Missing => missing(),
+            Early::BadRequest(why) => bad_request(why),
+            Early::NotLayered => not_layered(),
+        }
+    }
 }
 
 /// 401, no token presented: a bare challenge (RFC 6750 §3.1).

@@ -105,7 +105,7 @@ where
         Box::pin(async move {
             let refusal = match asked {
                 Ok(question) => decide(question).await,
-                Err(refusal) => Some(refusal),
+                Err(refusal) => Some(refusal.response()),
             };
             match refusal {
                 None => inner.call(request).await,
@@ -125,15 +125,17 @@ struct Question {
 }
 
 /// The question this request asks, or why it cannot be asked.
-fn question(request: &Request, operation: &'static str) -> Result<Question, Response> {
+fn question(request: &Request, operation: &'static str) -> Result<Question, reject::Early> {
     let Some(Authority(verifier)) = request.extensions().get::<Authority>() else {
-        return Err(reject::not_layered());
+        return Err(reject::Early::NotLayered);
     };
     let token = zeroize::Zeroizing::new(bearer(request.headers())?.to_owned());
     let headers = request.headers();
     let approval_id = headers.get(APPROVAL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let auto_approve =
-        headers.get(AUTO_APPROVE_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let auto_approve = headers
+        .get(AUTO_APPROVE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     Ok(Question { verifier: verifier.clone(), token, operation, approval_id, auto_approve })
 }
 
@@ -142,11 +144,14 @@ async fn decide(q: Question) -> Option<Response> {
     match q.verifier.authorize(&q.token, q.operation, q.approval_id, q.auto_approve).await {
         Ok(answer) if answer.decision == "allow" => None,
         Ok(answer) => {
-            let code = if answer.decision == "approval_required" { "approval_required" } else { "access_denied" };
+            let code =
+                if answer.decision == "approval_required" { "approval_required" } else { "access_denied" };
             Some(reject::denied(code, answer.reason, answer.approval_id.as_deref()))
         }
         Err(Error::Api { status: 401, message, .. }) => Some(reject::invalid(&message)),
-        Err(Error::Api { status: 403, message, .. }) => Some(reject::denied("insufficient_scope", message, None)),
+        Err(Error::Api { status: 403, message, .. }) => {
+            Some(reject::denied("insufficient_scope", message, None))
+        }
         Err(other) => Some(reject::unavailable(&format!("cannot ask ward about the operation: {other}"))),
     }
 }

@@ -128,7 +128,9 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::AcqRel);
         let keys: Vec<Key> = match target {
             Target::TokenId(id) => maps.by_id.get(id).copied().into_iter().collect(),
-            Target::Subject(name) => maps.by_subject.get(name).map(|s| s.iter().copied().collect()).unwrap_or_default(),
+            Target::Subject(name) => {
+                maps.by_subject.get(name).map(|s| s.iter().copied().collect()).unwrap_or_default()
+            }
             Target::AllSigned => maps.signed.iter().copied().collect(),
             Target::Kid(kid) => maps.by_kid.get(kid).map(|s| s.iter().copied().collect()).unwrap_or_default(),
             Target::All => {
@@ -250,7 +252,8 @@ mod tests {
         let cache = Cache::new(10);
         let before = cache.generation();
         cache.evict(Target::TokenId("tok_other"));
-        let cached = cache.insert(before, [1; 32], principal("a", "tok_1"), 10_000, tags("tok_1", "a", None), 0);
+        let cached =
+            cache.insert(before, [1; 32], principal("a", "tok_1"), 10_000, tags("tok_1", "a", None), 0);
         assert!(!cached);
         assert!(cache.get(&[1; 32], 0).is_none());
     }

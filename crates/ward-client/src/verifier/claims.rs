@@ -42,7 +42,11 @@ pub(crate) struct Expect<'a> {
 
 /// Checks the signature with `key` (skipped when `None`: ward will be asked,
 /// and it checks the signature itself), then the claims.
-pub(crate) fn check(decoded: Decoded, key: Option<&VerifyingKey>, expect: Expect<'_>) -> Result<Claims, VerifyError> {
+pub(crate) fn check(
+    decoded: Decoded,
+    key: Option<&VerifyingKey>,
+    expect: Expect<'_>,
+) -> Result<Claims, VerifyError> {
     let Decoded { unverified, nbf } = decoded;
     let claims = match key {
         Some(key) => unverified.verify(key).map_err(|_| VerifyError::Malformed)?,

@@ -197,7 +197,8 @@ impl Verifier {
     /// `timeout` passes; returns whether it did.
     pub async fn subscribed(&self, timeout: Duration) -> bool {
         let mut status = self.stream_status();
-        let heard = matches!(tokio::time::timeout(timeout, status.wait_for(|s| s.frames > 0)).await, Ok(Ok(_)));
+        let heard =
+            matches!(tokio::time::timeout(timeout, status.wait_for(|s| s.frames > 0)).await, Ok(Ok(_)));
         heard && self.is_fresh()
     }
 
@@ -240,7 +241,11 @@ impl Inner {
         let answer = self.ask(token).await?;
         let principal = principal(&answer)?;
         let ends = self.ends(answer.expires_at, None);
-        let tags = Tags { token_id: principal.token_id().to_owned(), subject: principal.subject().to_owned(), kid: None };
+        let tags = Tags {
+            token_id: principal.token_id().to_owned(),
+            subject: principal.subject().to_owned(),
+            kid: None,
+        };
         self.remember(generation, key, &principal, ends, tags);
         Ok(principal)
     }
@@ -249,10 +254,17 @@ impl Inner {
         let decoded = claims::decode(token)?;
         let kid = decoded.unverified.header.kid.clone();
         let ticks = || self.clock.ticks_ms();
-        let found = self.jwks.key(&self.client, &kid, ticks, &self.counters.jwks_fetches).await.map_err(unavailable)?;
+        let found = self
+            .jwks
+            .key(&self.client, &kid, ticks, &self.counters.jwks_fetches)
+            .await
+            .map_err(unavailable)?;
         let issuer = self.jwks.issuer(&self.client).await.map_err(unavailable)?;
-        let expect =
-            claims::Expect { issuer: &issuer, audience: self.audience.as_deref(), now: self.clock.now().timestamp() };
+        let expect = claims::Expect {
+            issuer: &issuer,
+            audience: self.audience.as_deref(),
+            now: self.clock.now().timestamp(),
+        };
         // An unknown kid (even after a refetch) is not refused here: ward
         // checks the signature itself, and a key it does not know is NOT_FOUND.
         let signing_key = match found {
@@ -265,7 +277,11 @@ impl Inner {
         let principal = principal(&answer)?;
         let exp = DateTime::from_timestamp(claims.exp, 0);
         let ends = self.ends(answer.expires_at, exp);
-        let tags = Tags { token_id: principal.token_id().to_owned(), subject: principal.subject().to_owned(), kid: Some(kid) };
+        let tags = Tags {
+            token_id: principal.token_id().to_owned(),
+            subject: principal.subject().to_owned(),
+            kid: Some(kid),
+        };
         self.remember(generation, key, &principal, ends, tags);
         Ok(principal)
     }

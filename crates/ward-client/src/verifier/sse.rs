@@ -115,7 +115,12 @@ mod tests {
 
     #[test]
     fn messages_comments_and_retry_are_read_across_chunk_boundaries() {
-        let out = frames(&[b"retry: 1500\n: heart", b"beat\n\nid: e-1\nevent: tok", b"en\ndata: {\"a\":1}\n", b"\n"]);
+        let out = frames(&[
+            b"retry: 1500\n: heart",
+            b"beat\n\nid: e-1\nevent: tok",
+            b"en\ndata: {\"a\":1}\n",
+            b"\n",
+        ]);
         assert_eq!(out, vec![Frame::Retry(1500), Frame::Comment, message("e-1", "token", "{\"a\":1}")]);
     }
 

@@ -99,7 +99,12 @@ async fn subscribe(inner: &Inner, last_id: &mut Option<String>, retry: &mut Dura
     let mut response = match request.send().await {
         Ok(r) if r.status().is_success() => r,
         Ok(r) => return Outcome { heard: false, reason: format!("GET /v1/events answered {}", r.status()) },
-        Err(e) => return Outcome { heard: false, reason: crate::Error::from_transport(inner.client.base_url(), &e).to_string() },
+        Err(e) => {
+            return Outcome {
+                heard: false,
+                reason: crate::Error::from_transport(inner.client.base_url(), &e).to_string(),
+            };
+        }
     };
     inner.status.send_modify(|s| {
         s.connected = true;
@@ -111,7 +116,9 @@ async fn subscribe(inner: &Inner, last_id: &mut Option<String>, retry: &mut Dura
     let mut heard = false;
     loop {
         let chunk = match tokio::time::timeout(idle, response.chunk()).await {
-            Err(_) => return Outcome { heard, reason: "the stream was silent past the staleness bound".into() },
+            Err(_) => {
+                return Outcome { heard, reason: "the stream was silent past the staleness bound".into() };
+            }
             Ok(Err(e)) => return Outcome { heard, reason: format!("the stream broke: {e}") },
             Ok(Ok(None)) => return Outcome { heard, reason: "the server closed the stream".into() },
             Ok(Ok(Some(chunk))) => chunk,

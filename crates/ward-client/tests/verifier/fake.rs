@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
-use ward_api::{AuthorizeRequest, AuthorizeResponse, Risk, TokenKind, VerifyRequest, VerifyResponse};
+use ward_api::{AuthorizeRequest, AuthorizeResponse, TokenKind, VerifyRequest, VerifyResponse};
 use ward_client::{Client, Verifier, VerifierBuilder};
 
 /// The Verifier's own credential at the fake.
@@ -29,7 +29,7 @@ pub struct Ward {
     pub authorize_calls: AtomicU64,
     pub jwks_calls: AtomicU64,
     pub authorize_answer: Mutex<Option<AuthorizeResponse>>,
-    pub authorize_seen: Mutex<Vec<(Option<String>, String, Option<String>, bool)>>,
+    pub authorize_seen: Mutex<Vec<AuthorizeRequest>>,
     pub jwks: Mutex<serde_json::Value>,
     pub issuer: Mutex<Option<String>>,
     /// Seen `Last-Event-ID` of each subscription, in order.
@@ -124,23 +124,15 @@ pub fn refused(code: &str, token_id: &str) -> VerifyResponse {
     }
 }
 
-pub fn decision(decision: &str, approval_id: Option<&str>) -> AuthorizeResponse {
-    AuthorizeResponse {
-        decision: decision.into(),
-        reason: format!("policy says {decision}"),
-        operation: "restart_container".into(),
-        risk: Risk::High,
-        subject: "alice".into(),
-        token_id: "tok_1".into(),
-        approval_id: approval_id.map(Into::into),
-    }
-}
-
 fn authorized(headers: &HeaderMap) -> bool {
     headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {INTROSPECT}"))
 }
 
-async fn verify(State(ward): State<Arc<Ward>>, headers: HeaderMap, Json(body): Json<VerifyRequest>) -> Response {
+async fn verify(
+    State(ward): State<Arc<Ward>>,
+    headers: HeaderMap,
+    Json(body): Json<VerifyRequest>,
+) -> Response {
     if !authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -154,17 +146,16 @@ async fn verify(State(ward): State<Arc<Ward>>, headers: HeaderMap, Json(body): J
     Json(answer.unwrap_or_else(|| refused("NOT_FOUND", "tok_unknown"))).into_response()
 }
 
-async fn authorize(State(ward): State<Arc<Ward>>, headers: HeaderMap, Json(body): Json<AuthorizeRequest>) -> Response {
+async fn authorize(
+    State(ward): State<Arc<Ward>>,
+    headers: HeaderMap,
+    Json(body): Json<AuthorizeRequest>,
+) -> Response {
     if !authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     ward.authorize_calls.fetch_add(1, Ordering::SeqCst);
-    ward.authorize_seen.lock().expect("lock").push((
-        body.token.clone(),
-        body.operation.clone(),
-        body.approval_id.clone(),
-        body.auto_approve,
-    ));
+    ward.authorize_seen.lock().expect("lock").push(body);
     match ward.authorize_answer.lock().expect("lock").clone() {
         Some(answer) => Json(answer).into_response(),
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -190,7 +181,10 @@ async fn metadata(State(ward): State<Arc<Ward>>) -> Response {
             "scopes_supported": [],
         }))
         .into_response(),
-        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": {"code": "not_configured", "message": "no issuer"}})))
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": {"code": "not_configured", "message": "no issuer"}})),
+        )
             .into_response(),
     }
 }
@@ -218,7 +212,10 @@ async fn events(State(ward): State<Arc<Ward>>, headers: HeaderMap) -> Response {
 /// Waits (at most 10 s) until the Verifier's stream status satisfies `done`.
 pub async fn until(verifier: &Verifier, done: impl Fn(&ward_client::StreamStatus) -> bool) {
     let mut status = verifier.stream_status();
-    let got = matches!(tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| done(s))).await, Ok(Ok(_)));
+    let got = matches!(
+        tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| done(s))).await,
+        Ok(Ok(_))
+    );
     assert!(got, "the stream never got there: {:?}", verifier.stream_status().borrow().clone());
 }
 
@@ -240,5 +237,5 @@ pub fn token(seed: char) -> String {
     }
     let prefix = ward_core::Prefix::parse("ward").expect("prefix");
     let mut entropy = Seeded(u64::from(seed));
-    ward_core::PlainToken::generate(&prefix, ward_core::TokenKind::Personal, &mut entropy).expose().to_owned()
+    ward_core::PlainToken::generate(&prefix, TokenKind::Personal, &mut entropy).expose().to_owned()
 }

@@ -1,9 +1,10 @@
 //! The tower layer and the route layers, in front of a small axum app.
 
-use crate::fake::{Fake, decision, refused, token, valid};
+use crate::fake::{Fake, refused, token, valid};
 use axum::Router;
 use axum::routing::{get, post};
 use std::time::Duration;
+use ward_api::{AuthorizeResponse, Risk};
 use ward_client::layer::{RequireOperation, RequireScopes, VerifyLayer};
 use ward_client::verifier::Clock;
 use ward_client::{Principal, Verifier};
@@ -11,7 +12,11 @@ use ward_client::{Principal, Verifier};
 fn app(verifier: Verifier) -> Router {
     Router::new()
         .route("/whoami", get(|p: Principal| async move { format!("{} {}", p.subject(), p.token_id()) }))
-        .merge(Router::new().route("/stacks", get(|| async { "stacks" })).route_layer(RequireScopes(["read:stacks"])))
+        .merge(
+            Router::new()
+                .route("/stacks", get(|| async { "stacks" }))
+                .route_layer(RequireScopes(["read:stacks"])),
+        )
         .merge(
             Router::new()
                 .route("/restart", post(|| async { "restarted" }))
@@ -51,6 +56,18 @@ impl Service {
             request = request.bearer_auth(t);
         }
         request.send().await.expect("answer")
+    }
+}
+
+fn decision(decision: &str, approval_id: Option<&str>) -> AuthorizeResponse {
+    AuthorizeResponse {
+        decision: decision.into(),
+        reason: format!("policy says {decision}"),
+        operation: "restart_container".into(),
+        risk: Risk::High,
+        subject: "alice".into(),
+        token_id: "tok_1".into(),
+        approval_id: approval_id.map(Into::into),
     }
 }
 
@@ -121,7 +138,8 @@ async fn an_operation_is_decided_by_ward_with_the_presented_token_and_approval()
     let t = token('o');
     s.fake.answer(&t, valid("tok_o", "alice", &[]));
     let post = |approval: Option<&str>| {
-        let mut request = s.http.post(format!("{}/restart", s.url)).bearer_auth(&t).header("x-ward-auto-approve", "true");
+        let mut request =
+            s.http.post(format!("{}/restart", s.url)).bearer_auth(&t).header("x-ward-auto-approve", "true");
         if let Some(id) = approval {
             request = request.header("x-ward-approval", id);
         }
@@ -146,8 +164,13 @@ async fn an_operation_is_decided_by_ward_with_the_presented_token_and_approval()
 
     let seen = s.fake.ward.authorize_seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 4, "every decision is ward's, none cached");
-    assert!(seen.iter().all(|(token, op, _, auto)| token.as_deref() == Some(t.as_str()) && op == "restart_container" && *auto));
-    assert_eq!(seen[2].2.as_deref(), Some("apr_1"));
+    assert!(
+        seen.iter().all(|r| r.token.as_deref() == Some(t.as_str())
+            && r.operation == "restart_container"
+            && r.auto_approve),
+        "{seen:?}"
+    );
+    assert_eq!(seen[2].approval_id.as_deref(), Some("apr_1"));
 }
 
 #[tokio::test]

@@ -128,7 +128,8 @@ async fn an_answer_that_raced_an_eviction_is_returned_but_not_cached() {
 async fn a_cached_answer_never_outlives_the_token() {
     let fake = Fake::start().await;
     let (clock, hand) = ward_client::verifier::Clock::adjustable();
-    let verifier = fake.builder().clock(clock.clone()).staleness(std::time::Duration::from_secs(3600)).start();
+    let verifier =
+        fake.builder().clock(clock.clone()).staleness(std::time::Duration::from_secs(3600)).start();
     assert!(verifier.subscribed(std::time::Duration::from_secs(10)).await);
     let t = token('h');
     let mut answer = valid("tok_h", "alice", &[]);
