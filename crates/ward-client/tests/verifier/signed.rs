@@ -197,3 +197,27 @@ async fn agent_token_agent_and_user_events_evict_signed_tokens() {
         assert_eq!(fake.verify_calls(), calls, "{event} evicted it");
     }
 }
+
+#[tokio::test]
+async fn claims_grafted_onto_a_cached_signature_are_not_read() {
+    let fake = Fake::start().await;
+    publish(&fake, &[("key_a", 1)]);
+    let verifier = started(&fake).await;
+    let t = mint("key_a", 1, "tok_g", |_| {});
+    fake.answer(&t, agent("tok_g"));
+    verifier.verify(&t).await.expect("valid");
+    // Another agent and scope in the claims, the cached token's signature.
+    let forged_claims = mint("key_a", 1, "tok_other", |c| {
+        c.sub = "root-bot".into();
+        c.scope = "system:admin".into();
+    });
+    let (head_claims, _) = forged_claims.rsplit_once('.').expect("three parts");
+    let (_, signature) = t.rsplit_once('.').expect("three parts");
+    let p =
+        verifier.verify(&format!("{head_claims}.{signature}")).await.expect("answered as the cached token");
+    assert_eq!(
+        (p.subject(), p.token_id(), p.scopes()),
+        ("deploy-bot", "tok_g", &["system:read".to_owned()][..])
+    );
+    assert_eq!(fake.verify_calls(), 1);
+}
