@@ -61,7 +61,11 @@ async fn run() {
     println!("| case | p50 ns | p99 ns | baseline SHA-256 p50 ns | ratio p50/baseline | target |");
     println!("|---|---|---|---|---|---|");
     row("opaque (ward_p_…, 45 B)", hit_opaque, base_opaque);
-    row(&format!("signed (JWT, {} B; key: its {} B signature)", signed.len(), signature.len()), hit_signed, base_signed);
+    row(
+        &format!("signed (JWT, {} B; key: its {} B signature)", signed.len(), signature.len()),
+        hit_signed,
+        base_signed,
+    );
 }
 
 fn row(name: &str, hit: (f64, f64), base: (f64, f64)) {

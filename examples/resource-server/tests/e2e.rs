@@ -191,14 +191,16 @@ async fn create(admin: &Client, name: &str, scopes: &[&str]) -> (String, String)
     (created.id, created.token)
 }
 
-async fn mint(admin: &Client) -> String {
+/// A signed token for `deploy-bot` and the kid that signed it.
+async fn mint(admin: &Client) -> (String, String) {
     let request = MintRequest {
         agent: "deploy-bot".into(),
         scopes: vec!["read:stacks".into()],
         ttl: "1h".into(),
         audience: None,
     };
-    admin.mint(&request).await.expect("mint").token
+    let minted = admin.mint(&request).await.expect("mint");
+    (minted.token.clone(), minted.kid.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,19 +281,11 @@ async fn a_service_subscribed_to_one_node_refuses_what_the_other_node_ends() {
 
     // 3. Keys: a token signed by a rotated-in key works at once; retiring
     //    the old key refuses its tokens within the bound.
-    let old = mint(&admin).await;
+    let (old, old_kid) = mint(&admin).await;
     assert_eq!(world.status("/whoami", &old).await, 200);
-    let old_kid = admin
-        .list_keys()
-        .await
-        .expect("keys")
-        .keys
-        .into_iter()
-        .find(|k| k.retired_at.is_none())
-        .expect("a key")
-        .kid;
     let rotated = admin.rotate_key().await.expect("rotate");
-    let new = mint(&admin).await;
+    let (new, new_kid) = mint(&admin).await;
+    assert_eq!(new_kid, rotated.kid, "minted with the new key");
     assert_eq!(world.status("/whoami", &new).await, 200, "no failed request on rotate");
     assert_eq!(world.status("/whoami", &old).await, 200, "the old key still verifies");
     admin.retire_key(&old_kid).await.expect("retire");
