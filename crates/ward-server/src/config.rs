@@ -40,6 +40,9 @@
 //!
 //! [metrics]
 //! enabled = true      # GET /metrics, open like /healthz; false: 404
+//!
+//! [events]            # GET /v1/events, see crate::events::settings
+//! heartbeat = "5s"
 //! ```
 
 use crate::client::Cidr;
@@ -102,6 +105,9 @@ struct RawConfig {
     forward_auth: crate::interop::RawForwardAuth,
     #[serde(default)]
     oauth: crate::interop::RawOAuth,
+    // --- issue 15: the revocation stream (crate::events) ---
+    #[serde(default)]
+    events: crate::events::settings::RawEvents,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -281,6 +287,8 @@ pub struct Settings {
     pub issuer: Option<crate::interop::Issuer>,
     pub forward_auth: crate::interop::ForwardAuthSettings,
     pub oauth: crate::interop::OAuthSettings,
+    /// `[events]`: the revocation stream (`crate::events`).
+    pub events: crate::events::EventSettings,
 }
 
 impl Default for Settings {
@@ -437,6 +445,7 @@ impl Settings {
             forward_auth: crate::interop::forward_auth(raw.forward_auth)
                 .map_err(|e| invalid(e.to_string()))?,
             oauth: crate::interop::oauth(raw.oauth).map_err(|e| invalid(e.to_string()))?,
+            events: crate::events::settings::parse(raw.events).map_err(invalid)?,
         })
     }
 }

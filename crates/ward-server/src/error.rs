@@ -71,6 +71,11 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
+    /// `GET /v1/events` beyond `[events] max_subscribers`.
+    #[error(
+        "this node already serves {max} event-stream subscribers ([events] max_subscribers); subscribe to another node, retry later, or raise the limit"
+    )]
+    TooManySubscribers { max: usize },
     #[error("internal error")]
     Internal(String),
 }
@@ -94,7 +99,9 @@ impl ApiError {
             ApiError::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::TooManySubscribers { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,6 +123,7 @@ impl ApiError {
             ApiError::InvalidClient => "invalid_client",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
+            ApiError::TooManySubscribers { .. } => "too_many_subscribers",
             ApiError::Internal(_) => "internal",
         }
     }

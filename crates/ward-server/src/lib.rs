@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod entropy;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod interop;
 pub mod listen;
@@ -58,10 +59,16 @@ pub async fn serve_with_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
-    let follower = state
-        .store
-        .invalidations()
-        .map(|feed| tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone())));
+    let follower = state.store.invalidations().map(|feed| {
+        tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone(), state.events.clone()))
+    });
+    // Event streams never end by themselves: shutting down ends them, so
+    // their connections close instead of holding the shutdown back.
+    let hub = state.events.clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     let audit_writer = audit::writer::AuditWriter::start(state.audit.clone(), state.metrics.audit());
     let app = observe::layer(routes::router(state.clone()), &state)
         .layer(axum::Extension(ui::Transport { tls: tls.is_some() }))

@@ -47,6 +47,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// `POST /oauth/revoke` calls per client address (`[oauth]`).
     pub revoke_limit: Arc<crate::rate::RateLimit>,
+    /// This node's revocation stream (`GET /v1/events`).
+    pub events: Arc<crate::events::Hub>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -108,6 +110,11 @@ impl AppState {
         let metrics = Arc::new(Metrics::new(settings.metrics_enabled));
         let revoke_limit =
             Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
+        let events = Arc::new(crate::events::Hub::new(
+            settings.events.replay,
+            settings.events.max_subscribers,
+            &mut crate::entropy::OsEntropy,
+        ));
         Self(Arc::new(Shared {
             store,
             agents,
@@ -122,6 +129,7 @@ impl AppState {
             clock,
             metrics,
             revoke_limit,
+            events,
         }))
     }
 

@@ -212,8 +212,10 @@ pub trait Store: Send + Sync + 'static {
         forward(self.inner(), "record_usage")?.record_usage(used).await
     }
 
-    /// Changes other nodes made that invalidate cached verdicts, for stores
-    /// shared by several nodes; `None` for a single-node store.
+    /// A feed of every committed change that invalidates cached verdicts
+    /// or ends credentials, this node's own included, in commit order
+    /// (`Invalidation`): PostgreSQL's LISTEN/NOTIFY, SQLite's own feed.
+    /// `None` for a store with no feed.
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         self.inner().and_then(|inner| inner.invalidations())
     }

@@ -18,6 +18,8 @@ mod audit;
 mod cascade;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
+#[path = "contract/feed.rs"]
+mod feed;
 #[path = "contract/issuer.rs"]
 mod issuer;
 #[path = "contract/listing.rs"]
@@ -51,6 +53,9 @@ macro_rules! contract_suite {
     ($fresh:path) => {
         contract_suite!(@tests $fresh;
             users::a_new_database_has_no_users,
+            feed::the_feed_names_each_token_and_agent_token_a_revocation_ends,
+            feed::the_feed_names_agent_tokens_by_jti_agents_by_name_and_retired_keys_by_kid,
+            feed::the_feed_names_an_ending_user_by_id_and_name_and_each_agent_token_they_minted,
             issuer::who_and_what_issued_a_token_is_stored_and_read_back,
             issuer::a_token_issued_via_an_ended_credential_is_refused_and_nothing_is_stored,
             issuer::a_token_issued_via_a_revoked_agent_token_is_refused,

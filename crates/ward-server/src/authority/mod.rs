@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod authorize;
 pub mod bootstrap;
 pub mod check;
+pub mod events;
 pub mod forward;
 pub mod input;
 pub mod mint;

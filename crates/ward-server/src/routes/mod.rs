@@ -6,6 +6,7 @@
 
 mod agents;
 mod audit;
+mod events;
 mod forward_auth;
 mod oauth;
 mod password;
@@ -116,6 +117,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth::introspect))
         .routes(routes!(oauth::revoke))
         .routes(routes!(oauth::metadata))
+        // --- issue 15: the revocation stream ---
+        .routes(routes!(events::events))
         .split_for_parts();
     let (router, mut doc) = parts;
     responses::complete(&mut doc);

@@ -86,11 +86,12 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_path = dir.path().join("ward.db");
         let inner = SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store");
+        // One store, as the server runs: its writes share one write gate and
+        // one invalidation feed (the revocation stream hears agent writes too).
+        let agents = Arc::new(inner.clone());
         let store = Arc::new(CountingStore { inner, looked_up: Default::default() });
         ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
         let settings = Settings::parse(config).expect("test config");
-        let agents =
-            Arc::new(SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store"));
         let stores = Stores { store: store.clone(), agents, audit: store.clone() };
         let (clock, hand) = Clock::adjustable();
         let state = AppState::with_clock(stores, settings, MasterKey::random(), clock.clone());

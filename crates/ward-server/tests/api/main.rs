@@ -13,6 +13,9 @@ mod caching;
 mod cascade;
 mod enumeration;
 mod errors;
+mod events;
+#[path = "../common/sse.rs"]
+mod sse;
 mod forward_auth;
 mod grants;
 mod helpers;

@@ -47,6 +47,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/oauth/introspect"),
     ("post", "/oauth/revoke"),
     ("get", "/.well-known/oauth-authorization-server"),
+    // issue 15: the revocation stream
+    ("get", "/v1/events"),
 ];
 
 #[tokio::test]

@@ -99,6 +99,8 @@ pub enum Op {
     ForwardAuth { by: Pick },
     Introspect { by: Pick, target: Index },
     OAuthRevoke { target: Index },
+    // issue 15: the revocation stream
+    Subscribe { by: Pick },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -161,6 +163,7 @@ pub fn op() -> BoxedStrategy<Op> {
         2 => pick().prop_map(|by| Op::ForwardAuth { by }),
         2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Introspect { by, target }),
         2 => any::<Index>().prop_map(|target| Op::OAuthRevoke { target }),
+        2 => pick().prop_map(|by| Op::Subscribe { by }),
     ]
     .boxed()
 }
@@ -289,6 +292,10 @@ pub enum Step {
     /// `POST /oauth/revoke` of `target`'s token, with nothing but the token.
     OAuthRevoke {
         target: usize,
+    },
+    /// `GET /v1/events`: opens the revocation stream (then closes it).
+    Subscribe {
+        by: usize,
     },
 }
 
@@ -427,6 +434,7 @@ impl Model {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::OAuthRevoke { target: choose(target, &all)? }
             }
+            Op::Subscribe { by } => Step::Subscribe { by: self.caller(by)? },
         })
     }
 
@@ -497,6 +505,7 @@ impl Model {
             Step::OAuthRevoke { target } => {
                 format!("the holder of {} revokes it at /oauth/revoke", c(target))
             }
+            Step::Subscribe { by } => format!("{} subscribes to /v1/events", c(by)),
         }
     }
 }

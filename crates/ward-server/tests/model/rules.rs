@@ -125,7 +125,8 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::KeyRotate { by }
         | Step::KeyRetire { by, .. }
         | Step::ForwardAuth { by }
-        | Step::Introspect { by, .. } => Some(by),
+        | Step::Introspect { by, .. }
+        | Step::Subscribe { by } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -409,6 +410,13 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         // Forward auth: the decision of authorize, 2xx only on allow.
         Step::ForwardAuth { by } => {
             if !m.has(by, APP_READ) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Nothing), refuse: vec![] }
+        }
+        // The stream tells what verify would: introspect holders only.
+        Step::Subscribe { by } => {
+            if !m.has(by, INTROSPECT) {
                 return no(403);
             }
             Verdict { ok: Some(Effect::Nothing), refuse: vec![] }

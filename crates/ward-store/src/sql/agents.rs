@@ -70,8 +70,8 @@ pub(crate) async fn retire_key<D: Db>(
     let out = set_once(&mut *tx, "signing_keys", "kid", "retired_at", kid, millis(now)).await?;
     if out {
         super::cascade::revoke_of_key(&mut *tx, kid, now).await?;
+        tx.announce(&Invalidation::Key(kid.to_owned())).await?;
     }
-    tx.announce(&Invalidation::Keys).await?;
     finish::<D>(tx, if out { events } else { &[] }, "retire signing key").await?;
     Ok(out)
 }
@@ -153,6 +153,7 @@ pub(crate) async fn revoke_minted<D: Db>(
         return Ok(false);
     }
     super::cascade::revoke(&mut *tx, &[jti.as_str()], now).await?;
+    tx.announce(&Invalidation::AgentToken(jti.clone())).await?;
     finish::<D>(tx, events, "revoke minted token").await?;
     Ok(true)
 }
@@ -186,6 +187,12 @@ pub(crate) async fn revoke_agent<D: Db>(
     let revoked = texts(&mut *tx, sql, "jti", "revoke agent tokens").await?;
     let roots: Vec<&str> = revoked.iter().map(String::as_str).collect();
     super::cascade::revoke(&mut *tx, &roots, now).await?;
+    if !revoked.is_empty() {
+        // One notice for the agent rather than one per jti: a subscriber
+        // forgets every token of that agent (more than were ended when
+        // `minted_by` narrowed it, which is safe).
+        tx.announce(&Invalidation::Agent(agent.to_owned())).await?;
+    }
     finish::<D>(tx, events, "revoke agent tokens").await?;
     Ok(revoked.len() as u64)
 }
