@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod check;
 pub mod forward;
 pub mod input;
+pub mod lifecycle;
 pub mod mint;
 pub mod oauth;
 pub mod password;
