@@ -49,7 +49,7 @@ pub fn start(state: &AppState) -> Vec<JoinHandle<()>> {
 async fn every<F, Fut>(interval: Duration, work: F)
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: Future<Output = ()>,
 {
     let period = interval.max(Duration::from_millis(10));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

@@ -18,6 +18,13 @@ fn ids(body: &Value) -> Vec<String> {
     ids
 }
 
+/// A pipeline token with `scopes`: (id, token).
+async fn make(app: &TestApp, caller: &str, name: &str, scopes: Value) -> (String, String) {
+    let r = app.create_token(caller, json!({"name": name, "type": "pipeline", "scopes": scopes})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    (r.str("id"), r.str("token"))
+}
+
 async fn status(app: &TestApp, admin: &str, id: &str) -> String {
     app.get(&format!("/v1/tokens/{id}"), admin).await.str("status")
 }
@@ -26,18 +33,8 @@ async fn status(app: &TestApp, admin: &str, id: &str) -> String {
 async fn the_idle_policy_revokes_exactly_the_idle_tokens_after_a_dry_run_that_changes_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let make = |name: &str, scopes: Value| {
-        let body = json!({"name": name, "type": "pipeline", "scopes": scopes});
-        let app = &app;
-        let admin = admin.clone();
-        async move {
-            let r = app.create_token(&admin, body).await;
-            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-            (r.str("id"), r.str("token"))
-        }
-    };
-    let (idle, idle_token) = make("idle", json!(["ward:tokens", "ward:introspect"])).await;
-    let (used, used_token) = make("used", json!(["ward:introspect"])).await;
+    let (idle, idle_token) = make(&app, &admin, "idle", json!(["ward:tokens", "ward:introspect"])).await;
+    let (used, used_token) = make(&app, &admin, "used", json!(["ward:introspect"])).await;
     // Obtained by the idle token, and used since: revoked with its parent.
     let child = app.create_token(&idle_token, json!({"name": "child", "type": "pipeline", "scopes": ["ward:introspect"]})).await;
     assert_eq!(child.status, StatusCode::CREATED, "{:?}", child.body);

@@ -34,7 +34,7 @@ impl Receiver {
                         .fail_first
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                         .is_ok();
-                    if failing { axum::http::StatusCode::INTERNAL_SERVER_ERROR } else { axum::http::StatusCode::OK }
+                    if failing { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
                 }
             }),
         );
