@@ -47,6 +47,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/oauth/introspect"),
     ("post", "/oauth/revoke"),
     ("get", "/.well-known/oauth-authorization-server"),
+    // issue 16: the idle-token policy
+    ("get", "/v1/idle-tokens"),
+    ("post", "/v1/idle-tokens/revoke"),
 ];
 
 #[tokio::test]
