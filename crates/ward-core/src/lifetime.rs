@@ -209,7 +209,9 @@ mod tests {
     }
 
     fn some_ttl() -> impl Strategy<Value = Option<Ttl>> {
-        proptest::option::of((1i64..86_400 * 800).prop_map(|s| Ttl::seconds(s).unwrap_or_else(|e| panic!("{e}"))))
+        proptest::option::of(
+            (1i64..86_400 * 800).prop_map(|s| Ttl::seconds(s).unwrap_or_else(|e| panic!("{e}"))),
+        )
     }
 
     fn key() -> impl Strategy<Value = RuleKey> {

@@ -80,7 +80,8 @@ pub fn retry_delay(attempt: u32) -> Duration {
 /// not whole seconds.
 pub fn point_text(point: Duration) -> String {
     if point.num_milliseconds() % 1000 == 0 {
-        crate::Ttl::seconds(point.num_seconds()).map_or_else(|_| format!("{}ms", point.num_milliseconds()), |t| t.to_string())
+        crate::Ttl::seconds(point.num_seconds())
+            .map_or_else(|_| format!("{}ms", point.num_milliseconds()), |t| t.to_string())
     } else {
         format!("{}ms", point.num_milliseconds())
     }
@@ -97,7 +98,8 @@ mod tests {
 
     #[test]
     fn points_are_sorted_longest_first_without_repeats_or_zero() {
-        let p = NoticePoints::new([Duration::days(1), Duration::days(7), Duration::days(1), Duration::zero()]);
+        let p =
+            NoticePoints::new([Duration::days(1), Duration::days(7), Duration::days(1), Duration::zero()]);
         assert_eq!(p.map(|p| p.points().to_vec()), Some(vec![Duration::days(7), Duration::days(1)]));
         assert_eq!(NoticePoints::new([Duration::zero()]), None);
     }

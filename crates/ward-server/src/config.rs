@@ -461,9 +461,7 @@ fn webhook_url_allowed(key: &str, url: &str, allow_http: bool) -> Result<(), Con
     let parsed = reqwest::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| {
-            ConfigError::Invalid(format!("{key} must be an http(s) URL, not '{shown}'"))
-        })?;
+        .ok_or_else(|| ConfigError::Invalid(format!("{key} must be an http(s) URL, not '{shown}'")))?;
     ward_core::plain_http::check(parsed.scheme(), parsed.host_str().unwrap_or_default(), allow_http).map_err(|e| {
         ConfigError::Invalid(format!(
             "{key}: {e}; or set webhook_allow_http = true in its section if the network in between is trusted"

@@ -70,7 +70,9 @@ pub trait NoticeStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         events: &[AuditEntry],
     ) -> StoreResult<bool> {
-        forward(NoticeStore::inner(self), "notice_sent")?.notice_sent(token_id, point, node, now, events).await
+        forward(NoticeStore::inner(self), "notice_sent")?
+            .notice_sent(token_id, point, node, now, events)
+            .await
     }
 
     /// Hands back a notice `node` could not send: nobody retries it before
@@ -82,6 +84,8 @@ pub trait NoticeStore: Send + Sync + 'static {
         node: &str,
         retry_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        forward(NoticeStore::inner(self), "notice_failed")?.notice_failed(token_id, point, node, retry_at).await
+        forward(NoticeStore::inner(self), "notice_failed")?
+            .notice_failed(token_id, point, node, retry_at)
+            .await
     }
 }

@@ -130,21 +130,28 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
-            Some("ID      Name       Type      Created               Last Used             Expires  Left  Status")
+            Some(
+                "ID      Name       Type      Created               Last Used             Expires  Left  Status"
+            )
         );
         assert_eq!(
             lines.next(),
-            Some("tok_1   ✓ deploy…  pipeline  2026-11-22 18:30 UTC  Never                 Never    -     active")
+            Some(
+                "tok_1   ✓ deploy…  pipeline  2026-11-22 18:30 UTC  Never                 Never    -     active"
+            )
         );
         assert_eq!(
             lines.next(),
-            Some("tok_22  ci         pipeline  2026-11-22 18:30 UTC  2026-11-22 18:30 UTC  Never    -     active")
+            Some(
+                "tok_22  ci         pipeline  2026-11-22 18:30 UTC  2026-11-22 18:30 UTC  Never    -     active"
+            )
         );
     }
 
     #[test]
     fn time_left_shows_the_two_largest_units_and_a_dash_without_an_end() {
-        let left = |s: Option<i64>| time_left(&TokenInfo { expires_in_seconds: s, ..info("tok_1", "ci", false) });
+        let left =
+            |s: Option<i64>| time_left(&TokenInfo { expires_in_seconds: s, ..info("tok_1", "ci", false) });
         assert_eq!(left(None), "-");
         assert_eq!(left(Some(6 * 86_400 + 23 * 3600 + 59)), "6d 23h");
         assert_eq!(left(Some(2 * 86_400 + 30)), "2d 0h");

@@ -446,7 +446,8 @@ mod tests {
             ..TokenQuery::default()
         }));
         assert!(m.starts_with("expiring: invalid duration"), "{m}");
-        let ok = TokenListing::try_from(TokenQuery { unused_for: Some("90d".into()), ..TokenQuery::default() });
+        let ok =
+            TokenListing::try_from(TokenQuery { unused_for: Some("90d".into()), ..TokenQuery::default() });
         assert!(ok.is_ok_and(|l| l.unused_for == Ttl::parse("90d").ok() && l.expiring.is_none()));
     }
 

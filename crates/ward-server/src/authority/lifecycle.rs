@@ -87,7 +87,11 @@ fn threshold(state: &AppState, query: &IdleQuery) -> ApiResult<Ttl> {
 /// Every active token (of every user), login sessions aside, unused since
 /// `since`: pending uses are written first, so a token used a moment ago
 /// on this node is not idle.
-async fn find_idle(state: &AppState, since: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<Vec<TokenWithOwner>> {
+async fn find_idle(
+    state: &AppState,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<TokenWithOwner>> {
     state.usage.flush().await;
     let mut out = Vec::new();
     let mut filter = TokenFilter {
@@ -135,7 +139,8 @@ pub async fn sweep_idle(state: &AppState, unused_for: Ttl) -> ApiResult<AsOf<Idl
     let mut revoked = Vec::new();
     for found in find_idle(state, unused_since, now).await? {
         let t = &found.token;
-        let last = t.last_used_at.map_or("never used".to_owned(), |at| format!("last used {}", at.to_rfc3339()));
+        let last =
+            t.last_used_at.map_or("never used".to_owned(), |at| format!("last used {}", at.to_rfc3339()));
         let event = state.audit.prepare(
             AuditEvent::new("token.revoke")
                 .subject(&found.owner.name)

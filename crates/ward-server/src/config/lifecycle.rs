@@ -174,15 +174,20 @@ pub(super) fn parse(raw: RawLifecycle) -> Result<LifecycleSettings, ConfigError>
         None => NoticePoints::standard(),
         Some(list) => {
             let parsed = list.iter().map(|p| point(p)).collect::<Result<Vec<_>, _>>()?;
-            NoticePoints::new(parsed)
-                .ok_or_else(|| invalid("lifecycle.notices.points: name at least one point, e.g. [\"7d\", \"1d\"]".into()))?
+            NoticePoints::new(parsed).ok_or_else(|| {
+                invalid("lifecycle.notices.points: name at least one point, e.g. [\"7d\", \"1d\"]".into())
+            })?
         }
     };
     let defaults = NoticeSettings::default();
     let notices = NoticeSettings {
         webhook_url,
         points,
-        interval: n.interval.map(|v| ttl("lifecycle.notices.interval", &v).map(std)).transpose()?.unwrap_or(defaults.interval),
+        interval: n
+            .interval
+            .map(|v| ttl("lifecycle.notices.interval", &v).map(std))
+            .transpose()?
+            .unwrap_or(defaults.interval),
         webhook_timeout: n
             .webhook_timeout
             .map(|v| ttl("lifecycle.notices.webhook_timeout", &v).map(std))
@@ -235,7 +240,9 @@ mod tests {
             &[chrono::Duration::milliseconds(1500), chrono::Duration::milliseconds(500)]
         );
         assert!(err("[lifecycle.notices]\npoints = [\"soon\"]").contains("lifecycle.notices.points"));
-        assert!(err("[lifecycle.notices]\nwebhook_url = \"http://10.1.2.3/n\"").contains("webhook_allow_http"));
+        assert!(
+            err("[lifecycle.notices]\nwebhook_url = \"http://10.1.2.3/n\"").contains("webhook_allow_http")
+        );
         assert!(err("[lifecycle]\nidle_sweep_interval = \"1h\"").contains("revoke_unused_after"));
     }
 }

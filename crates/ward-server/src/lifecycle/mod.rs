@@ -27,7 +27,8 @@ pub fn start(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         })));
     }
-    if let (Some(interval), Some(unused_for)) = (lifecycle.idle_sweep_interval, lifecycle.revoke_unused_after) {
+    if let (Some(interval), Some(unused_for)) = (lifecycle.idle_sweep_interval, lifecycle.revoke_unused_after)
+    {
         let state = state.clone();
         tasks.push(tokio::spawn(every(interval, move || {
             let state = state.clone();

@@ -42,7 +42,8 @@ pub async fn sweep(state: &AppState) -> ApiResult<Swept> {
     let Some(url) = settings.webhook_url.as_deref() else { return Ok(Swept::default()) };
     let node = claimant();
     let now = state.now();
-    let lease = Duration::from_std(settings.webhook_timeout).unwrap_or(Duration::seconds(5)) + Duration::seconds(30);
+    let lease =
+        Duration::from_std(settings.webhook_timeout).unwrap_or(Duration::seconds(5)) + Duration::seconds(30);
     let mut swept = Swept::default();
     for window in settings.points.windows() {
         for found in state.notices.due_notices(window, now, BATCH).await? {
@@ -59,7 +60,11 @@ pub async fn sweep(state: &AppState) -> ApiResult<Swept> {
                         AuditEvent::new("token.expiry_notice")
                             .subject(&found.owner.name)
                             .token(&t.id)
-                            .decision(format!("notice {} before expiry (ends {})", point_text(point), end.to_rfc3339())),
+                            .decision(format!(
+                                "notice {} before expiry (ends {})",
+                                point_text(point),
+                                end.to_rfc3339()
+                            )),
                     );
                     if state.notices.notice_sent(&t.id, point, &node, state.now(), &[event]).await? {
                         state.audit.committed();

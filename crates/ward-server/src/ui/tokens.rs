@@ -234,7 +234,8 @@ pub async fn expiring(
         unused_for: None,
     };
     let found = tokens::list(&state, &session.caller, query).await?;
-    let rows: Vec<TokenInfo> = found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
+    let rows: Vec<TokenInfo> =
+        found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
     let listing = ListQuery { sort: Some("expires".into()), ..ListQuery::default() };
     let rows = search_and_sort(rows, None, Some("expires"));
     let body = html! {

@@ -91,7 +91,8 @@ impl TestApp {
         let settings = Settings::parse(config).expect("test config");
         let agents =
             Arc::new(SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store"));
-        let stores = Stores { store: store.clone(), agents: agents.clone(), audit: store.clone(), notices: agents };
+        let stores =
+            Stores { store: store.clone(), agents: agents.clone(), audit: store.clone(), notices: agents };
         let (clock, hand) = Clock::adjustable();
         let state = AppState::with_clock(stores, settings, MasterKey::random(), clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -36,7 +36,12 @@ async fn the_idle_policy_revokes_exactly_the_idle_tokens_after_a_dry_run_that_ch
     let (idle, idle_token) = make(&app, &admin, "idle", json!(["ward:tokens", "ward:introspect"])).await;
     let (used, used_token) = make(&app, &admin, "used", json!(["ward:introspect"])).await;
     // Obtained by the idle token, and used since: revoked with its parent.
-    let child = app.create_token(&idle_token, json!({"name": "child", "type": "pipeline", "scopes": ["ward:introspect"]})).await;
+    let child = app
+        .create_token(
+            &idle_token,
+            json!({"name": "child", "type": "pipeline", "scopes": ["ward:introspect"]}),
+        )
+        .await;
     assert_eq!(child.status, StatusCode::CREATED, "{:?}", child.body);
     let (child, child_token) = (child.str("id"), child.str("token"));
     app.verify(&idle_token, &idle_token).await; // used on day 0
@@ -107,7 +112,9 @@ async fn the_idle_threshold_comes_from_the_request_or_the_config_and_only_admins
 
 #[tokio::test]
 async fn with_a_sweep_interval_the_server_revokes_idle_tokens_by_itself() {
-    let app = TestApp::with_config("[lifecycle]\nrevoke_unused_after = \"30d\"\nidle_sweep_interval = \"1s\"").await;
+    let app =
+        TestApp::with_config("[lifecycle]\nrevoke_unused_after = \"30d\"\nidle_sweep_interval = \"1s\"")
+            .await;
     let admin = app.admin().await;
     let old = app.create_token(&admin, json!({"name": "old", "type": "pipeline"})).await.str("id");
     app.advance(Duration::from_secs(31 * DAY));

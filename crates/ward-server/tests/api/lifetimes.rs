@@ -39,7 +39,10 @@ async fn a_token_asked_to_live_beyond_its_risk_limit_is_refused_with_the_limit_a
     let app = TestApp::with_config(POLICY).await;
     let admin = app.admin().await;
     let r = app
-        .create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"], "ttl": "2d"}))
+        .create_token(
+            &admin,
+            json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"], "ttl": "2d"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
     let message = r.body["error"]["message"].as_str().unwrap_or_default();
@@ -50,26 +53,42 @@ async fn a_token_asked_to_live_beyond_its_risk_limit_is_refused_with_the_limit_a
     assert!(listed.body["tokens"].as_array().is_some_and(|t| t.iter().all(|t| t["name"] != "ops")));
     // Within the limit it is created, and the pipeline limit binds a low-risk token.
     let ok = app
-        .create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"], "ttl": "12h"}))
+        .create_token(
+            &admin,
+            json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"], "ttl": "12h"}),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{:?}", ok.body);
     let r = app
-        .create_token(&admin, json!({"name": "ci", "type": "pipeline", "scopes": ["system:read"], "expires_in_days": 400}))
+        .create_token(
+            &admin,
+            json!({"name": "ci", "type": "pipeline", "scopes": ["system:read"], "expires_in_days": 400}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert!(r.body["error"]["message"].as_str().is_some_and(|m| m.contains("lifecycle.lifetimes.pipeline.max")));
+    assert!(
+        r.body["error"]["message"].as_str().is_some_and(|m| m.contains("lifecycle.lifetimes.pipeline.max"))
+    );
 }
 
 #[tokio::test]
 async fn with_no_lifetime_asked_the_default_applies_within_the_maximum() {
     let app = TestApp::with_config(POLICY).await;
     let admin = app.admin().await;
-    let ci = app.create_token(&admin, json!({"name": "ci", "type": "pipeline", "scopes": ["system:read"]})).await;
+    let ci =
+        app.create_token(&admin, json!({"name": "ci", "type": "pipeline", "scopes": ["system:read"]})).await;
     assert_eq!(ci.status, StatusCode::CREATED, "{:?}", ci.body);
     assert_eq!(hours_between(&ci.body["created_at"], &ci.body["expires_at"]), 90 * 24);
-    let ops = app.create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"]})).await;
-    assert_eq!(hours_between(&ops.body["created_at"], &ops.body["expires_at"]), 24, "critical caps the default");
-    let personal = app.create_token(&admin, json!({"name": "me", "type": "personal", "scopes": ["system:read"]})).await;
+    let ops = app
+        .create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"]}))
+        .await;
+    assert_eq!(
+        hours_between(&ops.body["created_at"], &ops.body["expires_at"]),
+        24,
+        "critical caps the default"
+    );
+    let personal =
+        app.create_token(&admin, json!({"name": "me", "type": "personal", "scopes": ["system:read"]})).await;
     assert_eq!(personal.body["expires_at"], Value::Null, "no limit applies: no expiry");
 }
 
@@ -78,7 +97,10 @@ async fn with_on_excess_cap_a_longer_lifetime_is_cut_to_the_maximum() {
     let app = TestApp::with_config(&format!("[lifecycle]\non_excess = \"cap\"\n{POLICY}")).await;
     let admin = app.admin().await;
     let r = app
-        .create_token(&admin, json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"], "ttl": "30d"}))
+        .create_token(
+            &admin,
+            json!({"name": "ops", "type": "pipeline", "scopes": ["system:admin"], "ttl": "30d"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(hours_between(&r.body["created_at"], &r.body["expires_at"]), 24);
@@ -91,10 +113,13 @@ async fn a_service_users_key_is_bound_by_the_policy_too() {
     let body = json!({"name": "deployer", "scopes": ["system:admin"], "ttl": "7d"});
     let r = app.post("/v1/service-users", &admin, body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert!(r.body["error"]["message"].as_str().is_some_and(|m| m.contains("lifecycle.lifetimes.critical.max")));
+    assert!(
+        r.body["error"]["message"].as_str().is_some_and(|m| m.contains("lifecycle.lifetimes.critical.max"))
+    );
     let users = app.get("/v1/service-users", &admin).await;
     assert!(users.body.to_string().find("deployer").is_none(), "nothing was created: {:?}", users.body);
-    let r = app.post("/v1/service-users", &admin, json!({"name": "deployer", "scopes": ["system:admin"]})).await;
+    let r =
+        app.post("/v1/service-users", &admin, json!({"name": "deployer", "scopes": ["system:admin"]})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let key = &r.body["key"];
     assert_eq!(hours_between(&key["created_at"], &key["expires_at"]), 24, "{:?}", r.body);
@@ -154,7 +179,9 @@ async fn expiring_lists_only_active_tokens_ending_within_the_duration() {
 async fn unused_for_lists_tokens_unused_that_long_and_never_used_counts_from_creation() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let used = app.create_token(&admin, json!({"name": "used", "type": "pipeline", "scopes": ["ward:introspect"]})).await;
+    let used = app
+        .create_token(&admin, json!({"name": "used", "type": "pipeline", "scopes": ["ward:introspect"]}))
+        .await;
     app.create_token(&admin, json!({"name": "idle", "type": "pipeline"})).await;
     app.advance(Duration::from_secs(20 * 86_400));
     let admin = app.admin().await;

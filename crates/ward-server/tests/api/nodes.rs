@@ -58,8 +58,15 @@ impl Node {
         }
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = reqwest::Client::new().request(method, format!("{}{path}", self.base)).bearer_auth(token);
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req =
+            reqwest::Client::new().request(method, format!("{}{path}", self.base)).bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -96,7 +103,8 @@ pub fn postgres_database(label: &str) -> Option<String> {
         return None;
     };
     let name = format!("ward_{label}_{}", std::process::id());
-    let psql = |sql: &str| Command::new("psql").args([admin_url.as_str(), "-qc", sql]).status().map(|s| s.success());
+    let psql =
+        |sql: &str| Command::new("psql").args([admin_url.as_str(), "-qc", sql]).status().map(|s| s.success());
     let _ = psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     assert_eq!(psql(&format!("CREATE DATABASE {name}")).ok(), Some(true), "psql can create a database");
     let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);

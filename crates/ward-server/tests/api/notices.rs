@@ -61,7 +61,11 @@ async fn token(node: &Node, admin: &str, name: &str, ttl: &str) -> (String, Stri
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body:?}");
     let end = serde_json::from_value(body["expires_at"].clone()).expect("expires_at");
-    (body["id"].as_str().unwrap_or_default().to_owned(), body["token"].as_str().unwrap_or_default().to_owned(), end)
+    (
+        body["id"].as_str().unwrap_or_default().to_owned(),
+        body["token"].as_str().unwrap_or_default().to_owned(),
+        end,
+    )
 }
 
 async fn notice_events(node: &Node, admin: &str) -> Vec<Value> {
@@ -111,8 +115,12 @@ async fn a_token_expiring_in_2s_with_points_at_1500ms_and_500ms_gets_exactly_two
     for call in &calls {
         assert_eq!(call["event"], "token.expiry_notice");
         assert_eq!(call["token"]["id"], id.as_str());
-        assert_eq!((call["token"]["name"].as_str(), call["token"]["owner"].as_str()), (Some("deploy"), Some("admin")));
-        let expires_at: DateTime<Utc> = serde_json::from_value(call["token"]["expires_at"].clone()).expect("time");
+        assert_eq!(
+            (call["token"]["name"].as_str(), call["token"]["owner"].as_str()),
+            (Some("deploy"), Some("admin"))
+        );
+        let expires_at: DateTime<Utc> =
+            serde_json::from_value(call["token"]["expires_at"].clone()).expect("time");
         assert_eq!(expires_at, end);
         let text = call.to_string();
         assert!(!text.contains(&plain) && !text.contains("hash"), "the token never leaves: {text}");
@@ -165,7 +173,11 @@ async fn two_postgres_nodes_sweeping_together_send_each_notice_exactly_once() {
     let (first, last) = (ends.iter().min().copied(), ends.iter().max().copied());
     let (Some(first), Some(last)) = (first, last) else { panic!("no tokens") };
     // One moment inside every token's window needs them made within 400 ms.
-    assert!(last - first < Duration::milliseconds(400), "tokens made {} ms apart", (last - first).num_milliseconds());
+    assert!(
+        last - first < Duration::milliseconds(400),
+        "tokens made {} ms apart",
+        (last - first).num_milliseconds()
+    );
     for at in [last - Duration::milliseconds(1400), last - Duration::milliseconds(400)] {
         a.advance_to(at);
         b.advance_to(at);
@@ -180,7 +192,12 @@ async fn two_postgres_nodes_sweeping_together_send_each_notice_exactly_once() {
     assert_eq!(calls.len(), 10, "5 tokens × 2 points: {calls:#?}");
     let mut seen: Vec<(String, String)> = calls
         .iter()
-        .map(|c| (c["token"]["id"].as_str().unwrap_or_default().to_owned(), c["notice_before"].as_str().unwrap_or_default().to_owned()))
+        .map(|c| {
+            (
+                c["token"]["id"].as_str().unwrap_or_default().to_owned(),
+                c["notice_before"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     seen.sort();
     seen.dedup();

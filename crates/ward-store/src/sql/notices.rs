@@ -41,7 +41,14 @@ pub(crate) async fn due<D: Db>(
     .bind(point)
     .bind(next)
     .bind(i64::from(limit));
-    db.read().await?.fetch_all(sql).await.db("select due notices")?.iter().map(rows::token_with_owner).collect()
+    db.read()
+        .await?
+        .fetch_all(sql)
+        .await
+        .db("select due notices")?
+        .iter()
+        .map(rows::token_with_owner)
+        .collect()
 }
 
 /// [`crate::NoticeStore::claim_notice`].

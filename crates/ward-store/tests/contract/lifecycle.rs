@@ -11,9 +11,13 @@ pub async fn tokens_are_filtered_by_how_soon_they_end_and_how_long_they_went_unu
     let alice = add_user(store, human("alice", at(0))).await;
     let mut made = Vec::new();
     // (created, expires, last used)
-    for (created, expires, used) in
-        [(1, Some(100), None), (2, Some(30), Some(25)), (3, Some(15), None), (4, None, Some(8)), (5, Some(500), Some(40))]
-    {
+    for (created, expires, used) in [
+        (1, Some(100), None),
+        (2, Some(30), Some(25)),
+        (3, Some(15), None),
+        (4, None, Some(8)),
+        (5, Some(500), Some(40)),
+    ] {
         let mut t = token(&alice, TokenKind::Pipeline, at(created));
         t.record.expires_at = expires.map(at);
         let t = add(store, t).await;
