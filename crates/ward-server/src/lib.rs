@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod interop;
+pub mod lifecycle;
 pub mod listen;
 pub mod observe;
 pub mod password;
@@ -70,6 +71,7 @@ pub async fn serve_with_tls(
         hub.close();
     };
     let audit_writer = audit::writer::AuditWriter::start(state.audit.clone(), state.metrics.audit());
+    let lifecycle_tasks = lifecycle::start(&state);
     let app = observe::layer(routes::router(state.clone()), &state)
         .layer(axum::Extension(ui::Transport { tls: tls.is_some() }))
         .layer(axum::middleware::from_fn_with_state(
@@ -84,6 +86,9 @@ pub async fn serve_with_tls(
     let refused = state.metrics.connections_refused();
     let served = listen::run(listener, app, tls, limits, refused, shutdown).await;
     flusher.abort();
+    for task in lifecycle_tasks {
+        task.abort();
+    }
     if let Some(f) = follower {
         f.abort();
     }

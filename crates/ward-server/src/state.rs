@@ -12,7 +12,7 @@ use crate::usage::UsageTracker;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use ward_core::audit::ChainKey;
-use ward_store::{AgentStore, AuditLog, Backend, Store};
+use ward_store::{AgentStore, AuditLog, Backend, NoticeStore, Store};
 
 /// Shared server state: one `Arc`, so the clone every request makes is one
 /// reference count, not one per part. Reads through to [`Shared`].
@@ -30,6 +30,8 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub store: Arc<dyn Store>,
     pub agents: Arc<dyn AgentStore>,
+    /// Expiry-notice claims (`crate::lifecycle::notices`).
+    pub notices: Arc<dyn NoticeStore>,
     pub keys: Arc<KeyRing>,
     /// The deployment's master key; derive purpose keys with
     /// [`MasterKey::derive`], never use it directly.
@@ -69,6 +71,7 @@ pub struct Stores {
     pub store: Arc<dyn Store>,
     pub agents: Arc<dyn AgentStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub notices: Arc<dyn NoticeStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -79,7 +82,7 @@ impl std::fmt::Debug for Stores {
 
 impl From<Arc<dyn Backend>> for Stores {
     fn from(backend: Arc<dyn Backend>) -> Self {
-        Self { store: backend.clone(), agents: backend.clone(), audit: backend }
+        Self { store: backend.clone(), agents: backend.clone(), notices: backend.clone(), audit: backend }
     }
 }
 
@@ -98,7 +101,7 @@ impl AppState {
         master: MasterKey,
         clock: Clock,
     ) -> Self {
-        let Stores { store, agents, audit } = stores.into();
+        let Stores { store, agents, audit, notices } = stores.into();
         let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl, clock.clone()));
         let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone(), clock.clone()));
@@ -118,6 +121,7 @@ impl AppState {
         Self(Arc::new(Shared {
             store,
             agents,
+            notices,
             keys,
             master,
             settings: Arc::new(settings),

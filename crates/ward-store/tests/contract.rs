@@ -22,6 +22,8 @@ mod concurrency;
 mod feed;
 #[path = "contract/issuer.rs"]
 mod issuer;
+#[path = "contract/lifecycle.rs"]
+mod lifecycle;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/notify.rs"]
@@ -105,6 +107,10 @@ macro_rules! contract_suite {
             listing::tokens_are_filtered_by_kind,
             listing::tokens_are_filtered_by_status_at_the_given_moment,
             listing::token_filters_combine,
+            lifecycle::tokens_are_filtered_by_how_soon_they_end_and_how_long_they_went_unused,
+            lifecycle::due_notices_follow_the_window_rule,
+            lifecycle::a_notice_is_claimed_once_held_for_its_lease_and_never_sent_twice,
+            lifecycle::concurrent_claims_of_one_notice_have_exactly_one_winner,
             audit::an_empty_log_has_no_head_and_verifies,
             audit::an_empty_or_keyed_chain_needs_no_keyed_start,
             audit::appends_chain_from_genesis_and_go_on_from_the_head,

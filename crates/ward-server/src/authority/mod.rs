@@ -10,6 +10,7 @@ pub mod check;
 pub mod events;
 pub mod forward;
 pub mod input;
+pub mod lifecycle;
 pub mod mint;
 pub mod oauth;
 pub mod password;

@@ -25,10 +25,10 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResu
         caller.require_admin("create tokens for other users")?;
     }
     let now = state.now();
-    let expires_at = new.lifetime.map(|ttl| now + ttl.as_duration());
     let scopes = scopes_for_new_token(caller, new.kind, new.scopes, &permissions(state, &owner))?;
+    let risk = state.settings.catalog.max_risk(&scopes);
+    let expires_at = super::lifecycle::lifetime_end(state, caller, new.kind, risk, new.lifetime, now)?;
     let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
-    let risk = state.settings.catalog.max_risk(&granted.scopes);
     let created = issue(
         state,
         now,
@@ -73,9 +73,24 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenListing) -> Api
         None => caller.principal.id.clone(),
     };
     caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
-    let TokenListing { kind, status, before, limit, .. } = query;
+    let TokenListing { kind, status, before, limit, expiring, unused_for, .. } = query;
     let now = state.now();
-    let filter = TokenFilter { user_id: Some(owner), kind, status, now, before, limit };
+    if unused_for.is_some() {
+        // Uses still pending in memory count: a token used a moment ago is not unused.
+        state.usage.flush().await;
+    }
+    let filter = TokenFilter {
+        user_id: Some(owner),
+        kind,
+        // Expiring or unused: of the tokens that still work.
+        status: status
+            .or((expiring.is_some() || unused_for.is_some()).then_some(ward_core::TokenStatus::Active)),
+        now,
+        before,
+        limit,
+        expiring_by: expiring.map(|t| now + t.as_duration()),
+        unused_since: unused_for.map(|t| now - t.as_duration()),
+    };
     let found = state.store.list_tokens(&filter).await?;
     let next_cursor =
         if found.len() == limit as usize { found.last().map(|t| t.token.id.clone()) } else { None };
@@ -164,10 +179,11 @@ pub async fn rotate_found(
         return Err(ApiError::invalid("login sessions are not rotated; log in again"));
     }
     let now = state.now();
-    let wanted = Wanted {
-        scopes: effective_scopes(&old.scopes, &permissions(state, &found.owner)),
-        expires_at: grant::rotated_expiry(caller, old.created_at, old.expires_at, now),
-    };
+    let scopes = effective_scopes(&old.scopes, &permissions(state, &found.owner));
+    let risk = state.settings.catalog.max_risk(&scopes);
+    let rotated = grant::rotated_expiry(caller, old.created_at, old.expires_at, now);
+    let wanted =
+        Wanted { scopes, expires_at: super::lifecycle::rotation_end(state, old.kind, risk, rotated, now) };
     let granted = grant::derive(caller, wanted, now)?;
     let issue = Issue {
         name: old.name.clone(),

@@ -50,8 +50,7 @@ pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<A
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "list other users' tokens")?;
     let now = state.now();
-    let filter =
-        TokenFilter { user_id: Some(user.id), kind: None, status: None, now, before: None, limit: 10_000 };
+    let filter = TokenFilter { user_id: Some(user.id), ..TokenFilter::all(now, 10_000) };
     Ok(AsOf { now, value: state.store.list_tokens(&filter).await? })
 }
 

@@ -14,6 +14,8 @@ mod responses;
 mod served;
 mod session;
 mod tokens;
+// --- issue 16: the idle-token policy ---
+mod lifecycle;
 mod users;
 pub(crate) mod views;
 
@@ -119,6 +121,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth::metadata))
         // --- issue 15: the revocation stream ---
         .routes(routes!(events::events))
+        // --- issue 16: lifecycle ---
+        .routes(routes!(lifecycle::list))
+        .routes(routes!(lifecycle::revoke))
         .split_for_parts();
     let (router, mut doc) = parts;
     responses::complete(&mut doc);

@@ -16,7 +16,6 @@ use crate::routes::views;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use chrono::Duration;
 use maud::{Markup, html};
 use serde::Deserialize;
 use ward_api::TokenInfo;
@@ -48,7 +47,15 @@ impl ListQuery {
         let kind = blank(&self.kind).map(str::parse::<TokenKind>).transpose().map_err(ApiError::invalid)?;
         let status =
             blank(&self.status).map(str::parse::<TokenStatus>).transpose().map_err(ApiError::invalid)?;
-        Ok(TokenListing { kind, status, owner: None, before: None, limit: MAX_LISTED })
+        Ok(TokenListing {
+            kind,
+            status,
+            owner: None,
+            before: None,
+            limit: MAX_LISTED,
+            expiring: None,
+            unused_for: None,
+        })
     }
 
     /// This query as a link prefix without `page` (and without `sort`
@@ -216,22 +223,19 @@ pub async fn expiring(
         d @ (7 | 30) => d,
         _ => return Err(UiError::Api(ApiError::invalid("days must be 7 or 30"))),
     };
+    // The server filters (issue 16: the same query as `ward token list --expiring`).
     let query = TokenListing {
         kind: None,
         status: Some(TokenStatus::Active),
         owner: None,
         before: None,
         limit: MAX_LISTED,
+        expiring: ward_core::Ttl::days(days).ok(),
+        unused_for: None,
     };
     let found = tokens::list(&state, &session.caller, query).await?;
-    let until = found.now + Duration::days(i64::from(days));
-    let rows: Vec<TokenInfo> = found
-        .value
-        .tokens
-        .iter()
-        .filter(|t| t.token.expires_at.is_some_and(|e| e <= until))
-        .map(|t| views::token(&state, found.now, t))
-        .collect();
+    let rows: Vec<TokenInfo> =
+        found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
     let listing = ListQuery { sort: Some("expires".into()), ..ListQuery::default() };
     let rows = search_and_sort(rows, None, Some("expires"));
     let body = html! {

@@ -92,7 +92,8 @@ impl TestApp {
         let store = Arc::new(CountingStore { inner, looked_up: Default::default() });
         ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
         let settings = Settings::parse(config).expect("test config");
-        let stores = Stores { store: store.clone(), agents, audit: store.clone() };
+        let stores =
+            Stores { store: store.clone(), agents: agents.clone(), audit: store.clone(), notices: agents };
         let (clock, hand) = Clock::adjustable();
         let state = AppState::with_clock(stores, settings, MasterKey::random(), clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -49,6 +49,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/.well-known/oauth-authorization-server"),
     // issue 15: the revocation stream
     ("get", "/v1/events"),
+    // issue 16: the idle-token policy
+    ("get", "/v1/idle-tokens"),
+    ("post", "/v1/idle-tokens/revoke"),
 ];
 
 #[tokio::test]

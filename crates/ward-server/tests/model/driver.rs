@@ -300,6 +300,10 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
         }
         Step::ListTokens { by } => s.call(Method::GET, "/v1/tokens?limit=1000", tok(by), None).await,
         Step::ListMinted { by } => s.call(Method::GET, "/v1/mint?limit=1000", tok(by), None).await,
+        Step::IdleList { by } => s.call(Method::GET, "/v1/idle-tokens?unused_for=3650d", tok(by), None).await,
+        Step::IdleRevoke { by } => {
+            s.post("/v1/idle-tokens/revoke", tok(by), json!({"unused_for": "3650d"})).await
+        }
         Step::Whoami { by } => s.call(Method::GET, "/v1/whoami", tok(by), None).await,
         Step::Logout { by } => s.post("/v1/logout", tok(by), json!({})).await,
         Step::KeyRotate { by } => s.post("/v1/keys/rotate", tok(by), json!({})).await,

@@ -120,6 +120,8 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::ListUserTokens { by, .. }
         | Step::ListTokens { by }
         | Step::ListMinted { by }
+        | Step::IdleList { by }
+        | Step::IdleRevoke { by }
         | Step::Whoami { by }
         | Step::Logout { by }
         | Step::KeyRotate { by }
@@ -334,6 +336,13 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         }
         Step::Whoami { by } => Verdict { ok: Some(Effect::Described(by)), refuse: vec![] },
         Step::Logout { by } => Verdict { ok: Some(Effect::End(vec![by])), refuse: vec![] },
+        // Admins only; nothing in a case has been unused for ten years.
+        Step::IdleList { by } | Step::IdleRevoke { by } => {
+            if !m.is_admin(by) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Listed(vec![])), refuse: vec![] }
+        }
         Step::KeyRotate { by } => {
             if !m.is_admin(by) {
                 return no(403);

@@ -40,6 +40,8 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::ListUserTokens { .. }
         | Step::ListTokens { .. }
         | Step::ListMinted { .. }
+        | Step::IdleList { .. }
+        | Step::IdleRevoke { .. }
         | Step::Whoami { .. }
         | Step::Logout { .. }
         | Step::KeyRetire { .. }

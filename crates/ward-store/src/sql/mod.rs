@@ -17,6 +17,7 @@ pub(crate) mod agents;
 pub(crate) mod audit;
 pub(crate) mod cascade;
 pub(crate) mod issuer;
+pub(crate) mod notices;
 pub(crate) mod rows;
 mod statement;
 mod store;

@@ -1,11 +1,11 @@
-//! [`Store`], [`AgentStore`] and [`AuditLog`] for every [`Db`], once: each
+//! [`Store`], [`AgentStore`], [`AuditLog`] and [`NoticeStore`] for every [`Db`], once: each
 //! method is the SQL layer's function of that name.
 
-use super::{Db, agents, audit, tokens, users};
+use super::{Db, agents, audit, notices, tokens, users};
 use crate::{
     AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, Invalidation, KeyRecord, MintedRecord,
-    Opened, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter,
-    UserRecord,
+    NoticeClaim, NoticeStore, Opened, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner,
+    UserKindFilter, UserRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -210,5 +210,39 @@ impl<D: Db> AuditLog for D {
     }
     async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
         audit::head(self).await
+    }
+}
+
+#[async_trait]
+impl<D: Db> NoticeStore for D {
+    async fn due_notices(
+        &self,
+        window: ward_core::notice::Window,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<TokenWithOwner>> {
+        notices::due(self, window, now, limit).await
+    }
+    async fn claim_notice(&self, claim: NoticeClaim<'_>) -> StoreResult<Option<u32>> {
+        notices::claim(self, claim).await
+    }
+    async fn notice_sent(
+        &self,
+        token_id: &TokenId,
+        point: chrono::Duration,
+        node: &str,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        notices::sent(self, token_id, point, node, now, events).await
+    }
+    async fn notice_failed(
+        &self,
+        token_id: &TokenId,
+        point: chrono::Duration,
+        node: &str,
+        retry_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        notices::failed(self, token_id, point, node, retry_at).await
     }
 }
