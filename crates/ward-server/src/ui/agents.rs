@@ -114,7 +114,7 @@ pub async fn list(
         h2 { "Signing keys" }
         div.table-wrap tabindex="0" role="region" aria-label="Signing keys" { table {
             thead { tr {
-                th scope="col" { "Key id" } th scope="col" { "Status" } @for c in KEYS { (ksort.heading(&keys_base, c)) }
+                th scope="col" { "Key id" } th scope="col" { "Status" } @for c in KEYS { (ksort.heading_as(&keys_base, c, "ksort")) }
                 @if admin { th scope="col" { "Actions" } }
             } }
             tbody { @for k in &keys {

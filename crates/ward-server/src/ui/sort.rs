@@ -77,6 +77,12 @@ impl Sort {
     /// the sorted one. `base` is the page's link without `sort`, ending
     /// in `?` or `&`.
     pub fn heading(&self, base: &str, column: Column) -> Markup {
+        self.heading_as(base, column, "sort")
+    }
+
+    /// [`Sort::heading`] for a table whose order is the query's `param`
+    /// (a page with two sorted tables).
+    pub fn heading_as(&self, base: &str, column: Column, param: &str) -> Markup {
         let current = self.column == column;
         let next = if current {
             Sort { column, ascending: !self.ascending }
@@ -84,7 +90,7 @@ impl Sort {
             Sort { column, ascending: column.ascending_first }
         };
         let mark = current.then_some(if self.ascending { "ascending" } else { "descending" });
-        let href = format!("{base}sort={}", next.value());
+        let href = format!("{base}{param}={}", next.value());
         html! {
             th scope="col" aria-sort=[mark] data-column=(column.key) {
                 a href=(href) data-sort=(next.value()) {
