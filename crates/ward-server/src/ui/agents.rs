@@ -35,9 +35,11 @@ pub struct AgentsQuery {
 }
 
 /// The date columns of the minted tokens' table.
-const MINTED: [Column; 2] = [Column::newest_first("issued", "Issued"), Column::soonest_first("expires", "Expires")];
+const MINTED: [Column; 2] =
+    [Column::newest_first("issued", "Issued"), Column::soonest_first("expires", "Expires")];
 /// The date columns of the signing keys' table.
-const KEYS: [Column; 2] = [Column::newest_first("created", "Created"), Column::newest_first("retired", "Retired")];
+const KEYS: [Column; 2] =
+    [Column::newest_first("created", "Created"), Column::newest_first("retired", "Retired")];
 
 /// `/ui/agents?` with the agent filter and the given orders, ending in `?` or `&`.
 fn link(agent: Option<&str>, sort: Option<&str>, ksort: Option<&str>) -> String {

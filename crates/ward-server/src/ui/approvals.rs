@@ -32,7 +32,8 @@ pub struct Listing {
 }
 
 /// The date columns of the queue.
-const COLUMNS: [Column; 2] = [Column::newest_first("asked", "Asked"), Column::soonest_first("left", "Time left")];
+const COLUMNS: [Column; 2] =
+    [Column::newest_first("asked", "Asked"), Column::soonest_first("left", "Time left")];
 
 /// How long until `end`, in words ("12 min", "expired").
 fn left(now: DateTime<Utc>, end: DateTime<Utc>) -> String {
@@ -75,7 +76,9 @@ async fn queue(
     let found = approvals::pending(state, &session.caller).await?;
     let now = found.now;
     let mut rows = found.value;
-    sort.apply(&mut rows, |p, key| Some(if key == "left" { p.record.expires_at } else { p.record.created_at }));
+    sort.apply(&mut rows, |p, key| {
+        Some(if key == "left" { p.record.expires_at } else { p.record.created_at })
+    });
     let body = html! {
         h1 { "Approvals" }
         @if let Some(m) = message { (m) }

@@ -78,7 +78,12 @@ pub async fn user_revoke_tokens(
 }
 
 /// `GET /ui/users/{who}/delete` and `GET /ui/service-users/{who}/delete`.
-async fn delete(state: &AppState, session: &Session, who: &str, kind: UserKindFilter) -> UiResult<Html<String>> {
+async fn delete(
+    state: &AppState,
+    session: &Session,
+    who: &str,
+    kind: UserKindFilter,
+) -> UiResult<Html<String>> {
     let user = users::to_delete(state, &session.caller, who, kind).await?;
     let (noun, list) = match kind {
         UserKindFilter::Service => ("service user", "/ui/service-users"),
@@ -165,7 +170,8 @@ pub async fn agent_revoke(
     let text = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let which = MintRevoke::try_from(MintRevokeRequest { jti: text(q.jti), agent: text(q.agent) })?;
     let found = mint::to_revoke(&state, &session.caller, &which).await?;
-    let active: Vec<_> = found.value.iter().filter(|m| m.revoked_at.is_none() && m.expires_at > found.now).collect();
+    let active: Vec<_> =
+        found.value.iter().filter(|m| m.revoked_at.is_none() && m.expires_at > found.now).collect();
     let (field, value, heading, button, what) = match &which {
         MintRevoke::Agent(agent) => (
             "agent",

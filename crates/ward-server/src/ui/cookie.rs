@@ -71,7 +71,10 @@ pub fn shown(sealed: &str, slot: &str, transport: Transport) -> HeaderValue {
 
 /// The `Set-Cookie` that ends the sealed token of `slot` once shown.
 pub fn clear_shown(slot: &str, transport: Transport) -> HeaderValue {
-    header(&format!("{SHOWN}=; Path=/ui/shown/{slot}; Max-Age=0; HttpOnly; SameSite=Strict{}", secure(transport)))
+    header(&format!(
+        "{SHOWN}=; Path=/ui/shown/{slot}; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure(transport)
+    ))
 }
 
 #[cfg(test)]
@@ -98,7 +101,10 @@ mod tests {
     #[test]
     fn the_shown_cookie_reaches_only_its_page_and_lives_two_minutes() {
         let c = shown("sealed", "ab12", Transport { tls: true });
-        assert_eq!(c, "ward_shown=sealed; Path=/ui/shown/ab12; Max-Age=120; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(
+            c,
+            "ward_shown=sealed; Path=/ui/shown/ab12; Max-Age=120; HttpOnly; SameSite=Strict; Secure"
+        );
         let gone = clear_shown("ab12", Transport { tls: false });
         assert_eq!(gone, "ward_shown=; Path=/ui/shown/ab12; Max-Age=0; HttpOnly; SameSite=Strict");
     }

@@ -39,7 +39,8 @@ pub async fn expiring(
     };
     let found = tokens::expiring(&state, &session.caller, Duration::days(i64::from(days))).await?;
     let everyone = found.value.everyone;
-    let rows: Vec<TokenInfo> = found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
+    let rows: Vec<TokenInfo> =
+        found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
     let sort = Sort::parse(q.sort.as_deref().or(Some("expires")), &COLUMNS);
     let rows = search_and_sort(rows, None, sort);
     let (rows_here, at, pages) = layout::paginate(&rows, q.page);

@@ -106,7 +106,12 @@ pub async fn service_create(
     };
     let new = NewServiceUser::parse(req, &state.settings.catalog)?;
     let (_, issued) = service_users::create(&state, &session.caller, new).await?;
-    hand_off(&state, &session, transport, Waiting { issued, heading: Heading::ServiceUserCreated, note: None })
+    hand_off(
+        &state,
+        &session,
+        transport,
+        Waiting { issued, heading: Heading::ServiceUserCreated, note: None },
+    )
 }
 
 /// `POST /ui/service-users/{who}/rotate-key`: the new key is shown once.
@@ -128,7 +133,8 @@ pub async fn service_rotate(
             _ => "now".to_owned(),
         }
     );
-    let waiting = Waiting { issued: rotated.value.successor, heading: Heading::ServiceKeyRotated, note: Some(note) };
+    let waiting =
+        Waiting { issued: rotated.value.successor, heading: Heading::ServiceKeyRotated, note: Some(note) };
     hand_off(&state, &session, transport, waiting)
 }
 

@@ -168,8 +168,9 @@ pub fn open(state: &AppState, session: &TokenId, slot: &str, value: &str) -> Opt
     }
     let (nonce, body) = raw.split_at(NONCE);
     let aad = bound_to(session, slot);
-    let plaintext =
-        Zeroizing::new(cipher(state).decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: &aad }).ok()?);
+    let plaintext = Zeroizing::new(
+        cipher(state).decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: &aad }).ok()?,
+    );
     let sealed: Sealed = serde_json::from_slice(&plaintext).ok()?;
     let age = (state.now() - sealed.at).num_seconds();
     if !(0..TTL_SECONDS).contains(&age) {

@@ -107,7 +107,8 @@ impl Sort {
 mod tests {
     use super::*;
 
-    const COLUMNS: [Column; 2] = [Column::newest_first("created", "Created"), Column::soonest_first("expires", "Expires")];
+    const COLUMNS: [Column; 2] =
+        [Column::newest_first("created", "Created"), Column::soonest_first("expires", "Expires")];
 
     fn at(secs: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap_or_default()

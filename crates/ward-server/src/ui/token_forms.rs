@@ -5,12 +5,12 @@
 //! same authority function as the API (`authority::tokens`), with the
 //! body parsed by the API's own parser (`NewToken::parse`, `Rotation`).
 
+use super::Transport;
+use super::cookie;
 use super::error::UiResult;
 use super::form::Posted;
 use super::layout::{badge, maybe_time, time};
 use super::session::Session;
-use super::Transport;
-use super::cookie;
 use super::shown::{self, Heading, Shown, Waiting};
 use crate::authority::input::{NewToken, Rotation};
 use crate::authority::tokens;
@@ -77,7 +77,11 @@ pub async fn new_form(State(state): State<AppState>, session: Session) -> UiResu
 }
 
 /// `POST /ui/tokens`: `authority::tokens::create`, then the shown-once page.
-pub async fn create(State(state): State<AppState>, transport: Transport, posted: Posted) -> UiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    transport: Transport,
+    posted: Posted,
+) -> UiResult<Response> {
     let Posted { session, fields } = posted;
     let kind = fields.get("type").unwrap_or("").parse::<TokenKind>().map_err(ApiError::invalid)?;
     if !CREATABLE.contains(&kind) {

@@ -10,6 +10,7 @@
 use super::error::UiResult;
 use super::layout::{self, badge, maybe_time, paginate, time};
 use super::session::Session;
+use super::sort::{Column, Sort};
 use crate::authority::input::TokenListing;
 use crate::authority::tokens;
 use crate::error::ApiError;
@@ -17,7 +18,6 @@ use crate::routes::views;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use super::sort::{Column, Sort};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;

@@ -118,7 +118,8 @@ pub async fn tokens(
     let rows = search_and_sort(rows, None, sort);
     let (rows, at, pages) = layout::paginate(&rows, query.page);
     let path = format!("/ui/users/{who}/tokens");
-    let how = Table { sort, base: &query.base(&path, false), actions: session.caller.is_admin(), owner: false };
+    let how =
+        Table { sort, base: &query.base(&path, false), actions: session.caller.is_admin(), owner: false };
     let body = html! {
         h1 { "Tokens of " (who) }
         (table(rows, how))

@@ -22,7 +22,9 @@ async fn admins_see_every_users_tokens_expiring_soon_with_the_owner_and_users_on
     let app = TestApp::spawn().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
-    for (who, name, ttl) in [(&alice, "alice-soon", "3d"), (&bob, "bob-soon", "5d"), (&bob, "bob-later", "20d")] {
+    for (who, name, ttl) in
+        [(&alice, "alice-soon", "3d"), (&bob, "bob-soon", "5d"), (&bob, "bob-later", "20d")]
+    {
         let r = app.create_token(who, json!({"name": name, "type": "pipeline", "ttl": ttl})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
@@ -39,7 +41,10 @@ async fn admins_see_every_users_tokens_expiring_soon_with_the_owner_and_users_on
 
     let alice_page = user_browser_of(&app, "alice").await.get("/ui/expiring?days=30").await;
     assert!(alice_page.body.contains("alice-soon"));
-    assert!(!alice_page.body.contains("bob-soon") && !alice_page.body.contains("bob-later"), "another user's");
+    assert!(
+        !alice_page.body.contains("bob-soon") && !alice_page.body.contains("bob-later"),
+        "another user's"
+    );
     assert!(!alice_page.body.contains(">Owner<"), "an owner column for one's own tokens");
 }
 
@@ -57,7 +62,9 @@ async fn authorize(app: &TestApp, token: &str, operation: &str) -> String {
 async fn each_approval_row_says_whether_the_viewer_may_decide_it_and_why_not() {
     let app = TestApp::with_config(OPS).await;
     let admin_api = app.admin().await;
-    let r = app.post("/v1/users", &admin_api, json!({"name": "bob", "role": "admin", "password": "bob-password"})).await;
+    let r = app
+        .post("/v1/users", &admin_api, json!({"name": "bob", "role": "admin", "password": "bob-password"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let agent = mint(&app, &admin_api, "patcher", &["system:read", "system:admin"], "1h").await.str("token");
     let id = authorize(&app, &agent, "install_updates").await;
@@ -86,7 +93,9 @@ async fn each_approval_row_says_whether_the_viewer_may_decide_it_and_why_not() {
 async fn a_request_from_another_admins_agent_is_decidable_and_names_that_admin() {
     let app = TestApp::with_config(OPS).await;
     let admin_api = app.admin().await;
-    let r = app.post("/v1/users", &admin_api, json!({"name": "bob", "role": "admin", "password": "bob-password"})).await;
+    let r = app
+        .post("/v1/users", &admin_api, json!({"name": "bob", "role": "admin", "password": "bob-password"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let bob_api = app.session("bob", "bob-password").await;
     let agent = mint(&app, &bob_api, "patcher", &["system:admin"], "1h").await.str("token");
@@ -104,7 +113,9 @@ async fn every_destructive_admin_action_asks_first_on_a_page_that_names_its_obje
     let admin_api = app.admin().await;
     let carol_api = app.user("carol").await;
     app.create_token(&carol_api, json!({"name": "carols", "type": "pipeline"})).await;
-    let r = app.post("/v1/service-users", &admin_api, json!({"name": "ops-api", "scopes": ["ward:introspect"]})).await;
+    let r = app
+        .post("/v1/service-users", &admin_api, json!({"name": "ops-api", "scopes": ["ward:introspect"]}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let minted = mint(&app, &admin_api, "patcher", &["system:read"], "1h").await;
     let jti = minted.str("jti");
@@ -113,7 +124,10 @@ async fn every_destructive_admin_action_asks_first_on_a_page_that_names_its_obje
 
     // The lists link to the pages; no list posts the action itself.
     let users = admin.get("/ui/users").await.body;
-    assert!(users.contains(r#"href="/ui/users/carol/revoke-tokens""#) && users.contains(r#"href="/ui/users/carol/delete""#));
+    assert!(
+        users.contains(r#"href="/ui/users/carol/revoke-tokens""#)
+            && users.contains(r#"href="/ui/users/carol/delete""#)
+    );
     assert!(!users.contains(r#"action="/ui/users/carol/"#), "a users row posts without asking");
     let services = admin.get("/ui/service-users").await.body;
     assert!(services.contains(r#"href="/ui/service-users/ops-api/delete""#));
@@ -148,8 +162,15 @@ async fn every_destructive_admin_action_asks_first_on_a_page_that_names_its_obje
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(app.verify(&admin_api, &carol_api).await.str("code"), "REVOKED");
     let ask = admin.get(&format!("/ui/keys/{kid}/retire")).await;
-    assert_eq!(admin.post(&format!("/ui/keys/{kid}/retire"), &[("csrf", &ask.csrf())]).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(admin.get(&format!("/ui/keys/{kid}/retire")).await.status, StatusCode::CONFLICT, "retired twice");
+    assert_eq!(
+        admin.post(&format!("/ui/keys/{kid}/retire"), &[("csrf", &ask.csrf())]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        admin.get(&format!("/ui/keys/{kid}/retire")).await.status,
+        StatusCode::CONFLICT,
+        "retired twice"
+    );
 }
 
 #[tokio::test]

@@ -49,7 +49,13 @@ async fn users_and_service_users_sort_by_creation_both_ways() {
     for name in ["user-older", "user-newer"] {
         let r = app.post("/v1/users", &admin_api, json!({"name": name, "password": "a-password-1"})).await;
         assert_eq!(r.status, StatusCode::CREATED);
-        let r = app.post("/v1/service-users", &admin_api, json!({"name": format!("svc-{name}"), "scopes": ["ward:introspect"]})).await;
+        let r = app
+            .post(
+                "/v1/service-users",
+                &admin_api,
+                json!({"name": format!("svc-{name}"), "scopes": ["ward:introspect"]}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED);
         app.advance(HOUR);
     }
@@ -121,7 +127,12 @@ async fn the_audit_trail_sorts_oldest_first_across_its_pages() {
     let first = seqs(&page);
     assert_eq!(first.len(), 50);
     assert!(first.windows(2).all(|w| w[0] < w[1]), "{first:?}");
-    let next = page.body.split(r#"rel="next" href=""#).nth(1).and_then(|s| s.split('"').next()).expect("a next page");
+    let next = page
+        .body
+        .split(r#"rel="next" href=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page");
     let next = next.replace("&amp;", "&");
     assert!(next.contains("sort=time_asc"), "{next}");
     let rest = seqs(&admin.get(&next).await);
@@ -130,7 +141,8 @@ async fn the_audit_trail_sorts_oldest_first_across_its_pages() {
 
     // The API answers the same order.
     let api = app.get("/v1/audit?action=token.create&order=oldest&limit=2", &admin_api).await;
-    let got: Vec<u64> = api.body["events"].as_array().expect("events").iter().filter_map(|e| e["seq"].as_u64()).collect();
+    let got: Vec<u64> =
+        api.body["events"].as_array().expect("events").iter().filter_map(|e| e["seq"].as_u64()).collect();
     assert_eq!(got, first[..2]);
     let bad = app.get("/v1/audit?order=sideways", &admin_api).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
