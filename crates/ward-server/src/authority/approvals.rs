@@ -14,7 +14,7 @@ use ward_api::ApprovalQuery;
 use ward_core::agent_rules::{Requester, may_decide};
 use ward_core::id::ApprovalId;
 use ward_core::operation::{ApprovalState, Decision, Operation};
-use ward_core::{Caller, PrincipalKind, TokenId, UserId};
+use ward_core::{Caller, Denied, PrincipalKind, TokenId, UserId};
 use ward_store::{ApprovalRecord, ApprovalStatus, Opened, UserKind};
 
 /// How many requests one token may have waiting for a decision at once,
@@ -247,6 +247,35 @@ pub async fn list(
     }
     let found = state.agents.list_approvals(query.status, 500).await?;
     Ok(AsOf { now: state.now(), value: found })
+}
+
+/// A pending request as the queue shows it to one admin: who stands
+/// behind it, and whether this admin may decide it (the four-eyes rule,
+/// [`may_decide`], the same check [`decide`] makes) or why not.
+#[derive(Debug)]
+pub struct Pending {
+    pub record: ApprovalRecord,
+    /// The name of the user behind the request (its owner, or the minter
+    /// of the agent that asked), if that user still exists.
+    pub behind: Option<String>,
+    pub may_decide: Result<(), Denied>,
+}
+
+/// The approvals page (admins): the pending requests not yet expired,
+/// each with the caller's four-eyes answer.
+pub async fn pending(state: &AppState, caller: &Caller) -> ApiResult<AsOf<Vec<Pending>>> {
+    let found = list(state, caller, ApprovalQuery { status: Some(ApprovalStatus::Pending) }).await?;
+    let now = found.now;
+    let mut rows = Vec::with_capacity(found.value.len());
+    for record in found.value.into_iter().filter(|a| a.expires_at > now) {
+        let may = may_decide(caller, &requester_of(state, &record).await?);
+        let behind = match &record.requested_by {
+            Some(id) => state.store.user_by_id(id).await?.map(|u| u.name.to_string()),
+            None => None,
+        };
+        rows.push(Pending { record, behind, may_decide: may });
+    }
+    Ok(AsOf { now, value: rows })
 }
 
 /// Who stands behind `found`: the requesting user, whether an agent asked,

@@ -5,10 +5,10 @@ use super::{AsOf, Issue, Issued, Issuer, draw_token, find_token, issue, permissi
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use ward_core::grant::{self, Wanted};
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
-use ward_core::{Caller, TokenId, TokenKind};
+use ward_core::{Caller, ScopeSet, TokenId, TokenKind, TokenStatus};
 use ward_store::{TokenFilter, TokenWithOwner};
 
 /// `POST /v1/tokens`.
@@ -47,6 +47,16 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResu
     .await?;
     tracing::info!(token.id = %created.record.id, token.kind = %new.kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
     Ok(created)
+}
+
+/// The scopes `caller` may give a new token of its own (the create
+/// form's checkboxes): its owner's permissions within what the calling
+/// session holds. `ward:tokens` first, as [`create`]; `create` decides
+/// again on what is posted.
+pub async fn grantable(state: &AppState, caller: &Caller) -> ApiResult<ScopeSet> {
+    caller.require(SCOPE_TOKENS)?;
+    let me = state.store.user_by_id(&caller.principal.id).await?.ok_or(ApiError::NotFound("user"))?;
+    Ok(effective_scopes(&caller.scopes, &permissions(state, &me)))
 }
 
 /// One page of tokens, newest first, and where the next page starts.
@@ -95,6 +105,57 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenListing) -> Api
     let next_cursor =
         if found.len() == limit as usize { found.last().map(|t| t.token.id.clone()) } else { None };
     Ok(AsOf { now, value: TokenPage { tokens: found, next_cursor } })
+}
+
+/// The active tokens that end within `within`, and whose they are.
+#[derive(Debug)]
+pub struct Expiring {
+    pub tokens: Vec<TokenWithOwner>,
+    /// Every user's (the caller may manage other users' tokens), not only
+    /// the caller's own.
+    pub everyone: bool,
+    /// Every active token was looked at (else only the newest
+    /// [`EXPIRING_SCAN`] pages of them).
+    pub complete: bool,
+}
+
+/// At most this many pages of active tokens are read for "expiring soon".
+pub const EXPIRING_SCAN: usize = 20;
+
+/// "Expiring soon": the caller's active tokens that end within `within`,
+/// or every user's for a caller who may manage other users' tokens (an
+/// admin holding `ward:tokens`, the rule of listing another user's).
+pub async fn expiring(state: &AppState, caller: &Caller, within: Duration) -> ApiResult<AsOf<Expiring>> {
+    caller.require(SCOPE_TOKENS)?;
+    let everyone = caller.is_admin();
+    let now = state.now();
+    let until = now + within;
+    let mut filter = TokenFilter {
+        user_id: (!everyone).then(|| caller.principal.id.clone()),
+        kind: None,
+        status: Some(TokenStatus::Active),
+        now,
+        before: None,
+        limit: TokenListing::MAX_PAGE,
+        // The same filter as `ward token list --expiring`, in the query.
+        expiring_by: Some(until),
+        unused_since: None,
+    };
+    let mut tokens = Vec::new();
+    let mut complete = false;
+    for _ in 0..EXPIRING_SCAN {
+        let page = state.store.list_tokens(&filter).await?;
+        let last = page.last().map(|t| t.token.id.clone()).filter(|_| page.len() == filter.limit as usize);
+        tokens.extend(page.into_iter().filter(|t| t.token.expires_at.is_some_and(|end| end <= until)));
+        match last {
+            Some(id) => filter.before = Some(id),
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    Ok(AsOf { now, value: Expiring { tokens, everyone, complete } })
 }
 
 /// A token the caller may manage: `ward:tokens` first (403); then a

@@ -79,6 +79,26 @@ pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiR
 /// revoke-tokens), in one transaction. An admin cannot delete themselves, so one admin always
 /// remains able to log in.
 pub async fn delete(state: &AppState, caller: &Caller, who: &str, kind: UserKindFilter) -> ApiResult<u64> {
+    let user = to_delete(state, caller, who, kind).await?;
+    let is_service = matches!(user.kind, UserKind::Service { .. });
+    let action = if is_service { "service_user.delete" } else { "user.delete" };
+    let event = state
+        .audit
+        .prepare(AuditEvent::new(action).subject(&user.name).token(&caller.token_id).decision("all revoked"));
+    let revoked = state.store.delete_user(&user.id, state.now(), &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
+    Ok(revoked)
+}
+
+/// The user [`delete`] would delete, checked as it checks (admins; the
+/// right kind; not the caller), for the page that asks first.
+pub async fn to_delete(
+    state: &AppState,
+    caller: &Caller,
+    who: &str,
+    kind: UserKindFilter,
+) -> ApiResult<UserRecord> {
     caller.require_admin("delete users")?;
     let user = resolve_user(state, who).await?;
     let is_service = matches!(user.kind, UserKind::Service { .. });
@@ -92,12 +112,5 @@ pub async fn delete(state: &AppState, caller: &Caller, who: &str, kind: UserKind
     if user.id == caller.principal.id {
         return Err(ApiError::Conflict("you cannot delete the user you are logged in as".into()));
     }
-    let action = if is_service { "service_user.delete" } else { "user.delete" };
-    let event = state
-        .audit
-        .prepare(AuditEvent::new(action).subject(&user.name).token(&caller.token_id).decision("all revoked"));
-    let revoked = state.store.delete_user(&user.id, state.now(), &[event]).await?;
-    state.audit.committed();
-    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
-    Ok(revoked)
+    Ok(user)
 }

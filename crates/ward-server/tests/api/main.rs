@@ -36,3 +36,7 @@ mod tokens;
 mod users;
 // The dashboard at /ui.
 mod ui;
+mod ui_admin;
+mod ui_shown;
+mod ui_support;
+mod ui_tables;
