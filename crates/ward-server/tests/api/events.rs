@@ -195,7 +195,7 @@ async fn resuming_with_last_event_id_replays_exactly_the_missed_events() {
     let seen = sub.event().await.id.expect("a cursor");
     drop(sub);
 
-    let missed = vec![revoke("missed-1").await, revoke("missed-2").await];
+    let missed = [revoke("missed-1").await, revoke("missed-2").await];
     let mut sub = subscribe(&app, &watcher, Some(&seen)).await;
     let replayed: Vec<Value> = sub.opening().await.iter().map(|m| said(m).1["token_id"].clone()).collect();
     assert_eq!(
