@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bench/healthz-ab.sh — GET /healthz of several ward binaries on the same machine in one run,
 # one after the other (A B A B with ROUNDS=2), each a fresh server: req/s and the server's CPU
-# time per request. NGINX=1 adds nginx (1 worker, `return 200`) as a control: what a minimal
+# time per request. WITH_NGINX=1 adds nginx (1 worker, `return 200`) as a control: what a minimal
 # HTTP server costs on this machine. Used to bisect the HTTP layer's own cost.
 #
 #   bench/healthz-ab.sh /tmp/ward-717290f target/profiling/ward      # C=64 DUR=10s ROUNDS=1
-#   NGINX=1 ROUNDS=2 DUR=8s bench/healthz-ab.sh A B
+#   WITH_NGINX=1 ROUNDS=2 DUR=8s bench/healthz-ab.sh A B
 set -euo pipefail
 export WARD=$1 # lib.sh builds target/release/ward when WARD is unset: never here
 source "$(dirname "$0")/lib.sh"
@@ -23,7 +23,7 @@ for r in $(seq 1 "$ROUNDS"); do
     echo "round $r $(basename "$b") load=$(cut -d' ' -f1 /proc/loadavg) $(wrk_server "$name" "healthz" "$C" "$LUA/healthz.lua" "${!var}")"
     ward_stop "$name"
   done
-  if [[ ${NGINX:-0} == 1 ]]; then
+  if [[ ${WITH_NGINX:-0} == 1 ]]; then
     p=$(free_port)
     mkdir -p "$WORK/ngx"
     cat >"$WORK/ngx/nginx.conf" <<CONF
