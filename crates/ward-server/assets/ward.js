@@ -77,9 +77,12 @@ function partialUpdates() {
   });
   document.addEventListener("submit", (e) => {
     const form = e.target;
-    if (e.defaultPrevented || !form.matches("form.filters") || (form.method || "get").toLowerCase() !== "get") return;
+    // getAttribute, not form.action / form.method: a field named "action"
+    // (the audit filter has one) shadows those properties.
+    const method = (form.getAttribute("method") || "get").toLowerCase();
+    if (e.defaultPrevented || !form.matches("form.filters") || method !== "get") return;
     e.preventDefault();
-    const url = new URL(form.action, location.href);
+    const url = new URL(form.getAttribute("action") || location.pathname, location.href);
     url.search = new URLSearchParams(new FormData(form)).toString();
     swapTo(url.href, true, null);
   });

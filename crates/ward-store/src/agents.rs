@@ -62,7 +62,7 @@ pub enum Opened {
     /// The approval asked for is now pending.
     New,
     /// The token already waits on this one, for the same operation.
-    Waiting(ApprovalRecord),
+    Waiting(Box<ApprovalRecord>),
     /// The token already waits on this many requests for other operations.
     Full(u32),
 }

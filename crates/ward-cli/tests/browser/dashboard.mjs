@@ -378,7 +378,8 @@ if (PHASE === "nodes") {
     await minter.waitForURL("**/ui/users");
 
     await minter.goto(`${BASE}/ui/agents`);
-    await minter.getByRole("link", { name: /^Retire/ }).first().click();
+    // The row's link ("Retire key_…"), not the "Retired" column's sort link.
+    await minter.getByRole("link", { name: /^Retire key_/ }).first().click();
     await minter.waitForURL(/\/ui\/keys\/.+\/retire$/);
     assert(/Retire signing key/.test(await minter.locator("h1").innerText()), "the page names the key");
     await accessible(minter, "key-retire");

@@ -112,7 +112,7 @@ pub async fn request(
         }
         // A retry (a proxy asking again, a client polling): the same
         // request, not another one for an admin to wade through.
-        Opened::Waiting(pending) => (pending, false),
+        Opened::Waiting(pending) => (*pending, false),
         Opened::Full(pending) => {
             return Ok((
                 None,

@@ -93,8 +93,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenListing) -> Api
         user_id: Some(owner),
         kind,
         // Expiring or unused: of the tokens that still work.
-        status: status
-            .or((expiring.is_some() || unused_for.is_some()).then_some(ward_core::TokenStatus::Active)),
+        status: status.or((expiring.is_some() || unused_for.is_some()).then_some(TokenStatus::Active)),
         now,
         before,
         limit,

@@ -226,7 +226,7 @@ pub(crate) async fn open_approval<D: Db>(
         .map(rows::approval)
         .collect::<StoreResult<_>>()?;
     if let Some(same) = waiting.iter().find(|w| w.operation == a.operation) {
-        return Ok(Opened::Waiting(same.clone()));
+        return Ok(Opened::Waiting(Box::new(same.clone())));
     }
     let pending = u32::try_from(waiting.len()).unwrap_or(u32::MAX);
     if pending >= max_pending {

@@ -367,7 +367,7 @@ pub async fn a_second_request_of_a_token_for_the_same_operation_gets_the_pending
     let retry = ApprovalRecord { id: "apr_retry".into(), created_at: at(2), ..a.clone() };
     assert_eq!(
         store.open_approval(&retry, MAX_PENDING, &[]).await.expect("open"),
-        Opened::Waiting(a.clone())
+        Opened::Waiting(Box::new(a.clone()))
     );
     assert_eq!(store.approval_by_id("apr_retry").await.expect("by id"), None, "nothing new was written");
 

@@ -80,7 +80,11 @@ pub async fn approval_requests_and_decisions_store_their_events_only_when_they_h
     let opened = store.open_approval(&a, 16, &[ev(1, "approval.request")]).await.expect("request");
     assert_eq!(opened, ward_store::Opened::New);
     let again = store.open_approval(&a, 16, &[ev(2, "approval.request")]).await.expect("again");
-    assert_eq!(again, ward_store::Opened::Waiting(a.clone()), "the same request is waiting already");
+    assert_eq!(
+        again,
+        ward_store::Opened::Waiting(Box::new(a.clone())),
+        "the same request is waiting already"
+    );
     let decided = store.decide_approval(&a.id, true, "bob", None, at(2), &[ev(3, "approval.approve")]).await;
     assert!(decided.is_ok(), "{decided:?}");
     let again = store.decide_approval(&a.id, false, "bob", None, at(3), &[ev(4, "approval.deny")]).await;
