@@ -158,6 +158,16 @@ fn duration_builder(nullable: bool) -> ObjectBuilder {
     ))
 }
 
+/// A usage rate such as `10/s` or `100/min` (`ward_core::limits::UseRate`).
+pub fn opt_rate() -> Object {
+    string(true)
+        .pattern(Some(RATE))
+        .description(Some("uses per window: COUNT/UNIT, COUNT 1 to 999999, UNIT s, min, h or d; e.g. 10/s, 100/min"))
+        .build()
+}
+
+const RATE: &str = "^[1-9][0-9]{0,5}/(s|sec|second|m|min|minute|h|hour|d|day)$";
+
 const DURATION: &str = "^([1-9][0-9]{0,3}[smhd]|[1-9][0-9]{0,2}w)([0-9]{1,3}[smhdw]){0,3}$";
 
 #[cfg(test)]
@@ -183,6 +193,9 @@ mod tests {
         }
         for name in ["a", "svc.backup_1-x", &"a".repeat(64)] {
             assert!(Username::parse(name).is_ok(), "{name}");
+        }
+        for rate in ["1/s", "999999/day", "100/min", "5/h"] {
+            assert!(rate.parse::<ward_core::limits::UseRate>().is_ok(), "{rate}");
         }
         for name in ["ci", " ci ", "déploiement nocturne", &"n".repeat(100)] {
             assert!(TokenName::parse(name).is_ok(), "{name}");

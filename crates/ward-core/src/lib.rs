@@ -12,6 +12,8 @@ pub mod duration;
 pub mod grant;
 pub mod id;
 pub mod keyed;
+pub mod leak;
+pub mod limits;
 pub mod names;
 pub mod operation;
 pub mod plain_http;

@@ -102,6 +102,9 @@ struct RawConfig {
     forward_auth: crate::interop::RawForwardAuth,
     #[serde(default)]
     oauth: crate::interop::RawOAuth,
+    // --- issue 16: leaked tokens (crate::leaks) ---
+    #[serde(default)]
+    leaks: crate::leaks::RawLeaks,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -281,6 +284,8 @@ pub struct Settings {
     pub issuer: Option<crate::interop::Issuer>,
     pub forward_auth: crate::interop::ForwardAuthSettings,
     pub oauth: crate::interop::OAuthSettings,
+    // --- issue 16: leaked tokens (crate::leaks) ---
+    pub leaks: crate::leaks::LeakSettings,
 }
 
 impl Default for Settings {
@@ -437,6 +442,7 @@ impl Settings {
             forward_auth: crate::interop::forward_auth(raw.forward_auth)
                 .map_err(|e| invalid(e.to_string()))?,
             oauth: crate::interop::oauth(raw.oauth).map_err(|e| invalid(e.to_string()))?,
+            leaks: crate::leaks::settings(raw.leaks).map_err(|e| invalid(e.to_string()))?,
         })
     }
 }

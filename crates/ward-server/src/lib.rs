@@ -10,12 +10,14 @@ pub mod auth;
 pub mod authority;
 pub mod cache;
 pub mod client;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod entropy;
 pub mod error;
 pub mod extract;
 pub mod interop;
+pub mod leaks;
 pub mod listen;
 pub mod observe;
 pub mod password;
@@ -25,6 +27,7 @@ pub mod signing;
 pub mod start;
 pub mod state;
 pub mod throttle;
+pub mod token_rate;
 pub mod usage;
 
 // The web dashboard at /ui.

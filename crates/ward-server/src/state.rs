@@ -47,6 +47,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// `POST /oauth/revoke` calls per client address (`[oauth]`).
     pub revoke_limit: Arc<crate::rate::RateLimit>,
+    /// `POST /v1/leaks` reports per client address (`[leaks]`).
+    pub leak_limit: Arc<crate::rate::RateLimit>,
+    /// Per-token `--rate` windows (`crate::token_rate`).
+    pub token_rates: Arc<crate::token_rate::TokenRates>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -108,6 +112,8 @@ impl AppState {
         let metrics = Arc::new(Metrics::new(settings.metrics_enabled));
         let revoke_limit =
             Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
+        let leak_limit = Arc::new(crate::rate::RateLimit::new(settings.leaks.per_minute, clock.clone()));
+        let token_rates = Arc::new(crate::token_rate::TokenRates::new(clock.clone()));
         Self(Arc::new(Shared {
             store,
             agents,
@@ -122,6 +128,8 @@ impl AppState {
             clock,
             metrics,
             revoke_limit,
+            leak_limit,
+            token_rates,
         }))
     }
 

@@ -20,6 +20,8 @@ mod cascade;
 mod concurrency;
 #[path = "contract/issuer.rs"]
 mod issuer;
+#[path = "contract/limits.rs"]
+mod limits;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/notify.rs"]
@@ -51,6 +53,10 @@ macro_rules! contract_suite {
     ($fresh:path) => {
         contract_suite!(@tests $fresh;
             users::a_new_database_has_no_users,
+            limits::a_tokens_limits_are_stored_and_its_uses_count_down_to_none,
+            limits::concurrent_uses_of_a_limited_token_succeed_exactly_its_count,
+            limits::a_token_keeps_its_newest_five_distinct_clients,
+            limits::clients_of_a_deleted_token_are_skipped_and_gone,
             issuer::who_and_what_issued_a_token_is_stored_and_read_back,
             issuer::a_token_issued_via_an_ended_credential_is_refused_and_nothing_is_stored,
             issuer::a_token_issued_via_a_revoked_agent_token_is_refused,

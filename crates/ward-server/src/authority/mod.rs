@@ -8,7 +8,9 @@ pub mod authorize;
 pub mod bootstrap;
 pub mod check;
 pub mod forward;
+pub mod forensics;
 pub mod input;
+pub mod leaks;
 pub mod mint;
 pub mod oauth;
 pub mod password;
@@ -25,7 +27,7 @@ use chrono::{DateTime, Utc};
 use ward_core::{
     Caller, PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, TokenName, UserId,
 };
-use ward_store::{TokenRecord, TokenWithOwner, UserKind, UserRecord};
+use ward_store::{TokenRecord, TokenWithOwner, UseLimits, UserKind, UserRecord};
 
 /// The policy view of a stored user.
 pub fn principal(user: &UserRecord) -> Principal {
@@ -89,6 +91,8 @@ pub struct Issue {
     /// Who issues it and with what; `None` only for a login session, which
     /// a password issues.
     pub issuer: Option<Issuer>,
+    /// Its usage limits (`--max-uses`, `--rate`); none by default.
+    pub limits: UseLimits,
 }
 
 /// The user and the credential a new token is issued by: recorded on it,
@@ -123,6 +127,7 @@ pub fn draw_token(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainT
         parent_token_id: issue.parent_token_id,
         issued_by: issue.issuer.as_ref().map(|i| i.user.clone()),
         issued_via: issue.issuer.map(|i| i.via),
+        limits: issue.limits,
     };
     (plain, record)
 }

@@ -7,6 +7,7 @@
 mod agents;
 mod audit;
 mod forward_auth;
+mod leaks;
 mod oauth;
 mod password;
 mod responses;
@@ -116,6 +117,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth::introspect))
         .routes(routes!(oauth::revoke))
         .routes(routes!(oauth::metadata))
+        // --- issue 16: leaked tokens, forensics ---
+        .routes(routes!(leaks::report))
+        .routes(routes!(tokens::identify))
         .split_for_parts();
     let (router, mut doc) = parts;
     responses::complete(&mut doc);

@@ -92,6 +92,8 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> UiResult<R
         expires_in_days: None,
         ttl: fields.text("ttl").map(str::to_owned),
         user_id: None,
+        max_uses: None,
+        rate: None,
     };
     let new = NewToken::parse(req, &state.settings.catalog)?;
     let issued = tokens::create(&state, &session.caller, new).await?;
