@@ -3,7 +3,7 @@
 use crate::{Client, Error};
 use reqwest::Method;
 use ward_api::{
-    CreateTokenRequest, CreatedToken, RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery,
+    CreateTokenRequest, CreatedToken, IdentifyRequest, LeakReport, LeakResults, RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery,
     VerifyRequest, VerifyResponse,
 };
 
@@ -49,6 +49,18 @@ impl Client {
     pub async fn rotate_token(&self, id: &str, request: &RotateRequest) -> Result<Rotated, Error> {
         let path = ["v1", "tokens", id, "rotate"];
         self.fetch(self.request(Method::POST, &path).json(request)).await
+    }
+
+    /// `POST /v1/tokens/identify`: what a raw token is (its owner or an
+    /// admin), without using it.
+    pub async fn identify_token(&self, request: &IdentifyRequest) -> Result<TokenInfo, Error> {
+        self.fetch(self.request(Method::POST, &["v1", "tokens", "identify"]).json(request)).await
+    }
+
+    /// `POST /v1/leaks`: report leaked tokens so the server ends them (no
+    /// credential needed: holding a token is the authority to end it).
+    pub async fn report_leaks(&self, report: &LeakReport) -> Result<LeakResults, Error> {
+        self.fetch(self.request(Method::POST, &["v1", "leaks"]).json(report)).await
     }
 
     /// `POST /v1/verify`: always answers 200 with `valid` and a `code`.

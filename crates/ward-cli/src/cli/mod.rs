@@ -14,6 +14,7 @@ pub mod keys;
 pub mod manual;
 pub mod mint;
 pub mod run;
+pub mod scan;
 pub mod secret;
 pub mod server;
 pub mod service_user;
@@ -156,6 +157,8 @@ pub enum Command {
     /// List, approve and deny requests for operations that need a human approval (admins).
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// Find ward tokens in files (and with --git in history); --revoke reports them to be ended.
+    Scan(scan::ScanArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(manual::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --dir.

@@ -14,6 +14,7 @@ pub mod manual;
 mod mint;
 mod password;
 mod run;
+mod scan;
 mod secret;
 mod secret_admin;
 pub mod server;
@@ -50,6 +51,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             TokenCommand::Delete(args) => token::delete(app, args).await,
             TokenCommand::Rotate(args) => token::rotate(app, args).await,
             TokenCommand::Verify(args) => verify::verify(app, args).await,
+            TokenCommand::Identify(args) => token::identify(app, args).await,
         },
         Command::User(command) => match command {
             UserCommand::Create(args) => user::create(app, args).await,
@@ -69,6 +71,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
         Command::Audit(args) => audit::run(app, args).await,
+        Command::Scan(args) => scan::scan(app, args).await,
         Command::Secret(command) => match command {
             SecretCommand::Set(args) => secret::set(app, args),
             SecretCommand::Get(args) => secret::get(app, args),
