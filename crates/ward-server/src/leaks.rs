@@ -93,12 +93,12 @@ pub struct LeakNotice {
     pub reported_at: DateTime<Utc>,
 }
 
-/// Sends `notice` to `[leaks] webhook_url`, if set, in a task of its own:
+/// Sends `notice` to `url` (`[leaks] webhook_url`), if set, in a task of its own:
 /// up to four attempts, 1, 2 and 4 seconds apart (real time: the receiver's
 /// pace, not a decision of ward's). Failures are logged once, with no secret.
-pub fn notify(settings: &LeakSettings, notice: LeakNotice) {
-    let Some(url) = settings.webhook_url.clone() else { return };
-    let mut builder = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none());
+pub fn notify(url: Option<&str>, timeout: Duration, notice: LeakNotice) {
+    let Some(url) = url.map(str::to_owned) else { return };
+    let mut builder = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none());
     if url.starts_with("http://") {
         builder = builder.no_proxy();
     }

@@ -131,14 +131,23 @@ fn scan_history(path: &Path, findings: &mut Vec<Finding>) -> anyhow::Result<()> 
     }
     let mut seen: HashSet<(ward_core::TokenHash, String, String)> = HashSet::new();
     let (mut commit, mut file, mut line) = (String::new(), String::new(), 0usize);
+    // Between `diff --git` and the first `@@` a `+++ ` line names the file;
+    // after it, a `+` line is an added line, whatever it holds.
+    let mut in_header = false;
     for raw in out.stdout.split(|&b| b == b'\n') {
         if let Some(hash) = raw.strip_prefix(b"commit ") {
             commit = String::from_utf8_lossy(hash).trim().to_owned();
-        } else if let Some(name) = raw.strip_prefix(b"+++ ") {
-            let name = String::from_utf8_lossy(name);
-            file = name.strip_prefix("b/").unwrap_or(&name).to_owned();
-        } else if raw.starts_with(b"@@ ") {
+            in_header = false;
+        } else if raw.starts_with(b"diff --git ") || raw.starts_with(b"diff --cc ") {
+            in_header = true;
+        } else if raw.starts_with(b"@@") {
             line = hunk_start(raw).unwrap_or(1);
+            in_header = false;
+        } else if in_header {
+            if let Some(name) = raw.strip_prefix(b"+++ ") {
+                let name = String::from_utf8_lossy(name);
+                file = name.strip_prefix("b/").unwrap_or(&name).to_owned();
+            }
         } else if let Some(added) = raw.strip_prefix(b"+") {
             for mut found in find(added) {
                 found.line = line;

@@ -90,8 +90,12 @@ async fn one(state: &AppState, presented: &str, location: Option<&str>) -> ApiRe
         state.audit.emit(event("already_ended"));
         LeakOutcome::AlreadyEnded
     };
+    // The owner's webhook: `[leaks] webhook_url`. (When the lifecycle
+    // notices' webhook exists, it is the fallback: see docs/lifecycle.md.)
+    let url = state.settings.leaks.webhook_url.as_deref();
     notify(
-        &state.settings.leaks,
+        url,
+        state.settings.leaks.webhook_timeout,
         LeakNotice {
             event: "token.leaked",
             token_id: found.token_id.to_string(),

@@ -45,7 +45,9 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::KeyRetire { .. }
         | Step::ForwardAuth { .. }
         | Step::Introspect { .. }
-        | Step::OAuthRevoke { .. } => 200,
+        | Step::OAuthRevoke { .. }
+        | Step::ReportLeak { .. }
+        | Step::Identify { .. } => 200,
         Step::Ui { .. } => 200,
         Step::KeyRotate { .. } => 201,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,
