@@ -162,7 +162,9 @@ fn duration_builder(nullable: bool) -> ObjectBuilder {
 pub fn opt_rate() -> Object {
     string(true)
         .pattern(Some(RATE))
-        .description(Some("uses per window: COUNT/UNIT, COUNT 1 to 999999, UNIT s, min, h or d; e.g. 10/s, 100/min"))
+        .description(Some(
+            "uses per window: COUNT/UNIT, COUNT 1 to 999999, UNIT s, min, h or d; e.g. 10/s, 100/min",
+        ))
         .build()
 }
 

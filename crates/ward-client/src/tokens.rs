@@ -3,8 +3,8 @@
 use crate::{Client, Error};
 use reqwest::Method;
 use ward_api::{
-    CreateTokenRequest, CreatedToken, IdentifyRequest, LeakReport, LeakResults, RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery,
-    VerifyRequest, VerifyResponse,
+    CreateTokenRequest, CreatedToken, IdentifyRequest, LeakReport, LeakResults, RotateRequest, Rotated,
+    TokenInfo, TokenList, TokenQuery, VerifyRequest, VerifyResponse,
 };
 
 /// A guard against a server that hands out the same cursor forever.

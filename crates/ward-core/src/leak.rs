@@ -237,7 +237,13 @@ mod rule_files {
                     let at = prefix.as_str().len() + 1;
                     let mut wrong_letter = t.to_owned();
                     wrong_letter.replace_range(at..=at, "x");
-                    let wrong = [wrong_letter, format!("{t}Q"), t[..t.len() - 1].to_owned(), format!("X{t}"), format!("x_{t}")];
+                    let wrong = [
+                        wrong_letter,
+                        format!("{t}Q"),
+                        t[..t.len() - 1].to_owned(),
+                        format!("X{t}"),
+                        format!("x_{t}"),
+                    ];
                     for miss in wrong {
                         assert!(!re.is_match(&miss), "the rule matched a wrong shape");
                     }

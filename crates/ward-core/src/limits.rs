@@ -69,7 +69,9 @@ pub struct UseRate {
 
 /// A rate that cannot be read; the message shows the form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid rate '{0}': write COUNT/UNIT with COUNT from 1 to 1000000 and UNIT s, min, h or d (e.g. 100/min)")]
+#[error(
+    "invalid rate '{0}': write COUNT/UNIT with COUNT from 1 to 1000000 and UNIT s, min, h or d (e.g. 100/min)"
+)]
 pub struct InvalidRate(String);
 
 impl UseRate {
@@ -107,9 +109,13 @@ mod tests {
 
     #[test]
     fn rates_read_in_each_unit_and_print_canonically() {
-        for (text, shown, window) in
-            [("10/s", "10/s", 1), ("100/min", "100/min", 60), ("100/m", "100/min", 60), ("5/hour", "5/h", 3600), ("1/d", "1/d", 86_400)]
-        {
+        for (text, shown, window) in [
+            ("10/s", "10/s", 1),
+            ("100/min", "100/min", 60),
+            ("100/m", "100/min", 60),
+            ("5/hour", "5/h", 3600),
+            ("1/d", "1/d", 86_400),
+        ] {
             let rate: UseRate = text.parse().expect(text);
             assert_eq!(rate.to_string(), shown);
             assert_eq!(rate.window(), Duration::from_secs(window));

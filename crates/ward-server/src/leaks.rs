@@ -59,7 +59,9 @@ pub(crate) fn settings(raw: RawLeaks) -> Result<LeakSettings, InvalidLeaks> {
         let parsed = reqwest::Url::parse(url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| InvalidLeaks(format!("leaks.webhook_url must be an http(s) URL, not '{shown}'")))?;
+            .ok_or_else(|| {
+                InvalidLeaks(format!("leaks.webhook_url must be an http(s) URL, not '{shown}'"))
+            })?;
         ward_core::plain_http::check(parsed.scheme(), parsed.host_str().unwrap_or_default(), raw.webhook_allow_http)
             .map_err(|e| {
                 InvalidLeaks(format!(
@@ -73,7 +75,9 @@ pub(crate) fn settings(raw: RawLeaks) -> Result<LeakSettings, InvalidLeaks> {
             .ok()
             .and_then(|t| t.as_duration().to_std().ok())
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| InvalidLeaks(format!("leaks.webhook_timeout: '{text}' is not a duration such as 5s")))?,
+            .ok_or_else(|| {
+                InvalidLeaks(format!("leaks.webhook_timeout: '{text}' is not a duration such as 5s"))
+            })?,
     };
     Ok(LeakSettings { per_minute, webhook_url, webhook_timeout })
 }
@@ -137,7 +141,9 @@ mod tests {
         let zero = RawLeaks { per_minute: Some(0), ..RawLeaks::default() };
         assert!(settings(zero).err().map(|e| e.to_string()).unwrap_or_default().contains("leaks.per_minute"));
         let plain = RawLeaks { webhook_url: Some("http://10.1.2.3/hook".into()), ..RawLeaks::default() };
-        assert!(settings(plain).err().map(|e| e.to_string()).unwrap_or_default().contains("webhook_allow_http"));
+        assert!(
+            settings(plain).err().map(|e| e.to_string()).unwrap_or_default().contains("webhook_allow_http")
+        );
         let local = RawLeaks { webhook_url: Some("http://127.0.0.1:9/hook".into()), ..RawLeaks::default() };
         assert!(settings(local).is_ok());
     }

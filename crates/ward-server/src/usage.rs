@@ -7,11 +7,11 @@
 //! clients each token was used from ride along (`crate::clients`), in the
 //! same flush.
 
+use crate::clients::RecentClients;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use crate::clients::RecentClients;
 use ward_core::TokenId;
 use ward_store::{ClientSeen, Store};
 

@@ -42,7 +42,13 @@ fn fresh_database(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
-async fn post(http: &reqwest::Client, base: &str, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+async fn post(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut req = http.post(format!("{base}{path}")).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -73,7 +79,8 @@ async fn max_uses_100_with_64_concurrent_verifiers_on_two_nodes_yields_exactly_1
     // 64 verifiers, half on each node, 3 verifies each: 192 attempts at 100 uses.
     let mut tasks = Vec::new();
     for i in 0..64 {
-        let (http, base, admin, token) = (http.clone(), nodes[i % 2].base.clone(), admin.clone(), token.clone());
+        let (http, base, admin, token) =
+            (http.clone(), nodes[i % 2].base.clone(), admin.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let mut codes = Vec::new();
             for _ in 0..3 {

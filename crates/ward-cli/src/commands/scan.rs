@@ -182,7 +182,10 @@ async fn revoke(app: &App, findings: &mut [Finding]) -> anyhow::Result<()> {
     for chunk in firsts.chunks(MAX_LEAKS) {
         let leaks = chunk
             .iter()
-            .map(|&i| Leak { token: findings[i].secret.expose().to_owned(), location: Some(findings[i].location()) })
+            .map(|&i| Leak {
+                token: findings[i].secret.expose().to_owned(),
+                location: Some(findings[i].location()),
+            })
             .collect();
         let answer = client.report_leaks(&LeakReport { leaks }).await.context("reporting leaked tokens")?;
         for (&i, result) in chunk.iter().zip(answer.results) {

@@ -4,9 +4,9 @@
 use crate::app::App;
 use crate::cli::clean_scopes;
 use crate::cli::token::{CreateTokenArgs, DestructiveIdArgs, IdentifyArgs, ListTokensArgs, RotateArgs};
-use crate::input;
 use crate::confirm;
 use crate::exit::CliError;
+use crate::input;
 use crate::output;
 use crate::output::shown_once::{self, ShownOnce};
 use crate::output::table::{Table, key_values};

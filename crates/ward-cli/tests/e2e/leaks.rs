@@ -99,9 +99,12 @@ fn scan_finds_tokens_in_files_and_history_and_revoke_ends_them_and_tells_the_own
     // Files only: B and C, not A.
     let out = admin.ward(&["scan", path, "--output", "json"]);
     assert_eq!(out.status.code(), Some(6), "found: exit 6\n{}", text(&out.stderr));
-    let files: Vec<String> = findings(&out).iter().map(|f| f["file"].as_str().unwrap_or("").to_owned()).collect();
+    let files: Vec<String> =
+        findings(&out).iter().map(|f| f["file"].as_str().unwrap_or("").to_owned()).collect();
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(files.iter().any(|f| f.ends_with("notes.txt")) && files.iter().any(|f| f.ends_with("src/app.py")));
+    assert!(
+        files.iter().any(|f| f.ends_with("notes.txt")) && files.iter().any(|f| f.ends_with("src/app.py"))
+    );
 
     // With history: A where it was planted, at its line and commit.
     let out = admin.ward(&["scan", path, "--git", "--output", "json"]);
@@ -134,7 +137,10 @@ fn scan_finds_tokens_in_files_and_history_and_revoke_ends_them_and_tells_the_own
     let notices = notices.lock().expect("lock").clone();
     let about_a = notices.iter().find(|n| n["token_id"] == id_a.as_str()).expect("a notice about A");
     assert_eq!(about_a["owner"], "admin");
-    assert!(about_a["location"].as_str().is_some_and(|l| l.starts_with("deploy.env:2 (commit ")), "{about_a}");
+    assert!(
+        about_a["location"].as_str().is_some_and(|l| l.starts_with("deploy.env:2 (commit ")),
+        "{about_a}"
+    );
     assert!(!serde_json::to_string(&notices).unwrap_or_default().contains(&a));
 
     // Reported again: already ended.
@@ -148,7 +154,8 @@ fn near_misses(t: &str) -> Vec<String> {
     let mut bad_sum = t.to_owned();
     let last = bad_sum.pop().unwrap_or('0');
     bad_sum.push(if last == 'A' { 'B' } else { 'A' });
-    let mut misses = vec![bad_sum, format!("{t}Q"), t[..t.len() - 1].to_owned(), format!("X{t}"), format!("x_{t}")];
+    let mut misses =
+        vec![bad_sum, format!("{t}Q"), t[..t.len() - 1].to_owned(), format!("X{t}"), format!("x_{t}")];
     for letter in ["u", "s", "r", "l", "x"] {
         let mut s = t.to_owned();
         s.replace_range(5..6, letter);
@@ -207,5 +214,8 @@ fn identify_audit_by_raw_token_and_show_tell_about_a_token_without_using_it() {
 
     let shown = admin.ok(&["token", "show", &id]);
     assert!(shown.contains("Rate limit") && shown.contains("100/min"), "{shown}");
-    assert!(shown.contains("Recent clients") && shown.contains("127.0.0.1") && shown.contains("ward/"), "{shown}");
+    assert!(
+        shown.contains("Recent clients") && shown.contains("127.0.0.1") && shown.contains("ward/"),
+        "{shown}"
+    );
 }

@@ -41,7 +41,10 @@ pub struct Found {
 /// The verdict on a token string.
 #[derive(Debug)]
 pub enum Check {
-    Valid { found: Found, caller: Caller },
+    Valid {
+        found: Found,
+        caller: Caller,
+    },
     Malformed,
     NotFound,
     Expired(Found),
@@ -156,7 +159,8 @@ async fn check_counted(state: &AppState, presented: &str, counted: Counted) -> A
                         ApiError::TokenRateLimited { rate: rate.to_string(), retry_after }
                     })?;
                 }
-                if t.token.limits.max_uses.is_some() && state.store.consume_use(&t.token.id).await?.is_none() {
+                if t.token.limits.max_uses.is_some() && state.store.consume_use(&t.token.id).await?.is_none()
+                {
                     return Ok(Check::Exhausted(found));
                 }
                 state.usage.record(&t.token.id, now);

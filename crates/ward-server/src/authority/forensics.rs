@@ -50,6 +50,8 @@ pub async fn identify(state: &AppState, caller: &Caller, presented: &str) -> Api
     let found = found
         .filter(|t| t.token.user_id == caller.principal.id || caller.is_admin())
         .ok_or(ApiError::NotFound("token"))?;
-    state.audit.emit(AuditEvent::new("token.identify").subject(&caller.principal.name).token(&found.token.id));
+    state
+        .audit
+        .emit(AuditEvent::new("token.identify").subject(&caller.principal.name).token(&found.token.id));
     Ok(AsOf { now: state.now(), value: found })
 }

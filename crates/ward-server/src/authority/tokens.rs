@@ -7,9 +7,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use ward_core::grant::{self, Wanted};
+use ward_core::limits::MaxUses;
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
 use ward_core::{Caller, TokenId, TokenKind};
-use ward_core::limits::MaxUses;
 use ward_store::{TokenFilter, TokenWithOwner, UseLimits};
 
 /// `POST /v1/tokens`.

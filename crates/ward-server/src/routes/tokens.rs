@@ -13,8 +13,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ward_api::{
-    CreateTokenRequest, CreatedToken, ErrorBody, IdentifyRequest, RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery,
-    VerifyRequest, VerifyResponse,
+    CreateTokenRequest, CreatedToken, ErrorBody, IdentifyRequest, RotateRequest, Rotated, TokenInfo,
+    TokenList, TokenQuery, VerifyRequest, VerifyResponse,
 };
 
 /// Create a token; the response is the only time it is shown.

@@ -9,9 +9,9 @@
 
 use crate::authority::authorize::Authorized;
 use crate::authority::check::Check;
-use crate::authority::mint::{KeyState, MintedToken};
 use crate::authority::forensics::Detailed;
 use crate::authority::leaks::Reported;
+use crate::authority::mint::{KeyState, MintedToken};
 use crate::authority::oauth::Introspected;
 use crate::authority::tokens::{RotatedToken, TokenPage};
 use crate::authority::{AsOf, Issued, permissions};
@@ -19,9 +19,9 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use ward_api::{
     Approval, ApprovalList, AuthorizeResponse, ClientInfo, CreatedServiceUser, CreatedToken, Introspection,
-    LeakResult, LeakResults,
-    LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList, Rotated, ServiceUser, ServiceUserList,
-    SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User, UserList, UserRole, VerifyResponse, WhoAmI,
+    LeakResult, LeakResults, LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList, Rotated,
+    ServiceUser, ServiceUserList, SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User, UserList,
+    UserRole, VerifyResponse, WhoAmI,
 };
 use ward_core::{ApprovalStatus, Caller, PrincipalKind, ScopeSet, TokenStatus};
 use ward_store::{ApprovalRecord, MintedRecord, TokenWithOwner, UserKind, UserRecord};

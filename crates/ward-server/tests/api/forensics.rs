@@ -31,12 +31,19 @@ async fn token_show_lists_the_last_five_clients_after_uses_from_six_addresses() 
     let clients = shown.body["recent_clients"].as_array().cloned().unwrap_or_default();
     let seen: Vec<(String, String)> = clients
         .iter()
-        .map(|c| (c["address"].as_str().unwrap_or("").to_owned(), c["user_agent"].as_str().unwrap_or("").to_owned()))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or("").to_owned(),
+                c["user_agent"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     let want: Vec<(String, String)> =
         (2..=6).rev().map(|i| (format!("203.0.113.{i}"), format!("deploy-bot/{i}"))).collect();
     assert_eq!(seen, want, "{:?}", shown.body);
-    assert!(clients[0]["last_seen"].as_str().is_some_and(|t| t > clients[4]["last_seen"].as_str().unwrap_or("")));
+    assert!(
+        clients[0]["last_seen"].as_str().is_some_and(|t| t > clients[4]["last_seen"].as_str().unwrap_or(""))
+    );
     // Listings do not carry them.
     let list = app.get("/v1/tokens", &admin).await;
     assert!(list.body["tokens"][0].get("recent_clients").is_none());
@@ -60,7 +67,10 @@ async fn identify_tells_the_owner_or_an_admin_what_a_raw_token_is_without_using_
 
     let r = app.post("/v1/tokens/identify", &alice, json!({"token": token})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!((r.str("id"), r.str("type"), r.str("username"), r.str("status")), (t.str("id"), "pipeline".into(), "alice".into(), "active".into()));
+    assert_eq!(
+        (r.str("id"), r.str("type"), r.str("username"), r.str("status")),
+        (t.str("id"), "pipeline".into(), "alice".into(), "active".into())
+    );
     assert!(r.body["last_used_at"].is_null(), "identifying is not a use");
     assert_eq!(r.body["uses_left"].as_u64(), Some(2), "no use counted");
     assert_eq!(app.post("/v1/tokens/identify", &admin, json!({"token": token})).await.status, StatusCode::OK);
@@ -74,5 +84,10 @@ async fn identify_tells_the_owner_or_an_admin_what_a_raw_token_is_without_using_
     let r = app.post("/v1/tokens/identify", &alice, json!({"token": typo})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
     assert!(!r.body.to_string().contains(&token[8..]), "no secret in the answer");
-    assert_eq!(app.call(reqwest::Method::POST, "/v1/tokens/identify", None, Some(json!({"token": token}))).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(reqwest::Method::POST, "/v1/tokens/identify", None, Some(json!({"token": token})))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -39,7 +39,10 @@ async fn a_reported_token_is_revoked_with_what_it_obtained_and_its_owner_is_told
     let app = TestApp::with_config(&format!("[leaks]\nwebhook_url = \"{url}\"")).await;
     let admin = app.admin().await;
     let parent = app
-        .create_token(&admin, json!({"name": "ci", "type": "pipeline", "scopes": ["ward:tokens", "ward:introspect"]}))
+        .create_token(
+            &admin,
+            json!({"name": "ci", "type": "pipeline", "scopes": ["ward:tokens", "ward:introspect"]}),
+        )
         .await;
     let leaked = parent.str("token");
     let child = app.create_token(&leaked, json!({"name": "child", "type": "pipeline"})).await;
@@ -52,7 +55,11 @@ async fn a_reported_token_is_revoked_with_what_it_obtained_and_its_owner_is_told
     assert_eq!(r.body["results"][0]["display"], parent.str("prefix"));
     assert!(!r.body.to_string().contains(&leaked[12..]), "the answer never repeats the token");
     assert_eq!(app.verify(&admin, &leaked).await.str("code"), "REVOKED", "evicted from the cache");
-    assert_eq!(app.verify(&admin, &child.str("token")).await.str("code"), "REVOKED", "what it obtained ends too");
+    assert_eq!(
+        app.verify(&admin, &child.str("token")).await.str("code"),
+        "REVOKED",
+        "what it obtained ends too"
+    );
 
     let notice = tokio::time::timeout(std::time::Duration::from_secs(10), told.recv()).await.ok().flatten();
     let notice = notice.expect("the owner's webhook was called");
@@ -64,21 +71,20 @@ async fn a_reported_token_is_revoked_with_what_it_obtained_and_its_owner_is_told
     assert!(!notice.to_string().contains(&leaked[12..]), "the webhook never sees the token");
 
     // The audit trail says where it was found.
-    let events = app.get(&format!("/v1/audit?action=token.leaked&token_id={}", parent.str("id")), &admin).await;
+    let events =
+        app.get(&format!("/v1/audit?action=token.leaked&token_id={}", parent.str("id")), &admin).await;
     let found = events.body["events"].as_array().cloned().unwrap_or_default();
     assert!(
-        found.iter().any(|e| e["decision"].as_str().is_some_and(|d| d.contains("revoked; found in deploy.sh:3"))),
+        found
+            .iter()
+            .any(|e| e["decision"].as_str().is_some_and(|d| d.contains("revoked; found in deploy.sh:3"))),
         "{found:?}"
     );
 
     // Again: already ended. Not ours, or not a token: unknown. Nothing else changes.
     let mut foreign = leaked.clone();
     foreign.replace_range(..4, "acme");
-    let r = report(
-        &app,
-        json!([{"token": leaked}, {"token": "ward_p_notatoken"}, {"token": foreign}]),
-    )
-    .await;
+    let r = report(&app, json!([{"token": leaked}, {"token": "ward_p_notatoken"}, {"token": foreign}])).await;
     let outcomes: Vec<&str> =
         r.body["results"].as_array().into_iter().flatten().filter_map(|x| x["outcome"].as_str()).collect();
     assert_eq!(outcomes, ["already_ended", "unknown", "unknown"], "{:?}", r.body);

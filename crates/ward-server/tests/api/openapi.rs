@@ -47,6 +47,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/oauth/introspect"),
     ("post", "/oauth/revoke"),
     ("get", "/.well-known/oauth-authorization-server"),
+    // issue 16: leaked tokens, forensics
+    ("post", "/v1/leaks"),
+    ("post", "/v1/tokens/identify"),
 ];
 
 #[tokio::test]

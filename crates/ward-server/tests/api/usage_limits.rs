@@ -85,7 +85,8 @@ async fn a_spent_token_can_still_be_revoked_by_its_holder() {
     let t = app.create_token(&admin, json!({"name": "once", "type": "pipeline", "max_uses": 1})).await;
     let token = t.str("token");
     assert_eq!(app.verify(&admin, &token).await.str("code"), "VALID");
-    let r = app.http.post(format!("{}/oauth/revoke", app.base)).form(&[("token", token.as_str())]).send().await;
+    let r =
+        app.http.post(format!("{}/oauth/revoke", app.base)).form(&[("token", token.as_str())]).send().await;
     assert_eq!(r.map(|r| r.status()).ok(), Some(StatusCode::OK));
     assert_eq!(app.verify(&admin, &token).await.str("code"), "REVOKED");
 }

@@ -5,9 +5,9 @@
 
 use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
 use crate::{StoreError, StoreResult, TokenRecord, TokenWithOwner, UseLimits, UserKind, UserRecord};
-use ward_core::limits::UseRate;
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
+use ward_core::limits::UseRate;
 use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, TokenName, UserId, Username};
 
 /// The columns [`token_with_owner`] reads, joined on the owner.

@@ -3,8 +3,9 @@
 
 use super::{Db, agents, audit, clients, limits, tokens, users};
 use crate::{
-    AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, ClientSeen, Invalidation, KeyRecord, MintedRecord,
-    PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
+    AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, ClientSeen, Invalidation, KeyRecord,
+    MintedRecord, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter,
+    UserRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

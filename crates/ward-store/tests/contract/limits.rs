@@ -56,7 +56,8 @@ pub async fn a_token_keeps_its_newest_five_distinct_clients(store: &dyn Store) {
     let alice = add_user(store, human("alice", at(0))).await;
     let t = add_token(store, &alice, 1).await;
     let other = add_token(store, &alice, 2).await;
-    let batch: Vec<_> = (1..=6).map(|i| (t.id.clone(), seen(&format!("192.0.2.{i}"), "curl/8", 10 + i))).collect();
+    let batch: Vec<_> =
+        (1..=6).map(|i| (t.id.clone(), seen(&format!("192.0.2.{i}"), "curl/8", 10 + i))).collect();
     store.record_clients(&batch).await.expect("first batch");
     let clients = store.token_clients(&t.id).await.expect("clients");
     let addresses: Vec<&str> = clients.iter().map(|c| c.address.as_str()).collect();
@@ -73,7 +74,8 @@ pub async fn a_token_keeps_its_newest_five_distinct_clients(store: &dyn Store) {
     ];
     store.record_clients(&second).await.expect("second batch");
     let clients = store.token_clients(&t.id).await.expect("clients");
-    let pairs: Vec<(&str, &str)> = clients.iter().map(|c| (c.address.as_str(), c.user_agent.as_str())).collect();
+    let pairs: Vec<(&str, &str)> =
+        clients.iter().map(|c| (c.address.as_str(), c.user_agent.as_str())).collect();
     assert_eq!(
         pairs,
         [
