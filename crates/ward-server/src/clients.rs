@@ -54,11 +54,11 @@ impl RecentClients {
     pub fn record(&self, token: &TokenId, address: &str, user_agent: &str, at: DateTime<Utc>) {
         let agent = kept_agent(user_agent);
         let mut pending = self.lock();
-        if let Some(list) = pending.get_mut(token) {
-            if let Some(c) = list.iter_mut().find(|c| c.address == address && c.user_agent == agent) {
-                c.last_seen = c.last_seen.max(at);
-                return;
-            }
+        if let Some(list) = pending.get_mut(token)
+            && let Some(c) = list.iter_mut().find(|c| c.address == address && c.user_agent == agent)
+        {
+            c.last_seen = c.last_seen.max(at);
+            return;
         }
         let seen = ClientSeen { address: address.to_owned(), user_agent: agent.to_owned(), last_seen: at };
         merge(pending.entry(token.clone()).or_default(), seen);

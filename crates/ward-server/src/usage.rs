@@ -69,11 +69,11 @@ impl UsageTracker {
     /// Writes every pending time in one batch.
     pub async fn flush(&self) {
         let seen = self.clients.take();
-        if !seen.is_empty() {
-            if let Err(e) = self.store.record_clients(&seen).await {
-                tracing::warn!(error = %e, usage.pending = seen.len(), "could not record token clients; will retry");
-                self.clients.put_back(seen);
-            }
+        if !seen.is_empty()
+            && let Err(e) = self.store.record_clients(&seen).await
+        {
+            tracing::warn!(error = %e, usage.pending = seen.len(), "could not record token clients; will retry");
+            self.clients.put_back(seen);
         }
         let batch: Vec<(TokenId, DateTime<Utc>)> = std::mem::take(&mut *self.lock()).into_iter().collect();
         if batch.is_empty() {

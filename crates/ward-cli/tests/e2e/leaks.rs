@@ -55,10 +55,10 @@ fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
                 }
             }
             let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_ok() {
-                if let Ok(json) = serde_json::from_slice(&body) {
-                    sink.lock().expect("lock").push(json);
-                }
+            if reader.read_exact(&mut body).is_ok()
+                && let Ok(json) = serde_json::from_slice(&body)
+            {
+                sink.lock().expect("lock").push(json);
             }
             let mut stream = reader.into_inner();
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
