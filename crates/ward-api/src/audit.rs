@@ -57,7 +57,8 @@ fn millis<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S
 pub struct AuditList {
     /// Newest first.
     pub events: Vec<AuditRecord>,
-    /// Pass as `cursor` to get the next (older) page; absent on the last.
+    /// Pass as `cursor` to get the next page (older, or newer when
+    /// `order=oldest`); absent on the last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -90,6 +91,11 @@ pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// `newest` (the default) or `oldest` first; a `cursor` continues in
+    /// the order it was given for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::audit_order)]
+    pub order: Option<String>,
     /// The `next_cursor` of the previous page: an event's `seq`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(schema_with = crate::schema::seq_cursor)]

@@ -52,10 +52,10 @@ mod tests {
     #[test]
     fn an_event_is_tagged_with_its_kind() {
         let event = StreamEvent::Token { token_id: "tok_1".into() };
-        let json = serde_json::to_value(&event).unwrap();
+        let json = serde_json::to_value(&event).expect("an event serialises");
         assert_eq!(json, serde_json::json!({"kind": "token", "token_id": "tok_1"}));
         assert_eq!(event.kind(), "token");
-        let back: StreamEvent = serde_json::from_value(json).unwrap();
+        let back: StreamEvent = serde_json::from_value(json).expect("an event reads back");
         assert_eq!(back, event);
     }
 
@@ -70,7 +70,7 @@ mod tests {
             StreamEvent::Reset { reason: "gap".into() },
         ];
         for event in all {
-            let json = serde_json::to_value(&event).unwrap();
+            let json = serde_json::to_value(&event).expect("an event serialises");
             assert_eq!(json["kind"], event.kind(), "{event:?}");
         }
     }

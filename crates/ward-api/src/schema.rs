@@ -70,6 +70,11 @@ pub fn risk() -> Object {
     enum_of(&RISKS, Risk::as_str, false)
 }
 
+/// The order of an audit search.
+pub fn audit_order() -> Object {
+    string(false).enum_values(Some(["newest", "oldest"])).build()
+}
+
 pub fn opt_risk() -> Object {
     enum_of(&RISKS, Risk::as_str, true)
 }

@@ -90,6 +90,10 @@ pub struct TokenInfo {
     pub revoked_at: Option<DateTime<Utc>>,
     /// The token this one replaced by rotation.
     pub rotated_from: Option<String>,
+    /// Whole seconds left until `expires_at` for an active token; null
+    /// when it does not expire or has ended.
+    #[serde(default)]
+    pub expires_in_seconds: Option<i64>,
     /// `--max-uses`, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<u64>,
@@ -160,6 +164,40 @@ pub struct TokenQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(schema_with = crate::schema::token_id)]
     pub cursor: Option<String>,
+    /// Only active tokens that expire within this duration, e.g. `7d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::opt_duration)]
+    pub expiring: Option<String>,
+    /// Only active tokens not used for this long, e.g. `90d` (a token never
+    /// used counts from its creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::opt_duration)]
+    pub unused_for: Option<String>,
+}
+
+/// Query of `GET /v1/idle-tokens` and body of `POST /v1/idle-tokens/revoke`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdleRequest {
+    /// How long unused makes a token idle, e.g. `90d`; default: the
+    /// server's `lifecycle.revoke_unused_after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::opt_duration)]
+    #[param(schema_with = crate::schema::opt_duration)]
+    pub unused_for: Option<String>,
+}
+
+/// The idle tokens: which would be revoked (`applied` false), or which
+/// were (`applied` true).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdleTokens {
+    /// The idle threshold applied, e.g. `90d`.
+    #[schema(schema_with = crate::schema::duration)]
+    pub unused_for: String,
+    /// Tokens unused since this moment are idle.
+    pub unused_since: DateTime<Utc>,
+    pub applied: bool,
+    pub tokens: Vec<TokenInfo>,
 }
 
 /// `POST /v1/tokens/{id}/rotate` and `…/rotate-key`.

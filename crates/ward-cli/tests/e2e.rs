@@ -43,6 +43,8 @@ mod secrecy;
 mod server;
 #[path = "e2e/starts.rs"]
 mod starts;
+#[path = "e2e/token_policy.rs"]
+mod token_policy;
 #[path = "e2e/transport.rs"]
 mod transport;
 #[path = "e2e/users.rs"]

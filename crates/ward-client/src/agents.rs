@@ -6,7 +6,8 @@ use crate::{Client, Error};
 use reqwest::Method;
 use ward_api::{
     Approval, ApprovalList, ApprovalQuery, AuthorizeRequest, AuthorizeResponse, DecideRequest, MintRequest,
-    MintRevokeRequest, Minted, MintedList, MintedQuery, RevokedCount, SigningKeyInfo, SigningKeyList,
+    MintRevokeRequest, Minted, MintedList, MintedQuery, RevokedCount, ServerMetadata, SigningKeyInfo,
+    SigningKeyList,
 };
 
 impl Client {
@@ -69,6 +70,12 @@ impl Client {
     /// agent tokens offline.
     pub async fn jwks(&self) -> Result<serde_json::Value, Error> {
         self.fetch(self.request(Method::GET, &[".well-known", "jwks.json"])).await
+    }
+
+    /// `GET /.well-known/oauth-authorization-server` (RFC 8414): the issuer
+    /// and where its endpoints are; 404 when no `[server] issuer` is set.
+    pub async fn oauth_metadata(&self) -> Result<ServerMetadata, Error> {
+        self.fetch(self.request(Method::GET, &[".well-known", "oauth-authorization-server"])).await
     }
 }
 

@@ -1,10 +1,10 @@
-//! Tokens: `/v1/tokens…` and `/v1/verify`.
+//! Tokens: `/v1/tokens…`, `/v1/idle-tokens…` and `/v1/verify`.
 
 use crate::{Client, Error};
 use reqwest::Method;
 use ward_api::{
-    CreateTokenRequest, CreatedToken, IdentifyRequest, LeakReport, LeakResults, RotateRequest, Rotated,
-    TokenInfo, TokenList, TokenQuery, VerifyRequest, VerifyResponse,
+    CreateTokenRequest, CreatedToken, IdentifyRequest, IdleRequest, IdleTokens, LeakReport, LeakResults,
+    RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery, VerifyRequest, VerifyResponse,
 };
 
 /// A guard against a server that hands out the same cursor forever.
@@ -49,6 +49,16 @@ impl Client {
     pub async fn rotate_token(&self, id: &str, request: &RotateRequest) -> Result<Rotated, Error> {
         let path = ["v1", "tokens", id, "rotate"];
         self.fetch(self.request(Method::POST, &path).json(request)).await
+    }
+
+    /// `GET /v1/idle-tokens` (admins): what the idle policy would revoke.
+    pub async fn idle_tokens(&self, request: &IdleRequest) -> Result<IdleTokens, Error> {
+        self.fetch(self.request(Method::GET, &["v1", "idle-tokens"]).query(request)).await
+    }
+
+    /// `POST /v1/idle-tokens/revoke` (admins): revokes the idle tokens.
+    pub async fn revoke_idle_tokens(&self, request: &IdleRequest) -> Result<IdleTokens, Error> {
+        self.fetch(self.request(Method::POST, &["v1", "idle-tokens", "revoke"]).json(request)).await
     }
 
     /// `POST /v1/tokens/identify`: what a raw token is (its owner or an

@@ -13,6 +13,7 @@ use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use ward_core::Caller;
+use zeroize::Zeroizing;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -49,6 +50,25 @@ impl FromRequestParts<AppState> for Auth {
 fn operation(parts: &Parts) -> String {
     let route = parts.extensions.get::<MatchedPath>().map_or("(unmatched route)", MatchedPath::as_str);
     format!("{} {route}", parts.method)
+}
+
+/// The bearer token as presented, for a handler that checks it again while
+/// it runs (the revocation stream ends when it ends). Extract it after
+/// [`Auth`], which has checked it; held zeroized.
+pub struct Presented(pub Zeroizing<String>);
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Presented(…)")
+    }
+}
+
+impl FromRequestParts<AppState> for Presented {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        bearer(parts).map(|token| Presented(Zeroizing::new(token.to_owned())))
+    }
 }
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {

@@ -185,32 +185,49 @@ impl VerifyCache {
     }
 
     pub fn evict(&self, what: &Invalidation) {
+        match what {
+            Invalidation::Token(id) => self.evict_token(id),
+            Invalidation::User { id, .. } => self.evict_user(id),
+            // What agent tokens obtained ended with them; a retired key
+            // ended what its agent tokens obtained (agent tokens themselves
+            // are not cached).
+            Invalidation::AgentToken(_)
+            | Invalidation::Agent(_)
+            | Invalidation::Key(_)
+            | Invalidation::Keys => self.evict_derived(),
+            Invalidation::Resync => {
+                let mut maps = self.write();
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                *maps = Maps::default();
+            }
+        }
+    }
+
+    /// Evicts one token, and every token that has a parent: its end ends
+    /// (or cuts short) its descendants, which the cache cannot tell from
+    /// other derived tokens.
+    pub fn evict_token(&self, id: &TokenId) {
         let mut maps = self.write();
         self.generation.fetch_add(1, Ordering::SeqCst);
-        match what {
-            Invalidation::Token(id) => {
-                if let Some(h) = maps.by_id.remove(id) {
-                    maps.by_hash.remove(&h);
-                }
-                // Its end ends (or cuts short) its descendants, which the
-                // cache cannot tell from other derived tokens: drop them all.
-                Self::drop_derived(&mut maps);
+        if let Some(h) = maps.by_id.remove(id) {
+            maps.by_hash.remove(&h);
+        }
+        Self::drop_derived(&mut maps);
+    }
+
+    /// Evicts every token of `user`, and every token that has a parent
+    /// (what their credentials obtained ended with them).
+    pub fn evict_user(&self, user: &UserId) {
+        let mut maps = self.write();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Self::drop_derived(&mut maps);
+        let gone: Vec<TokenHash> =
+            maps.by_hash.iter().filter(|(_, e)| &e.found.owner.id == user).map(|(h, _)| *h).collect();
+        for h in gone {
+            if let Some(e) = maps.by_hash.remove(&h) {
+                maps.by_id.remove(&e.found.token.id);
+                maps.derived.remove(&h);
             }
-            Invalidation::User(user) => {
-                // What their credentials obtained ended with them.
-                Self::drop_derived(&mut maps);
-                let gone: Vec<TokenHash> =
-                    maps.by_hash.iter().filter(|(_, e)| &e.found.owner.id == user).map(|(h, _)| *h).collect();
-                for h in gone {
-                    if let Some(e) = maps.by_hash.remove(&h) {
-                        maps.by_id.remove(&e.found.token.id);
-                        maps.derived.remove(&h);
-                    }
-                }
-            }
-            // A retired key ended what its agent tokens obtained.
-            Invalidation::Keys => Self::drop_derived(&mut maps),
-            Invalidation::Resync => *maps = Maps::default(),
         }
     }
 
@@ -271,12 +288,12 @@ impl Store for CachedStore {
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
         let out = self.inner.set_password(id, hash, ends, now, events).await;
-        self.cache.evict(&Invalidation::User(id.clone()));
+        self.cache.evict_user(id);
         out
     }
     async fn delete_user(&self, id: &UserId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<u64> {
         let out = self.inner.delete_user(id, now, events).await;
-        self.cache.evict(&Invalidation::User(id.clone()));
+        self.cache.evict_user(id);
         out
     }
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<TokenWithOwner>> {
@@ -305,7 +322,7 @@ impl Store for CachedStore {
         events: &[AuditEntry],
     ) -> StoreResult<bool> {
         let out = self.inner.revoke_token(id, now, events).await;
-        self.cache.evict(&Invalidation::Token(id.clone()));
+        self.cache.evict_token(id);
         out
     }
     async fn revoke_user_tokens(
@@ -315,12 +332,12 @@ impl Store for CachedStore {
         events: &[AuditEntry],
     ) -> StoreResult<u64> {
         let out = self.inner.revoke_user_tokens(user, now, events).await;
-        self.cache.evict(&Invalidation::User(user.clone()));
+        self.cache.evict_user(user);
         out
     }
     async fn delete_token(&self, id: &TokenId, now: DateTime<Utc>, events: &[AuditEntry]) -> StoreResult<()> {
         let out = self.inner.delete_token(id, now, events).await;
-        self.cache.evict(&Invalidation::Token(id.clone()));
+        self.cache.evict_token(id);
         out
     }
     async fn rotate_token(
@@ -333,23 +350,29 @@ impl Store for CachedStore {
         events: &[AuditEntry],
     ) -> StoreResult<()> {
         let out = self.inner.rotate_token(old, old_ends_at, new, new_hash, now, events).await;
-        self.cache.evict(&Invalidation::Token(old.clone()));
+        self.cache.evict_token(old);
         out
     }
 }
 
-/// Applies the store's invalidation feed to the cache (and the key ring)
-/// until the feed ends.
+/// Applies the store's invalidation feed to the cache (and the key ring),
+/// then publishes what ended on the revocation stream, until the feed
+/// ends. Evicting first: a subscriber told of an end and asking this node
+/// at once finds nothing stale.
 pub async fn follow(
     mut feed: tokio::sync::mpsc::UnboundedReceiver<Invalidation>,
     cache: Arc<VerifyCache>,
     keys: Arc<crate::signing::KeyRing>,
+    events: Arc<crate::events::Hub>,
 ) {
     while let Some(what) = feed.recv().await {
         tracing::debug!(invalidation = ?what, "cache invalidation");
         cache.evict(&what);
-        if matches!(what, Invalidation::Keys | Invalidation::Resync) {
+        if matches!(what, Invalidation::Keys | Invalidation::Key(_) | Invalidation::Resync) {
             keys.forget().await;
+        }
+        if let Some(event) = crate::events::announced(&what) {
+            events.publish(event);
         }
     }
 }
@@ -429,7 +452,7 @@ mod tests {
         }
         let cached = cache.get(&TokenHash::of("1")).expect("cached");
         assert!(matches!(cached.owner.kind, UserKind::Human { password_hash: None, .. }));
-        cache.evict(&Invalidation::User(alice));
+        cache.evict(&Invalidation::User { id: alice, name: "alice".into() });
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&TokenHash::of("3")).is_some());
     }

@@ -40,7 +40,14 @@
 //!
 //! [metrics]
 //! enabled = true      # GET /metrics, open like /healthz; false: 404
+//!
+//! [events]            # GET /v1/events, see crate::events::settings
+//! heartbeat = "5s"
 //! ```
+
+mod lifecycle;
+
+pub use lifecycle::{LifecycleSettings, NoticeSettings};
 
 use crate::client::Cidr;
 use serde::Deserialize;
@@ -105,6 +112,12 @@ struct RawConfig {
     // --- issue 16: leaked tokens (crate::leaks) ---
     #[serde(default)]
     leaks: crate::leaks::RawLeaks,
+    // --- issue 15: the revocation stream (crate::events) ---
+    #[serde(default)]
+    events: crate::events::settings::RawEvents,
+    // --- issue 16: lifetimes, idle tokens, expiry notices (config/lifecycle.rs) ---
+    #[serde(default)]
+    lifecycle: lifecycle::RawLifecycle,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -286,6 +299,11 @@ pub struct Settings {
     pub oauth: crate::interop::OAuthSettings,
     // --- issue 16: leaked tokens (crate::leaks) ---
     pub leaks: crate::leaks::LeakSettings,
+    /// `[events]`: the revocation stream (`crate::events`).
+    pub events: crate::events::EventSettings,
+    // --- issue 16 ---
+    /// `[lifecycle]`: lifetime limits, the idle policy, expiry notices.
+    pub lifecycle: LifecycleSettings,
 }
 
 impl Default for Settings {
@@ -402,7 +420,7 @@ impl Settings {
         let policy = Policy::new(&catalog, specs, routes).map_err(|e| invalid(e.to_string()))?;
         let webhook_url = raw.approval.webhook_url.filter(|u| !u.is_empty());
         if let Some(url) = &webhook_url {
-            webhook_url_allowed(url, raw.approval.webhook_allow_http)?;
+            webhook_url_allowed("approval.webhook_url", url, raw.approval.webhook_allow_http)?;
         }
         let approval = ApprovalSettings {
             ttl: duration("approval.ttl", raw.approval.ttl, "15m")?,
@@ -443,24 +461,25 @@ impl Settings {
                 .map_err(|e| invalid(e.to_string()))?,
             oauth: crate::interop::oauth(raw.oauth).map_err(|e| invalid(e.to_string()))?,
             leaks: crate::leaks::settings(raw.leaks).map_err(|e| invalid(e.to_string()))?,
+            events: crate::events::settings::parse(raw.events).map_err(invalid)?,
+            lifecycle: lifecycle::parse(raw.lifecycle)?,
         })
     }
 }
 
-/// `approval.webhook_url`: an http(s) URL, and plain `http://` only to this
-/// machine unless `approval.webhook_allow_http` (the rule of
-/// `ward_core::plain_http`, with the host reqwest will connect to).
-fn webhook_url_allowed(url: &str, allow_http: bool) -> Result<(), ConfigError> {
+/// A webhook URL (`approval.webhook_url`, `lifecycle.notices.webhook_url`):
+/// an http(s) URL, and plain `http://` only to this machine unless the
+/// section's `webhook_allow_http` (the rule of `ward_core::plain_http`,
+/// with the host reqwest will connect to).
+fn webhook_url_allowed(key: &str, url: &str, allow_http: bool) -> Result<(), ConfigError> {
     let shown: String = url.chars().take(200).collect();
     let parsed = reqwest::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| {
-            ConfigError::Invalid(format!("approval.webhook_url must be an http(s) URL, not '{shown}'"))
-        })?;
+        .ok_or_else(|| ConfigError::Invalid(format!("{key} must be an http(s) URL, not '{shown}'")))?;
     ward_core::plain_http::check(parsed.scheme(), parsed.host_str().unwrap_or_default(), allow_http).map_err(|e| {
         ConfigError::Invalid(format!(
-            "approval.webhook_url: {e}; or set approval.webhook_allow_http = true if the network in between is trusted"
+            "{key}: {e}; or set webhook_allow_http = true in its section if the network in between is trusted"
         ))
     })
 }

@@ -74,6 +74,11 @@ pub enum ApiError {
     TokenRateLimited { rate: String, retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
+    /// `GET /v1/events` beyond `[events] max_subscribers`.
+    #[error(
+        "this node already serves {max} event-stream subscribers ([events] max_subscribers); subscribe to another node, retry later, or raise the limit"
+    )]
+    TooManySubscribers { max: usize },
     #[error("internal error")]
     Internal(String),
 }
@@ -99,7 +104,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. }
             | ApiError::RateLimited { .. }
             | ApiError::TokenRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::TooManySubscribers { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +129,7 @@ impl ApiError {
             ApiError::InvalidClient => "invalid_client",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
+            ApiError::TooManySubscribers { .. } => "too_many_subscribers",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -15,9 +15,11 @@ pub mod clock;
 pub mod config;
 pub mod entropy;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod interop;
 pub mod leaks;
+pub mod lifecycle;
 pub mod listen;
 pub mod observe;
 pub mod password;
@@ -61,11 +63,18 @@ pub async fn serve_with_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
-    let follower = state
-        .store
-        .invalidations()
-        .map(|feed| tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone())));
+    let follower = state.store.invalidations().map(|feed| {
+        tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone(), state.events.clone()))
+    });
+    // Event streams never end by themselves: shutting down ends them, so
+    // their connections close instead of holding the shutdown back.
+    let hub = state.events.clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     let audit_writer = audit::writer::AuditWriter::start(state.audit.clone(), state.metrics.audit());
+    let lifecycle_tasks = lifecycle::start(&state);
     let app = observe::layer(routes::router(state.clone()), &state)
         .layer(axum::Extension(ui::Transport { tls: tls.is_some() }))
         .layer(axum::middleware::from_fn_with_state(
@@ -80,6 +89,9 @@ pub async fn serve_with_tls(
     let refused = state.metrics.connections_refused();
     let served = listen::run(listener, app, tls, limits, refused, shutdown).await;
     flusher.abort();
+    for task in lifecycle_tasks {
+        task.abort();
+    }
     if let Some(f) = follower {
         f.abort();
     }

@@ -12,7 +12,7 @@ use crate::usage::UsageTracker;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use ward_core::audit::ChainKey;
-use ward_store::{AgentStore, AuditLog, Backend, Store};
+use ward_store::{AgentStore, AuditLog, Backend, NoticeStore, Store};
 
 /// Shared server state: one `Arc`, so the clone every request makes is one
 /// reference count, not one per part. Reads through to [`Shared`].
@@ -30,6 +30,8 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub store: Arc<dyn Store>,
     pub agents: Arc<dyn AgentStore>,
+    /// Expiry-notice claims (`crate::lifecycle::notices`).
+    pub notices: Arc<dyn NoticeStore>,
     pub keys: Arc<KeyRing>,
     /// The deployment's master key; derive purpose keys with
     /// [`MasterKey::derive`], never use it directly.
@@ -51,6 +53,8 @@ pub struct Shared {
     pub leak_limit: Arc<crate::rate::RateLimit>,
     /// Per-token `--rate` windows (`crate::token_rate`).
     pub token_rates: Arc<crate::token_rate::TokenRates>,
+    /// This node's revocation stream (`GET /v1/events`).
+    pub events: Arc<crate::events::Hub>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -71,6 +75,7 @@ pub struct Stores {
     pub store: Arc<dyn Store>,
     pub agents: Arc<dyn AgentStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub notices: Arc<dyn NoticeStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -81,7 +86,7 @@ impl std::fmt::Debug for Stores {
 
 impl From<Arc<dyn Backend>> for Stores {
     fn from(backend: Arc<dyn Backend>) -> Self {
-        Self { store: backend.clone(), agents: backend.clone(), audit: backend }
+        Self { store: backend.clone(), agents: backend.clone(), notices: backend.clone(), audit: backend }
     }
 }
 
@@ -100,7 +105,7 @@ impl AppState {
         master: MasterKey,
         clock: Clock,
     ) -> Self {
-        let Stores { store, agents, audit } = stores.into();
+        let Stores { store, agents, audit, notices } = stores.into();
         let cache = Arc::new(VerifyCache::new(settings.cache_capacity, settings.cache_ttl, clock.clone()));
         let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, cache.clone()));
         let throttle = Arc::new(LoginThrottle::new(settings.login.clone(), clock.clone()));
@@ -114,9 +119,15 @@ impl AppState {
             Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
         let leak_limit = Arc::new(crate::rate::RateLimit::new(settings.leaks.per_minute, clock.clone()));
         let token_rates = Arc::new(crate::token_rate::TokenRates::new(clock.clone()));
+        let events = Arc::new(crate::events::Hub::new(
+            settings.events.replay,
+            settings.events.max_subscribers,
+            &mut crate::entropy::OsEntropy,
+        ));
         Self(Arc::new(Shared {
             store,
             agents,
+            notices,
             keys,
             master,
             settings: Arc::new(settings),
@@ -130,6 +141,7 @@ impl AppState {
             revoke_limit,
             leak_limit,
             token_rates,
+            events,
         }))
     }
 

@@ -56,6 +56,17 @@ pub struct MintedRecord {
     pub issued_via: Option<TokenId>,
 }
 
+/// What [`AgentStore::open_approval`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// The approval asked for is now pending.
+    New,
+    /// The token already waits on this one, for the same operation.
+    Waiting(Box<ApprovalRecord>),
+    /// The token already waits on this many requests for other operations.
+    Full(u32),
+}
+
 /// Where an approval stands: ward-core's one enum; the store keeps
 /// [`ApprovalStatus::LISTABLE`], never `Expired`.
 pub use ward_core::ApprovalStatus;
@@ -147,8 +158,19 @@ pub trait AgentStore: Send + Sync + 'static {
 
     // Approvals -------------------------------------------------------------
 
-    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        forward(self.inner(), "insert_approval")?.insert_approval(approval, events).await
+    /// Opens `approval` (pending) unless the token that asks already waits:
+    /// a pending, unexpired request of the same token for the same
+    /// operation is returned instead and nothing is written, and a token
+    /// with `max_pending` such requests for other operations gets
+    /// [`Opened::Full`]. Requests of one token are serialised, so two at
+    /// once open one approval, not two.
+    async fn open_approval(
+        &self,
+        approval: &ApprovalRecord,
+        max_pending: u32,
+        events: &[AuditEntry],
+    ) -> StoreResult<Opened> {
+        forward(self.inner(), "open_approval")?.open_approval(approval, max_pending, events).await
     }
     async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
         forward(self.inner(), "approval_by_id")?.approval_by_id(id).await

@@ -33,7 +33,7 @@ const VERIFY_PAGE: u32 = 1000;
 pub const MAX_AUDIT_LIMIT: u32 = 1000;
 
 /// What [`AuditLog::query_audit`] returns: every field is an exact match,
-/// the times are inclusive, the result newest first.
+/// the times are inclusive, the result newest first (or oldest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditFilter {
     pub subject: Option<String>,
@@ -45,6 +45,11 @@ pub struct AuditFilter {
     pub until: Option<DateTime<Utc>>,
     /// Only events with a smaller `seq` (the previous page's last).
     pub before_seq: Option<u64>,
+    /// Only events with a larger `seq` (the previous page's last, oldest
+    /// first).
+    pub after_seq: Option<u64>,
+    /// Oldest first (ascending `seq`) instead of newest first.
+    pub oldest_first: bool,
     /// At most this many (capped at [`MAX_AUDIT_LIMIT`]).
     pub limit: u32,
 }
@@ -60,6 +65,8 @@ impl Default for AuditFilter {
             since: None,
             until: None,
             before_seq: None,
+            after_seq: None,
+            oldest_first: false,
             limit: 100,
         }
     }

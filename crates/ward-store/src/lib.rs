@@ -15,6 +15,7 @@
 mod agents;
 mod audit;
 mod invalidation;
+mod notices;
 mod open;
 mod postgres;
 mod records;
@@ -25,6 +26,7 @@ mod sqlite;
 pub use agents::*;
 pub use audit::{AuditFilter, AuditLog, MAX_AUDIT_LIMIT, verify_chain};
 pub use invalidation::Invalidation;
+pub use notices::{NoticeClaim, NoticeStore};
 pub use open::{DatabaseUrl, StartLock, open, open_for_start};
 pub use postgres::PostgresStore;
 pub use records::*;
@@ -229,8 +231,10 @@ pub trait Store: Send + Sync + 'static {
         forward(self.inner(), "token_clients")?.token_clients(id).await
     }
 
-    /// Changes other nodes made that invalidate cached verdicts, for stores
-    /// shared by several nodes; `None` for a single-node store.
+    /// A feed of every committed change that invalidates cached verdicts
+    /// or ends credentials, this node's own included, in commit order
+    /// (`Invalidation`): PostgreSQL's LISTEN/NOTIFY, SQLite's own feed.
+    /// `None` for a store with no feed.
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         self.inner().and_then(|inner| inner.invalidations())
     }
@@ -260,7 +264,8 @@ pub enum PasswordEnds<'a> {
     Everything,
 }
 
-/// Everything a server needs of one database: [`Store`], [`AuditLog`] and
-/// [`AgentStore`]. Implemented for every type that implements its parts.
-pub trait Backend: Store + AuditLog + AgentStore {}
-impl<T: Store + AuditLog + AgentStore> Backend for T {}
+/// Everything a server needs of one database: [`Store`], [`AuditLog`],
+/// [`AgentStore`] and [`NoticeStore`]. Implemented for every type that
+/// implements its parts.
+pub trait Backend: Store + AuditLog + AgentStore + NoticeStore {}
+impl<T: Store + AuditLog + AgentStore + NoticeStore> Backend for T {}

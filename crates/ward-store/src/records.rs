@@ -127,4 +127,25 @@ pub struct TokenFilter {
     /// Only tokens whose id sorts before this one (the previous page's last).
     pub before: Option<TokenId>,
     pub limit: u32,
+    /// Only tokens that expire after `now` and no later than this.
+    pub expiring_by: Option<DateTime<Utc>>,
+    /// Only tokens not used since this moment: last used at or before it,
+    /// or never used and created at or before it.
+    pub unused_since: Option<DateTime<Utc>>,
+}
+
+impl TokenFilter {
+    /// Every token, judged at `now`, at most `limit`.
+    pub fn all(now: DateTime<Utc>, limit: u32) -> Self {
+        Self {
+            user_id: None,
+            kind: None,
+            status: None,
+            now,
+            before: None,
+            limit,
+            expiring_by: None,
+            unused_since: None,
+        }
+    }
 }

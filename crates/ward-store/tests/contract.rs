@@ -18,10 +18,14 @@ mod audit;
 mod cascade;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
+#[path = "contract/feed.rs"]
+mod feed;
 #[path = "contract/issuer.rs"]
 mod issuer;
 #[path = "contract/limits.rs"]
 mod limits;
+#[path = "contract/lifecycle.rs"]
+mod lifecycle;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/notify.rs"]
@@ -53,6 +57,9 @@ macro_rules! contract_suite {
     ($fresh:path) => {
         contract_suite!(@tests $fresh;
             users::a_new_database_has_no_users,
+            feed::the_feed_names_each_token_and_agent_token_a_revocation_ends,
+            feed::the_feed_names_agent_tokens_by_jti_agents_by_name_and_retired_keys_by_kid,
+            feed::the_feed_names_an_ending_user_by_id_and_name_and_each_agent_token_they_minted,
             limits::a_tokens_limits_are_stored_and_its_uses_count_down_to_none,
             limits::concurrent_uses_of_a_limited_token_succeed_exactly_its_count,
             limits::a_token_keeps_its_newest_five_distinct_clients,
@@ -106,6 +113,10 @@ macro_rules! contract_suite {
             listing::tokens_are_filtered_by_kind,
             listing::tokens_are_filtered_by_status_at_the_given_moment,
             listing::token_filters_combine,
+            lifecycle::tokens_are_filtered_by_how_soon_they_end_and_how_long_they_went_unused,
+            lifecycle::due_notices_follow_the_window_rule,
+            lifecycle::a_notice_is_claimed_once_held_for_its_lease_and_never_sent_twice,
+            lifecycle::concurrent_claims_of_one_notice_have_exactly_one_winner,
             audit::an_empty_log_has_no_head_and_verifies,
             audit::an_empty_or_keyed_chain_needs_no_keyed_start,
             audit::appends_chain_from_genesis_and_go_on_from_the_head,
@@ -134,6 +145,9 @@ macro_rules! contract_suite {
             agents::deciding_an_expired_used_or_missing_approval_fails_and_changes_nothing,
             agents::an_approval_is_consumed_only_when_approved_unexpired_and_bound_to_the_caller,
             agents::concurrent_consumers_of_one_approval_get_exactly_one_true,
+            agents::a_second_request_of_a_token_for_the_same_operation_gets_the_pending_one,
+            agents::a_request_after_the_pending_one_expired_or_was_decided_opens_a_new_one,
+            agents::a_token_waiting_on_the_most_requests_is_refused_another,
             concurrency::concurrent_inserts_and_revokes_are_each_acknowledged_and_all_stored,
             concurrency::writers_at_once_each_get_their_own_answer_and_a_failure_undoes_nothing,
             concurrency::concurrent_rotations_of_one_token_leave_exactly_one_successor,

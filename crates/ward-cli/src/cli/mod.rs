@@ -168,16 +168,28 @@ pub enum Command {
 /// The whole command line definition: what `ward` parses, and what
 /// `ward completions` and `ward man` are generated from.
 pub fn command() -> clap::Command {
-    Cli::command()
+    Cli::command().mut_subcommand("server", server::without_client_options)
 }
 
 /// Parses `ward`'s arguments (`args[0]` is the program), then reads the
 /// environment variables of the global flags that were not given.
 pub fn parse_from(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
-    let matches = command().try_get_matches_from(args)?;
+    let matches = matches_of(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     cli.global.fill_from_env()?;
     Ok(cli)
+}
+
+/// `args` matched against [`command`], with what clap cannot say refused.
+fn matches_of<I, T>(args: I) -> Result<clap::ArgMatches, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    server::refuse_client_options(&matches)
+        .map_err(|message| command().error(clap::error::ErrorKind::ArgumentConflict, message))?;
+    Ok(matches)
 }
 
 /// The `--output` asked for, read from raw arguments (and `WARD_OUTPUT`)
@@ -241,7 +253,7 @@ pub fn clean_scopes(scopes: &[String]) -> Vec<String> {
 /// Parses `ward ARGS…`, for the tests of each command group.
 #[cfg(test)]
 pub(crate) fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(std::iter::once("ward").chain(args.iter().copied()))
+    Cli::from_arg_matches(&matches_of(std::iter::once("ward").chain(args.iter().copied()))?)
 }
 
 #[cfg(test)]
@@ -251,7 +263,30 @@ mod tests {
 
     #[test]
     fn the_command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn the_server_takes_none_of_the_clients_options() {
+        // Built, so that the global options are copied where clap copies them.
+        let mut ward = command();
+        ward.build();
+        let server = ward.find_subcommand_mut("server").expect("server");
+        let help = server.render_long_help().to_string();
+        for flag in
+            ["--token", "--profile", "--backend", "--ca-cert", "--allow-http", "--output", "Global options"]
+        {
+            assert!(!help.contains(flag), "ward server --help lists {flag}:\n{help}");
+        }
+        assert!(help.contains("--data-dir") && help.contains("--listen"), "{help}");
+        for given in [&["server", "--token", "t"][..], &["--token", "t", "server"], &["server", "-o", "json"]]
+        {
+            let err = parse(given).expect_err("refused");
+            assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict, "{given:?}");
+            assert!(err.to_string().contains("`ward server` does not take it"), "{err}");
+        }
+        assert!(parse(&["server", "--listen", "127.0.0.1:0", "--config", "ward.toml"]).is_ok());
+        assert!(parse(&["token", "list", "--token", "t", "-o", "json"]).is_ok(), "clients keep them");
     }
 
     #[test]

@@ -46,3 +46,49 @@ pub enum ServerCommand {
         password_stdin: bool,
     },
 }
+
+/// The global options of the client commands, by clap id and flag: the
+/// server takes none of them (it has `--config`, `--data-dir` … of its own).
+const CLIENT_OPTIONS: [(&str, &str); 7] = [
+    ("server", "server"),
+    ("profile", "profile"),
+    ("token", "token"),
+    ("backend", "backend"),
+    ("ca_cert", "ca-cert"),
+    ("allow_http", "allow-http"),
+    ("output", "output"),
+];
+
+/// `ward server` as clap builds it, without the client's global options:
+/// each is declared here, hidden, under the global one's id, so clap does
+/// not copy the global one in (it skips ids a subcommand already has) and
+/// `ward server --help` lists only what the server reads.
+pub fn without_client_options(server: clap::Command) -> clap::Command {
+    CLIENT_OPTIONS.iter().fold(server, |cmd, (id, long)| {
+        let arg = clap::Arg::new(*id).long(*long).hide(true);
+        let arg = match *id {
+            "allow_http" => arg.action(clap::ArgAction::SetTrue),
+            "output" => arg.short('o').action(clap::ArgAction::Set),
+            _ => arg.action(clap::ArgAction::Set),
+        };
+        cmd.arg(arg)
+    })
+}
+
+/// A usage error when `ward server` was given a client option, before or
+/// after `server`: it would be ignored, and an operator who typed it meant
+/// something by it.
+pub fn refuse_client_options(matches: &clap::ArgMatches) -> Result<(), String> {
+    let Some(("server", server)) = matches.subcommand() else { return Ok(()) };
+    let given = |m: &clap::ArgMatches, id: &str| {
+        m.try_contains_id(id).unwrap_or(false)
+            && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    };
+    match CLIENT_OPTIONS.iter().find(|(id, _)| given(matches, id) || given(server, id)) {
+        Some((_, long)) => Err(format!(
+            "--{long} is an option of ward's client commands; `ward server` does not take it \
+             (see `ward server --help` for its own)"
+        )),
+        None => Ok(()),
+    }
+}

@@ -30,9 +30,25 @@ pub enum TokenCommand {
     Rotate(RotateArgs),
     /// Check a token: exit 0 when valid, 3 otherwise.
     Verify(VerifyArgs),
+    /// Tokens unused for a while (admins): list them, or revoke them with --apply.
+    Idle(IdleArgs),
     /// Tell what a raw token is (id, type, owner, status, created) without
     /// using it: yours, or anyone's for admins. Reads it from stdin with `-`.
     Identify(IdentifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdleArgs {
+    /// How long unused makes a token idle, e.g. 90d (default: the server's
+    /// lifecycle.revoke_unused_after).
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    pub unused_for: Option<Ttl>,
+    /// Revoke them; without it, only list what would be revoked.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: do not ask; required when stdin is not a terminal.
+    #[arg(long, visible_alias = "force", requires = "apply")]
+    pub confirm: bool,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +102,13 @@ pub struct ListTokensArgs {
     /// Whose tokens, by name or id (admins may name anyone).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
+    /// Only active tokens that expire within this, e.g. 7d.
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    pub expiring: Option<Ttl>,
+    /// Only active tokens not used for this long, e.g. 90d (never used
+    /// counts from creation).
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    pub unused_for: Option<Ttl>,
 }
 
 /// A token id and the flag that skips the `[y/N]` question.
@@ -124,8 +147,13 @@ mod tests {
         let cli = parse(&["token", "list", "--type", "registry", "--status", "expired"]).expect("parses");
         let Command::Token(TokenCommand::List(args)) = cli.command else { panic!("not token list") };
         assert_eq!((args.token_type, args.status), (Some(TokenKind::Registry), Some(TokenStatus::Expired)));
+        let cli = parse(&["token", "list", "--expiring", "7d", "--unused-for", "90d"]).expect("parses");
+        let Command::Token(TokenCommand::List(args)) = cli.command else { panic!("not token list") };
+        assert_eq!((args.expiring, args.unused_for), (Ttl::parse("7d").ok(), Ttl::parse("90d").ok()));
         for bad in [
             &["token", "list", "--status", "sleeping"][..],
+            &["token", "list", "--expiring", "soon"],
+            &["token", "idle", "--confirm"],
             &["token", "create", "--name", "n", "--type", "login"],
         ] {
             assert_eq!(parse(bad).err().map(|e| e.exit_code()), Some(2), "{bad:?}");

@@ -42,6 +42,7 @@ async fn search(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
         since: args.since,
         until: args.until,
         limit: Some(args.limit),
+        order: None,
         cursor: None,
     };
     let list = client.audit(&query).await?;

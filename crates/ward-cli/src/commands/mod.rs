@@ -51,6 +51,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             TokenCommand::Delete(args) => token::delete(app, args).await,
             TokenCommand::Rotate(args) => token::rotate(app, args).await,
             TokenCommand::Verify(args) => verify::verify(app, args).await,
+            TokenCommand::Idle(args) => token::idle(app, args).await,
             TokenCommand::Identify(args) => token::identify(app, args).await,
         },
         Command::User(command) => match command {

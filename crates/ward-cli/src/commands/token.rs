@@ -1,20 +1,20 @@
-//! `ward token create | list | show | revoke | delete | rotate`
+//! `ward token create | list | show | revoke | delete | rotate | idle`
 //! (`verify` lives in `verify.rs`).
 
 use crate::app::App;
 use crate::cli::clean_scopes;
-use crate::cli::token::{CreateTokenArgs, DestructiveIdArgs, IdentifyArgs, ListTokensArgs, RotateArgs};
+use crate::cli::token::{CreateTokenArgs, DestructiveIdArgs, IdentifyArgs, IdleArgs, ListTokensArgs, RotateArgs};
 use crate::confirm;
 use crate::exit::CliError;
 use crate::input;
 use crate::output;
 use crate::output::shown_once::{self, ShownOnce};
 use crate::output::table::{Table, key_values};
-use crate::output::tokens::{print_rotated, print_tokens};
+use crate::output::tokens::{print_idle, print_rotated, print_tokens};
 use anyhow::Context;
 use serde::Serialize;
 use std::process::ExitCode;
-use ward_api::{ClientInfo, CreateTokenRequest, IdentifyRequest, RotateRequest, TokenInfo, TokenQuery};
+use ward_api::{ClientInfo, CreateTokenRequest, IdentifyRequest, IdleRequest, RotateRequest, TokenInfo, TokenQuery};
 use ward_core::TokenName;
 
 pub async fn create(app: &App, args: CreateTokenArgs) -> anyhow::Result<ExitCode> {
@@ -43,6 +43,8 @@ pub async fn list(app: &App, args: ListTokensArgs) -> anyhow::Result<ExitCode> {
         user_id: args.user,
         limit: None,
         cursor: None,
+        expiring: args.expiring.map(|t| t.to_string()),
+        unused_for: args.unused_for.map(|t| t.to_string()),
     };
     let tokens = app.client()?.list_all_tokens(&query).await?;
     print_tokens(app.output, &tokens)?;
@@ -67,6 +69,7 @@ fn token_details(t: &TokenInfo) -> String {
         ("Created", output::time(&t.created_at)),
         ("Last Used", output::time_or_never(t.last_used_at.as_ref())),
         ("Expires", output::time_or_never(t.expires_at.as_ref())),
+        ("Time Left", output::tokens::time_left(t)),
     ];
     if let Some(at) = &t.revoked_at {
         pairs.push(("Revoked", output::time(at)));
@@ -157,5 +160,36 @@ pub async fn rotate(app: &App, args: RotateArgs) -> anyhow::Result<ExitCode> {
     let request = RotateRequest { grace: args.grace.map(|g| g.to_string()) };
     let rotated = app.client()?.rotate_token(&args.id, &request).await?;
     print_rotated(app.output, &rotated, "Token rotated successfully")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ward token idle`: the dry run, or with `--apply` (after a `[y/N]` on a
+/// terminal that names how many) the revocation of exactly the idle tokens.
+pub async fn idle(app: &App, args: IdleArgs) -> anyhow::Result<ExitCode> {
+    let request = IdleRequest { unused_for: args.unused_for.map(|t| t.to_string()) };
+    let client = app.client()?;
+    if !args.apply {
+        let found = client.idle_tokens(&request).await?;
+        print_idle(app.output, &found)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    confirm::ensure_askable(args.confirm, "revoke idle tokens")?;
+    if !args.confirm {
+        let found = client.idle_tokens(&request).await?;
+        if found.tokens.is_empty() {
+            print_idle(app.output, &found)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let question = format!(
+            "Revoke {} unused for {}?",
+            output::tokens::tokens_word(found.tokens.len() as u64),
+            found.unused_for
+        );
+        if !confirm::ask(&question)? {
+            return confirm::cancelled();
+        }
+    }
+    let revoked = client.revoke_idle_tokens(&request).await?;
+    print_idle(app.output, &revoked)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use super::table::Table;
 use super::{self as output, Format};
 use crate::output::shown_once::{self, ShownOnce, ShownOnceWith};
 use serde::Serialize;
-use ward_api::{Rotated, TokenInfo, TokenStatus};
+use ward_api::{IdleTokens, Rotated, TokenInfo, TokenStatus};
 
 /// `{"tokens":[…]}`, the JSON/YAML form of every token listing.
 #[derive(Debug, Serialize)]
@@ -23,7 +23,7 @@ fn token_table(tokens: &[TokenInfo]) -> String {
     if tokens.is_empty() {
         return "No tokens found.".to_owned();
     }
-    let mut table = Table::new(["ID", "Name", "Type", "Created", "Last Used", "Expires", "Status"]);
+    let mut table = Table::new(["ID", "Name", "Type", "Created", "Last Used", "Expires", "Left", "Status"]);
     for t in tokens {
         table.row(vec![
             t.id.clone(),
@@ -32,10 +32,45 @@ fn token_table(tokens: &[TokenInfo]) -> String {
             output::time(&t.created_at),
             output::time_or_never(t.last_used_at.as_ref()),
             output::time_or_never(t.expires_at.as_ref()),
+            time_left(t),
             t.status.to_string(),
         ]);
     }
     table.render()
+}
+
+/// How long an active token has left, in its two largest units (`6d 23h`,
+/// `45m 10s`); `-` when it does not expire or has ended.
+pub fn time_left(t: &TokenInfo) -> String {
+    let Some(left) = t.expires_in_seconds else { return "-".to_owned() };
+    let mut parts = Vec::new();
+    let mut rest = left.max(0);
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if rest >= size || !parts.is_empty() || size == 1 {
+            parts.push(format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts.join(" ")
+}
+
+/// `ward token idle`: the idle tokens, and whether they were revoked.
+pub fn print_idle(format: Format, idle: &IdleTokens) -> anyhow::Result<()> {
+    output::emit(format, idle, || {
+        let head = match (idle.applied, idle.tokens.len()) {
+            (_, 0) => format!("No tokens unused for {}.", idle.unused_for),
+            (false, n) => format!(
+                "{} unused for {} would be revoked (dry run; --apply revokes them):",
+                tokens_word(n as u64),
+                idle.unused_for
+            ),
+            (true, n) => format!("✓ Revoked {} unused for {}:", tokens_word(n as u64), idle.unused_for),
+        };
+        if idle.tokens.is_empty() { head } else { format!("{head}\n{}", token_table(&idle.tokens)) }
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +120,7 @@ mod tests {
             expires_at: None,
             revoked_at: None,
             rotated_from: None,
+            expires_in_seconds: None,
         }
     }
 
@@ -94,16 +130,33 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
-            Some("ID      Name       Type      Created               Last Used             Expires  Status")
+            Some(
+                "ID      Name       Type      Created               Last Used             Expires  Left  Status"
+            )
         );
         assert_eq!(
             lines.next(),
-            Some("tok_1   ✓ deploy…  pipeline  2026-11-22 18:30 UTC  Never                 Never    active")
+            Some(
+                "tok_1   ✓ deploy…  pipeline  2026-11-22 18:30 UTC  Never                 Never    -     active"
+            )
         );
         assert_eq!(
             lines.next(),
-            Some("tok_22  ci         pipeline  2026-11-22 18:30 UTC  2026-11-22 18:30 UTC  Never    active")
+            Some(
+                "tok_22  ci         pipeline  2026-11-22 18:30 UTC  2026-11-22 18:30 UTC  Never    -     active"
+            )
         );
+    }
+
+    #[test]
+    fn time_left_shows_the_two_largest_units_and_a_dash_without_an_end() {
+        let left =
+            |s: Option<i64>| time_left(&TokenInfo { expires_in_seconds: s, ..info("tok_1", "ci", false) });
+        assert_eq!(left(None), "-");
+        assert_eq!(left(Some(6 * 86_400 + 23 * 3600 + 59)), "6d 23h");
+        assert_eq!(left(Some(2 * 86_400 + 30)), "2d 0h");
+        assert_eq!(left(Some(45 * 60 + 10)), "45m 10s");
+        assert_eq!(left(Some(0)), "0s");
     }
 
     #[test]

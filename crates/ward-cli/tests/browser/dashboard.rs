@@ -1,6 +1,8 @@
 //! The dashboard in a real browser (issue 14, Done-when 1-6): a real
-//! `ward server` process (examples/ops.toml) with users and an agent
-//! prepared through the real CLI, then `node dashboard.mjs`, which drives
+//! `ward server` process (examples/ops.toml) and a second one on the same
+//! data directory (database and master key, as two nodes behind a load
+//! balancer), users and an agent prepared through the real CLI, then
+//! `node dashboard.mjs`, which drives
 //! Debian's headless Chromium through playwright-core and checks each
 //! page with axe-core. Screenshots of every page at 1280 and 400 px land
 //! in `target/ui-screenshots/` (or `$CARGO_TARGET_DIR/ui-screenshots/`).
@@ -16,6 +18,8 @@ use std::process::Command;
 const OPS: &str = include_str!("../../../../examples/ops.toml");
 const SECOND: (&str, &str) = ("carol", "carol-password-1");
 const NORMAL: (&str, &str) = ("dave", "dave-password-1");
+/// A user the browser deletes through the page that asks first.
+const DOOMED: (&str, &str) = ("frank", "frank-password-1");
 const AGENT: &str = "patcher";
 
 fn here() -> PathBuf {
@@ -57,11 +61,13 @@ fn create_user(admin: &User, name: &str, password: &str, role: &str) {
 }
 
 /// Runs the browser script in `phase`; panics with its output on failure.
-fn run_node(server: &Server, agent_token: &str, phase: &str) {
+/// `second` is another server process on the same database and master key.
+fn run_node(server: &Server, second: &Server, agent_token: &str, phase: &str) {
     let out = Command::new("node")
         .arg(here().join("dashboard.mjs"))
         .current_dir(here())
         .env("WARD_URL", &server.url)
+        .env("SECOND_URL", &second.url)
         .env("PHASE", phase)
         .env("SCREENSHOT_DIR", screenshot_dir())
         .env("CHROMIUM", chromium())
@@ -71,6 +77,8 @@ fn run_node(server: &Server, agent_token: &str, phase: &str) {
         .env("SECOND_PASSWORD", SECOND.1)
         .env("NORMAL_USER", NORMAL.0)
         .env("NORMAL_PASSWORD", NORMAL.1)
+        .env("DELETE_USER", DOOMED.0)
+        .env("DELETE_PASSWORD", DOOMED.1)
         .env("AGENT_NAME", AGENT)
         .env("AGENT_TOKEN", agent_token)
         .output()
@@ -108,13 +116,30 @@ fn the_dashboard_works_in_a_real_browser() {
     admin.login("admin", ADMIN_PASSWORD);
     create_user(&admin, SECOND.0, SECOND.1, "admin");
     create_user(&admin, NORMAL.0, NORMAL.1, "user");
+    create_user(&admin, DOOMED.0, DOOMED.1, "user");
     admin.ok(&["token", "create", "--name", "admin-secret-token", "--type", "pipeline", "--ttl", "30d"]);
     let minted =
         admin.json(&["mint", "--agent", AGENT, "--scopes", "system:read,system:admin", "--ttl", "1h"]);
     let agent_token = minted["token"].as_str().expect("a minted token").to_owned();
 
-    run_node(&server, &agent_token, "main");
+    // Two processes on one data directory, apart from the main server: two
+    // processes appending to one SQLite audit trail is not a supported
+    // deployment (several nodes share PostgreSQL), and the main run reads
+    // the trail.
+    let first = Server::start(OPS);
+    let first_admin = User::new(&first);
+    first_admin.login("admin", ADMIN_PASSWORD);
+    create_user(&first_admin, NORMAL.0, NORMAL.1, "user");
+    let second = first.second_node();
+    run_node(&first, &second, &agent_token, "nodes");
+    // The shown-once page of a token created on the first process was
+    // answered by the second (the script sends the redirect there).
+    let shown_there = second.log().lines().any(|l| l.contains("/ui/shown/{id}") && l.contains("200"));
+    assert!(shown_there, "the second node never showed a token:\n{}", second.log());
+    drop(second);
+    drop(first);
+    run_node(&server, &server, &agent_token, "main");
     tamper_with_the_audit_trail(&server);
-    run_node(&server, &agent_token, "broken");
+    run_node(&server, &server, &agent_token, "broken");
     println!("screenshots: {}", screenshot_dir().display());
 }

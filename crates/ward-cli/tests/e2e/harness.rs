@@ -19,7 +19,8 @@ pub struct Server {
     pub extra_args: Vec<String>,
     child: Option<Child>,
     log: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
+    /// `None` for a [`Server::second_node`], which uses the first's.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -55,9 +56,26 @@ impl Server {
             extra_args,
             child: None,
             log: Arc::default(),
-            _dir: dir,
+            _dir: Some(dir),
         };
         server.spawn(&config_path, Some(ADMIN_PASSWORD));
+        server
+    }
+
+    /// Another `ward server` process on this one's data directory (so its
+    /// SQLite database and master key file) and config: a second node, as
+    /// behind a load balancer. It lives only as long as this one.
+    pub fn second_node(&self) -> Self {
+        let mut server = Self {
+            url: String::new(),
+            data_dir: self.data_dir.clone(),
+            audit_log: None,
+            extra_args: self.extra_args.clone(),
+            child: None,
+            log: Arc::default(),
+            _dir: None,
+        };
+        server.spawn(&self.config_path(), None);
         server
     }
 

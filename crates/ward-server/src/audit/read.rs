@@ -13,7 +13,7 @@ use ward_core::policy::SCOPE_AUDIT;
 use ward_core::{Caller, Risk};
 use ward_store::{AuditFilter, MAX_AUDIT_LIMIT};
 
-/// Events matching `query`, newest first, one page.
+/// Events matching `query`, newest (or oldest) first, one page.
 pub async fn search(state: &AppState, caller: &Caller, query: AuditQuery) -> ApiResult<AuditList> {
     caller.require(SCOPE_AUDIT)?;
     let filter = filter(&query, state.now())?;
@@ -45,12 +45,20 @@ pub fn filter(query: &AuditQuery, now: chrono::DateTime<chrono::Utc>) -> ApiResu
     if limit == 0 || limit > MAX_AUDIT_LIMIT {
         return Err(ApiError::Unprocessable(format!("limit must be between 1 and {MAX_AUDIT_LIMIT}")));
     }
-    let before_seq = match query.cursor.as_deref() {
+    let oldest_first = match query.order.as_deref().map(str::trim) {
+        None | Some("" | "newest") => false,
+        Some("oldest") => true,
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!("order must be newest or oldest, not {other:?}")));
+        }
+    };
+    let cursor = match query.cursor.as_deref() {
         Some(cursor) => Some(cursor.parse::<u64>().map_err(|_| {
             ApiError::Unprocessable("invalid cursor: pass the next_cursor of the previous page".into())
         })?),
         None => None,
     };
+    let (before_seq, after_seq) = if oldest_first { (None, cursor) } else { (cursor, None) };
     let text =
         |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     Ok(AuditFilter {
@@ -62,6 +70,8 @@ pub fn filter(query: &AuditQuery, now: chrono::DateTime<chrono::Utc>) -> ApiResu
         since: time(&query.since).map_err(ApiError::invalid)?,
         until: time(&query.until).map_err(ApiError::invalid)?,
         before_seq,
+        after_seq,
+        oldest_first,
         limit,
     })
 }
@@ -113,5 +123,6 @@ mod tests {
         assert!(bad(AuditQuery { since: Some("yesterday".into()), ..Default::default() }).contains("24h"));
         assert!(bad(AuditQuery { limit: Some(0), ..Default::default() }).contains("between 1 and"));
         assert!(bad(AuditQuery { cursor: Some("x".into()), ..Default::default() }).contains("cursor"));
+        assert!(bad(AuditQuery { order: Some("random".into()), ..Default::default() }).contains("oldest"));
     }
 }

@@ -14,8 +14,14 @@ use ward_api::ApprovalQuery;
 use ward_core::agent_rules::{Requester, may_decide};
 use ward_core::id::ApprovalId;
 use ward_core::operation::{ApprovalState, Decision, Operation};
-use ward_core::{Caller, PrincipalKind, TokenId, UserId};
-use ward_store::{ApprovalRecord, ApprovalStatus, UserKind};
+use ward_core::{Caller, Denied, PrincipalKind, TokenId, UserId};
+use ward_store::{ApprovalRecord, ApprovalStatus, Opened, UserKind};
+
+/// How many requests one token may have waiting for a decision at once,
+/// for different operations (asking again for the same one returns the
+/// request already waiting). Past it, a new request is a deny: a runaway
+/// agent cannot flood the admins' queue.
+pub const MAX_PENDING_PER_TOKEN: u32 = 16;
 
 /// How far up a chain of service users creating service users, or of
 /// credentials made with credentials, the four-eyes rule looks for the
@@ -65,15 +71,17 @@ pub async fn spend(
     })
 }
 
-/// Opens an approval for `op`. Without a webhook the answer is
-/// `approval_required` with its id; with one, the webhook decides now (a
-/// failure or timeout is a deny).
+/// Opens an approval for `op`, or finds the one this token already waits
+/// on for it. Without a webhook the answer is `approval_required` with its
+/// id; with one, the webhook decides a new request now (a failure or
+/// timeout is a deny). A token waiting on [`MAX_PENDING_PER_TOKEN`]
+/// requests is denied another (no id).
 pub async fn request(
     state: &AppState,
     subject: &Caller,
     op: &Operation,
     reason: &str,
-) -> ApiResult<(String, Decision)> {
+) -> ApiResult<(Option<String>, Decision)> {
     let now = state.now();
     let record = ApprovalRecord {
         id: ApprovalId::generate(now, &mut OsEntropy).to_string(),
@@ -97,11 +105,28 @@ pub async fn request(
             .risk(op.risk)
             .decision("pending"),
     );
-    state.agents.insert_approval(&record, &[event]).await?;
-    state.audit.committed();
-    let Some(url) = state.settings.approval.webhook_url.clone() else {
+    let (record, opened) = match state.agents.open_approval(&record, MAX_PENDING_PER_TOKEN, &[event]).await? {
+        Opened::New => {
+            state.audit.committed();
+            (record, true)
+        }
+        // A retry (a proxy asking again, a client polling): the same
+        // request, not another one for an admin to wade through.
+        Opened::Waiting(pending) => (*pending, false),
+        Opened::Full(pending) => {
+            return Ok((
+                None,
+                Decision::Deny(format!(
+                    "this token already waits on {pending} approval requests for other operations; \
+                     ask an admin to decide them (`ward approvals list`) or wait until they expire"
+                )),
+            ));
+        }
+    };
+    // The webhook is asked once, by the request that opened the approval.
+    let Some(url) = state.settings.approval.webhook_url.clone().filter(|_| opened) else {
         return Ok((
-            record.id.clone(),
+            Some(record.id.clone()),
             Decision::ApprovalRequired(format!(
                 "{reason}: ask an admin to run `ward approvals approve {}`",
                 record.id
@@ -120,9 +145,12 @@ pub async fn request(
             .await?
     {
         state.audit.committed();
-        return Ok((record.id, Decision::Allow(format!("{} was approved by the webhook: {why}", op.name))));
+        return Ok((
+            Some(record.id),
+            Decision::Allow(format!("{} was approved by the webhook: {why}", op.name)),
+        ));
     }
-    Ok((record.id, Decision::Deny(format!("the approval webhook denied {}: {why}", op.name))))
+    Ok((Some(record.id), Decision::Deny(format!("the approval webhook denied {}: {why}", op.name))))
 }
 
 #[derive(Deserialize)]
@@ -219,6 +247,35 @@ pub async fn list(
     }
     let found = state.agents.list_approvals(query.status, 500).await?;
     Ok(AsOf { now: state.now(), value: found })
+}
+
+/// A pending request as the queue shows it to one admin: who stands
+/// behind it, and whether this admin may decide it (the four-eyes rule,
+/// [`may_decide`], the same check [`decide`] makes) or why not.
+#[derive(Debug)]
+pub struct Pending {
+    pub record: ApprovalRecord,
+    /// The name of the user behind the request (its owner, or the minter
+    /// of the agent that asked), if that user still exists.
+    pub behind: Option<String>,
+    pub may_decide: Result<(), Denied>,
+}
+
+/// The approvals page (admins): the pending requests not yet expired,
+/// each with the caller's four-eyes answer.
+pub async fn pending(state: &AppState, caller: &Caller) -> ApiResult<AsOf<Vec<Pending>>> {
+    let found = list(state, caller, ApprovalQuery { status: Some(ApprovalStatus::Pending) }).await?;
+    let now = found.now;
+    let mut rows = Vec::with_capacity(found.value.len());
+    for record in found.value.into_iter().filter(|a| a.expires_at > now) {
+        let may = may_decide(caller, &requester_of(state, &record).await?);
+        let behind = match &record.requested_by {
+            Some(id) => state.store.user_by_id(id).await?.map(|u| u.name.to_string()),
+            None => None,
+        };
+        rows.push(Pending { record, behind, may_decide: may });
+    }
+    Ok(AsOf { now, value: rows })
 }
 
 /// Who stands behind `found`: the requesting user, whether an agent asked,

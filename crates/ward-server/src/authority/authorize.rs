@@ -66,7 +66,7 @@ pub async fn authorize(state: &AppState, bearer: Caller, req: Authorize) -> ApiR
         .map_err(|m| ApiError::from(Denied::MissingScope(m.missing.join(" "))))?;
     if let Decision::NeedsApproval(reason) = &decision {
         let (id, verdict) = approvals::request(state, &subject, op, reason).await?;
-        approval_id = Some(id);
+        approval_id = id;
         decision = verdict;
     }
     let event = event.decision(decision.as_str());

@@ -11,7 +11,7 @@
 use crate::error::{ApiError, ApiResult};
 use ward_api::{
     AuthorizeRequest, CreateServiceUserRequest, CreateTokenRequest, CreateUserRequest, DecideRequest,
-    MintRequest, MintRevokeRequest, RotateRequest, TokenQuery,
+    IdleRequest, MintRequest, MintRevokeRequest, RotateRequest, TokenQuery,
 };
 use ward_core::limits::{MaxUses, UseRate};
 use ward_core::operation::{Operation, Policy};
@@ -90,6 +90,10 @@ pub struct TokenListing {
     pub before: Option<TokenId>,
     /// 1 to [`TokenListing::MAX_PAGE`].
     pub limit: u32,
+    /// Only active tokens ending within this (`--expiring 7d`).
+    pub expiring: Option<Ttl>,
+    /// Only active tokens unused for this long (`--unused-for 90d`).
+    pub unused_for: Option<Ttl>,
 }
 
 impl TokenListing {
@@ -101,13 +105,33 @@ impl TryFrom<TokenQuery> for TokenListing {
     type Error = ApiError;
     fn try_from(query: TokenQuery) -> ApiResult<Self> {
         let before = query.cursor.as_deref().map(TokenId::parse).transpose();
+        let duration = |key: &str, v: Option<&str>| {
+            v.map(Ttl::parse).transpose().map_err(|e| ApiError::invalid(format!("{key}: {e}")))
+        };
         Ok(Self {
+            expiring: duration("expiring", query.expiring.as_deref())?,
+            unused_for: duration("unused_for", query.unused_for.as_deref())?,
             kind: query.token_type,
             status: query.status,
             owner: query.user_id,
             before: before.map_err(|_| ApiError::invalid("cursor is not a token id from next_cursor"))?,
             limit: query.limit.unwrap_or(Self::DEFAULT_PAGE).clamp(1, Self::MAX_PAGE),
         })
+    }
+}
+
+/// `GET /v1/idle-tokens` and `POST /v1/idle-tokens/revoke`: the idle
+/// threshold asked for; `None`: the server's `lifecycle.revoke_unused_after`.
+#[derive(Debug, Default)]
+pub struct IdleQuery {
+    pub unused_for: Option<Ttl>,
+}
+
+impl TryFrom<IdleRequest> for IdleQuery {
+    type Error = ApiError;
+    fn try_from(req: IdleRequest) -> ApiResult<Self> {
+        let unused_for = req.unused_for.as_deref().map(Ttl::parse).transpose();
+        Ok(Self { unused_for: unused_for.map_err(|e| ApiError::invalid(format!("unused_for: {e}")))? })
     }
 }
 
@@ -437,6 +461,14 @@ mod tests {
             ..TokenQuery::default()
         }));
         assert_eq!(m, "cursor is not a token id from next_cursor");
+        let m = message(TokenListing::try_from(TokenQuery {
+            expiring: Some("a week".into()),
+            ..TokenQuery::default()
+        }));
+        assert!(m.starts_with("expiring: invalid duration"), "{m}");
+        let ok =
+            TokenListing::try_from(TokenQuery { unused_for: Some("90d".into()), ..TokenQuery::default() });
+        assert!(ok.is_ok_and(|l| l.unused_for == Ttl::parse("90d").ok() && l.expiring.is_none()));
     }
 
     #[test]

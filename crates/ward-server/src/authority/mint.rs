@@ -112,12 +112,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, which: MintRevoke) -> Api
     let reach = MintedReach::of(caller);
     let revoked = match which {
         MintRevoke::Jti(id) => {
-            let minted = state
-                .agents
-                .minted_by_jti(&id)
-                .await?
-                .filter(|m| reach.covers(&m.minted_by, &m.agent))
-                .ok_or(ApiError::NotFound("minted token"))?;
+            let minted = reachable(state, &reach, &id).await?;
             let event = state.audit.prepare(AuditEvent::new("mint.revoke").subject(&minted.agent).token(&id));
             let revoked = state.agents.revoke_minted(&id, now, &[event]).await;
             // What it obtained was revoked with it: out of the verify cache.
@@ -150,9 +145,46 @@ pub async fn revoke(state: &AppState, caller: &Caller, which: MintRevoke) -> Api
     Ok(revoked)
 }
 
+/// The minted token `id` if it is within `reach`; someone else's is not
+/// found, exactly like a missing one.
+async fn reachable(state: &AppState, reach: &MintedReach, id: &TokenId) -> ApiResult<MintedRecord> {
+    state
+        .agents
+        .minted_by_jti(id)
+        .await?
+        .filter(|m| reach.covers(&m.minted_by, &m.agent))
+        .ok_or(ApiError::NotFound("minted token"))
+}
+
+/// What [`revoke`] of `which` would reach, for the page that asks first:
+/// the one token by `jti`, or the agent's tokens (at most 1000 listed),
+/// under the same reach and the same 404.
+pub async fn to_revoke(
+    state: &AppState,
+    caller: &Caller,
+    which: &MintRevoke,
+) -> ApiResult<AsOf<Vec<MintedRecord>>> {
+    caller.require(SCOPE_MINT)?;
+    let reach = MintedReach::of(caller);
+    let now = state.now();
+    let found = match which {
+        MintRevoke::Jti(id) => vec![reachable(state, &reach, id).await?],
+        MintRevoke::Agent(agent) => match reach.filter(Some(agent.as_str())) {
+            Some(filter) => state.agents.list_minted(filter.agent, filter.minted_by, 1000).await?,
+            None => Vec::new(),
+        },
+    };
+    Ok(AsOf { now, value: found })
+}
+
 /// `GET /v1/keys`.
 pub async fn keys(state: &AppState, caller: &Caller) -> ApiResult<Vec<KeyState>> {
     caller.require(SCOPE_MINT)?;
+    key_states(state).await
+}
+
+/// Every signing key and what it does now.
+async fn key_states(state: &AppState) -> ApiResult<Vec<KeyState>> {
     let keys = state.keys.keys().await?;
     let newest_active = keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone());
     let keys = keys
@@ -188,6 +220,18 @@ pub async fn rotate(state: &AppState, caller: &Caller) -> ApiResult<KeyState> {
         retired_at: None,
         status: KeyStatus::Active,
     })
+}
+
+/// The key retiring `kid` would retire, for the page that asks first:
+/// admins, as [`retire`]; a retired key is a 409 here too.
+pub async fn to_retire(state: &AppState, caller: &Caller, kid: &str) -> ApiResult<KeyState> {
+    caller.require_admin("retire signing keys")?;
+    let key = key_states(state).await?.into_iter().find(|k| k.kid == kid);
+    let key = key.ok_or(ApiError::NotFound("signing key"))?;
+    if key.retired_at.is_some() {
+        return Err(ApiError::Conflict(format!("signing key {kid} is already retired")));
+    }
+    Ok(key)
 }
 
 /// `POST /v1/keys/{kid}/retire`: admins. Every token the key signed stops

@@ -20,7 +20,8 @@ pub async fn create(
     caller.require_admin("create service users")?;
     let NewServiceUser { name, scopes, lifetime } = new;
     let now = state.now();
-    let expires_at = lifetime.map(|ttl| now + ttl.as_duration());
+    let risk = state.settings.catalog.max_risk(&scopes);
+    let expires_at = super::lifecycle::lifetime_end(state, caller, TokenKind::Service, risk, lifetime, now)?;
     // The user's scopes and its first key's end, as the caller may grant them.
     let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
     let scopes = granted.scopes;
@@ -68,9 +69,7 @@ pub async fn list(
             user_id: Some(user.id.clone()),
             kind: None,
             status: Some(TokenStatus::Active),
-            now,
-            before: None,
-            limit: 100,
+            ..TokenFilter::all(now, 100)
         };
         let keys = state.store.list_tokens(&filter).await?;
         out.push((user, keys));
@@ -96,9 +95,7 @@ pub async fn rotate_key(
         user_id: Some(user.id.clone()),
         kind: Some(TokenKind::Service),
         status: Some(TokenStatus::Active),
-        now: state.now(),
-        before: None,
-        limit: 1,
+        ..TokenFilter::all(state.now(), 1)
     };
     let Some(current) = state.store.list_tokens(&filter).await?.into_iter().next() else {
         return Err(ApiError::Conflict(format!("service user {} has no active key to rotate", user.name)));

@@ -5,11 +5,11 @@ use super::{AsOf, Issue, Issued, Issuer, draw_token, find_token, issue, permissi
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use ward_core::grant::{self, Wanted};
 use ward_core::limits::MaxUses;
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
-use ward_core::{Caller, TokenId, TokenKind};
+use ward_core::{Caller, ScopeSet, TokenId, TokenKind, TokenStatus};
 use ward_store::{TokenFilter, TokenWithOwner, UseLimits};
 
 /// `POST /v1/tokens`.
@@ -26,10 +26,10 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResu
         caller.require_admin("create tokens for other users")?;
     }
     let now = state.now();
-    let expires_at = new.lifetime.map(|ttl| now + ttl.as_duration());
     let scopes = scopes_for_new_token(caller, new.kind, new.scopes, &permissions(state, &owner))?;
+    let risk = state.settings.catalog.max_risk(&scopes);
+    let expires_at = super::lifecycle::lifetime_end(state, caller, new.kind, risk, new.lifetime, now)?;
     let granted = grant::derive(caller, Wanted { scopes, expires_at }, now)?;
-    let risk = state.settings.catalog.max_risk(&granted.scopes);
     let created = issue(
         state,
         now,
@@ -53,6 +53,16 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResu
     .await?;
     tracing::info!(token.id = %created.record.id, token.kind = %new.kind, user.id = %owner.id, by.token = %caller.token_id, "token created");
     Ok(created)
+}
+
+/// The scopes `caller` may give a new token of its own (the create
+/// form's checkboxes): its owner's permissions within what the calling
+/// session holds. `ward:tokens` first, as [`create`]; `create` decides
+/// again on what is posted.
+pub async fn grantable(state: &AppState, caller: &Caller) -> ApiResult<ScopeSet> {
+    caller.require(SCOPE_TOKENS)?;
+    let me = state.store.user_by_id(&caller.principal.id).await?.ok_or(ApiError::NotFound("user"))?;
+    Ok(effective_scopes(&caller.scopes, &permissions(state, &me)))
 }
 
 /// One page of tokens, newest first, and where the next page starts.
@@ -79,13 +89,78 @@ pub async fn list(state: &AppState, caller: &Caller, query: TokenListing) -> Api
         None => caller.principal.id.clone(),
     };
     caller.may_manage_tokens_of(&owner, "list other users' tokens")?;
-    let TokenListing { kind, status, before, limit, .. } = query;
+    let TokenListing { kind, status, before, limit, expiring, unused_for, .. } = query;
     let now = state.now();
-    let filter = TokenFilter { user_id: Some(owner), kind, status, now, before, limit };
+    if unused_for.is_some() {
+        // Uses still pending in memory count: a token used a moment ago is not unused.
+        state.usage.flush().await;
+    }
+    let filter = TokenFilter {
+        user_id: Some(owner),
+        kind,
+        // Expiring or unused: of the tokens that still work.
+        status: status.or((expiring.is_some() || unused_for.is_some()).then_some(TokenStatus::Active)),
+        now,
+        before,
+        limit,
+        expiring_by: expiring.map(|t| now + t.as_duration()),
+        unused_since: unused_for.map(|t| now - t.as_duration()),
+    };
     let found = state.store.list_tokens(&filter).await?;
     let next_cursor =
         if found.len() == limit as usize { found.last().map(|t| t.token.id.clone()) } else { None };
     Ok(AsOf { now, value: TokenPage { tokens: found, next_cursor } })
+}
+
+/// The active tokens that end within `within`, and whose they are.
+#[derive(Debug)]
+pub struct Expiring {
+    pub tokens: Vec<TokenWithOwner>,
+    /// Every user's (the caller may manage other users' tokens), not only
+    /// the caller's own.
+    pub everyone: bool,
+    /// Every active token was looked at (else only the newest
+    /// [`EXPIRING_SCAN`] pages of them).
+    pub complete: bool,
+}
+
+/// At most this many pages of active tokens are read for "expiring soon".
+pub const EXPIRING_SCAN: usize = 20;
+
+/// "Expiring soon": the caller's active tokens that end within `within`,
+/// or every user's for a caller who may manage other users' tokens (an
+/// admin holding `ward:tokens`, the rule of listing another user's).
+pub async fn expiring(state: &AppState, caller: &Caller, within: Duration) -> ApiResult<AsOf<Expiring>> {
+    caller.require(SCOPE_TOKENS)?;
+    let everyone = caller.is_admin();
+    let now = state.now();
+    let until = now + within;
+    let mut filter = TokenFilter {
+        user_id: (!everyone).then(|| caller.principal.id.clone()),
+        kind: None,
+        status: Some(TokenStatus::Active),
+        now,
+        before: None,
+        limit: TokenListing::MAX_PAGE,
+        // The same filter as `ward token list --expiring`, in the query.
+        expiring_by: Some(until),
+        unused_since: None,
+    };
+    let mut tokens = Vec::new();
+    let mut complete = false;
+    for _ in 0..EXPIRING_SCAN {
+        let page = state.store.list_tokens(&filter).await?;
+        let last = page.last().map(|t| t.token.id.clone()).filter(|_| page.len() == filter.limit as usize);
+        tokens.extend(page.into_iter().filter(|t| t.token.expires_at.is_some_and(|end| end <= until)));
+        match last {
+            Some(id) => filter.before = Some(id),
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    Ok(AsOf { now, value: Expiring { tokens, everyone, complete } })
 }
 
 /// A token the caller may manage: `ward:tokens` first (403); then a
@@ -170,10 +245,11 @@ pub async fn rotate_found(
         return Err(ApiError::invalid("login sessions are not rotated; log in again"));
     }
     let now = state.now();
-    let wanted = Wanted {
-        scopes: effective_scopes(&old.scopes, &permissions(state, &found.owner)),
-        expires_at: grant::rotated_expiry(caller, old.created_at, old.expires_at, now),
-    };
+    let scopes = effective_scopes(&old.scopes, &permissions(state, &found.owner));
+    let risk = state.settings.catalog.max_risk(&scopes);
+    let rotated = grant::rotated_expiry(caller, old.created_at, old.expires_at, now);
+    let wanted =
+        Wanted { scopes, expires_at: super::lifecycle::rotation_end(state, old.kind, risk, rotated, now) };
     let granted = grant::derive(caller, wanted, now)?;
     let issue = Issue {
         name: old.name.clone(),

@@ -50,8 +50,7 @@ pub async fn tokens(state: &AppState, caller: &Caller, who: &str) -> ApiResult<A
     let user = resolve_user(state, who).await?;
     caller.may_manage_tokens_of(&user.id, "list other users' tokens")?;
     let now = state.now();
-    let filter =
-        TokenFilter { user_id: Some(user.id), kind: None, status: None, now, before: None, limit: 10_000 };
+    let filter = TokenFilter { user_id: Some(user.id), ..TokenFilter::all(now, 10_000) };
     Ok(AsOf { now, value: state.store.list_tokens(&filter).await? })
 }
 
@@ -80,6 +79,26 @@ pub async fn revoke_tokens(state: &AppState, caller: &Caller, who: &str) -> ApiR
 /// revoke-tokens), in one transaction. An admin cannot delete themselves, so one admin always
 /// remains able to log in.
 pub async fn delete(state: &AppState, caller: &Caller, who: &str, kind: UserKindFilter) -> ApiResult<u64> {
+    let user = to_delete(state, caller, who, kind).await?;
+    let is_service = matches!(user.kind, UserKind::Service { .. });
+    let action = if is_service { "service_user.delete" } else { "user.delete" };
+    let event = state
+        .audit
+        .prepare(AuditEvent::new(action).subject(&user.name).token(&caller.token_id).decision("all revoked"));
+    let revoked = state.store.delete_user(&user.id, state.now(), &[event]).await?;
+    state.audit.committed();
+    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
+    Ok(revoked)
+}
+
+/// The user [`delete`] would delete, checked as it checks (admins; the
+/// right kind; not the caller), for the page that asks first.
+pub async fn to_delete(
+    state: &AppState,
+    caller: &Caller,
+    who: &str,
+    kind: UserKindFilter,
+) -> ApiResult<UserRecord> {
     caller.require_admin("delete users")?;
     let user = resolve_user(state, who).await?;
     let is_service = matches!(user.kind, UserKind::Service { .. });
@@ -93,12 +112,5 @@ pub async fn delete(state: &AppState, caller: &Caller, who: &str, kind: UserKind
     if user.id == caller.principal.id {
         return Err(ApiError::Conflict("you cannot delete the user you are logged in as".into()));
     }
-    let action = if is_service { "service_user.delete" } else { "user.delete" };
-    let event = state
-        .audit
-        .prepare(AuditEvent::new(action).subject(&user.name).token(&caller.token_id).decision("all revoked"));
-    let revoked = state.store.delete_user(&user.id, state.now(), &[event]).await?;
-    state.audit.committed();
-    tracing::info!(user.id = %user.id, tokens.revoked = revoked, by.token = %caller.token_id, "user deleted");
-    Ok(revoked)
+    Ok(user)
 }

@@ -12,7 +12,9 @@
 //!   then is closed.
 //!
 //! While a request is being handled no deadline runs here: its body has
-//! its own (`super::body`), and the handler may take as long as it takes.
+//! its own (`super::body`), and the handler may take as long as it takes;
+//! a response streamed with no known length (the revocation stream) counts
+//! as handled until its last byte.
 //! On HTTP/2 several requests run at once on one connection: it is busy
 //! while any is in flight, and idle from when the last one ends (a stream
 //! the client resets counts as ended). Frames that are not a request (PING,
@@ -130,8 +132,16 @@ async fn serve<S>(
         request.extensions_mut().insert(ConnectInfo(peer));
         async move {
             let response = app.call(request).await;
-            drop(in_flight);
-            response
+            // A body of known length is written at once; a stream (the
+            // revocation stream) keeps the request in flight until it ends,
+            // so no idle deadline closes the connection under it.
+            Ok::<_, std::convert::Infallible>(match response {
+                Ok(response) if http_body::Body::size_hint(response.body()).exact().is_none() => {
+                    response.map(|body| Body::new(Streaming { body, _in_flight: in_flight }))
+                }
+                Ok(response) => response,
+                Err(never) => match never {},
+            })
         }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
@@ -203,6 +213,33 @@ impl Drop for InFlight {
             Phase::Busy(n) if n > 1 => Some(Phase::Busy(n - 1)),
             _ => Some(Phase::Idle(Instant::now())),
         });
+    }
+}
+
+/// A streamed response body, holding its request in flight until it ends
+/// (or hyper drops it: the client went away).
+struct Streaming {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for Streaming {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

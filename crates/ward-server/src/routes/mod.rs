@@ -6,6 +6,7 @@
 
 mod agents;
 mod audit;
+mod events;
 mod forward_auth;
 mod leaks;
 mod oauth;
@@ -14,6 +15,8 @@ mod responses;
 mod served;
 mod session;
 mod tokens;
+// --- issue 16: the idle-token policy ---
+mod lifecycle;
 mod users;
 pub(crate) mod views;
 
@@ -117,6 +120,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth::introspect))
         .routes(routes!(oauth::revoke))
         .routes(routes!(oauth::metadata))
+        // --- issue 15: the revocation stream ---
+        .routes(routes!(events::events))
+        // --- issue 16: lifecycle ---
+        .routes(routes!(lifecycle::list))
+        .routes(routes!(lifecycle::revoke))
         // --- issue 16: leaked tokens, forensics ---
         .routes(routes!(leaks::report))
         .routes(routes!(tokens::identify))

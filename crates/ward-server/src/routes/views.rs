@@ -11,6 +11,7 @@ use crate::authority::authorize::Authorized;
 use crate::authority::check::Check;
 use crate::authority::forensics::Detailed;
 use crate::authority::leaks::Reported;
+use crate::authority::lifecycle::IdleReport;
 use crate::authority::mint::{KeyState, MintedToken};
 use crate::authority::oauth::Introspected;
 use crate::authority::tokens::{RotatedToken, TokenPage};
@@ -18,10 +19,10 @@ use crate::authority::{AsOf, Issued, permissions};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use ward_api::{
-    Approval, ApprovalList, AuthorizeResponse, ClientInfo, CreatedServiceUser, CreatedToken, Introspection,
-    LeakResult, LeakResults, LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList, Rotated,
-    ServiceUser, ServiceUserList, SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User, UserList,
-    UserRole, VerifyResponse, WhoAmI,
+    Approval, ApprovalList, AuthorizeResponse, ClientInfo, CreatedServiceUser, CreatedToken, IdleTokens,
+    Introspection, LeakResult, LeakResults, LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList,
+    Rotated, ServiceUser, ServiceUserList, SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User,
+    UserList, UserRole, VerifyResponse, WhoAmI,
 };
 use ward_core::{ApprovalStatus, Caller, PrincipalKind, ScopeSet, TokenStatus};
 use ward_store::{ApprovalRecord, MintedRecord, TokenWithOwner, UserKind, UserRecord};
@@ -65,6 +66,10 @@ pub fn token(state: &AppState, now: DateTime<Utc>, t: &TokenWithOwner) -> TokenI
         expires_at: token.expires_at,
         revoked_at: token.revoked_at,
         rotated_from: token.rotated_from.as_ref().map(ToString::to_string),
+        expires_in_seconds: match (token.status(now), token.expires_at) {
+            (TokenStatus::Active, Some(end)) => Some((end - now).num_seconds().max(0)),
+            _ => None,
+        },
         max_uses: token.limits.max_uses,
         uses_left: token.limits.uses_left,
         rate: token.limits.rate.map(|r| r.to_string()),
@@ -108,6 +113,17 @@ pub fn token_page(state: &AppState, page: &AsOf<TokenPage>) -> TokenList {
 /// Every token of a listing, on one page.
 pub fn token_list(state: &AppState, found: &AsOf<Vec<TokenWithOwner>>) -> TokenList {
     TokenList { tokens: found.value.iter().map(|t| token(state, found.now, t)).collect(), next_cursor: None }
+}
+
+/// Idle tokens, found (a dry run) or revoked.
+pub fn idle_tokens(state: &AppState, report: &AsOf<IdleReport>) -> IdleTokens {
+    let r = &report.value;
+    IdleTokens {
+        unused_for: r.unused_for.to_string(),
+        unused_since: r.unused_since,
+        applied: r.applied,
+        tokens: r.tokens.iter().map(|t| token(state, report.now, t)).collect(),
+    }
 }
 
 /// A rotation: the successor, shown once, and the old token as it now stands.

@@ -1,6 +1,8 @@
 //! Agents and signing keys: the minted agent tokens the caller reaches
-//! (filter by agent), revoke one by `jti` or all of an agent's, and the
-//! signing keys with rotate and retire. Pages call `authority::mint`,
+//! (filter by agent, sorted by issue or expiry either way), revoke one by
+//! `jti` or all of an agent's, and the signing keys (sorted by creation
+//! or retirement) with rotate and retire. Revoking and retiring ask first
+//! (`confirm.rs`); the posts are here. Pages call `authority::mint`,
 //! which needs `ward:mint` (and an admin to rotate or retire a key), as
 //! the API does.
 
@@ -8,6 +10,7 @@ use super::error::UiResult;
 use super::form::Posted;
 use super::layout::{self, badge, time};
 use super::session::Session;
+use super::sort::{Column, Sort};
 use crate::authority::input::MintRevoke;
 use crate::authority::mint;
 use crate::routes::views;
@@ -25,6 +28,29 @@ pub struct AgentsQuery {
     pub agent: Option<String>,
     pub page: Option<usize>,
     pub done: Option<String>,
+    /// The order of the minted tokens.
+    pub sort: Option<String>,
+    /// The order of the signing keys.
+    pub ksort: Option<String>,
+}
+
+/// The date columns of the minted tokens' table.
+const MINTED: [Column; 2] =
+    [Column::newest_first("issued", "Issued"), Column::soonest_first("expires", "Expires")];
+/// The date columns of the signing keys' table.
+const KEYS: [Column; 2] =
+    [Column::newest_first("created", "Created"), Column::newest_first("retired", "Retired")];
+
+/// `/ui/agents?` with the agent filter and the given orders, ending in `?` or `&`.
+fn link(agent: Option<&str>, sort: Option<&str>, ksort: Option<&str>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [("agent", agent), ("sort", sort), ("ksort", ksort)] {
+        if let Some(v) = v {
+            q.append_pair(k, v);
+        }
+    }
+    let q = q.finish();
+    if q.is_empty() { "/ui/agents?".to_owned() } else { format!("/ui/agents?{q}&") }
 }
 
 /// `GET /ui/agents`.
@@ -37,16 +63,18 @@ pub async fn list(
     let found =
         mint::list(&state, &session.caller, MintedQuery { agent: agent.clone(), limit: Some(1000) }).await?;
     let keys = mint::keys(&state, &session.caller).await?;
-    let minted = views::minted_list(&found).tokens;
+    let mut minted = views::minted_list(&found).tokens;
+    let sort = Sort::parse(q.sort.as_deref(), &MINTED);
+    sort.apply(&mut minted, |m, key| Some(if key == "expires" { m.expires_at } else { m.issued_at }));
+    let mut keys = keys;
+    let ksort = Sort::parse(q.ksort.as_deref(), &KEYS);
+    ksort.apply(&mut keys, |k, key| if key == "retired" { k.retired_at } else { Some(k.created_at) });
     let (rows, at, pages) = layout::paginate(&minted, q.page);
     let admin = session.caller.is_admin();
-    let base = match &agent {
-        Some(a) => format!(
-            "/ui/agents?{}&",
-            form_urlencoded::Serializer::new(String::new()).append_pair("agent", a).finish()
-        ),
-        None => "/ui/agents?".to_owned(),
-    };
+    let (sort_value, ksort_value) = (sort.value(), ksort.value());
+    let base = link(agent.as_deref(), Some(&sort_value), Some(&ksort_value));
+    let minted_base = link(agent.as_deref(), None, Some(&ksort_value));
+    let keys_base = link(agent.as_deref(), Some(&sort_value), None);
     let notice = match q.done.as_deref() {
         Some("revoked") => Some("Revoked."),
         Some("rotated") => Some("A new signing key is active; the old one still verifies."),
@@ -65,7 +93,7 @@ pub async fn list(
             div.table-wrap tabindex="0" role="region" aria-label="Minted agent tokens" { table {
                 thead { tr {
                     th scope="col" { "Agent" } th scope="col" { "jti" } th scope="col" { "Status" } th scope="col" { "Scopes" }
-                    th scope="col" { "Issued" } th scope="col" { "Expires" } th scope="col" { "Key" } th scope="col" { "Actions" }
+                    @for c in MINTED { (sort.heading(&minted_base, c)) } th scope="col" { "Key" } th scope="col" { "Actions" }
                 } }
                 tbody { @for m in rows {
                     tr {
@@ -73,11 +101,7 @@ pub async fn list(
                         td.scopes { (m.scopes.join(" ")) } td { (time(m.issued_at)) } td { (time(m.expires_at)) }
                         td { code { (m.kid) } }
                         td { @if m.status == TokenStatus::Active {
-                            form.inline method="post" action="/ui/agents/revoke" {
-                                (session.csrf_field())
-                                input type="hidden" name="jti" value=(m.jti);
-                                button.danger type="submit" { "Revoke " span.sr { (m.jti) } }
-                            }
+                            a href={ "/ui/agents/revoke?jti=" (m.jti) } { "Revoke" span.sr { " " (m.jti) } }
                         } }
                     }
                 } }
@@ -85,23 +109,22 @@ pub async fn list(
             (layout::pagination(&base, at, pages))
         }
         h2 { "Revoke every token of an agent" }
-        form.filters method="post" action="/ui/agents/revoke" {
-            (session.csrf_field())
+        form.filters method="get" action="/ui/agents/revoke" {
             label { "Agent" input type="text" name="agent" required value=(agent.as_deref().unwrap_or("")); }
-            button.danger type="submit" { "Revoke all" }
+            button.danger type="submit" { "Revoke all…" }
         }
         h2 { "Signing keys" }
         div.table-wrap tabindex="0" role="region" aria-label="Signing keys" { table {
-            thead { tr { th scope="col" { "Key id" } th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Retired" } @if admin { th scope="col" { "Actions" } } } }
+            thead { tr {
+                th scope="col" { "Key id" } th scope="col" { "Status" } @for c in KEYS { (ksort.heading_as(&keys_base, c, "ksort")) }
+                @if admin { th scope="col" { "Actions" } }
+            } }
             tbody { @for k in &keys {
                 tr {
                     td { code { (k.kid) } } td { (badge(k.status.as_str())) } td { (time(k.created_at)) }
                     td { (layout::maybe_time(k.retired_at, "")) }
                     @if admin { td { @if k.retired_at.is_none() {
-                        form.inline method="post" action={ "/ui/keys/" (k.kid) "/retire" } {
-                            (session.csrf_field())
-                            button.danger type="submit" { "Retire " span.sr { (k.kid) } }
-                        }
+                        a href={ "/ui/keys/" (k.kid) "/retire" } { "Retire" span.sr { " " (k.kid) } }
                     } } }
                 }
             } }

@@ -1,11 +1,13 @@
 //! The audit trail (`ward:audit`): filters (subject, action, risk,
-//! decision, time range), the chain's verification state, and an export
-//! of the filtered events as JSON lines (the mirror's format). Both call
+//! decision, time range), newest or oldest first (the API's `order`, so
+//! pages continue in that order), the chain's verification state, and an
+//! export of the filtered events as JSON lines (the mirror's format). Both call
 //! `audit::read`, the API's search and verify.
 
 use super::error::UiResult;
 use super::layout::{badge, time};
 use super::session::Session;
+use super::sort::{Column, Sort};
 use crate::audit::read;
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -31,7 +33,12 @@ pub struct Filters {
     pub since: Option<String>,
     pub until: Option<String>,
     pub cursor: Option<String>,
+    /// `time_desc` (newest first, the default) or `time_asc`.
+    pub sort: Option<String>,
 }
+
+/// The one date column of the trail.
+const COLUMNS: [Column; 1] = [Column::newest_first("time", "Time")];
 
 fn blank(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
@@ -48,11 +55,16 @@ impl Filters {
             since: blank(&self.since),
             until: blank(&self.until),
             limit: Some(limit),
+            order: self.sort().ascending.then(|| "oldest".to_owned()),
             cursor: blank(&self.cursor),
         }
     }
 
-    /// The filters as a query string (no cursor).
+    fn sort(&self) -> Sort {
+        Sort::parse(self.sort.as_deref(), &COLUMNS)
+    }
+
+    /// The filters as a query string (no cursor, no order).
     fn encoded(&self) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         let fields = [
@@ -81,10 +93,10 @@ pub async fn search(
     let found = read::search(&state, &session.caller, filters.query(PAGE)).await?;
     let chain = read::verify(&state, &session.caller).await?;
     let encoded = filters.encoded();
-    let older = found.next_cursor.as_ref().map(|next| {
-        let sep = if encoded.is_empty() { "" } else { "&" };
-        format!("/ui/audit?{encoded}{sep}cursor={next}")
-    });
+    let sort = filters.sort();
+    let base = if encoded.is_empty() { "/ui/audit?".to_owned() } else { format!("/ui/audit?{encoded}&") };
+    let next = found.next_cursor.as_ref().map(|next| format!("{base}sort={}&cursor={next}", sort.value()));
+    let export = format!("/ui/audit/export?{}sort={}", base.trim_start_matches("/ui/audit?"), sort.value());
     let body = html! {
         h1 { "Audit trail" }
         @if chain.ok {
@@ -96,19 +108,19 @@ pub async fn search(
                 "."
             }
         }
-        (form(&filters))
-        p { a href={ "/ui/audit/export?" (encoded) } download="audit.jsonl" { "Export these events as JSON lines" } }
-        (events(&found.events))
-        @if let Some(next) = &older {
+        (form(&filters, sort))
+        p { a href=(export) download="audit.jsonl" { "Export these events as JSON lines" } }
+        (events(&found.events, sort, &base))
+        @if let Some(next) = &next {
             nav.pages aria-label="Pages" {
-                a rel="next" href=(next) { "Older events →" }
+                a rel="next" href=(next) { @if sort.ascending { "Newer events →" } @else { "Older events →" } }
             }
         }
     };
     Ok(session.page("Audit trail", body))
 }
 
-fn form(f: &Filters) -> Markup {
+fn form(f: &Filters, sort: Sort) -> Markup {
     let v = |x: &Option<String>| blank(x).unwrap_or_default();
     let risk = v(&f.risk);
     html! {
@@ -124,17 +136,18 @@ fn form(f: &Filters) -> Markup {
             label { "Decision" input type="text" name="decision" value=(v(&f.decision)); }
             label { "Since" input type="text" name="since" value=(v(&f.since)) placeholder="24h or 2026-12-01T00:00:00Z"; }
             label { "Until" input type="text" name="until" value=(v(&f.until)); }
+            input type="hidden" name="sort" value=(sort.value());
             button type="submit" { "Filter" }
         }
     }
 }
 
-fn events(events: &[AuditRecord]) -> Markup {
+fn events(events: &[AuditRecord], sort: Sort, base: &str) -> Markup {
     html! {
         @if events.is_empty() { p.muted { "No events match." } } @else {
-            div.table-wrap tabindex="0" role="region" aria-label="Audit events" { table {
+            div.table-wrap tabindex="0" role="region" aria-label="Audit events" data-table="audit" { table {
                 thead { tr {
-                    th scope="col" { "Time" } th scope="col" { "Action" } th scope="col" { "Subject" } th scope="col" { "Risk" }
+                    (sort.heading(base, COLUMNS[0])) th scope="col" { "Action" } th scope="col" { "Subject" } th scope="col" { "Risk" }
                     th scope="col" { "Decision" } th scope="col" { "Token" } th scope="col" { "Detail" }
                 } }
                 tbody { @for e in events {
@@ -153,7 +166,7 @@ fn events(events: &[AuditRecord]) -> Markup {
     }
 }
 
-/// `GET /ui/audit/export`: every event the filters match, newest first,
+/// `GET /ui/audit/export`: every event the filters match, in the page's order,
 /// one JSON object a line.
 pub async fn export(
     State(state): State<AppState>,

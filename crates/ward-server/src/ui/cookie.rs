@@ -1,6 +1,7 @@
 //! The dashboard's cookies, read and written in one place: the session
-//! cookie (`HttpOnly; SameSite=Strict; Path=/ui`, `Secure` under TLS) and
-//! the sign-in form's nonce cookie (`Path=/ui/login`).
+//! cookie (`HttpOnly; SameSite=Strict; Path=/ui`, `Secure` under TLS),
+//! the sign-in form's nonce cookie (`Path=/ui/login`) and the sealed
+//! shown-once token (`Path=/ui/shown/{slot}`, two minutes; `shown.rs`).
 
 use super::Transport;
 use axum::http::header::COOKIE;
@@ -10,6 +11,8 @@ use axum::http::{HeaderMap, HeaderValue};
 pub const SESSION: &str = "ward_session";
 /// The sign-in form's nonce cookie (`csrf::for_login`).
 pub const LOGIN: &str = "ward_login";
+/// The sealed token waiting for its shown-once page (`shown::seal`).
+pub const SHOWN: &str = "ward_shown";
 
 /// The value of cookie `name` in the request, if sent.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -55,6 +58,25 @@ pub fn clear_login_nonce() -> HeaderValue {
     HeaderValue::from_static("ward_login=; Path=/ui/login; Max-Age=0; HttpOnly; SameSite=Strict")
 }
 
+/// The `Set-Cookie` of a sealed token for the page at `slot` (a hex
+/// name from `shown::new_slot`, checked by the caller), living as long
+/// as the token waits.
+pub fn shown(sealed: &str, slot: &str, transport: Transport) -> HeaderValue {
+    header(&format!(
+        "{SHOWN}={sealed}; Path=/ui/shown/{slot}; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        super::shown::TTL_SECONDS,
+        secure(transport)
+    ))
+}
+
+/// The `Set-Cookie` that ends the sealed token of `slot` once shown.
+pub fn clear_shown(slot: &str, transport: Transport) -> HeaderValue {
+    header(&format!(
+        "{SHOWN}=; Path=/ui/shown/{slot}; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure(transport)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +96,16 @@ mod tests {
         assert_eq!(plain, "ward_session=t; Path=/ui; Max-Age=60; HttpOnly; SameSite=Strict");
         let tls = session("t", 60, Transport { tls: true });
         assert_eq!(tls, "ward_session=t; Path=/ui; Max-Age=60; HttpOnly; SameSite=Strict; Secure");
+    }
+
+    #[test]
+    fn the_shown_cookie_reaches_only_its_page_and_lives_two_minutes() {
+        let c = shown("sealed", "ab12", Transport { tls: true });
+        assert_eq!(
+            c,
+            "ward_shown=sealed; Path=/ui/shown/ab12; Max-Age=120; HttpOnly; SameSite=Strict; Secure"
+        );
+        let gone = clear_shown("ab12", Transport { tls: false });
+        assert_eq!(gone, "ward_shown=; Path=/ui/shown/ab12; Max-Age=0; HttpOnly; SameSite=Strict");
     }
 }

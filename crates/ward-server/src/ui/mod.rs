@@ -12,20 +12,26 @@
 //! login and logout (`sign_in.rs`); every state-changing form carries a
 //! CSRF token, checked before anything else (`csrf.rs`, `form.rs`); every
 //! `/ui` response carries the security headers of [`headers`]; a token
-//! string appears only on the shown-once page (`shown.rs`).
+//! string appears only on the shown-once page, carried to it in a sealed
+//! cookie (`shown.rs`); a destructive admin action asks first on a page
+//! that names its object (`confirm.rs`).
 
 mod agents;
 mod approvals;
 mod assets;
 mod audit;
+mod confirm;
 mod cookie;
 mod csrf;
 mod error;
+mod expiring;
 mod form;
 mod layout;
+mod service_users;
 mod session;
 mod shown;
 mod sign_in;
+mod sort;
 mod token_forms;
 mod tokens;
 mod users;
@@ -39,9 +45,11 @@ use axum::middleware::Next;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
-/// No inline script or style, nothing from elsewhere, no framing.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                       form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// No inline script or style, nothing from elsewhere, no framing; the
+/// script may fetch this origin's pages only (`connect-src`, for the
+/// partial updates of `ward.js`).
+pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+                       img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Whether the server speaks TLS, so the session cookie is `Secure`: set
 /// as a request extension by `serve_with_tls`.
@@ -75,20 +83,23 @@ pub fn router() -> Router<AppState> {
         .route("/ui/tokens/{id}/revoke", get(token_forms::confirm_revoke).post(token_forms::revoke))
         .route("/ui/tokens/{id}/rotate", get(token_forms::confirm_rotate).post(token_forms::rotate))
         .route("/ui/shown/{id}", get(token_forms::shown_once))
-        .route("/ui/expiring", get(tokens::expiring))
+        .route("/ui/expiring", get(expiring::expiring))
         .route("/ui/users", get(users::list).post(users::create))
         .route("/ui/users/{who}/tokens", get(users::tokens))
-        .route("/ui/users/{who}/revoke-tokens", post(users::revoke_tokens))
-        .route("/ui/users/{who}/delete", post(users::delete))
-        .route("/ui/service-users", get(users::service_list).post(users::service_create))
-        .route("/ui/service-users/{who}/rotate-key", post(users::service_rotate))
-        .route("/ui/service-users/{who}/delete", post(users::service_delete))
+        .route("/ui/users/{who}/revoke-tokens", get(confirm::user_revoke_tokens).post(users::revoke_tokens))
+        .route("/ui/users/{who}/delete", get(confirm::user_delete).post(users::delete))
+        .route("/ui/service-users", get(service_users::service_list).post(service_users::service_create))
+        .route("/ui/service-users/{who}/rotate-key", post(service_users::service_rotate))
+        .route(
+            "/ui/service-users/{who}/delete",
+            get(confirm::service_user_delete).post(service_users::service_delete),
+        )
         .route("/ui/approvals", get(approvals::list))
         .route("/ui/approvals/{id}/decide", post(approvals::decide))
         .route("/ui/agents", get(agents::list))
-        .route("/ui/agents/revoke", post(agents::revoke))
+        .route("/ui/agents/revoke", get(confirm::agent_revoke).post(agents::revoke))
         .route("/ui/keys/rotate", post(agents::rotate_key))
-        .route("/ui/keys/{kid}/retire", post(agents::retire_key))
+        .route("/ui/keys/{kid}/retire", get(confirm::key_retire).post(agents::retire_key))
         .route("/ui/audit", get(audit::search))
         .route("/ui/audit/export", get(audit::export))
 }

@@ -5,22 +5,24 @@
 //! same authority function as the API (`authority::tokens`), with the
 //! body parsed by the API's own parser (`NewToken::parse`, `Rotation`).
 
+use super::Transport;
+use super::cookie;
 use super::error::UiResult;
 use super::form::Posted;
 use super::layout::{badge, maybe_time, time};
 use super::session::Session;
-use super::shown::{self, Waiting};
+use super::shown::{self, Heading, Shown, Waiting};
 use crate::authority::input::{NewToken, Rotation};
-use crate::authority::{permissions, tokens};
+use crate::authority::tokens;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::html;
 use ward_api::{CreateTokenRequest, RotateRequest};
 use ward_core::TokenKind;
-use ward_core::policy::effective_scopes;
 
 /// The kinds a person creates here (a login session comes from signing in).
 const CREATABLE: [TokenKind; 4] =
@@ -33,12 +35,9 @@ const GRACES: [(&str, &str); 4] =
     [("", "none: the old token stops now"), ("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days")];
 
 /// `GET /ui/tokens/new`: the scopes offered are those the caller may give
-/// a token of its own (its owner's permissions within its session's).
+/// a token of its own (`authority::tokens::grantable`).
 pub async fn new_form(State(state): State<AppState>, session: Session) -> UiResult<Html<String>> {
-    let caller = &session.caller;
-    let me = state.store.user_by_id(&caller.principal.id).await.map_err(ApiError::from)?;
-    let me = me.ok_or(ApiError::NotFound("user"))?;
-    let grantable = effective_scopes(&caller.scopes, &permissions(&state, &me));
+    let grantable = tokens::grantable(&state, &session.caller).await?;
     let catalog = &state.settings.catalog;
     let body = html! {
         h1 { "Create a token" }
@@ -78,7 +77,11 @@ pub async fn new_form(State(state): State<AppState>, session: Session) -> UiResu
 }
 
 /// `POST /ui/tokens`: `authority::tokens::create`, then the shown-once page.
-pub async fn create(State(state): State<AppState>, posted: Posted) -> UiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    transport: Transport,
+    posted: Posted,
+) -> UiResult<Response> {
     let Posted { session, fields } = posted;
     let kind = fields.get("type").unwrap_or("").parse::<TokenKind>().map_err(ApiError::invalid)?;
     if !CREATABLE.contains(&kind) {
@@ -97,54 +100,78 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> UiResult<R
     };
     let new = NewToken::parse(req, &state.settings.catalog)?;
     let issued = tokens::create(&state, &session.caller, new).await?;
-    hand_off(&state, &session, Waiting { issued, heading: "Token created", note: None })
+    hand_off(&state, &session, transport, Waiting { issued, heading: Heading::Created, note: None })
 }
 
-/// Puts a new token in a slot and redirects to its one showing.
-pub fn hand_off(state: &AppState, session: &Session, waiting: Waiting) -> UiResult<Response> {
-    let slot = shown::put(state, &session.caller.token_id, waiting)
-        .ok_or(ApiError::Busy { retry_after: shown::TTL_SECONDS.unsigned_abs() })?;
-    Ok(Redirect::to(&format!("/ui/shown/{slot}")).into_response())
+/// Seals a new token into a cookie for its one showing and redirects
+/// there (`shown.rs`): whichever node answers the redirect can show it.
+pub fn hand_off(
+    state: &AppState,
+    session: &Session,
+    transport: Transport,
+    waiting: Waiting,
+) -> UiResult<Response> {
+    let slot = shown::new_slot();
+    let sealed = shown::seal(state, &session.caller.token_id, &slot, waiting)?;
+    let mut response = Redirect::to(&format!("/ui/shown/{slot}")).into_response();
+    response.headers_mut().append(SET_COOKIE, cookie::shown(&sealed, &slot, transport));
+    Ok(response)
 }
 
-/// `GET /ui/shown/{slot}`: the token, once; afterwards the page says it
-/// is gone (410).
+/// `GET /ui/shown/{slot}`: the token sealed in this slot's cookie, once
+/// (the cookie is cleared); afterwards the page says it is gone (410).
 pub async fn shown_once(
     State(state): State<AppState>,
     session: Session,
+    transport: Transport,
     Path(slot): Path<String>,
+    headers: HeaderMap,
 ) -> UiResult<Response> {
-    let Some(waiting) = shown::take(&state, &session.caller.token_id, &slot) else {
-        let body = html! {
-            h1 { "Already shown" }
-            p { "ward shows a token once. This one was shown already, or waited too long, and is not kept anywhere. \
-                 If you did not copy it, revoke it and create another." }
-            p { a href="/ui/tokens" { "Back to my tokens" } }
-        };
-        return Ok((StatusCode::GONE, session.page("Already shown", body)).into_response());
+    let opened = shown::valid_slot(&slot)
+        .then(|| cookie::get(&headers, cookie::SHOWN))
+        .flatten()
+        .and_then(|sealed| shown::open(&state, &session.caller.token_id, &slot, sealed));
+    let mut response = match opened {
+        Some(shown) => shown_page(&session, &shown).into_response(),
+        None => {
+            let body = html! {
+                h1 { "Already shown" }
+                p { "ward shows a token once. This one was shown already, or waited too long, and is not kept anywhere. \
+                     If you did not copy it, revoke it and create another." }
+                p { a href="/ui/tokens" { "Back to my tokens" } }
+            };
+            (StatusCode::GONE, session.page("Already shown", body)).into_response()
+        }
     };
-    let record = &waiting.issued.record;
+    if shown::valid_slot(&slot) {
+        response.headers_mut().append(SET_COOKIE, cookie::clear_shown(&slot, transport));
+    }
+    Ok(response)
+}
+
+fn shown_page(session: &Session, shown: &Shown) -> Html<String> {
+    let heading = shown.heading.text();
     let body = html! {
-        h1 { (waiting.heading) }
+        h1 { (heading) }
         p.warning role="alert" {
             strong { "Copy this token now. " }
             "ward shows it only once: it is stored as a hash and cannot be shown again."
         }
-        label for="token" { "Token " (record.name.as_str()) }
-        input.shown-token id="token" type="text" readonly value=(waiting.issued.plain.expose()) autocomplete="off" spellcheck="false";
+        label for="token" { "Token " (shown.name) }
+        input.shown-token id="token" type="text" readonly value=(shown.token.expose()) autocomplete="off" spellcheck="false";
         button type="button" data-copy="token" hidden { "Copy to clipboard" }
         span id="token-status" role="status" {}
-        @if let Some(note) = &waiting.note { p { (note) } }
+        @if let Some(note) = &shown.note { p { (note) } }
         dl {
-            dt { "Id" } dd { code { (record.id.as_str()) } }
-            dt { "Type" } dd { (record.kind.as_str()) }
-            dt { "Scopes" } dd { @for s in &record.scopes { code { (s.as_str()) } " " } }
-            dt { "Created" } dd { (time(record.created_at)) }
-            dt { "Expires" } dd { (maybe_time(record.expires_at, "never")) }
+            dt { "Id" } dd { code { (shown.id) } }
+            dt { "Type" } dd { (shown.kind) }
+            dt { "Scopes" } dd { @for s in &shown.scopes { code { (s) } " " } }
+            dt { "Created" } dd { (time(shown.created_at)) }
+            dt { "Expires" } dd { (maybe_time(shown.expires_at, "never")) }
         }
         p { a href="/ui/tokens" { "Done: back to my tokens" } }
     };
-    Ok(session.page(waiting.heading, body).into_response())
+    session.page(heading, body)
 }
 
 /// `GET /ui/tokens/{id}/revoke`: names the token and asks.
@@ -205,6 +232,7 @@ pub async fn confirm_rotate(
 pub async fn rotate(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    transport: Transport,
     posted: Posted,
 ) -> UiResult<Response> {
     let Posted { session, fields } = posted;
@@ -217,6 +245,6 @@ pub async fn rotate(
         }
         None => format!("The old token {} has stopped working.", previous.id),
     };
-    let waiting = Waiting { issued: rotated.value.successor, heading: "Token rotated", note: Some(note) };
-    hand_off(&state, &session, waiting)
+    let waiting = Waiting { issued: rotated.value.successor, heading: Heading::Rotated, note: Some(note) };
+    hand_off(&state, &session, transport, waiting)
 }

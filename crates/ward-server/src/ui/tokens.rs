@@ -1,14 +1,16 @@
-//! "My tokens" and "Expiring soon": the table of `ward token list` (type,
+//! "My tokens": the table of `ward token list` (type,
 //! status, created, last used, expires, scopes) with filters by type and
 //! status, a search by name, sorting by date and pagination. Listing goes
 //! through `authority::tokens::list` (the caller's own tokens; the API's
 //! rules) and rows are rendered from `routes::views::token`, so a status
 //! or a last-used time reads the same as in the API. The forms that
-//! change tokens are in `token_forms.rs`.
+//! change tokens are in `token_forms.rs`, "Expiring soon" in
+//! `expiring.rs`; both draw their rows with [`table`].
 
-use super::error::{UiError, UiResult};
+use super::error::UiResult;
 use super::layout::{self, badge, maybe_time, paginate, time};
 use super::session::Session;
+use super::sort::{Column, Sort};
 use crate::authority::input::TokenListing;
 use crate::authority::tokens;
 use crate::error::ApiError;
@@ -16,7 +18,7 @@ use crate::routes::views;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use chrono::Duration;
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use ward_api::TokenInfo;
@@ -48,12 +50,20 @@ impl ListQuery {
         let kind = blank(&self.kind).map(str::parse::<TokenKind>).transpose().map_err(ApiError::invalid)?;
         let status =
             blank(&self.status).map(str::parse::<TokenStatus>).transpose().map_err(ApiError::invalid)?;
-        Ok(TokenListing { kind, status, owner: None, before: None, limit: MAX_LISTED })
+        Ok(TokenListing {
+            kind,
+            status,
+            owner: None,
+            before: None,
+            limit: MAX_LISTED,
+            expiring: None,
+            unused_for: None,
+        })
     }
 
     /// This query as a link prefix without `page` (and without `sort`
     /// unless `keep_sort`), ending in `?` or `&`.
-    fn base(&self, path: &str, keep_sort: bool) -> String {
+    pub fn base(&self, path: &str, keep_sort: bool) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [("type", &self.kind), ("status", &self.status), ("q", &self.q)] {
             if let Some(v) = blank(v) {
@@ -68,18 +78,28 @@ impl ListQuery {
     }
 }
 
-/// Rows whose name contains `q` (any case), sorted by `sort`.
-pub fn search_and_sort(mut rows: Vec<TokenInfo>, q: Option<&str>, sort: Option<&str>) -> Vec<TokenInfo> {
+/// The date columns of a token table.
+pub const COLUMNS: [Column; 3] = [
+    Column::newest_first("created", "Created"),
+    Column::newest_first("last_used", "Last used"),
+    Column::soonest_first("expires", "Expires"),
+];
+
+fn date(t: &TokenInfo, key: &str) -> Option<DateTime<Utc>> {
+    match key {
+        "last_used" => t.last_used_at,
+        "expires" => t.expires_at,
+        _ => Some(t.created_at),
+    }
+}
+
+/// Rows whose name contains `q` (any case), in `sort`'s order.
+pub fn search_and_sort(mut rows: Vec<TokenInfo>, q: Option<&str>, sort: Sort) -> Vec<TokenInfo> {
     if let Some(q) = q {
         let q = q.to_lowercase();
         rows.retain(|t| t.name.to_lowercase().contains(&q));
     }
-    match sort.unwrap_or("created") {
-        "created_asc" => rows.sort_by_key(|t| t.created_at),
-        "expires" => rows.sort_by_key(|t| (t.expires_at.is_none(), t.expires_at)),
-        "last_used" => rows.sort_by_key(|t| std::cmp::Reverse(t.last_used_at)),
-        _ => rows.sort_by_key(|t| std::cmp::Reverse(t.created_at)),
-    }
+    sort.apply(&mut rows, date);
     rows
 }
 
@@ -91,14 +111,15 @@ pub async fn list(
 ) -> UiResult<Html<String>> {
     let found = tokens::list(&state, &session.caller, query.api()?).await?;
     let rows = found.value.tokens.iter().map(|t| views::token(&state, found.now, t)).collect();
-    let rows = search_and_sort(rows, blank(&query.q), blank(&query.sort));
+    let sort = Sort::parse(blank(&query.sort), &COLUMNS);
+    let rows = search_and_sort(rows, blank(&query.q), sort);
     let (shown, at, pages) = paginate(&rows, query.page);
     let body = html! {
         h1 { "My tokens" }
         @if blank(&query.done) == Some("revoked") { (layout::notice("The token was revoked.")) }
         p { a href="/ui/tokens/new" { "Create a token" } }
         (filters(&query))
-        (table(shown, &query, "/ui/tokens", true))
+        (table(shown, Table { sort, base: &query.base("/ui/tokens", false), actions: true, owner: false }))
         (layout::pagination(&query.base("/ui/tokens", true), at, pages))
     };
     Ok(session.page("My tokens", body))
@@ -134,25 +155,21 @@ fn filters(query: &ListQuery) -> Markup {
     }
 }
 
-/// A sortable column heading: a link that sorts by it.
-fn sort_heading(query: &ListQuery, path: &str, label: &str, key: &str) -> Markup {
-    let current = blank(&query.sort).unwrap_or("created");
-    let (next, mark) = match (key, current) {
-        ("created", "created") => ("created_asc", Some("descending")),
-        ("created", "created_asc") => ("created", Some("ascending")),
-        (k, c) if k == c => (k, Some(if k == "expires" { "ascending" } else { "descending" })),
-        (k, _) => (k, None),
-    };
-    let href = format!("{}sort={next}", query.base(path, false));
-    html! {
-        th scope="col" aria-sort=[mark] {
-            a href=(href) { (label) @if let Some(m) = mark { span.muted { @if m == "ascending" { " ▲" } @else { " ▼" } } } }
-        }
-    }
+/// How a token table is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Table<'a> {
+    pub sort: Sort,
+    /// The page's link without `sort`, ending in `?` or `&`.
+    pub base: &'a str,
+    /// Revoke and rotate links for active tokens.
+    pub actions: bool,
+    /// An owner column (a listing across users).
+    pub owner: bool,
 }
 
-/// The token table; `actions`: revoke and rotate links for active tokens.
-pub fn table(rows: &[TokenInfo], query: &ListQuery, path: &str, actions: bool) -> Markup {
+/// The token table.
+pub fn table(rows: &[TokenInfo], how: Table<'_>) -> Markup {
+    let Table { sort, base, actions, owner } = how;
     html! {
         @if rows.is_empty() {
             p.muted { "No tokens match." }
@@ -162,11 +179,10 @@ pub fn table(rows: &[TokenInfo], query: &ListQuery, path: &str, actions: bool) -
                     caption.muted { "Tokens, " (rows.len()) " on this page" }
                     thead { tr {
                         th scope="col" { "Name" }
+                        @if owner { th scope="col" { "Owner" } }
                         th scope="col" { "Type" }
                         th scope="col" { "Status" }
-                        (sort_heading(query, path, "Created", "created"))
-                        (sort_heading(query, path, "Last used", "last_used"))
-                        (sort_heading(query, path, "Expires", "expires"))
+                        @for column in COLUMNS { (sort.heading(base, column)) }
                         th scope="col" { "Scopes" }
                         @if actions { th scope="col" { "Actions" } }
                     } }
@@ -174,6 +190,7 @@ pub fn table(rows: &[TokenInfo], query: &ListQuery, path: &str, actions: bool) -
                         @for t in rows {
                             tr data-token-id=(t.id) {
                                 td { (t.name) br; code.muted { (t.prefix) "…" } }
+                                @if owner { td.owner { (t.username) } }
                                 td { (t.token_type.as_str()) }
                                 td { (badge(t.status.as_str())) }
                                 td { (time(t.created_at)) }
@@ -197,51 +214,4 @@ pub fn table(rows: &[TokenInfo], query: &ListQuery, path: &str, actions: bool) -
             }
         }
     }
-}
-
-/// The query of `/ui/expiring`.
-#[derive(Debug, Deserialize)]
-pub struct ExpiringQuery {
-    pub days: Option<u32>,
-}
-
-/// `GET /ui/expiring`: the caller's active tokens that end in the next 7
-/// (or 30) days, soonest first.
-pub async fn expiring(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<ExpiringQuery>,
-) -> UiResult<Html<String>> {
-    let days = match q.days.unwrap_or(7) {
-        d @ (7 | 30) => d,
-        _ => return Err(UiError::Api(ApiError::invalid("days must be 7 or 30"))),
-    };
-    let query = TokenListing {
-        kind: None,
-        status: Some(TokenStatus::Active),
-        owner: None,
-        before: None,
-        limit: MAX_LISTED,
-    };
-    let found = tokens::list(&state, &session.caller, query).await?;
-    let until = found.now + Duration::days(i64::from(days));
-    let rows: Vec<TokenInfo> = found
-        .value
-        .tokens
-        .iter()
-        .filter(|t| t.token.expires_at.is_some_and(|e| e <= until))
-        .map(|t| views::token(&state, found.now, t))
-        .collect();
-    let listing = ListQuery { sort: Some("expires".into()), ..ListQuery::default() };
-    let rows = search_and_sort(rows, None, Some("expires"));
-    let body = html! {
-        h1 { "Expiring soon" }
-        p {
-            "Your active tokens that expire in the next " (days) " days. "
-            @if days == 7 { a href="/ui/expiring?days=30" { "Show 30 days" } }
-            @else { a href="/ui/expiring?days=7" { "Show 7 days" } }
-        }
-        (table(&rows, &listing, "/ui/expiring", true))
-    };
-    Ok(session.page("Expiring soon", body))
 }

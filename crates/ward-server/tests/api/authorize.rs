@@ -5,6 +5,7 @@ use crate::agents::{OPS, mint};
 use crate::helpers::{Reply, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
+use ward_server::authority::approvals::MAX_PENDING_PER_TOKEN as MAX_PENDING;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -249,6 +250,50 @@ async fn denied_and_expired_approvals_deny() {
     let r = authorize(&app, &token, json!({"operation": "reboot", "approval_id": id})).await;
     assert_eq!(r.str("decision"), "deny");
     assert!(r.str("reason").contains("expired"), "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn asking_again_waits_on_the_same_request_and_one_token_cannot_flood_the_queue() {
+    // ops.toml plus enough operations that need a human to fill a token's queue.
+    let extra: String = (0..=MAX_PENDING)
+        .map(|n| format!("\n[operations.chore{n}]\nscopes = [\"system:admin\"]\nrisk = \"high\"\napproval = \"human\"\n"))
+        .collect();
+    let app = TestApp::with_config(&format!("{OPS}{extra}")).await;
+    let admin = app.admin().await;
+    let token = mint(&app, &admin, "patcher", &["system:admin"], "1h").await.str("token");
+    let twin = mint(&app, &admin, "patcher", &["system:admin"], "1h").await.str("token");
+
+    let first = authorize(&app, &token, json!({"operation": "reboot"})).await.str("approval_id");
+    let again = authorize(&app, &token, json!({"operation": "reboot"})).await;
+    assert_eq!(again.str("decision"), "approval_required");
+    assert_eq!(again.str("approval_id"), first, "a retry waits on the request already open");
+    let other = authorize(&app, &twin, json!({"operation": "reboot"})).await.str("approval_id");
+    assert_ne!(other, first, "another token's request is its own");
+
+    for n in 1..MAX_PENDING {
+        let r = authorize(&app, &token, json!({"operation": format!("chore{n}")})).await;
+        assert_eq!(r.str("decision"), "approval_required", "request {n}: {:?}", r.body);
+    }
+    let full = authorize(&app, &token, json!({"operation": format!("chore{MAX_PENDING}")})).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.str("decision"), "deny", "{:?}", full.body);
+    assert!(
+        full.str("reason").contains(&format!("already waits on {MAX_PENDING} approval requests")),
+        "{:?}",
+        full.body
+    );
+    assert!(full.body.get("approval_id").is_none_or(serde_json::Value::is_null), "{:?}", full.body);
+    let listed = app.get("/v1/approvals?status=pending", &admin).await;
+    let pending = listed.body["approvals"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        pending,
+        MAX_PENDING as usize + 1,
+        "the token's {MAX_PENDING} and its twin's one: {:?}",
+        listed.body
+    );
+    // Asking again for one that waits still finds it when the queue is full.
+    let r = authorize(&app, &token, json!({"operation": "reboot"})).await;
+    assert_eq!(r.str("approval_id"), first);
 }
 
 /// A webhook receiver on port 0 that answers with `answer` after `delay`.

@@ -95,6 +95,9 @@ async fn an_operation_that_needs_approval_is_403_never_200_until_approved_and_th
     let id = asked.header("x-ward-approval");
     assert!(id.starts_with("apr_"), "{:?}", asked.headers);
     assert_eq!(asked.body["approval_id"], json!(id));
+    let retried = ask(&app, Some(&token), "POST", "/system/updates", &[]).await;
+    assert_eq!(retried.status, StatusCode::FORBIDDEN);
+    assert_eq!(retried.header("x-ward-approval"), id, "a retry waits on the same request, it opens no other");
 
     let pending =
         ask(&app, Some(&token), "POST", "/system/updates", &[("X-Ward-Approval", id.as_str())]).await;

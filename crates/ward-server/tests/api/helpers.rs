@@ -54,9 +54,14 @@ pub struct TestApp {
     /// The server's clock.
     pub clock: Clock,
     hand: ClockHand,
+    /// The master key, which a second node on the same database shares.
+    master: MasterKey,
+    config: String,
     shutdown: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
+    /// The database's directory; `None` for a second node, which uses
+    /// the first one's.
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A response: status, headers, JSON body (Null when empty).
@@ -85,15 +90,31 @@ impl TestApp {
     pub async fn with_config(config: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_path = dir.path().join("ward.db");
+        let mut app = Self::node(config, db_path, MasterKey::random(), true).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// A second server process's twin: another node on the same database
+    /// with the same master key (and config), as behind a load balancer.
+    pub async fn second_node(&self) -> Self {
+        Self::node(&self.config, self.db_path.clone(), self.master.clone(), false).await
+    }
+
+    async fn node(config: &str, db_path: PathBuf, master: MasterKey, first: bool) -> Self {
         let inner = SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store");
+        // One store, as the server runs: its writes share one write gate and
+        // one invalidation feed (the revocation stream hears agent writes too).
+        let agents = Arc::new(inner.clone());
         let store = Arc::new(CountingStore { inner, looked_up: Default::default() });
-        ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
+        if first {
+            ensure_admin(store.as_ref(), Some(ADMIN_PASSWORD.into())).await.expect("bootstrap admin");
+        }
         let settings = Settings::parse(config).expect("test config");
-        let agents =
-            Arc::new(SqliteStore::open(db_path.to_str().expect("utf-8 path")).await.expect("open store"));
-        let stores = Stores { store: store.clone(), agents, audit: store.clone() };
+        let stores =
+            Stores { store: store.clone(), agents: agents.clone(), audit: store.clone(), notices: agents };
         let (clock, hand) = Clock::adjustable();
-        let state = AppState::with_clock(stores, settings, MasterKey::random(), clock.clone());
+        let state = AppState::with_clock(stores, settings, master.clone(), clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -107,9 +128,11 @@ impl TestApp {
             db_path,
             clock,
             hand,
+            master,
+            config: config.to_owned(),
             shutdown: Some(tx),
             served: Some(served),
-            _dir: dir,
+            _dir: None,
         }
     }
 

@@ -47,6 +47,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/oauth/introspect"),
     ("post", "/oauth/revoke"),
     ("get", "/.well-known/oauth-authorization-server"),
+    // issue 15: the revocation stream
+    ("get", "/v1/events"),
+    // issue 16: the idle-token policy
+    ("get", "/v1/idle-tokens"),
+    ("post", "/v1/idle-tokens/revoke"),
     // issue 16: leaked tokens, forensics
     ("post", "/v1/leaks"),
     ("post", "/v1/tokens/identify"),

@@ -4,121 +4,12 @@
 //! driven in `ward-cli/tests/browser.rs`.)
 
 use crate::helpers::{ADMIN_PASSWORD, TestApp};
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Method, StatusCode};
+use crate::ui_support::{Browser, user_browser};
+use reqwest::StatusCode;
 use serde_json::json;
 
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/// A page as the browser got it.
-struct Page {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn header(&self, name: &str) -> String {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let at =
-            self.body.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
-        self.body[at..].split('"').next().expect("value").to_owned()
-    }
-
-    /// The `Set-Cookie` for `name`, whole.
-    fn set_cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with(&format!("{name}=")))
-            .map(str::to_owned)
-    }
-}
-
-/// A browser without redirects followed, holding one session cookie.
-struct Browser<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        let http =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { app, http, cookie: String::new() }
-    }
-
-    /// Signs in through the form; the session token is the cookie's value.
-    async fn sign_in(app: &'a TestApp, user: &str, password: &str) -> Self {
-        let mut b = Self::new(app);
-        let form = b.get("/ui/login").await;
-        let nonce = form.set_cookie("ward_login").expect("nonce cookie");
-        b.cookie = nonce.split(';').next().expect("pair").to_owned();
-        let done =
-            b.post("/ui/login", &[("csrf", &form.csrf()), ("username", user), ("password", password)]).await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-        let session = done.set_cookie("ward_session").expect("session cookie");
-        b.cookie = session.split(';').next().expect("pair").to_owned();
-        b
-    }
-
-    /// The session token the cookie carries.
-    fn token(&self) -> &str {
-        self.cookie.trim_start_matches("ward_session=")
-    }
-
-    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = self.http.request(method, format!("{}{path}", self.app.base));
-        if !self.cookie.is_empty() {
-            req = req.header(COOKIE, &self.cookie);
-        }
-        if let Some(form) = form {
-            let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-            req = req.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
-        }
-        let resp = req.send().await.expect("request reaches the server");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        Page { status, headers, body: resp.text().await.expect("body") }
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
-    /// Creates a token through the form and reads it from the shown-once page.
-    async fn create_token(&self, name: &str, kind: &str, scopes: &[&str]) -> (String, Page) {
-        let csrf = self.get("/ui/tokens/new").await.csrf();
-        let mut form = vec![("csrf", csrf.as_str()), ("name", name), ("type", kind), ("ttl", "7d")];
-        form.extend(scopes.iter().map(|s| ("scope", *s)));
-        let posted = self.post("/ui/tokens", &form).await;
-        assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
-        let shown_at = posted.header(LOCATION.as_str());
-        assert!(shown_at.starts_with("/ui/shown/"), "{shown_at}");
-        let shown = self.get(&shown_at).await;
-        assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
-        let at = shown.body.find(r#"id="token" type="text" readonly value=""#).expect("the token field")
-            + r#"id="token" type="text" readonly value=""#.len();
-        let token = shown.body[at..].split('"').next().expect("value").to_owned();
-        (shown_at, Page { body: token, ..shown })
-    }
-}
-
-async fn user_browser<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
-    app.user(name).await;
-    Browser::sign_in(app, name, &format!("{name}-password")).await
-}
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+                   img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 #[tokio::test]
 async fn every_dashboard_response_carries_the_csp_and_no_framing_and_pages_are_not_stored() {

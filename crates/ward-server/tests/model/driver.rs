@@ -173,6 +173,27 @@ impl Server {
         Reply { status, body, no_store }
     }
 
+    /// Opens a stream: a refusal is read whole; an open stream is read up
+    /// to its first `: subscribed` comment (the body is Null), then closed.
+    pub async fn open_stream(&self, req: reqwest::RequestBuilder) -> Reply {
+        let mut resp = req.send().await.expect("request reaches the server");
+        let status = resp.status();
+        let no_store = no_store(&resp);
+        if !status.is_success() {
+            let text = resp.text().await.expect("body");
+            return Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), no_store };
+        }
+        let mut read = String::new();
+        while !read.contains(": subscribed") {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), resp.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => read.push_str(&String::from_utf8_lossy(&bytes)),
+                other => panic!("the stream opens within 5 s, read {read:?}, then {other:?}"),
+            }
+        }
+        Reply { status, body: Value::Null, no_store }
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
     }
@@ -279,6 +300,10 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
         }
         Step::ListTokens { by } => s.call(Method::GET, "/v1/tokens?limit=1000", tok(by), None).await,
         Step::ListMinted { by } => s.call(Method::GET, "/v1/mint?limit=1000", tok(by), None).await,
+        Step::IdleList { by } => s.call(Method::GET, "/v1/idle-tokens?unused_for=3650d", tok(by), None).await,
+        Step::IdleRevoke { by } => {
+            s.post("/v1/idle-tokens/revoke", tok(by), json!({"unused_for": "3650d"})).await
+        }
         Step::Whoami { by } => s.call(Method::GET, "/v1/whoami", tok(by), None).await,
         Step::Logout { by } => s.post("/v1/logout", tok(by), json!({})).await,
         Step::KeyRotate { by } => s.post("/v1/keys/rotate", tok(by), json!({})).await,
@@ -307,6 +332,10 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
         }
         Step::Identify { by, target } => {
             s.post("/v1/tokens/identify", tok(by), json!({"token": m.creds[target].token})).await
+        }
+        Step::Subscribe { by } => {
+            let req = s.http.get(format!("{}/v1/events", s.base)).bearer_auth(&m.creds[by].token);
+            s.open_stream(req).await
         }
     }
 }

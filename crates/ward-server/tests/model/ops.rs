@@ -102,6 +102,11 @@ pub enum Op {
     // issue 16: leaked tokens and forensics
     ReportLeak { target: Index },
     Identify { by: Pick, target: Index },
+    // issue 15: the revocation stream
+    Subscribe { by: Pick },
+    // issue 16: the idle-token policy (admins)
+    IdleList { by: Pick },
+    IdleRevoke { by: Pick },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -166,6 +171,9 @@ pub fn op() -> BoxedStrategy<Op> {
         2 => any::<Index>().prop_map(|target| Op::OAuthRevoke { target }),
         2 => any::<Index>().prop_map(|target| Op::ReportLeak { target }),
         2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Identify { by, target }),
+        2 => pick().prop_map(|by| Op::Subscribe { by }),
+        1 => pick().prop_map(|by| Op::IdleList { by }),
+        1 => pick().prop_map(|by| Op::IdleRevoke { by }),
     ]
     .boxed()
 }
@@ -304,6 +312,19 @@ pub enum Step {
         by: usize,
         target: usize,
     },
+    /// `GET /v1/events`: opens the revocation stream (then closes it).
+    Subscribe {
+        by: usize,
+    },
+    /// `GET /v1/idle-tokens?unused_for=3650d`: no credential of a case is
+    /// that old, so an admin's answer lists none.
+    IdleList {
+        by: usize,
+    },
+    /// `POST /v1/idle-tokens/revoke {"unused_for":"3650d"}`: revokes none.
+    IdleRevoke {
+        by: usize,
+    },
 }
 
 /// `MODEL_SKIP=Rotate,MintRevokeJti` leaves those ops out (to look past a
@@ -413,6 +434,8 @@ impl Model {
                 Step::ListUserTokens { by: self.caller(by)?, user: choose(user, &all_users)? }
             }
             Op::ListTokens { by } => Step::ListTokens { by: self.caller(by)? },
+            Op::IdleList { by } => Step::IdleList { by: self.caller(by)? },
+            Op::IdleRevoke { by } => Step::IdleRevoke { by: self.caller(by)? },
             Op::KeyRotate { by } => Step::KeyRotate { by: self.caller(by)? },
             Op::KeyRetire { by, key } => {
                 let keys: Vec<usize> = (0..self.keys.len()).collect();
@@ -449,6 +472,7 @@ impl Model {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::Identify { by: self.caller(by)?, target: choose(target, &all)? }
             }
+            Op::Subscribe { by } => Step::Subscribe { by: self.caller(by)? },
         })
     }
 
@@ -507,6 +531,8 @@ impl Model {
             Step::ListUserTokens { by, user } => format!("{} lists the tokens of {}", c(by), u(user)),
             Step::ListTokens { by } => format!("{} lists its owner's tokens", c(by)),
             Step::ListMinted { by } => format!("{} lists minted agent tokens", c(by)),
+            Step::IdleList { by } => format!("{} lists tokens idle for 3650d", c(by)),
+            Step::IdleRevoke { by } => format!("{} revokes tokens idle for 3650d", c(by)),
             Step::Whoami { by } => format!("{} asks whoami", c(by)),
             Step::Logout { by } => format!("{} logs out", c(by)),
             Step::KeyRotate { by } => format!("{} rotates the signing key", c(by)),
@@ -521,6 +547,7 @@ impl Model {
             }
             Step::ReportLeak { target } => format!("someone holding {} reports it at /v1/leaks", c(target)),
             Step::Identify { by, target } => format!("{} identifies the raw token of {}", c(by), c(target)),
+            Step::Subscribe { by } => format!("{} subscribes to /v1/events", c(by)),
         }
     }
 }

@@ -124,13 +124,16 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::ListUserTokens { by, .. }
         | Step::ListTokens { by }
         | Step::ListMinted { by }
+        | Step::IdleList { by }
+        | Step::IdleRevoke { by }
         | Step::Whoami { by }
         | Step::Logout { by }
         | Step::KeyRotate { by }
         | Step::KeyRetire { by, .. }
         | Step::ForwardAuth { by }
         | Step::Introspect { by, .. }
-        | Step::Identify { by, .. } => Some(by),
+        | Step::Identify { by, .. }
+        | Step::Subscribe { by } => Some(by),
     };
     if let Some(by) = by
         && !m.valid(by)
@@ -338,6 +341,13 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         }
         Step::Whoami { by } => Verdict { ok: Some(Effect::Described(by)), refuse: vec![] },
         Step::Logout { by } => Verdict { ok: Some(Effect::End(vec![by])), refuse: vec![] },
+        // Admins only; nothing in a case has been unused for ten years.
+        Step::IdleList { by } | Step::IdleRevoke { by } => {
+            if !m.is_admin(by) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Listed(vec![])), refuse: vec![] }
+        }
         Step::KeyRotate { by } => {
             if !m.is_admin(by) {
                 return no(403);
@@ -414,6 +424,13 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         // Forward auth: the decision of authorize, 2xx only on allow.
         Step::ForwardAuth { by } => {
             if !m.has(by, APP_READ) {
+                return no(403);
+            }
+            Verdict { ok: Some(Effect::Nothing), refuse: vec![] }
+        }
+        // The stream tells what verify would: introspect holders only.
+        Step::Subscribe { by } => {
+            if !m.has(by, INTROSPECT) {
                 return no(403);
             }
             Verdict { ok: Some(Effect::Nothing), refuse: vec![] }

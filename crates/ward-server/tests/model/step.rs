@@ -40,6 +40,8 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::ListUserTokens { .. }
         | Step::ListTokens { .. }
         | Step::ListMinted { .. }
+        | Step::IdleList { .. }
+        | Step::IdleRevoke { .. }
         | Step::Whoami { .. }
         | Step::Logout { .. }
         | Step::KeyRetire { .. }
@@ -47,7 +49,8 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::Introspect { .. }
         | Step::OAuthRevoke { .. }
         | Step::ReportLeak { .. }
-        | Step::Identify { .. } => 200,
+        | Step::Identify { .. }
+        | Step::Subscribe { .. } => 200,
         Step::Ui { .. } => 200,
         Step::KeyRotate { .. } => 201,
         Step::Create { .. } | Step::Rotate { .. } | Step::Mint { .. } | Step::SvcCreate { .. } => 201,

@@ -18,7 +18,10 @@ const AUDIT: crate::model::Scopes = 1 << 2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     MyTokens,
+    Expiring,
     UserTokens,
+    /// The page that asks before revoking all of a user's tokens.
+    UserRevokeTokens,
     Users,
     ServiceUsers,
     Approvals,
@@ -30,7 +33,9 @@ impl Page {
     pub fn path(self, user: &str) -> String {
         match self {
             Page::MyTokens => "/ui/tokens".into(),
+            Page::Expiring => "/ui/expiring".into(),
             Page::UserTokens => format!("/ui/users/{user}/tokens"),
+            Page::UserRevokeTokens => format!("/ui/users/{user}/revoke-tokens"),
             Page::Users => "/ui/users".into(),
             Page::ServiceUsers => "/ui/service-users".into(),
             Page::Approvals => "/ui/approvals".into(),
@@ -42,7 +47,9 @@ impl Page {
 pub fn page() -> impl Strategy<Value = Page> {
     prop_oneof![
         Just(Page::MyTokens),
+        Just(Page::Expiring),
         Just(Page::UserTokens),
+        Just(Page::UserRevokeTokens),
         Just(Page::Users),
         Just(Page::ServiceUsers),
         Just(Page::Approvals),
@@ -56,10 +63,13 @@ pub fn expect(m: &Model, by: usize, page: Page, user: usize) -> Verdict {
         return no(303);
     }
     let allowed = match page {
-        Page::MyTokens => m.has(by, TOKENS),
+        Page::MyTokens | Page::Expiring => m.has(by, TOKENS),
         Page::Users | Page::ServiceUsers | Page::Approvals => m.is_admin(by),
         Page::Audit => m.has(by, AUDIT),
-        Page::UserTokens => return crate::rules::users_tokens(m, by, user).then(Effect::Nothing),
+        // Asking first answers exactly as listing the user's tokens does.
+        Page::UserTokens | Page::UserRevokeTokens => {
+            return crate::rules::users_tokens(m, by, user).then(Effect::Nothing);
+        }
     };
     if allowed { Verdict { ok: Some(Effect::Nothing), refuse: vec![] } } else { no(403) }
 }

@@ -236,6 +236,27 @@ ALTER TABLE minted_tokens ADD COLUMN issued_via TEXT;
 ",
     },
     Migration {
+        version: 10,
+        name: "expiry notices",
+        sql: r#"
+-- One row per (token, notice point) a node has claimed: sent_at once sent;
+-- while unsent, nobody else claims it before lease_until (a running claim,
+-- or the backoff after a failed send). point_ms: the point before expiry.
+CREATE TABLE expiry_notices (
+    token_id    TEXT COLLATE "C" NOT NULL,
+    point_ms    BIGINT NOT NULL,
+    attempts    BIGINT NOT NULL DEFAULT 0,
+    claimed_by  TEXT,
+    lease_until BIGINT NOT NULL,
+    sent_at     BIGINT,
+    CONSTRAINT expiry_notices_pkey PRIMARY KEY (token_id, point_ms)
+);
+
+-- The due-notice sweep and `token list --expiring` read tokens by end.
+CREATE INDEX tokens_expires ON tokens (expires_at) WHERE expires_at IS NOT NULL;
+"#,
+    },
+    Migration {
         version: 11,
         name: "usage limits and the clients each token was used from",
         sql: r#"
@@ -256,6 +277,14 @@ CREATE TABLE token_clients (
     PRIMARY KEY (token_id, address, user_agent)
 );
 "#,
+    },
+    Migration {
+        version: 12,
+        name: "a token's pending approval requests",
+        sql: r"
+-- open_approval reads a token's pending requests before opening another.
+CREATE INDEX approvals_pending_token ON approvals (token_id) WHERE status = 'pending';
+",
     },
 ];
 

@@ -176,6 +176,12 @@ impl Conn for PgConnection {
         self.execute(lock).await.db("take the audit lock")?;
         Ok(())
     }
+
+    async fn lock_key(&mut self, key: &str) -> StoreResult<()> {
+        let lock = Sql::new("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key);
+        self.execute(lock).await.db("take a lock")?;
+        Ok(())
+    }
 }
 
 /// `sql` with its arguments bound as PostgreSQL takes them.

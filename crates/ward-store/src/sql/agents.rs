@@ -11,7 +11,9 @@
 
 use super::rows::{self, APPROVAL_COLUMNS, SELECT_KEY, SELECT_MINTED, millis, opt_millis, scopes_json};
 use super::{Conn, Db, DbResult, Sql, Unique, finish, set_once, texts};
-use crate::{ApprovalRecord, ApprovalStatus, Invalidation, KeyRecord, MintedRecord, StoreError, StoreResult};
+use crate::{
+    ApprovalRecord, ApprovalStatus, Invalidation, KeyRecord, MintedRecord, Opened, StoreError, StoreResult,
+};
 use chrono::{DateTime, Utc};
 use ward_core::audit::AuditEntry;
 use ward_core::{TokenId, UserId};
@@ -70,8 +72,8 @@ pub(crate) async fn retire_key<D: Db>(
     let out = set_once(&mut *tx, "signing_keys", "kid", "retired_at", kid, millis(now)).await?;
     if out {
         super::cascade::revoke_of_key(&mut *tx, kid, now).await?;
+        tx.announce(&Invalidation::Key(kid.to_owned())).await?;
     }
-    tx.announce(&Invalidation::Keys).await?;
     finish::<D>(tx, if out { events } else { &[] }, "retire signing key").await?;
     Ok(out)
 }
@@ -153,6 +155,7 @@ pub(crate) async fn revoke_minted<D: Db>(
         return Ok(false);
     }
     super::cascade::revoke(&mut *tx, &[jti.as_str()], now).await?;
+    tx.announce(&Invalidation::AgentToken(jti.clone())).await?;
     finish::<D>(tx, events, "revoke minted token").await?;
     Ok(true)
 }
@@ -186,18 +189,49 @@ pub(crate) async fn revoke_agent<D: Db>(
     let revoked = texts(&mut *tx, sql, "jti", "revoke agent tokens").await?;
     let roots: Vec<&str> = revoked.iter().map(String::as_str).collect();
     super::cascade::revoke(&mut *tx, &roots, now).await?;
+    if !revoked.is_empty() {
+        // One notice for the agent rather than one per jti: a subscriber
+        // forgets every token of that agent (more than were ended when
+        // `minted_by` narrowed it, which is safe).
+        tx.announce(&Invalidation::Agent(agent.to_owned())).await?;
+    }
     finish::<D>(tx, events, "revoke agent tokens").await?;
     Ok(revoked.len() as u64)
 }
 
 // Approvals -----------------------------------------------------------------
 
-pub(crate) async fn insert_approval<D: Db>(
+/// [`crate::AgentStore::open_approval`]: under the token's own lock, the
+/// pending and unexpired requests of the token are read first; the same
+/// operation's is returned, a full queue refused, or the new one inserted.
+pub(crate) async fn open_approval<D: Db>(
     db: &D,
     a: &ApprovalRecord,
+    max_pending: u32,
     events: &[AuditEntry],
-) -> StoreResult<()> {
-    let mut tx = db.begin("insert approval").await?;
+) -> StoreResult<Opened> {
+    let mut tx = db.begin("open approval").await?;
+    tx.lock_key(&format!("approval:{}", a.token_id)).await?;
+    let waiting = Sql::new(format!(
+        "SELECT {APPROVAL_COLUMNS} FROM approvals
+         WHERE token_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY id"
+    ))
+    .bind(a.token_id.as_str())
+    .bind(millis(a.created_at));
+    let waiting: Vec<ApprovalRecord> = tx
+        .fetch_all(waiting)
+        .await
+        .db("read pending approvals")?
+        .iter()
+        .map(rows::approval)
+        .collect::<StoreResult<_>>()?;
+    if let Some(same) = waiting.iter().find(|w| w.operation == a.operation) {
+        return Ok(Opened::Waiting(Box::new(same.clone())));
+    }
+    let pending = u32::try_from(waiting.len()).unwrap_or(u32::MAX);
+    if pending >= max_pending {
+        return Ok(Opened::Full(pending));
+    }
     let sql = Sql::new(format!(
         "INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
@@ -215,7 +249,8 @@ pub(crate) async fn insert_approval<D: Db>(
     .bind(a.reason.as_deref());
     let taken = format!("an approval with id '{}' already exists", a.id);
     insert(&mut *tx, sql, APPROVAL_ID, taken, "insert approval").await?;
-    finish::<D>(tx, events, "insert approval").await
+    finish::<D>(tx, events, "insert approval").await?;
+    Ok(Opened::New)
 }
 
 pub(crate) async fn approval_by_id<D: Db>(db: &D, id: &str) -> StoreResult<Option<ApprovalRecord>> {

@@ -181,7 +181,11 @@ pub(crate) async fn query<D: Db>(db: &D, filter: &AuditFilter) -> StoreResult<Ve
     if let Some(before) = filter.before_seq {
         query.push(" AND seq < ").push_bind(columns::int(before));
     }
-    query.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(filter.limit.min(MAX_AUDIT_LIMIT)));
+    if let Some(after) = filter.after_seq {
+        query.push(" AND seq > ").push_bind(columns::int(after));
+    }
+    query.push(if filter.oldest_first { " ORDER BY seq ASC LIMIT " } else { " ORDER BY seq DESC LIMIT " });
+    query.push_bind(i64::from(filter.limit.min(MAX_AUDIT_LIMIT)));
     db.read().await?.fetch_all(query).await.db("query audit events")?.iter().map(chained).collect()
 }
 

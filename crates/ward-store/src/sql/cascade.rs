@@ -3,15 +3,16 @@
 //! `minted_tokens` (a recursive CTE), are revoked with it, or cut to its
 //! new end when a rotation's grace shortens it. Every function here runs
 //! inside the ending write's own transaction, and announces each
-//! descendant token it ends (`Invalidation::Token`, one per token) so every
-//! node drops it from its verify cache when that transaction commits.
-//! Agent tokens are not cached (each check reads the minted record).
+//! descendant it ends (`Invalidation::Token` per token,
+//! `Invalidation::AgentToken` per agent token) so every node drops it from
+//! its verify cache, and the revocation stream names it, when that
+//! transaction commits.
 //!
 //! Token rows are locked in id order before they change, as
 //! `record_usage` and revoke-tokens lock them, so the two cannot deadlock.
 
 use super::rows::millis;
-use super::{Conn, DbResult, Sql, texts};
+use super::{Conn, Sql, texts};
 use crate::{Invalidation, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use ward_core::TokenId;
@@ -63,8 +64,8 @@ pub(crate) async fn revoke<C: Conn>(conn: &mut C, roots: &[&str], now: DateTime<
 }
 
 /// Applies `changes` (`SET` clause and condition, with `$1` = `value`) to
-/// the tokens and to the agent tokens among `ids`, and announces the
-/// tokens it changed.
+/// the tokens and to the agent tokens among `ids`, and announces each one
+/// it changed.
 async fn end<C: Conn>(conn: &mut C, changes: [&str; 2], value: i64, ids: Vec<String>) -> StoreResult<()> {
     let [change, minted_change] = changes;
     let (tokens, minted) = (C::in_list("$2"), C::in_list("$2"));
@@ -76,12 +77,17 @@ async fn end<C: Conn>(conn: &mut C, changes: [&str; 2], value: i64, ids: Vec<Str
     .bind(value)
     .bind(ids.clone());
     let ended = texts(conn, sql, "id", "end descendant tokens").await?;
-    let sql =
-        Sql::new(format!("UPDATE minted_tokens SET {minted_change} AND jti {minted}")).bind(value).bind(ids);
-    conn.execute(sql).await.db("end descendant agent tokens")?;
+    let sql = Sql::new(format!("UPDATE minted_tokens SET {minted_change} AND jti {minted} RETURNING jti"))
+        .bind(value)
+        .bind(ids);
+    let ended_minted = texts(conn, sql, "jti", "end descendant agent tokens").await?;
+    let parse =
+        |id: &str| TokenId::parse(id).map_err(|e| StoreError::Corrupt(format!("token id {id:?}: {e}")));
     for id in ended {
-        let id = TokenId::parse(&id).map_err(|e| StoreError::Corrupt(format!("tokens.id: {e}")))?;
-        conn.announce(&Invalidation::Token(id)).await?;
+        conn.announce(&Invalidation::Token(parse(&id)?)).await?;
+    }
+    for jti in ended_minted {
+        conn.announce(&Invalidation::AgentToken(parse(&jti)?)).await?;
     }
     Ok(())
 }

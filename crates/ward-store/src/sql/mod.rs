@@ -19,6 +19,7 @@ pub(crate) mod cascade;
 pub(crate) mod clients;
 pub(crate) mod issuer;
 pub(crate) mod limits;
+pub(crate) mod notices;
 pub(crate) mod rows;
 mod statement;
 mod store;
@@ -81,6 +82,11 @@ pub trait Conn: Send + Sized {
     /// Takes the lock every audit appender takes, until the transaction
     /// ends (nothing where the transaction already excludes other writers).
     fn lock_audit(&mut self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Takes a lock named `key` until the transaction ends, for writes that
+    /// must not interleave although they touch no common row (nothing where
+    /// the transaction already excludes other writers).
+    fn lock_key(&mut self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// A database as the SQL layer uses it.

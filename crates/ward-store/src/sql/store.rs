@@ -1,11 +1,11 @@
-//! [`Store`], [`AgentStore`] and [`AuditLog`] for every [`Db`], once: each
+//! [`Store`], [`AgentStore`], [`AuditLog`] and [`NoticeStore`] for every [`Db`], once: each
 //! method is the SQL layer's function of that name.
 
-use super::{Db, agents, audit, clients, limits, tokens, users};
+use super::{Db, agents, audit, clients, limits, notices, tokens, users};
 use crate::{
     AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, ClientSeen, Invalidation, KeyRecord,
-    MintedRecord, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord, TokenWithOwner, UserKindFilter,
-    UserRecord,
+    MintedRecord, NoticeClaim, NoticeStore, Opened, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord,
+    TokenWithOwner, UserKindFilter, UserRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -154,8 +154,13 @@ impl<D: Db> AgentStore for D {
     ) -> StoreResult<u64> {
         agents::revoke_agent(self, agent, minted_by, now, events).await
     }
-    async fn insert_approval(&self, approval: &ApprovalRecord, events: &[AuditEntry]) -> StoreResult<()> {
-        agents::insert_approval(self, approval, events).await
+    async fn open_approval(
+        &self,
+        approval: &ApprovalRecord,
+        max_pending: u32,
+        events: &[AuditEntry],
+    ) -> StoreResult<Opened> {
+        agents::open_approval(self, approval, max_pending, events).await
     }
     async fn approval_by_id(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
         agents::approval_by_id(self, id).await
@@ -214,5 +219,39 @@ impl<D: Db> AuditLog for D {
     }
     async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
         audit::head(self).await
+    }
+}
+
+#[async_trait]
+impl<D: Db> NoticeStore for D {
+    async fn due_notices(
+        &self,
+        window: ward_core::notice::Window,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<TokenWithOwner>> {
+        notices::due(self, window, now, limit).await
+    }
+    async fn claim_notice(&self, claim: NoticeClaim<'_>) -> StoreResult<Option<u32>> {
+        notices::claim(self, claim).await
+    }
+    async fn notice_sent(
+        &self,
+        token_id: &TokenId,
+        point: chrono::Duration,
+        node: &str,
+        now: DateTime<Utc>,
+        events: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        notices::sent(self, token_id, point, node, now, events).await
+    }
+    async fn notice_failed(
+        &self,
+        token_id: &TokenId,
+        point: chrono::Duration,
+        node: &str,
+        retry_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        notices::failed(self, token_id, point, node, retry_at).await
     }
 }

@@ -159,6 +159,14 @@ pub(crate) async fn list<D: Db>(db: &D, f: &TokenFilter) -> StoreResult<Vec<Toke
             q.push(")");
         }
     }
+    if let Some(by) = f.expiring_by {
+        q.push(" AND t.expires_at IS NOT NULL AND t.expires_at > ").push_bind(now);
+        q.push(" AND t.expires_at <= ").push_bind(millis(by));
+    }
+    if let Some(since) = f.unused_since {
+        // Never used counts from creation.
+        q.push(" AND COALESCE(t.last_used_at, t.created_at) <= ").push_bind(millis(since));
+    }
     q.push(" ORDER BY t.id DESC LIMIT ").push_bind(i64::from(f.limit));
     db.read().await?.fetch_all(q).await.db("list tokens")?.iter().map(rows::token_with_owner).collect()
 }

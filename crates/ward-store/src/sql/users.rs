@@ -12,7 +12,7 @@
 //! waits for an insert in flight and then finds its token.
 
 use super::rows::{self, SELECT_USER, millis, opt_millis, scopes_json};
-use super::{Columns, Conn, Db, DbResult, Sql, Unique, exists, finish};
+use super::{Columns, Conn, Db, DbResult, Sql, Unique, exists, finish, texts};
 use crate::{Invalidation, PasswordEnds, StoreError, StoreResult, UserKind, UserKindFilter, UserRecord};
 use chrono::{DateTime, Utc};
 use ward_core::audit::AuditEntry;
@@ -144,7 +144,7 @@ pub(crate) async fn set_password<D: Db>(
             .bind(TokenKind::Login.as_str())
             .bind(keep.map_or("", TokenId::as_str));
             let ended = tx.execute(sql).await.db("end login sessions")?;
-            tx.announce(&Invalidation::User(id.clone())).await?;
+            announce_user(&mut *tx, id).await?;
             ended
         }
         PasswordEnds::Everything => end_credentials(&mut *tx, id, now).await?,
@@ -210,21 +210,29 @@ pub(crate) async fn end_credentials<C: Conn>(
     // What their credentials obtained (other users' included) ends too.
     super::cascade::revoke_of_user(conn, id.as_str(), now).await?;
     let now = millis(now);
-    let mut ended = 0;
-    for (what, sql) in [
-        (
-            "revoke user tokens",
-            "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN (
-                 SELECT id FROM tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id",
-        ),
-        (
-            "revoke minted tokens of user",
-            "UPDATE minted_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND jti IN (
-                 SELECT jti FROM minted_tokens WHERE minted_by = $2 AND revoked_at IS NULL ORDER BY jti",
-        ),
-    ] {
-        let sql = Sql::new(format!("{sql}{})", C::FOR_UPDATE)).bind(now).bind(id.as_str());
-        ended += conn.execute(sql).await.db(what)?;
+    let tokens = Sql::new(format!(
+        "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN (
+             SELECT id FROM tokens WHERE user_id = $2 AND revoked_at IS NULL ORDER BY id{})",
+        C::FOR_UPDATE
+    ))
+    .bind(now)
+    .bind(id.as_str());
+    let mut ended = conn.execute(tokens).await.db("revoke user tokens")?;
+    // Agent tokens are named by their jti on the revocation stream: the
+    // user's id does not reach them (their subject is the agent).
+    let minted = Sql::new(format!(
+        "UPDATE minted_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND jti IN (
+             SELECT jti FROM minted_tokens WHERE minted_by = $2 AND revoked_at IS NULL ORDER BY jti{})
+         RETURNING jti",
+        C::FOR_UPDATE
+    ))
+    .bind(now)
+    .bind(id.as_str());
+    let minted = texts(conn, minted, "jti", "revoke minted tokens of user").await?;
+    ended += minted.len() as u64;
+    for jti in minted {
+        let jti = TokenId::parse(&jti).map_err(|e| StoreError::Corrupt(format!("minted_tokens.jti: {e}")))?;
+        conn.announce(&Invalidation::AgentToken(jti)).await?;
     }
     let deny = Sql::new(
         "UPDATE approvals SET status = 'denied', decided_by = $1, decided_at = $2, reason = $3
@@ -235,6 +243,14 @@ pub(crate) async fn end_credentials<C: Conn>(
     .bind(crate::ENDED_REASON)
     .bind(id.as_str());
     conn.execute(deny).await.db("deny pending approvals of user")?;
-    conn.announce(&Invalidation::User(id.clone())).await?;
+    announce_user(conn, id).await?;
     Ok(ended)
+}
+
+/// Announces that every token of the user `id` changed, with their name
+/// (read in this transaction: a deleted user keeps theirs).
+async fn announce_user<C: Conn>(conn: &mut C, id: &UserId) -> StoreResult<()> {
+    let sql = Sql::new("SELECT name FROM users WHERE id = $1").bind(id.as_str());
+    let name = texts(conn, sql, "name", "select the name of an ending user").await?.pop().unwrap_or_default();
+    conn.announce(&Invalidation::User { id: id.clone(), name }).await
 }

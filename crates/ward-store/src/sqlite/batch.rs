@@ -12,7 +12,7 @@
 use crate::sql::rows::{millis, scopes_json};
 use crate::sql::tokens::{TOKEN_COLUMNS, insert_error, insert_row, values};
 use crate::sql::{Conn, Sql, cascade, issuer, texts};
-use crate::{StoreError, StoreResult, TokenRecord};
+use crate::{Invalidation, StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use std::collections::HashSet;
@@ -145,6 +145,7 @@ pub(super) async fn revoke(
     for (id, now) in &first {
         if revoked.contains(id.as_str()) {
             cascade::revoke(conn, &[id.as_str()], *now).await?;
+            conn.announce(&Invalidation::Token(TokenId::clone(id))).await?;
         }
     }
 

@@ -20,6 +20,10 @@
 //! flight at once, so any order among them is one their callers could
 //! have seen; the batch runs inserts before revokes.
 //!
+//! Every write transaction ends in [`WriteTx::commit`], which hands what
+//! the write announced to the process's invalidation feeds once the COMMIT
+//! succeeded (`announce.rs`).
+//!
 //! Each job carries the audit events of its change; those of the jobs that
 //! changed something go into the audit outbox in the same transaction.
 //!
@@ -33,6 +37,7 @@
 //! connection only while a batch runs, so [`super::SqliteStore::close`]
 //! closes every connection as before; jobs sent after that fail.
 
+use super::announce::Listeners;
 use crate::sql::{DbResult, audit};
 use crate::{StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
@@ -52,11 +57,18 @@ pub(super) const MAX_BATCH: usize = 256;
 pub(super) struct Pool {
     pool: SqlitePool,
     gate: Arc<Mutex<()>>,
+    /// Who hears the invalidations committed writes announce.
+    listeners: Listeners,
 }
 
 impl Pool {
     pub(super) fn new(pool: SqlitePool) -> Self {
-        Self { pool, gate: Arc::new(Mutex::new(())) }
+        Self { pool, gate: Arc::new(Mutex::new(())), listeners: Listeners::default() }
+    }
+
+    /// The feeds of committed invalidations (`announce.rs`).
+    pub(super) fn listeners(&self) -> &Listeners {
+        &self.listeners
     }
 
     /// Waits for the gate, then begins an immediate transaction (`what` names
@@ -64,7 +76,7 @@ impl Pool {
     pub(super) async fn begin(&self, what: &str) -> StoreResult<WriteTx> {
         let gate = self.gate.clone().lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db(&format!("begin {what}"))?;
-        Ok(WriteTx { tx: Some(tx), gate: Some(gate) })
+        Ok(WriteTx { tx: Some(tx), gate: Some(gate), listeners: self.listeners.clone() })
     }
 }
 
@@ -85,15 +97,23 @@ pub struct WriteTx {
     // Both are `Some` until `commit` or `drop` takes them.
     tx: Option<Transaction<'static, Sqlite>>,
     gate: Option<OwnedMutexGuard<()>>,
+    listeners: Listeners,
 }
 
 impl WriteTx {
-    /// Commits, then opens the gate.
+    /// Commits, tells the feeds what it announced, then opens the gate.
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        match self.tx.take() {
-            Some(tx) => tx.commit().await,
-            None => Ok(()),
-        }
+        let Some(mut tx) = self.tx.take() else { return Ok(()) };
+        let heard = match self.listeners.take(&mut tx).await {
+            Ok(heard) => heard,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e);
+            }
+        };
+        tx.commit().await?;
+        self.listeners.send(heard);
+        Ok(())
     }
 
     fn conn(&self) -> &SqliteConnection {

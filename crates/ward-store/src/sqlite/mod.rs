@@ -11,6 +11,7 @@
 //! connection, for tests and throw-away servers; the writes and the group
 //! committer take that connection in turn, like the reads.
 
+mod announce;
 mod batch;
 mod commit;
 mod migrations;
@@ -66,6 +67,10 @@ impl SqliteStore {
         };
         let options =
             options.synchronous(SqliteSynchronous::Full).foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
+        // Where each write queues what it announces (`announce.rs`).
+        let pool = pool.after_connect(|conn, _| {
+            Box::pin(async move { sqlx::query(announce::CREATE).execute(conn).await.map(|_| ()) })
+        });
         // A local file does not drop connections: skip the ping, a round
         // trip to the connection's thread, on every acquire.
         let pool = connect(pool.test_before_acquire(false), options, path).await?;
@@ -189,12 +194,16 @@ impl Conn for SqliteConnection {
         query(&text, &sql).fetch_optional(self).await
     }
 
-    // No other node to tell; `BEGIN IMMEDIATE` already took the write lock.
-    async fn announce(&mut self, _what: &Invalidation) -> StoreResult<()> {
-        Ok(())
+    // No other node to tell, but this process's own feed (`announce.rs`).
+    async fn announce(&mut self, what: &Invalidation) -> StoreResult<()> {
+        announce::queue(self, what).await
     }
 
     async fn lock_audit(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn lock_key(&mut self, _key: &str) -> StoreResult<()> {
         Ok(())
     }
 }
@@ -273,7 +282,7 @@ impl Db for SqliteStore {
     }
 
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
-        None
+        Some(self.pool.listeners().subscribe())
     }
 
     fn pool_use(&self) -> crate::PoolUse {

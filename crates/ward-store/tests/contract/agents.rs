@@ -4,7 +4,7 @@
 use crate::support::*;
 use chrono::{DateTime, Utc};
 use ward_core::{Risk, TokenId, TokenKind, UserId};
-use ward_store::{ApprovalRecord, ApprovalStatus, Backend, KeyRecord, MintedRecord, StoreError};
+use ward_store::{ApprovalRecord, ApprovalStatus, Backend, KeyRecord, MintedRecord, Opened, StoreError};
 
 fn key(n: u8, created_at: DateTime<Utc>) -> KeyRecord {
     KeyRecord {
@@ -51,8 +51,12 @@ pub fn approval(created_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Approva
     }
 }
 
+/// What the server allows a token to wait on at once.
+const MAX_PENDING: u32 = 16;
+
 async fn add_approval(store: &dyn Backend, a: ApprovalRecord) -> ApprovalRecord {
-    store.insert_approval(&a, &[]).await.expect("insert approval");
+    let opened = store.open_approval(&a, MAX_PENDING, &[]).await.expect("open approval");
+    assert_eq!(opened, Opened::New, "{a:?}");
     a
 }
 
@@ -253,7 +257,7 @@ pub async fn an_approval_is_found_by_id_and_a_duplicate_id_is_a_conflict(store: 
     assert_eq!(fetch_approval(store, &decided.id).await, decided);
 
     let again = ApprovalRecord { operation: "other".into(), ..a.clone() };
-    assert_conflict(store.insert_approval(&again, &[]).await, &a.id);
+    assert_conflict(store.open_approval(&again, MAX_PENDING, &[]).await, &a.id);
     assert_eq!(fetch_approval(store, &a.id).await, a);
     assert_eq!(store.approval_by_id("apr_missing").await.expect("by id"), None);
 }
@@ -356,4 +360,48 @@ pub async fn concurrent_consumers_of_one_approval_get_exactly_one_true(store: &d
     let won = results.into_iter().filter(|r| *r.as_ref().expect("consume")).count();
     assert_eq!(won, 1);
     assert_eq!(fetch_approval(store, &a.id).await.status, ApprovalStatus::Used);
+}
+
+pub async fn a_second_request_of_a_token_for_the_same_operation_gets_the_pending_one(store: &dyn Backend) {
+    let a = add_approval(store, approval(at(1), at(60))).await;
+    let retry = ApprovalRecord { id: "apr_retry".into(), created_at: at(2), ..a.clone() };
+    assert_eq!(
+        store.open_approval(&retry, MAX_PENDING, &[]).await.expect("open"),
+        Opened::Waiting(Box::new(a.clone()))
+    );
+    assert_eq!(store.approval_by_id("apr_retry").await.expect("by id"), None, "nothing new was written");
+
+    let other = ApprovalRecord { id: "apr_other".into(), operation: "restart".into(), ..retry.clone() };
+    assert_eq!(store.open_approval(&other, MAX_PENDING, &[]).await.expect("open"), Opened::New);
+    let stranger = ApprovalRecord { id: "apr_stranger".into(), token_id: "tok_someone_else".into(), ..retry };
+    assert_eq!(store.open_approval(&stranger, MAX_PENDING, &[]).await.expect("open"), Opened::New);
+}
+
+pub async fn a_request_after_the_pending_one_expired_or_was_decided_opens_a_new_one(store: &dyn Backend) {
+    let a = add_approval(store, approval(at(1), at(10))).await;
+    let later =
+        ApprovalRecord { id: "apr_later".into(), created_at: at(10), expires_at: at(70), ..a.clone() };
+    assert_eq!(store.open_approval(&later, MAX_PENDING, &[]).await.expect("open"), Opened::New, "a expired");
+    store.decide_approval(&later.id, false, "usr_bob", None, at(11), &[]).await.expect("deny");
+    let again = ApprovalRecord { id: "apr_again".into(), created_at: at(12), ..later };
+    assert_eq!(
+        store.open_approval(&again, MAX_PENDING, &[]).await.expect("open"),
+        Opened::New,
+        "later denied"
+    );
+}
+
+pub async fn a_token_waiting_on_the_most_requests_is_refused_another(store: &dyn Backend) {
+    let first = approval(at(1), at(60));
+    for n in 0..3 {
+        let a = ApprovalRecord { id: format!("apr_{n}"), operation: format!("op{n}"), ..first.clone() };
+        assert_eq!(store.open_approval(&a, 3, &[]).await.expect("open"), Opened::New);
+    }
+    let fourth = ApprovalRecord { id: "apr_3".into(), operation: "op3".into(), ..first.clone() };
+    assert_eq!(store.open_approval(&fourth, 3, &[]).await.expect("open"), Opened::Full(3));
+    assert_eq!(store.approval_by_id("apr_3").await.expect("by id"), None);
+    let same = ApprovalRecord { id: "apr_4".into(), operation: "op1".into(), ..first };
+    assert!(
+        matches!(store.open_approval(&same, 3, &[]).await.expect("open"), Opened::Waiting(w) if w.id == "apr_1")
+    );
 }

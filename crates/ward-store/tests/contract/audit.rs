@@ -158,6 +158,10 @@ pub async fn queries_filter_by_inclusive_times_and_page_by_seq(log: &dyn AuditLo
     assert_eq!(query(log, AuditFilter { since: Some(at(6)), ..all() }).await, [6]);
     assert_eq!(query(log, AuditFilter { limit: 2, ..all() }).await, [6, 5]);
     assert_eq!(query(log, AuditFilter { limit: 2, before_seq: Some(5), ..all() }).await, [4, 3]);
+    let oldest = || AuditFilter { oldest_first: true, limit: 2, ..all() };
+    assert_eq!(query(log, oldest()).await, [1, 2]);
+    assert_eq!(query(log, AuditFilter { after_seq: Some(2), ..oldest() }).await, [3, 4]);
+    assert_eq!(query(log, AuditFilter { since: Some(at(5)), ..oldest() }).await, [5, 6]);
 }
 
 /// `UPDATE`s that tamper with a stored chain, and what verify must say.

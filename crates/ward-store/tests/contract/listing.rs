@@ -125,9 +125,7 @@ pub async fn token_filters_combine(store: &dyn Store) {
         user_id: Some(alice.id.clone()),
         kind: Some(TokenKind::Pipeline),
         status: Some(TokenStatus::Active),
-        before: None,
-        limit: 10,
-        now: at(9),
+        ..TokenFilter::all(at(9), 10)
     };
     assert_eq!(listed(store, &filter).await, ids(&[&wanted[1]]));
 }

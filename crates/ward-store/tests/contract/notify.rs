@@ -46,7 +46,7 @@ async fn listeners_hear_each_committed_ending_change_and_nothing_from_a_failed_o
     // In commit order, and only what committed.
     assert_eq!(next(&mut listener).await, Invalidation::Token(b.id.clone()));
     assert_eq!(next(&mut listener).await, Invalidation::Token(a.id.clone()));
-    assert_eq!(next(&mut listener).await, Invalidation::User(alice.id.clone()));
+    assert_eq!(next(&mut listener).await, Invalidation::User { id: alice.id.clone(), name: "alice".into() });
     store.close().await;
 }
 

@@ -77,8 +77,14 @@ pub async fn minting_and_revoking_agent_tokens_store_their_events_only_when_they
 
 pub async fn approval_requests_and_decisions_store_their_events_only_when_they_happen(store: &dyn Backend) {
     let a = crate::agents::approval(at(1), at(60));
-    store.insert_approval(&a, &[ev(1, "approval.request")]).await.expect("request");
-    assert!(store.insert_approval(&a, &[ev(2, "approval.request")]).await.is_err(), "duplicate id");
+    let opened = store.open_approval(&a, 16, &[ev(1, "approval.request")]).await.expect("request");
+    assert_eq!(opened, ward_store::Opened::New);
+    let again = store.open_approval(&a, 16, &[ev(2, "approval.request")]).await.expect("again");
+    assert_eq!(
+        again,
+        ward_store::Opened::Waiting(Box::new(a.clone())),
+        "the same request is waiting already"
+    );
     let decided = store.decide_approval(&a.id, true, "bob", None, at(2), &[ev(3, "approval.approve")]).await;
     assert!(decided.is_ok(), "{decided:?}");
     let again = store.decide_approval(&a.id, false, "bob", None, at(3), &[ev(4, "approval.deny")]).await;

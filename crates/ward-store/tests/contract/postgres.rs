@@ -304,12 +304,38 @@ async fn concurrent_usage_batches_in_any_order_all_land() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_of_one_token_on_two_nodes_open_one_approval() {
+    use ward_store::{AgentStore, Opened};
+    let Some(db) = TestDatabase::create().await else { return };
+    let nodes = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
+    let first = crate::agents::approval(at(1), at(10));
+    let mut requests = Vec::new();
+    for i in 0..8 {
+        let node = nodes[i % 2].clone();
+        let a = ward_store::ApprovalRecord { id: format!("apr_{i}"), ..first.clone() };
+        requests.push(tokio::spawn(async move { node.open_approval(&a, 16, &[]).await }));
+    }
+    let mut opened = Vec::new();
+    for r in requests {
+        opened.push(r.await.expect("join").expect("open approval"));
+    }
+    let new = opened.iter().filter(|o| **o == Opened::New).count();
+    assert_eq!(new, 1, "{opened:?}");
+    let waiting: Vec<_> = opened
+        .iter()
+        .filter_map(|o| if let Opened::Waiting(w) = o { Some(w.id.clone()) } else { None })
+        .collect();
+    assert_eq!(waiting.len(), 7, "{opened:?}");
+    assert!(waiting.windows(2).all(|w| w[0] == w[1]), "all wait on the one opened: {waiting:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_consumers_on_two_nodes_spend_an_approval_exactly_once() {
     use ward_store::AgentStore;
     let Some(db) = TestDatabase::create().await else { return };
     let nodes = [Arc::new(connect(&db).await), Arc::new(connect(&db).await)];
     let a = crate::agents::approval(at(1), at(10));
-    nodes[0].insert_approval(&a, &[]).await.expect("insert approval");
+    nodes[0].open_approval(&a, 16, &[]).await.expect("open approval");
     nodes[0].decide_approval(&a.id, true, "usr_bob", None, at(2), &[]).await.expect("approve");
     let mut consumers = Vec::new();
     for i in 0..8 {

@@ -110,7 +110,7 @@ pub async fn fetch(store: &dyn Store, id: &TokenId) -> TokenRecord {
 
 /// Every token, judged at `now`, newest first.
 pub fn all_at(now: DateTime<Utc>) -> TokenFilter {
-    TokenFilter { user_id: None, kind: None, status: None, now, before: None, limit: 1000 }
+    TokenFilter::all(now, 1000)
 }
 
 pub async fn listed(store: &dyn Store, filter: &TokenFilter) -> Vec<TokenId> {
