@@ -22,10 +22,10 @@ mod concurrency;
 mod feed;
 #[path = "contract/issuer.rs"]
 mod issuer;
-#[path = "contract/limits.rs"]
-mod limits;
 #[path = "contract/lifecycle.rs"]
 mod lifecycle;
+#[path = "contract/limits.rs"]
+mod limits;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/notify.rs"]

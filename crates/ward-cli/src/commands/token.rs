@@ -3,7 +3,9 @@
 
 use crate::app::App;
 use crate::cli::clean_scopes;
-use crate::cli::token::{CreateTokenArgs, DestructiveIdArgs, IdentifyArgs, IdleArgs, ListTokensArgs, RotateArgs};
+use crate::cli::token::{
+    CreateTokenArgs, DestructiveIdArgs, IdentifyArgs, IdleArgs, ListTokensArgs, RotateArgs,
+};
 use crate::confirm;
 use crate::exit::CliError;
 use crate::input;
@@ -14,7 +16,9 @@ use crate::output::tokens::{print_idle, print_rotated, print_tokens};
 use anyhow::Context;
 use serde::Serialize;
 use std::process::ExitCode;
-use ward_api::{ClientInfo, CreateTokenRequest, IdentifyRequest, IdleRequest, RotateRequest, TokenInfo, TokenQuery};
+use ward_api::{
+    ClientInfo, CreateTokenRequest, IdentifyRequest, IdleRequest, RotateRequest, TokenInfo, TokenQuery,
+};
 use ward_core::TokenName;
 
 pub async fn create(app: &App, args: CreateTokenArgs) -> anyhow::Result<ExitCode> {

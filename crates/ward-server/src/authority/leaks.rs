@@ -16,7 +16,8 @@
 //! (`Store::revoke_token`: what it obtained is revoked with it, the verify
 //! cache evicts it here and other nodes by NOTIFY), with the audit event
 //! `token.leaked` — where it was found in its `decision` — committed in the
-//! same transaction. The owner is told through `[leaks] webhook_url`
+//! same transaction. The owner is told through `[leaks] webhook_url`, or
+//! when that is unset `[lifecycle.notices] webhook_url`
 //! (`crate::leaks::notify`). Checking it is not a use: a token out of uses
 //! or over its rate is still ended.
 
@@ -90,9 +91,14 @@ async fn one(state: &AppState, presented: &str, location: Option<&str>) -> ApiRe
         state.audit.emit(event("already_ended"));
         LeakOutcome::AlreadyEnded
     };
-    // The owner's webhook: `[leaks] webhook_url`. (When the lifecycle
-    // notices' webhook exists, it is the fallback: see docs/lifecycle.md.)
-    let url = state.settings.leaks.webhook_url.as_deref();
+    // The owner's webhook: `[leaks] webhook_url`, else the expiry notices'
+    // (`[lifecycle.notices] webhook_url`); see docs/lifecycle.md.
+    let url = state.settings.leaks.webhook_url.as_deref().or(state
+        .settings
+        .lifecycle
+        .notices
+        .webhook_url
+        .as_deref());
     notify(
         url,
         state.settings.leaks.webhook_timeout,

@@ -4,8 +4,8 @@
 use super::{Db, agents, audit, clients, limits, notices, tokens, users};
 use crate::{
     AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, ClientSeen, Invalidation, KeyRecord,
-    MintedRecord, NoticeClaim, NoticeStore, Opened, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord,
-    TokenWithOwner, UserKindFilter, UserRecord,
+    MintedRecord, NoticeClaim, NoticeStore, Opened, PasswordEnds, Store, StoreResult, TokenFilter,
+    TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
