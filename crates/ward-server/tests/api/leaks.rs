@@ -91,6 +91,29 @@ async fn a_reported_token_is_revoked_with_what_it_obtained_and_its_owner_is_told
 }
 
 #[tokio::test]
+async fn without_a_leaks_webhook_the_owner_is_told_through_the_expiry_notice_webhook() {
+    let (url, mut told) = receiver().await;
+    let app = TestApp::with_config(&format!("[lifecycle.notices]\nwebhook_url = \"{url}\"")).await;
+    let admin = app.admin().await;
+    let created = app.create_token(&admin, json!({"name": "ci", "type": "pipeline"})).await;
+    let r = report(&app, json!([{"token": created.str("token"), "location": "ci.yml:7"}])).await;
+    assert_eq!(r.body["results"][0]["outcome"], "revoked", "{:?}", r.body);
+
+    let leaked = async {
+        while let Some(notice) = told.recv().await {
+            if notice["event"] == "token.leaked" {
+                return Some(notice);
+            }
+        }
+        None
+    };
+    let notice = tokio::time::timeout(std::time::Duration::from_secs(10), leaked).await.ok().flatten();
+    let notice = notice.expect("the [lifecycle.notices] webhook was called");
+    assert_eq!(notice["token_id"], created.str("id"));
+    assert_eq!(notice["location"], "ci.yml:7");
+}
+
+#[tokio::test]
 async fn reports_are_limited_per_address_and_bounded_in_size() {
     let app = TestApp::with_config("[leaks]\nper_minute = 2").await;
     let junk = json!({"token": "ward_p_notatoken"});
