@@ -50,6 +50,9 @@ pub async fn identify(state: &AppState, caller: &Caller, presented: &str) -> Api
     let found = found
         .filter(|t| t.token.user_id == caller.principal.id || caller.is_admin())
         .ok_or(ApiError::NotFound("token"))?;
+    // The verify cache may hold the record as first verified: read it by id
+    // (never cached) so its uses left and status are the store's.
+    let found = state.store.token_by_id(&found.token.id).await?.ok_or(ApiError::NotFound("token"))?;
     state
         .audit
         .emit(AuditEvent::new("token.identify").subject(&caller.principal.name).token(&found.token.id));
