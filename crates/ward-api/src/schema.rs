@@ -163,6 +163,17 @@ fn duration_builder(nullable: bool) -> ObjectBuilder {
     ))
 }
 
+/// A raw opaque token, `{prefix}_{kind}_{32 secret}{6 checksum}` (the
+/// shape of `ward_core::leak::RULE_REGEX`): `token` of `POST
+/// /v1/tokens/identify`. The checksum is no JSON Schema constraint: a
+/// string of this shape whose checksum fails is refused with 422.
+pub fn opaque_token() -> Object {
+    string(false)
+        .pattern(Some("^[a-z0-9]{2,8}_[upsrl]_[0-9A-Za-z]{38}$"))
+        .description(Some("a ward token as shown at creation; its last 6 characters are a checksum"))
+        .build()
+}
+
 /// A usage rate such as `10/s` or `100/min` (`ward_core::limits::UseRate`).
 pub fn opt_rate() -> Object {
     string(true)

@@ -122,6 +122,7 @@ pub struct ClientInfo {
 /// `POST /v1/tokens/identify`: a raw token to tell about. `Debug` hides it.
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct IdentifyRequest {
+    #[schema(schema_with = crate::schema::opaque_token)]
     pub token: String,
 }
 

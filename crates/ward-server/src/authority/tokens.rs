@@ -260,8 +260,9 @@ pub async fn rotate_found(
         rotated_from: Some(old.id.clone()),
         parent_token_id: grant::successor_parent(caller, &old.id, old.parent_token_id.as_ref()),
         issuer: Some(Issuer::of(caller)),
-        // The successor keeps the rate and the uses left: rotating is no
-        // way around a limit.
+        // The successor keeps the rate and the uses left. With a grace
+        // period the old token keeps its own count until it ends
+        // (docs/lifecycle.md says so).
         limits: old.limits,
     };
     let (plain, record) = draw_token(state, now, issue);
