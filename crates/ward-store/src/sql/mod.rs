@@ -16,7 +16,9 @@
 pub(crate) mod agents;
 pub(crate) mod audit;
 pub(crate) mod cascade;
+pub(crate) mod clients;
 pub(crate) mod issuer;
+pub(crate) mod limits;
 pub(crate) mod notices;
 pub(crate) mod rows;
 mod statement;
