@@ -125,7 +125,18 @@ impl Server {
                 log.push('\n');
             }
         });
-        self.url = rx.recv_timeout(Duration::from_secs(30)).expect("the server printed its address");
+        self.url = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => url,
+            Err(why) => {
+                // Give the reader a moment to take the last lines, then say
+                // what the server said before it went (or while it hung).
+                std::thread::sleep(Duration::from_millis(200));
+                let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!("the server did not print its address ({why}); its last lines:\n{}", tail.join("\n"));
+            }
+        };
         self.child = Some(child);
     }
 
