@@ -120,7 +120,7 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
             state.usage.record(&t.token.id, now);
             let principal = principal(&t.owner);
             // `permissions(state, &t.owner)`, without building the principal twice.
-            let scopes = effective_scopes(&t.token.scopes, &state.settings.roles.permissions(&principal));
+            let scopes = effective_scopes(&t.token.scopes, state.settings.roles.ceiling(&principal));
             let caller = Caller {
                 principal,
                 token_id: t.token.id.clone(),
