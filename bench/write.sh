@@ -5,6 +5,7 @@
 #   bench/write.sh                          # 16 and 64 connections, 10 s each
 #   CONNS="16 64" DUR=10s POOL=200000 bench/write.sh
 #   PG=postgres://postgres@127.0.0.1:5432 SKIP_OPENBAO=1 bench/write.sh   # on PostgreSQL
+#   PG=... PG_PARAMS=sslmode=disable bench/write.sh   # without TLS (ward's default is sslmode=prefer)
 #
 # create: wrk POST /v1/tokens (pipeline, ward:introspect) with the admin's session token.
 # revoke: wrk POST /v1/tokens/{id}/revoke, each id once, from a pool of $POOL tokens per
@@ -18,6 +19,7 @@ CONNS=${CONNS:-"16 64"}
 POOL=${POOL:-$(( ${DUR%s} * 15000 ))}
 SKIP_OPENBAO=${SKIP_OPENBAO:-0}
 PG=${PG:-}
+PG_PARAMS=${PG_PARAMS:-}
 
 dir=$WORK/data
 store=$dir/ward.db
@@ -28,7 +30,7 @@ if [[ -n $PG ]]; then
   db=ward_bench_write_$$_$RANDOM
   psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
   EXIT_HOOKS+=("psql '$PG/postgres' -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)' >/dev/null")
-  store=$PG/$db
+  store=$PG/$db${PG_PARAMS:+?$PG_PARAMS}
   DB_CPU=" $db " # the backends' command lines: "postgres: USER DB 127.0.0.1(PORT) STATE"
   db_args=(--database-url "$store")
 fi

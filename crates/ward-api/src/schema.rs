@@ -163,6 +163,29 @@ fn duration_builder(nullable: bool) -> ObjectBuilder {
     ))
 }
 
+/// A raw opaque token, `{prefix}_{kind}_{32 secret}{6 checksum}` (the
+/// shape of `ward_core::leak::RULE_REGEX`): `token` of `POST
+/// /v1/tokens/identify`. The checksum is no JSON Schema constraint: a
+/// string of this shape whose checksum fails is refused with 422.
+pub fn opaque_token() -> Object {
+    string(false)
+        .pattern(Some("^[a-z0-9]{2,8}_[upsrl]_[0-9A-Za-z]{38}$"))
+        .description(Some("a ward token as shown at creation; its last 6 characters are a checksum"))
+        .build()
+}
+
+/// A usage rate such as `10/s` or `100/min` (`ward_core::limits::UseRate`).
+pub fn opt_rate() -> Object {
+    string(true)
+        .pattern(Some(RATE))
+        .description(Some(
+            "uses per window: COUNT/UNIT, COUNT 1 to 999999, UNIT s, min, h or d; e.g. 10/s, 100/min",
+        ))
+        .build()
+}
+
+const RATE: &str = "^[1-9][0-9]{0,5}/(s|sec|second|m|min|minute|h|hour|d|day)$";
+
 const DURATION: &str = "^([1-9][0-9]{0,3}[smhd]|[1-9][0-9]{0,2}w)([0-9]{1,3}[smhdw]){0,3}$";
 
 #[cfg(test)]
@@ -188,6 +211,9 @@ mod tests {
         }
         for name in ["a", "svc.backup_1-x", &"a".repeat(64)] {
             assert!(Username::parse(name).is_ok(), "{name}");
+        }
+        for rate in ["1/s", "999999/day", "100/min", "5/h"] {
+            assert!(rate.parse::<ward_core::limits::UseRate>().is_ok(), "{rate}");
         }
         for name in ["ci", " ci ", "déploiement nocturne", &"n".repeat(100)] {
             assert!(TokenName::parse(name).is_ok(), "{name}");

@@ -28,6 +28,16 @@ pub struct CreateTokenRequest {
     /// The owner, by id (`usr_…`) or name; admins only when not the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// How many times it may be used in all; the last use that verifies is
+    /// this one. Absent: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_whole")]
+    #[schema(minimum = 1, maximum = 1000000000)]
+    pub max_uses: Option<u32>,
+    /// At most this many uses per window (`10/s`, `100/min`, `5000/h`);
+    /// beyond it a use is answered 429 with `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::bounds::opt_name")]
+    #[schema(schema_with = crate::schema::opt_rate)]
+    pub rate: Option<String>,
 }
 
 /// A token just created: the only response that carries `token`.
@@ -84,6 +94,42 @@ pub struct TokenInfo {
     /// when it does not expire or has ended.
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
+    /// `--max-uses`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u64>,
+    /// The uses left of a `--max-uses` token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses_left: Option<u64>,
+    /// `--rate`, when it has one, e.g. `100/min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
+    /// The newest five distinct clients it was used from, newest first:
+    /// on one token's page (`GET /v1/tokens/{id}`), not in listings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_clients: Option<Vec<ClientInfo>>,
+}
+
+/// A client a token was used from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ClientInfo {
+    /// The client address (a trusted proxy's `X-Forwarded-For`, else the peer).
+    pub address: String,
+    /// The `User-Agent` sent (cut to 200 characters); empty when none.
+    pub user_agent: String,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// `POST /v1/tokens/identify`: a raw token to tell about. `Debug` hides it.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdentifyRequest {
+    #[schema(schema_with = crate::schema::opaque_token)]
+    pub token: String,
+}
+
+impl std::fmt::Debug for IdentifyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentifyRequest { token: *** }")
+    }
 }
 
 /// `GET /v1/tokens`.
@@ -188,7 +234,8 @@ impl std::fmt::Debug for VerifyRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VerifyResponse {
     pub valid: bool,
-    /// `VALID`, `MALFORMED`, `NOT_FOUND`, `EXPIRED` or `REVOKED`.
+    /// `VALID`, `MALFORMED`, `NOT_FOUND`, `EXPIRED`, `REVOKED` or
+    /// `USAGE_EXCEEDED` (a `max_uses` token whose uses are spent).
     pub code: String,
     pub token_id: Option<String>,
     #[serde(rename = "type")]

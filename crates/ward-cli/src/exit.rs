@@ -21,6 +21,8 @@ pub enum Exit {
     Unauthenticated = 3,
     Forbidden = 4,
     NotFound = 5,
+    /// `ward scan` found tokens.
+    Found = 6,
 }
 
 impl From<Exit> for ExitCode {

@@ -70,3 +70,12 @@ pub fn password_prompt(prompt: &str, confirm_twice: bool) -> anyhow::Result<Zero
     }
     Ok(first)
 }
+
+/// A raw token from stdin (or a hidden prompt on a terminal), refused here
+/// when it is no ward token, so a typo is never sent.
+pub fn raw_token() -> anyhow::Result<Zeroizing<String>> {
+    let token = if stdin_is_terminal() { prompt_hidden("Token: ")? } else { first_stdin_line("the token")? };
+    let token = Zeroizing::new(token.trim().to_owned());
+    ward_core::token::inspect(&token).map_err(|e| CliError::usage(format!("{e}"), None))?;
+    Ok(token)
+}

@@ -19,6 +19,8 @@ mod crash;
 mod harness;
 #[path = "e2e/http2.rs"]
 mod http2;
+#[path = "e2e/leaks.rs"]
+mod leaks;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
 #[path = "e2e/limits.rs"]

@@ -3,8 +3,8 @@
 use crate::{Client, Error};
 use reqwest::Method;
 use ward_api::{
-    CreateTokenRequest, CreatedToken, IdleRequest, IdleTokens, RotateRequest, Rotated, TokenInfo, TokenList,
-    TokenQuery, VerifyRequest, VerifyResponse,
+    CreateTokenRequest, CreatedToken, IdentifyRequest, IdleRequest, IdleTokens, LeakReport, LeakResults,
+    RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery, VerifyRequest, VerifyResponse,
 };
 
 /// A guard against a server that hands out the same cursor forever.
@@ -59,6 +59,18 @@ impl Client {
     /// `POST /v1/idle-tokens/revoke` (admins): revokes the idle tokens.
     pub async fn revoke_idle_tokens(&self, request: &IdleRequest) -> Result<IdleTokens, Error> {
         self.fetch(self.request(Method::POST, &["v1", "idle-tokens", "revoke"]).json(request)).await
+    }
+
+    /// `POST /v1/tokens/identify`: what a raw token is (its owner or an
+    /// admin), without using it.
+    pub async fn identify_token(&self, request: &IdentifyRequest) -> Result<TokenInfo, Error> {
+        self.fetch(self.request(Method::POST, &["v1", "tokens", "identify"]).json(request)).await
+    }
+
+    /// `POST /v1/leaks`: report leaked tokens so the server ends them (no
+    /// credential needed: holding a token is the authority to end it).
+    pub async fn report_leaks(&self, report: &LeakReport) -> Result<LeakResults, Error> {
+        self.fetch(self.request(Method::POST, &["v1", "leaks"]).json(report)).await
     }
 
     /// `POST /v1/verify`: always answers 200 with `valid` and a `code`.

@@ -484,6 +484,7 @@ mod tests {
                 parent_token_id: None,
                 issued_by: None,
                 issued_via: None,
+                limits: Default::default(),
             },
             owner: UserRecord {
                 id: user.clone(),

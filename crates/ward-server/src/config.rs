@@ -45,8 +45,10 @@
 //! heartbeat = "5s"
 //! ```
 
+mod leaks;
 mod lifecycle;
 
+pub use leaks::LeakSettings;
 pub use lifecycle::{LifecycleSettings, NoticeSettings};
 
 use crate::client::Cidr;
@@ -109,6 +111,9 @@ struct RawConfig {
     forward_auth: crate::interop::RawForwardAuth,
     #[serde(default)]
     oauth: crate::interop::RawOAuth,
+    // --- issue 16: leaked tokens (config/leaks.rs) ---
+    #[serde(default)]
+    leaks: leaks::RawLeaks,
     // --- issue 15: the revocation stream (crate::events) ---
     #[serde(default)]
     events: crate::events::settings::RawEvents,
@@ -294,6 +299,8 @@ pub struct Settings {
     pub issuer: Option<crate::interop::Issuer>,
     pub forward_auth: crate::interop::ForwardAuthSettings,
     pub oauth: crate::interop::OAuthSettings,
+    // --- issue 16: leaked tokens (config/leaks.rs) ---
+    pub leaks: LeakSettings,
     /// `[events]`: the revocation stream (`crate::events`).
     pub events: crate::events::EventSettings,
     // --- issue 16 ---
@@ -455,6 +462,7 @@ impl Settings {
             forward_auth: crate::interop::forward_auth(raw.forward_auth)
                 .map_err(|e| invalid(e.to_string()))?,
             oauth: crate::interop::oauth(raw.oauth).map_err(|e| invalid(e.to_string()))?,
+            leaks: leaks::parse(raw.leaks)?,
             events: crate::events::settings::parse(raw.events).map_err(invalid)?,
             lifecycle: lifecycle::parse(raw.lifecycle)?,
         })

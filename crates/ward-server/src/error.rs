@@ -69,6 +69,9 @@ pub enum ApiError {
     /// Too many calls from one client address (`crate::rate`).
     #[error("too many requests from this address; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// A token used beyond its own `--rate` (`crate::token_rate`).
+    #[error("this token is over its rate limit of {rate}; try again in {retry_after} seconds")]
+    TokenRateLimited { rate: String, retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
     /// `GET /v1/events` beyond `[events] max_subscribers`.
@@ -98,7 +101,9 @@ impl ApiError {
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::TokenRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::TooManySubscribers { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -120,6 +125,7 @@ impl ApiError {
             ApiError::WrongMethod => "method_not_allowed",
             ApiError::Unprocessable(_) => "invalid_request",
             ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => "too_many_requests",
+            ApiError::TokenRateLimited { .. } => "rate_limited",
             ApiError::InvalidClient => "invalid_client",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
@@ -170,7 +176,8 @@ impl IntoResponse for ApiError {
         }
         if let ApiError::TooManyRequests { retry_after }
         | ApiError::Busy { retry_after }
-        | ApiError::RateLimited { retry_after } = self
+        | ApiError::RateLimited { retry_after }
+        | ApiError::TokenRateLimited { retry_after, .. } = self
         {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod authority;
 pub mod cache;
 pub mod client;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod entropy;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod interop;
+pub mod leaks;
 pub mod lifecycle;
 pub mod listen;
 pub mod observe;
@@ -27,6 +29,7 @@ pub mod signing;
 pub mod start;
 pub mod state;
 pub mod throttle;
+pub mod token_rate;
 pub mod usage;
 
 // The web dashboard at /ui.

@@ -49,6 +49,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// `POST /oauth/revoke` calls per client address (`[oauth]`).
     pub revoke_limit: Arc<crate::rate::RateLimit>,
+    /// `POST /v1/leaks` reports per client address (`[leaks]`).
+    pub leak_limit: Arc<crate::rate::RateLimit>,
+    /// Per-token `--rate` windows (`crate::token_rate`).
+    pub token_rates: Arc<crate::token_rate::TokenRates>,
     /// This node's revocation stream (`GET /v1/events`).
     pub events: Arc<crate::events::Hub>,
 }
@@ -113,6 +117,8 @@ impl AppState {
         let metrics = Arc::new(Metrics::new(settings.metrics_enabled));
         let revoke_limit =
             Arc::new(crate::rate::RateLimit::new(settings.oauth.revoke_per_minute, clock.clone()));
+        let leak_limit = Arc::new(crate::rate::RateLimit::new(settings.leaks.per_minute, clock.clone()));
+        let token_rates = Arc::new(crate::token_rate::TokenRates::new(clock.clone()));
         let events = Arc::new(crate::events::Hub::new(
             settings.events.replay,
             settings.events.max_subscribers,
@@ -133,6 +139,8 @@ impl AppState {
             clock,
             metrics,
             revoke_limit,
+            leak_limit,
+            token_rates,
             events,
         }))
     }

@@ -220,6 +220,23 @@ pub trait Store: Send + Sync + 'static {
         forward(self.inner(), "record_usage")?.record_usage(used).await
     }
 
+    /// Counts one use of a `--max-uses` token: one conditional decrement,
+    /// exact across nodes. The uses left after this one, or `None` when
+    /// none were left (then the use must be refused), the token has no
+    /// count, or no record.
+    async fn consume_use(&self, id: &TokenId) -> StoreResult<Option<u64>> {
+        forward(self.inner(), "consume_use")?.consume_use(id).await
+    }
+    /// Records, in one batch, the clients tokens were used from; each
+    /// token keeps its newest [`MAX_CLIENTS`] distinct pairs.
+    async fn record_clients(&self, seen: &[(TokenId, ClientSeen)]) -> StoreResult<()> {
+        forward(self.inner(), "record_clients")?.record_clients(seen).await
+    }
+    /// The newest [`MAX_CLIENTS`] clients a token was used from, newest first.
+    async fn token_clients(&self, id: &TokenId) -> StoreResult<Vec<ClientSeen>> {
+        forward(self.inner(), "token_clients")?.token_clients(id).await
+    }
+
     /// A feed of every committed change that invalidates cached verdicts
     /// or ends credentials, this node's own included, in commit order
     /// (`Invalidation`): PostgreSQL's LISTEN/NOTIFY, SQLite's own feed.

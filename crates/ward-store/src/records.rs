@@ -1,6 +1,7 @@
 //! The rows ward persists, as domain types.
 
 use chrono::{DateTime, Utc};
+use ward_core::limits::UseRate;
 use ward_core::{Role, ScopeSet, TokenId, TokenKind, TokenName, UserId, Username};
 
 /// A human with a role and a password, or a service user with fixed scopes.
@@ -58,7 +59,39 @@ pub struct TokenRecord {
     /// credential is live, ordered with that credential's revocation, so a
     /// revoked caller cannot leave a new token behind.
     pub issued_via: Option<TokenId>,
+    /// Its usage limits (`--max-uses`, `--rate`); none by default.
+    pub limits: UseLimits,
 }
+
+/// A token's usage limits. `uses_left` is counted down in the database, one
+/// conditional decrement per use of a limited token only
+/// ([`crate::Store::consume_use`]); an unlimited token is never written on use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UseLimits {
+    /// How many uses it was created with.
+    pub max_uses: Option<u64>,
+    /// How many are left, as of when the record was read.
+    pub uses_left: Option<u64>,
+    /// At most this many uses per window, on each server node.
+    pub rate: Option<UseRate>,
+}
+
+/// A client a token was used from (forensics): the address and user agent
+/// of the request, and when it was last seen. A token keeps its
+/// [`MAX_CLIENTS`] most recent distinct (address, user agent) pairs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSeen {
+    pub address: String,
+    /// The `User-Agent` header, cut to [`MAX_USER_AGENT`] characters; empty
+    /// when none was sent.
+    pub user_agent: String,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// How many distinct clients a token remembers.
+pub const MAX_CLIENTS: usize = 5;
+/// The longest user agent kept, in characters.
+pub const MAX_USER_AGENT: usize = 200;
 
 /// Where a token stands at a moment: ward-core's one enum.
 pub use ward_core::TokenStatus;

@@ -24,6 +24,8 @@ mod feed;
 mod issuer;
 #[path = "contract/lifecycle.rs"]
 mod lifecycle;
+#[path = "contract/limits.rs"]
+mod limits;
 #[path = "contract/listing.rs"]
 mod listing;
 #[path = "contract/notify.rs"]
@@ -58,6 +60,10 @@ macro_rules! contract_suite {
             feed::the_feed_names_each_token_and_agent_token_a_revocation_ends,
             feed::the_feed_names_agent_tokens_by_jti_agents_by_name_and_retired_keys_by_kid,
             feed::the_feed_names_an_ending_user_by_id_and_name_and_each_agent_token_they_minted,
+            limits::a_tokens_limits_are_stored_and_its_uses_count_down_to_none,
+            limits::concurrent_uses_of_a_limited_token_succeed_exactly_its_count,
+            limits::a_token_keeps_its_newest_five_distinct_clients,
+            limits::clients_of_a_deleted_token_are_skipped_and_gone,
             issuer::who_and_what_issued_a_token_is_stored_and_read_back,
             issuer::a_token_issued_via_an_ended_credential_is_refused_and_nothing_is_stored,
             issuer::a_token_issued_via_a_revoked_agent_token_is_refused,

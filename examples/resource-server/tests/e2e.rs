@@ -185,6 +185,8 @@ async fn create(admin: &Client, name: &str, scopes: &[&str]) -> (String, String)
             expires_in_days: None,
             ttl: Some("1d".into()),
             user_id: None,
+            max_uses: None,
+            rate: None,
         })
         .await
         .expect("create token");

@@ -20,6 +20,11 @@ pub struct AuditArgs {
     /// Only events of this token (`tok_…`, or a minted token's id).
     #[arg(long, value_name = "ID")]
     pub token_id: Option<String>,
+    /// `-`: only events of the raw token read from stdin (found by its
+    /// hash, as GitHub's hashed_token; yours, or anyone's for admins).
+    #[arg(long, value_name = "-", conflicts_with = "token_id",
+          value_parser = clap::builder::PossibleValuesParser::new(["-"]))]
+    pub token: Option<String>,
     /// Only this action, e.g. login.failure, token.create, authorize.
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod manual;
 pub mod mint;
 pub mod run;
+pub mod scan;
 pub mod secret;
 pub mod server;
 pub mod service_user;
@@ -156,6 +157,8 @@ pub enum Command {
     /// List, approve and deny requests for operations that need a human approval (admins).
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// Find ward tokens in files (and with --git in history); --revoke reports them to be ended.
+    Scan(scan::ScanArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(manual::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --dir.
@@ -173,8 +176,22 @@ pub fn command() -> clap::Command {
 pub fn parse_from(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
     let matches = matches_of(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
+    raw_token_is_no_credential(&mut cli);
     cli.global.fill_from_env()?;
     Ok(cli)
+}
+
+/// `ward audit --token -` names the raw token to search for (read from
+/// stdin). Its arg shares the id `token` with the global credential flag,
+/// so clap copies the `-` into the global one as well: drop it there, and
+/// the credential comes from `WARD_TOKEN` or the profile.
+fn raw_token_is_no_credential(cli: &mut Cli) {
+    if let Command::Audit(args) = &cli.command
+        && args.token.is_some()
+        && cli.global.token.as_deref() == Some("-")
+    {
+        cli.global.token = None;
+    }
 }
 
 /// `args` matched against [`command`], with what clap cannot say refused.
@@ -250,7 +267,9 @@ pub fn clean_scopes(scopes: &[String]) -> Vec<String> {
 /// Parses `ward ARGS…`, for the tests of each command group.
 #[cfg(test)]
 pub(crate) fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::from_arg_matches(&matches_of(std::iter::once("ward").chain(args.iter().copied()))?)
+    let mut cli = Cli::from_arg_matches(&matches_of(std::iter::once("ward").chain(args.iter().copied()))?)?;
+    raw_token_is_no_credential(&mut cli);
+    Ok(cli)
 }
 
 #[cfg(test)]
@@ -261,6 +280,15 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn audit_token_dash_is_the_token_searched_for_not_the_credential_sent() {
+        let cli = parse(&["audit", "--token", "-"]).expect("parses");
+        assert_eq!(cli.global.token, None, "`-` is not sent as the credential");
+        assert!(matches!(&cli.command, Command::Audit(a) if a.token.as_deref() == Some("-")));
+        let cli = parse(&["whoami", "--token", "ward_p_x"]).expect("parses");
+        assert_eq!(cli.global.token.as_deref(), Some("ward_p_x"), "elsewhere --token is the credential");
     }
 
     #[test]

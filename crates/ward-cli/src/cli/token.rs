@@ -4,6 +4,7 @@ use super::{one_of, parse_lifetime_or_days, parse_ttl};
 use clap::{Args, Subcommand};
 use ward_api::{TokenKind, TokenStatus};
 use ward_core::Ttl;
+use ward_core::limits::UseRate;
 
 /// The kinds `ward token create --type` makes (login sessions come from
 /// `ward login`, agent tokens from `ward mint`).
@@ -31,6 +32,9 @@ pub enum TokenCommand {
     Verify(VerifyArgs),
     /// Tokens unused for a while (admins): list them, or revoke them with --apply.
     Idle(IdleArgs),
+    /// Tell what a raw token is (id, type, owner, status, created) without
+    /// using it: yours, or anyone's for admins. Reads it from stdin with `-`.
+    Identify(IdentifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +49,14 @@ pub struct IdleArgs {
     /// With --apply: do not ask; required when stdin is not a terminal.
     #[arg(long, visible_alias = "force", requires = "apply")]
     pub confirm: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentifyArgs {
+    /// `-`: read the token from stdin (a token on the command line would
+    /// land in your shell history).
+    #[arg(value_name = "-", value_parser = clap::builder::PossibleValuesParser::new(["-"]))]
+    pub stdin: String,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +78,17 @@ pub struct CreateTokenArgs {
     /// The owner, by name or id (admins; default: yourself).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
+    /// How many times it may be used in all; the N-th use is the last that verifies.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000_000))]
+    pub max_uses: Option<u32>,
+    /// At most this many uses per window, e.g. 10/s, 100/min, 5000/h, 1000/d;
+    /// beyond it a use is answered 429 with Retry-After.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub rate: Option<UseRate>,
+}
+
+fn parse_rate(text: &str) -> Result<UseRate, ward_core::limits::InvalidRate> {
+    text.parse()
 }
 
 #[derive(Debug, Args)]

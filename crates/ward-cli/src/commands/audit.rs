@@ -13,7 +13,7 @@ use crate::output;
 use crate::output::table::Table;
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
-use ward_api::{AuditList, AuditQuery, AuditRecord, AuditVerifyResponse};
+use ward_api::{AuditList, AuditQuery, AuditRecord, AuditVerifyResponse, IdentifyRequest};
 
 /// `ward audit …`.
 pub async fn run(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -24,9 +24,18 @@ pub async fn run(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn search(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let client = app.client()?;
+    let token_id = match args.token {
+        // `--token -`: from the raw token to its id, by its hash.
+        Some(_) => {
+            let token = crate::input::raw_token()?;
+            Some(client.identify_token(&IdentifyRequest { token: token.to_string() }).await?.id)
+        }
+        None => args.token_id,
+    };
     let query = AuditQuery {
         subject: args.subject,
-        token_id: args.token_id,
+        token_id,
         action: args.action,
         decision: args.decision,
         risk: args.risk.map(|r| r.as_str().to_owned()),
@@ -36,7 +45,7 @@ async fn search(app: &App, args: AuditArgs) -> anyhow::Result<ExitCode> {
         order: None,
         cursor: None,
     };
-    let list = app.client()?.audit(&query).await?;
+    let list = client.audit(&query).await?;
     output::emit(app.output, &list, || events_table(&list))?;
     Ok(ExitCode::SUCCESS)
 }

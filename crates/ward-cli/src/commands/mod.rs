@@ -14,6 +14,7 @@ pub mod manual;
 mod mint;
 mod password;
 mod run;
+mod scan;
 mod secret;
 mod secret_admin;
 pub mod server;
@@ -51,6 +52,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
             TokenCommand::Rotate(args) => token::rotate(app, args).await,
             TokenCommand::Verify(args) => verify::verify(app, args).await,
             TokenCommand::Idle(args) => token::idle(app, args).await,
+            TokenCommand::Identify(args) => token::identify(app, args).await,
         },
         Command::User(command) => match command {
             UserCommand::Create(args) => user::create(app, args).await,
@@ -70,6 +72,7 @@ pub async fn run(app: &App, command: Command) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
         Command::Audit(args) => audit::run(app, args).await,
+        Command::Scan(args) => scan::scan(app, args).await,
         Command::Secret(command) => match command {
             SecretCommand::Set(args) => secret::set(app, args),
             SecretCommand::Get(args) => secret::get(app, args),

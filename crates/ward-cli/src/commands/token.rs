@@ -3,17 +3,22 @@
 
 use crate::app::App;
 use crate::cli::clean_scopes;
-use crate::cli::token::{CreateTokenArgs, DestructiveIdArgs, IdleArgs, ListTokensArgs, RotateArgs};
+use crate::cli::token::{
+    CreateTokenArgs, DestructiveIdArgs, IdentifyArgs, IdleArgs, ListTokensArgs, RotateArgs,
+};
 use crate::confirm;
 use crate::exit::CliError;
+use crate::input;
 use crate::output;
 use crate::output::shown_once::{self, ShownOnce};
-use crate::output::table::key_values;
+use crate::output::table::{Table, key_values};
 use crate::output::tokens::{print_idle, print_rotated, print_tokens};
 use anyhow::Context;
 use serde::Serialize;
 use std::process::ExitCode;
-use ward_api::{CreateTokenRequest, IdleRequest, RotateRequest, TokenInfo, TokenQuery};
+use ward_api::{
+    ClientInfo, CreateTokenRequest, IdentifyRequest, IdleRequest, RotateRequest, TokenInfo, TokenQuery,
+};
 use ward_core::TokenName;
 
 pub async fn create(app: &App, args: CreateTokenArgs) -> anyhow::Result<ExitCode> {
@@ -26,6 +31,8 @@ pub async fn create(app: &App, args: CreateTokenArgs) -> anyhow::Result<ExitCode
         expires_in_days: None,
         ttl: args.expires_in.map(|ttl| ttl.to_string()),
         user_id: args.user,
+        max_uses: args.max_uses,
+        rate: args.rate.map(|r| r.to_string()),
     };
     let created = app.client()?.create_token(&request).await?;
     let shown = ShownOnce::from(&created);
@@ -74,7 +81,40 @@ fn token_details(t: &TokenInfo) -> String {
     if let Some(from) = &t.rotated_from {
         pairs.push(("Rotated from", from.clone()));
     }
-    key_values(&pairs)
+    if let (Some(max), Some(left)) = (t.max_uses, t.uses_left) {
+        pairs.push(("Uses left", format!("{left} of {max}")));
+    }
+    if let Some(rate) = &t.rate {
+        pairs.push(("Rate limit", rate.clone()));
+    }
+    let mut text = key_values(&pairs);
+    if let Some(clients) = &t.recent_clients {
+        text.push_str(&recent_clients(clients));
+    }
+    text
+}
+
+/// The newest clients a token was used from, as a table under its details.
+fn recent_clients(clients: &[ClientInfo]) -> String {
+    if clients.is_empty() {
+        return "\nRecent clients: none yet\n".to_owned();
+    }
+    let mut table = Table::new(["Last Seen", "Address", "User Agent"]);
+    for c in clients {
+        let agent = if c.user_agent.is_empty() { "-".to_owned() } else { c.user_agent.clone() };
+        table.row(vec![output::time(&c.last_seen), c.address.clone(), agent]);
+    }
+    format!("\nRecent clients (newest first):\n{}", table.render())
+}
+
+/// `ward token identify -`: the token is read from stdin, checked for
+/// shape and checksum here, and told about by the server without a use.
+pub async fn identify(app: &App, _args: IdentifyArgs) -> anyhow::Result<ExitCode> {
+    let token = input::raw_token()?;
+    let request = IdentifyRequest { token: token.to_string() };
+    let info = app.client()?.identify_token(&request).await?;
+    output::emit(app.output, &info, || token_details(&info))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Refuses before any network call when it cannot ask; on a terminal, fetches

@@ -121,6 +121,10 @@ mod tests {
             revoked_at: None,
             rotated_from: None,
             expires_in_seconds: None,
+            max_uses: None,
+            uses_left: None,
+            rate: None,
+            recent_clients: None,
         }
     }
 

@@ -43,6 +43,8 @@ async fn load(client: Client, worker: usize, stop: Arc<AtomicBool>) -> Acknowled
             expires_in_days: None,
             ttl: None,
             user_id: None,
+            max_uses: None,
+            rate: None,
         };
         let Ok(created) = client.create_token(&request).await else { break };
         acked.created.insert(created.id.clone());

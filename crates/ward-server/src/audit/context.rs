@@ -24,6 +24,9 @@ pub struct RequestContext {
     /// The trace id of a valid W3C `traceparent`, for the log; never the
     /// request id (`crate::observe::trace`).
     pub trace_id: Option<String>,
+    /// The `User-Agent` header as sent (a cheap clone of the header), for
+    /// the clients a token remembers (`crate::clients`).
+    pub user_agent: Option<HeaderValue>,
 }
 
 /// The client's address as [`layer`] decided it (`None` when the server
@@ -78,8 +81,13 @@ pub async fn layer(
     let trace_response = traced.map(|t| t.response(own));
     let client = peer.map(|ip| crate::client::resolve(ip, request.headers(), &trusted_proxies));
     request.extensions_mut().insert(ClientAddr(client));
-    let context =
-        RequestContext { request_id: request_id.clone(), client_ip: client.map(|c| c.to_string()), trace_id };
+    let user_agent = request.headers().get(axum::http::header::USER_AGENT).cloned();
+    let context = RequestContext {
+        request_id: request_id.clone(),
+        client_ip: client.map(|c| c.to_string()),
+        trace_id,
+        user_agent,
+    };
     let mut response = CONTEXT.scope(context, next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -114,6 +122,20 @@ fn next_id() -> u64 {
 /// The current request's context, if any.
 pub fn current() -> Option<RequestContext> {
     CONTEXT.try_with(Clone::clone).ok()
+}
+
+/// Runs `f` on the current request's client address and user agent (empty
+/// when not sent or not text), without copying them; `None` outside a
+/// request or when the address is unknown.
+pub fn with_client<R>(f: impl FnOnce(&str, &str) -> R) -> Option<R> {
+    CONTEXT
+        .try_with(|ctx| {
+            let address = ctx.client_ip.as_deref()?;
+            let agent = ctx.user_agent.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
+            Some(f(address, agent))
+        })
+        .ok()
+        .flatten()
 }
 
 /// Fills in request id and client address from the current request.

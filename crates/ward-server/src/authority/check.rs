@@ -5,10 +5,17 @@
 //! the SHA-256 and one indexed lookup, then the state check. Signed: parse,
 //! find the key, check the signature (no store), then the minted record for
 //! revocation.
+//!
+//! A check is a *use* of the token ([`check`]): it is noted for last-used
+//! and forensics, and a token's usage limits apply — its `--rate` first (in
+//! memory, `crate::token_rate`: a 429), then its `--max-uses` (one
+//! conditional decrement in the store, for limited tokens only:
+//! `USAGE_EXCEEDED` once none are left). [`look_up`] answers the same
+//! without a use, for revoking a token by possession.
 
 use super::{permissions, principal};
 use crate::audit::AuditEvent;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use ward_core::policy::{SCOPE_INTROSPECT, effective_scopes};
@@ -34,11 +41,16 @@ pub struct Found {
 /// The verdict on a token string.
 #[derive(Debug)]
 pub enum Check {
-    Valid { found: Found, caller: Caller },
+    Valid {
+        found: Found,
+        caller: Caller,
+    },
     Malformed,
     NotFound,
     Expired(Found),
     Revoked(Found),
+    /// A `--max-uses` token whose uses are spent.
+    Exhausted(Found),
 }
 
 impl Check {
@@ -50,12 +62,16 @@ impl Check {
             Check::NotFound => "NOT_FOUND",
             Check::Expired(_) => "EXPIRED",
             Check::Revoked(_) => "REVOKED",
+            Check::Exhausted(_) => "USAGE_EXCEEDED",
         }
     }
 
     pub fn found(&self) -> Option<&Found> {
         match self {
-            Check::Valid { found, .. } | Check::Expired(found) | Check::Revoked(found) => Some(found),
+            Check::Valid { found, .. }
+            | Check::Expired(found)
+            | Check::Revoked(found)
+            | Check::Exhausted(found) => Some(found),
             Check::Malformed | Check::NotFound => None,
         }
     }
@@ -81,12 +97,32 @@ impl Check {
             Check::NotFound => "the token is not known to this server",
             Check::Expired(_) => "the token has expired",
             Check::Revoked(_) => "the token has been revoked",
+            Check::Exhausted(_) => "the token has used up its uses (max uses)",
         }
     }
 }
 
-/// Checks a presented token. A valid use is recorded for last-used tracking.
+/// Whether a check is a use of the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// Noted, and held to the token's usage limits.
+    Use,
+    /// Neither: ending a token by possession is not a use of it.
+    NotAUse,
+}
+
+/// Checks a presented token as a use of it: noted for last-used and the
+/// clients it was used from, held to its rate (`Err` 429) and its max uses.
 pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
+    check_counted(state, presented, Counted::Use).await
+}
+
+/// [`check`] without a use: nothing noted, no limit applied.
+pub async fn look_up(state: &AppState, presented: &str) -> ApiResult<Check> {
+    check_counted(state, presented, Counted::NotAUse).await
+}
+
+async fn check_counted(state: &AppState, presented: &str, counted: Counted) -> ApiResult<Check> {
     if looks_like_jwt(presented) {
         return check_signed(state, presented).await;
     }
@@ -117,7 +153,19 @@ pub async fn check(state: &AppState, presented: &str) -> ApiResult<Check> {
         TokenStatus::Revoked => Ok(Check::Revoked(found)),
         TokenStatus::Expired => Ok(Check::Expired(found)),
         TokenStatus::Active => {
-            state.usage.record(&t.token.id, now);
+            if counted == Counted::Use {
+                if let Some(rate) = t.token.limits.rate {
+                    state.token_rates.check(&t.token.id, rate).map_err(|retry_after| {
+                        ApiError::TokenRateLimited { rate: rate.to_string(), retry_after }
+                    })?;
+                }
+                if t.token.limits.max_uses.is_some() && state.store.consume_use(&t.token.id).await?.is_none()
+                {
+                    return Ok(Check::Exhausted(found));
+                }
+                state.usage.record(&t.token.id, now);
+                state.usage.record_client(&t.token.id, now);
+            }
             let principal = principal(&t.owner);
             // `permissions(state, &t.owner)`, without building the principal twice.
             let scopes = effective_scopes(&t.token.scopes, state.settings.roles.ceiling(&principal));

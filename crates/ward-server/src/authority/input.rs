@@ -13,6 +13,7 @@ use ward_api::{
     AuthorizeRequest, CreateServiceUserRequest, CreateTokenRequest, CreateUserRequest, DecideRequest,
     IdleRequest, MintRequest, MintRevokeRequest, RotateRequest, TokenQuery,
 };
+use ward_core::limits::{MaxUses, UseRate};
 use ward_core::operation::{Operation, Policy};
 use ward_core::{
     Password, Role, ScopeCatalog, ScopeSet, TokenId, TokenKind, TokenName, TokenStatus, Ttl, Username,
@@ -45,6 +46,24 @@ pub struct NewToken {
     pub lifetime: Option<Ttl>,
     /// The owner by id or name, resolved after authorization; `None`: the caller.
     pub owner: Option<String>,
+    /// `--max-uses` and `--rate`.
+    pub limits: Limits,
+}
+
+/// The usage limits a new token is created with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub max_uses: Option<MaxUses>,
+    pub rate: Option<UseRate>,
+}
+
+impl Limits {
+    fn parse(max_uses: Option<u32>, rate: Option<&str>) -> ApiResult<Self> {
+        Ok(Self {
+            max_uses: max_uses.map(|n| MaxUses::new(u64::from(n))).transpose().map_err(ApiError::invalid)?,
+            rate: rate.map(str::parse::<UseRate>).transpose().map_err(ApiError::invalid)?,
+        })
+    }
 }
 
 impl NewToken {
@@ -54,6 +73,7 @@ impl NewToken {
             kind: req.token_type,
             scopes: req.scopes.as_deref().map(|names| scopes(catalog, names)).transpose()?,
             lifetime: lifetime(req.expires_in_days, req.ttl.as_deref())?,
+            limits: Limits::parse(req.max_uses, req.rate.as_deref())?,
             owner: req.user_id,
         })
     }

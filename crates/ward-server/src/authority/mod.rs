@@ -8,8 +8,10 @@ pub mod authorize;
 pub mod bootstrap;
 pub mod check;
 pub mod events;
+pub mod forensics;
 pub mod forward;
 pub mod input;
+pub mod leaks;
 pub mod lifecycle;
 pub mod mint;
 pub mod oauth;
@@ -27,7 +29,7 @@ use chrono::{DateTime, Utc};
 use ward_core::{
     Caller, PlainToken, Principal, PrincipalKind, ScopeSet, TokenId, TokenKind, TokenName, UserId,
 };
-use ward_store::{TokenRecord, TokenWithOwner, UserKind, UserRecord};
+use ward_store::{TokenRecord, TokenWithOwner, UseLimits, UserKind, UserRecord};
 
 /// The policy view of a stored user.
 pub fn principal(user: &UserRecord) -> Principal {
@@ -91,6 +93,8 @@ pub struct Issue {
     /// Who issues it and with what; `None` only for a login session, which
     /// a password issues.
     pub issuer: Option<Issuer>,
+    /// Its usage limits (`--max-uses`, `--rate`); none by default.
+    pub limits: UseLimits,
 }
 
 /// The user and the credential a new token is issued by: recorded on it,
@@ -125,6 +129,7 @@ pub fn draw_token(state: &AppState, now: DateTime<Utc>, issue: Issue) -> (PlainT
         parent_token_id: issue.parent_token_id,
         issued_by: issue.issuer.as_ref().map(|i| i.user.clone()),
         issued_via: issue.issuer.map(|i| i.via),
+        limits: issue.limits,
     };
     (plain, record)
 }

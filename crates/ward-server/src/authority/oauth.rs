@@ -13,7 +13,7 @@
 //!   `[oauth] revoke_per_minute` (`crate::rate`) so the endpoint is no
 //!   oracle for guessing.
 
-use super::check::{Check, Found, check};
+use super::check::{Check, Found, check, look_up};
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -88,9 +88,10 @@ pub async fn revoke(state: &AppState, client: Option<IpAddr>, presented: &str) -
         .revoke_limit
         .check(client)
         .map_err(|wait| ApiError::RateLimited { retry_after: wait.as_secs().max(1) })?;
-    let verdict = check(state, presented).await?;
+    // Not a use: a token over its rate or out of uses can still be ended.
+    let verdict = look_up(state, presented).await?;
     let found = match verdict {
-        Check::Valid { found, .. } | Check::Expired(found) => found,
+        Check::Valid { found, .. } | Check::Expired(found) | Check::Exhausted(found) => found,
         other => {
             let event = AuditEvent::new("oauth.revoke").decision(other.code());
             state.audit.emit_use(match other.found() {

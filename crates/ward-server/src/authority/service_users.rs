@@ -47,6 +47,7 @@ pub async fn create(
             rotated_from: None,
             parent_token_id: grant::parent(caller),
             issuer: Some(Issuer::of(caller)),
+            limits: Default::default(),
         },
         AuditEvent::new("service_user.create").subject(&user.name),
     )

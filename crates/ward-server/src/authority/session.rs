@@ -107,6 +107,7 @@ pub async fn login(
             rotated_from: None,
             parent_token_id: None,
             issuer: None,
+            limits: Default::default(),
         },
         AuditEvent::new("login.success").subject(&user.name),
     )

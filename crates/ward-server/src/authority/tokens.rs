@@ -7,9 +7,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use ward_core::grant::{self, Wanted};
+use ward_core::limits::MaxUses;
 use ward_core::policy::{SCOPE_TOKENS, effective_scopes, scopes_for_new_token};
 use ward_core::{Caller, ScopeSet, TokenId, TokenKind, TokenStatus};
-use ward_store::{TokenFilter, TokenWithOwner};
+use ward_store::{TokenFilter, TokenWithOwner, UseLimits};
 
 /// `POST /v1/tokens`.
 pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResult<Issued> {
@@ -41,6 +42,11 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewToken) -> ApiResu
             rotated_from: None,
             parent_token_id: grant::parent(caller),
             issuer: Some(Issuer::of(caller)),
+            limits: UseLimits {
+                max_uses: new.limits.max_uses.map(MaxUses::get),
+                uses_left: new.limits.max_uses.map(MaxUses::get),
+                rate: new.limits.rate,
+            },
         },
         AuditEvent::new("token.create").subject(&owner.name).risk(risk),
     )
@@ -254,6 +260,10 @@ pub async fn rotate_found(
         rotated_from: Some(old.id.clone()),
         parent_token_id: grant::successor_parent(caller, &old.id, old.parent_token_id.as_ref()),
         issuer: Some(Issuer::of(caller)),
+        // The successor keeps the rate and the uses left. With a grace
+        // period the old token keeps its own count until it ends
+        // (docs/lifecycle.md says so).
+        limits: old.limits,
     };
     let (plain, record) = draw_token(state, now, issue);
     let old_ends_at: Option<DateTime<Utc>> = rotation.grace.map(|g| now + g.as_duration());

@@ -8,6 +8,7 @@ mod agents;
 mod audit;
 mod events;
 mod forward_auth;
+mod leaks;
 mod oauth;
 mod password;
 mod responses;
@@ -124,6 +125,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         // --- issue 16: lifecycle ---
         .routes(routes!(lifecycle::list))
         .routes(routes!(lifecycle::revoke))
+        // --- issue 16: leaked tokens, forensics ---
+        .routes(routes!(leaks::report))
+        .routes(routes!(tokens::identify))
         .split_for_parts();
     let (router, mut doc) = parts;
     responses::complete(&mut doc);

@@ -3,6 +3,7 @@
 use super::views;
 use crate::auth::Auth;
 use crate::authority::check;
+use crate::authority::forensics;
 use crate::authority::input::{NewToken, Rotation, TokenListing};
 use crate::authority::tokens;
 use crate::error::ApiResult;
@@ -12,8 +13,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ward_api::{
-    CreateTokenRequest, CreatedToken, ErrorBody, RotateRequest, Rotated, TokenInfo, TokenList, TokenQuery,
-    VerifyRequest, VerifyResponse,
+    CreateTokenRequest, CreatedToken, ErrorBody, IdentifyRequest, RotateRequest, Rotated, TokenInfo,
+    TokenList, TokenQuery, VerifyRequest, VerifyResponse,
 };
 
 /// Create a token; the response is the only time it is shown.
@@ -43,7 +44,7 @@ pub async fn list(
     Ok(Json(views::token_page(&state, &page)))
 }
 
-/// One token's metadata.
+/// One token's metadata, with the newest five clients it was used from.
 #[utoipa::path(get, path = "/v1/tokens/{id}", operation_id = "show_token", tag = "tokens", security(("bearer" = [])),
     params(("id" = String, Path, description = "token id, tok_…")),
     responses((status = 200, body = TokenInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -53,8 +54,8 @@ pub async fn show(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TokenInfo>> {
-    let found = tokens::show(&state, &caller, &id).await?;
-    Ok(Json(views::token_as_of(&state, &found)))
+    let found = forensics::show(&state, &caller, &id).await?;
+    Ok(Json(views::token_detailed(&state, &found)))
 }
 
 /// Revoke a token, permanently.
@@ -109,4 +110,19 @@ pub async fn verify(
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> ApiResult<Json<VerifyResponse>> {
     Ok(Json(views::verify(&check::verify(&state, &caller, &req.token).await?)))
+}
+
+/// What a raw token is (id, type, owner, status, created), for its owner
+/// or an admin; not a use of it (nothing counted or noted). Needs `ward:tokens`.
+#[utoipa::path(post, path = "/v1/tokens/identify", operation_id = "identify_token", tag = "tokens", security(("bearer" = [])), request_body = IdentifyRequest,
+    responses((status = 200, body = TokenInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "no such token, or not yours"),
+        (status = 422, body = ErrorBody, description = "not a ward token (bad shape or checksum)")))]
+pub async fn identify(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<IdentifyRequest>,
+) -> ApiResult<Json<TokenInfo>> {
+    let found = forensics::identify(&state, &caller, &req.token).await?;
+    Ok(Json(views::token_as_of(&state, &found)))
 }

@@ -9,6 +9,8 @@
 
 use crate::authority::authorize::Authorized;
 use crate::authority::check::Check;
+use crate::authority::forensics::Detailed;
+use crate::authority::leaks::Reported;
 use crate::authority::lifecycle::IdleReport;
 use crate::authority::mint::{KeyState, MintedToken};
 use crate::authority::oauth::Introspected;
@@ -17,9 +19,10 @@ use crate::authority::{AsOf, Issued, permissions};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use ward_api::{
-    Approval, ApprovalList, AuthorizeResponse, CreatedServiceUser, CreatedToken, IdleTokens, Introspection,
-    LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList, Rotated, ServiceUser, ServiceUserList,
-    SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User, UserList, UserRole, VerifyResponse, WhoAmI,
+    Approval, ApprovalList, AuthorizeResponse, ClientInfo, CreatedServiceUser, CreatedToken, IdleTokens,
+    Introspection, LeakResult, LeakResults, LoginResponse, LogoutResponse, Minted, MintedInfo, MintedList,
+    Rotated, ServiceUser, ServiceUserList, SigningKeyInfo, SigningKeyList, TokenInfo, TokenList, User,
+    UserList, UserRole, VerifyResponse, WhoAmI,
 };
 use ward_core::{ApprovalStatus, Caller, PrincipalKind, ScopeSet, TokenStatus};
 use ward_store::{ApprovalRecord, MintedRecord, TokenWithOwner, UserKind, UserRecord};
@@ -67,6 +70,30 @@ pub fn token(state: &AppState, now: DateTime<Utc>, t: &TokenWithOwner) -> TokenI
             (TokenStatus::Active, Some(end)) => Some((end - now).num_seconds().max(0)),
             _ => None,
         },
+        max_uses: token.limits.max_uses,
+        uses_left: token.limits.uses_left,
+        rate: token.limits.rate.map(|r| r.to_string()),
+        recent_clients: None,
+    }
+}
+
+/// One token's page: its metadata and the clients it was used from.
+pub fn token_detailed(state: &AppState, found: &AsOf<Detailed>) -> TokenInfo {
+    let clients = found.value.clients.iter().map(|c| ClientInfo {
+        address: c.address.clone(),
+        user_agent: c.user_agent.clone(),
+        last_seen: c.last_seen,
+    });
+    TokenInfo { recent_clients: Some(clients.collect()), ..token(state, found.now, &found.value.token) }
+}
+
+/// What became of each reported leaked token.
+pub fn leak_results(reported: &[Reported]) -> LeakResults {
+    LeakResults {
+        results: reported
+            .iter()
+            .map(|r| LeakResult { display: r.display.clone(), outcome: r.outcome })
+            .collect(),
     }
 }
 

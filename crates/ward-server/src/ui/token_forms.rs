@@ -95,6 +95,8 @@ pub async fn create(
         expires_in_days: None,
         ttl: fields.text("ttl").map(str::to_owned),
         user_id: None,
+        max_uses: None,
+        rate: None,
     };
     let new = NewToken::parse(req, &state.settings.catalog)?;
     let issued = tokens::create(&state, &session.caller, new).await?;

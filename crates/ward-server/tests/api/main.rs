@@ -14,11 +14,13 @@ mod cascade;
 mod enumeration;
 mod errors;
 mod events;
+mod forensics;
 mod forward_auth;
 mod grants;
 mod helpers;
 mod idle;
 mod issuers;
+mod leaks;
 mod lifetimes;
 mod login;
 mod nodes;
@@ -33,6 +35,7 @@ mod session;
 #[path = "../common/sse.rs"]
 mod sse;
 mod tokens;
+mod usage_limits;
 mod users;
 // The dashboard at /ui.
 mod ui;

@@ -52,6 +52,9 @@ const ROUTES: &[(&str, &str)] = &[
     // issue 16: the idle-token policy
     ("get", "/v1/idle-tokens"),
     ("post", "/v1/idle-tokens/revoke"),
+    // issue 16: leaked tokens, forensics
+    ("post", "/v1/leaks"),
+    ("post", "/v1/tokens/identify"),
 ];
 
 #[tokio::test]

@@ -326,6 +326,13 @@ pub async fn run(s: &Server, m: &Model, step: &Step, n: usize) -> Reply {
             let req = s.http.post(format!("{}/oauth/revoke", s.base));
             s.send(req.form(&[("token", m.creds[target].token.as_str())])).await
         }
+        Step::ReportLeak { target } => {
+            let req = s.http.post(format!("{}/v1/leaks", s.base));
+            s.send(req.json(&json!({"leaks": [{"token": m.creds[target].token, "location": "model"}]}))).await
+        }
+        Step::Identify { by, target } => {
+            s.post("/v1/tokens/identify", tok(by), json!({"token": m.creds[target].token})).await
+        }
         Step::Subscribe { by } => {
             let req = s.http.get(format!("{}/v1/events", s.base)).bearer_auth(&m.creds[by].token);
             s.open_stream(req).await

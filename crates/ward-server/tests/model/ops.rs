@@ -99,6 +99,9 @@ pub enum Op {
     ForwardAuth { by: Pick },
     Introspect { by: Pick, target: Index },
     OAuthRevoke { target: Index },
+    // issue 16: leaked tokens and forensics
+    ReportLeak { target: Index },
+    Identify { by: Pick, target: Index },
     // issue 15: the revocation stream
     Subscribe { by: Pick },
     // issue 16: the idle-token policy (admins)
@@ -166,6 +169,8 @@ pub fn op() -> BoxedStrategy<Op> {
         2 => pick().prop_map(|by| Op::ForwardAuth { by }),
         2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Introspect { by, target }),
         2 => any::<Index>().prop_map(|target| Op::OAuthRevoke { target }),
+        2 => any::<Index>().prop_map(|target| Op::ReportLeak { target }),
+        2 => (pick(), any::<Index>()).prop_map(|(by, target)| Op::Identify { by, target }),
         2 => pick().prop_map(|by| Op::Subscribe { by }),
         1 => pick().prop_map(|by| Op::IdleList { by }),
         1 => pick().prop_map(|by| Op::IdleRevoke { by }),
@@ -296,6 +301,15 @@ pub enum Step {
     },
     /// `POST /oauth/revoke` of `target`'s token, with nothing but the token.
     OAuthRevoke {
+        target: usize,
+    },
+    /// `POST /v1/leaks` of `target`'s token, with nothing but the token.
+    ReportLeak {
+        target: usize,
+    },
+    /// `POST /v1/tokens/identify` of `target`'s raw token.
+    Identify {
+        by: usize,
         target: usize,
     },
     /// `GET /v1/events`: opens the revocation stream (then closes it).
@@ -450,6 +464,14 @@ impl Model {
                 let all: Vec<usize> = (0..self.creds.len()).collect();
                 Step::OAuthRevoke { target: choose(target, &all)? }
             }
+            Op::ReportLeak { target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::ReportLeak { target: choose(target, &all)? }
+            }
+            Op::Identify { by, target } => {
+                let all: Vec<usize> = (0..self.creds.len()).collect();
+                Step::Identify { by: self.caller(by)?, target: choose(target, &all)? }
+            }
             Op::Subscribe { by } => Step::Subscribe { by: self.caller(by)? },
         })
     }
@@ -523,6 +545,8 @@ impl Model {
             Step::OAuthRevoke { target } => {
                 format!("the holder of {} revokes it at /oauth/revoke", c(target))
             }
+            Step::ReportLeak { target } => format!("someone holding {} reports it at /v1/leaks", c(target)),
+            Step::Identify { by, target } => format!("{} identifies the raw token of {}", c(by), c(target)),
             Step::Subscribe { by } => format!("{} subscribes to /v1/events", c(by)),
         }
     }

@@ -99,7 +99,11 @@ pub fn users_tokens(m: &Model, by: usize, user: usize) -> Group {
 pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
     let by = match *step {
         // The dashboard's session cookie has its own answer (a redirect).
-        Step::Login { .. } | Step::UseApproval { .. } | Step::Ui { .. } | Step::OAuthRevoke { .. } => None,
+        Step::Login { .. }
+        | Step::UseApproval { .. }
+        | Step::Ui { .. }
+        | Step::OAuthRevoke { .. }
+        | Step::ReportLeak { .. } => None,
         Step::Create { by, .. }
         | Step::Rotate { by, .. }
         | Step::Revoke { by, .. }
@@ -128,6 +132,7 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
         | Step::KeyRetire { by, .. }
         | Step::ForwardAuth { by }
         | Step::Introspect { by, .. }
+        | Step::Identify { by, .. }
         | Step::Subscribe { by } => Some(by),
     };
     if let Some(by) = by
@@ -437,9 +442,23 @@ pub fn expect(m: &Model, step: &Step, w: Window) -> Verdict {
             Verdict { ok: Some(Effect::Introspected { target, active: m.valid(target) }), refuse: vec![] }
         }
         // Possession is enough; a token that is not valid is left as it is.
-        Step::OAuthRevoke { target } => {
+        Step::OAuthRevoke { target } | Step::ReportLeak { target } => {
             let ends = if m.valid(target) { vec![target] } else { vec![] };
             Verdict { ok: Some(Effect::End(ends)), refuse: vec![] }
+        }
+        // `ward:tokens` first; an agent token (a JWT) is no opaque token
+        // (422); then the owner's or an admin's, like a token's page.
+        Step::Identify { by, target } => {
+            if !m.has(by, TOKENS) {
+                return no(403);
+            }
+            if m.creds[target].kind == Kind::Agent {
+                return no(422);
+            }
+            if let Some(v) = manage(m, by, target) {
+                return v;
+            }
+            Verdict { ok: Some(Effect::Nothing), refuse: vec![] }
         }
     }
 }

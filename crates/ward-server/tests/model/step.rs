@@ -48,6 +48,8 @@ fn ok_status(step: &Step) -> Option<u16> {
         | Step::ForwardAuth { .. }
         | Step::Introspect { .. }
         | Step::OAuthRevoke { .. }
+        | Step::ReportLeak { .. }
+        | Step::Identify { .. }
         | Step::Subscribe { .. } => 200,
         Step::Ui { .. } => 200,
         Step::KeyRotate { .. } => 201,

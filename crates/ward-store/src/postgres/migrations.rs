@@ -257,6 +257,28 @@ CREATE INDEX tokens_expires ON tokens (expires_at) WHERE expires_at IS NOT NULL;
 "#,
     },
     Migration {
+        version: 11,
+        name: "usage limits and the clients each token was used from",
+        sql: r#"
+-- max_uses: what a --max-uses token was created with; uses_left: counted
+-- down by one conditional UPDATE per use of a limited token only.
+-- rate_limit: '10/s', '100/min' (ward_core::limits::UseRate).
+ALTER TABLE tokens ADD COLUMN max_uses BIGINT;
+ALTER TABLE tokens ADD COLUMN uses_left BIGINT;
+ALTER TABLE tokens ADD COLUMN rate_limit TEXT;
+
+-- The last distinct (address, user agent) pairs a token was used from,
+-- written in batches (crate::sql::clients), pruned to the newest five.
+CREATE TABLE token_clients (
+    token_id   TEXT COLLATE "C" NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+    address    TEXT    NOT NULL,
+    user_agent TEXT    NOT NULL,
+    last_seen  BIGINT  NOT NULL,
+    PRIMARY KEY (token_id, address, user_agent)
+);
+"#,
+    },
+    Migration {
         version: 12,
         name: "a token's pending approval requests",
         sql: r"

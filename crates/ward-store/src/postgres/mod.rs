@@ -16,7 +16,7 @@ mod start;
 
 pub(crate) use start::PgStartLock;
 
-use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique, tokens};
+use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique, db_error, tokens};
 use crate::{Invalidation, StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
@@ -205,12 +205,12 @@ impl Db for PostgresStore {
     }
 
     async fn begin(&self, what: &'static str) -> StoreResult<Self::Tx> {
-        self.pool.begin().await.db(&format!("begin {what}"))
+        self.pool.begin().await.map_err(|e| db_error(&format!("begin {what}"), e))
     }
 
     /// A change and its `pg_notify` commit together or not at all.
     async fn commit(tx: Self::Tx, what: &'static str) -> StoreResult<()> {
-        tx.commit().await.db(&format!("commit {what}"))
+        tx.commit().await.map_err(|e| db_error(&format!("commit {what}"), e))
     }
 
     async fn insert_token(

@@ -45,7 +45,7 @@ pub(crate) async fn outbox_insert<C: Conn>(conn: &mut C, events: &[AuditEntry]) 
     if events.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new(format!("INSERT INTO audit_outbox ({EVENT_COLUMNS}) ")).once();
+    let mut sql = Sql::new(format!("INSERT INTO audit_outbox ({EVENT_COLUMNS}) "));
     sql.push_values(events, event_values);
     conn.execute(sql).await.db("insert audit outbox")?;
     Ok(())
@@ -68,9 +68,8 @@ pub(crate) async fn drain<D: Db>(db: &D, key: &ChainKey, limit: u32) -> StoreRes
         .map(|row| Ok(columns::chained(raw(row, false)?).entry))
         .collect::<StoreResult<Vec<_>>>()?;
     let chained = append_in(&mut *tx, key, &events).await?;
-    let delete = Sql::new(format!("DELETE FROM audit_outbox WHERE pos {}", D::Conn::in_list("$1")))
-        .bind(positions)
-        .once();
+    let delete =
+        Sql::new(format!("DELETE FROM audit_outbox WHERE pos {}", D::Conn::in_list("$1"))).bind(positions);
     tx.execute(delete).await.db("delete drained audit outbox")?;
     D::commit(tx, "audit outbox drain").await?;
     Ok(chained)
@@ -130,15 +129,14 @@ async fn append_in<C: Conn>(
     let head = head_in(conn, "SELECT seq, hash FROM audit_head WHERE id = 1").await?;
     let last = head_in(conn, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").await?;
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-    let sql = Sql::new(format!("SELECT id FROM audit_events WHERE id {}", C::in_list("$1"))).bind(ids).once();
+    let sql = Sql::new(format!("SELECT id FROM audit_events WHERE id {}", C::in_list("$1"))).bind(ids);
     let stored: HashSet<String> = texts(conn, sql, "id", "look up audit ids").await?.into_iter().collect();
     let fresh: Vec<AuditEntry> = events.iter().filter(|e| !stored.contains(&e.id)).cloned().collect();
     let chained = columns::plan(key, head, last, fresh);
     let Some(new_head) = chained.last() else {
         return Ok(Vec::new());
     };
-    let mut insert =
-        Sql::new(format!("INSERT INTO audit_events (seq, {EVENT_COLUMNS}, prev_hash, hash) ")).once();
+    let mut insert = Sql::new(format!("INSERT INTO audit_events (seq, {EVENT_COLUMNS}, prev_hash, hash) "));
     insert.push_values(&chained, |c| {
         let mut values = vec![columns::int(c.seq).into()];
         values.extend(event_values(&c.entry));

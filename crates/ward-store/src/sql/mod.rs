@@ -16,7 +16,9 @@
 pub(crate) mod agents;
 pub(crate) mod audit;
 pub(crate) mod cascade;
+pub(crate) mod clients;
 pub(crate) mod issuer;
+pub(crate) mod limits;
 pub(crate) mod notices;
 pub(crate) mod rows;
 mod statement;
@@ -167,7 +169,7 @@ pub(crate) async fn set_once<C: Conn>(
     let sql = Sql::new(format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} IS NULL"))
         .bind(now)
         .bind(id);
-    if conn.execute(sql).await.db(&format!("set {table}.{column}"))? == 1 {
+    if conn.execute(sql).await.map_err(|e| db_error(&format!("set {table}.{column}"), e))? == 1 {
         return Ok(true);
     }
     let found = Sql::new(format!("SELECT {key} FROM {table} WHERE {key} = $1")).bind(id);

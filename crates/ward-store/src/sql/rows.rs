@@ -4,16 +4,17 @@
 //! record reads back the same from either.
 
 use crate::{ApprovalRecord, ApprovalStatus, KeyRecord, MintedRecord};
-use crate::{StoreError, StoreResult, TokenRecord, TokenWithOwner, UserKind, UserRecord};
+use crate::{StoreError, StoreResult, TokenRecord, TokenWithOwner, UseLimits, UserKind, UserRecord};
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
+use ward_core::limits::UseRate;
 use ward_core::{Risk, Role, ScopeSet, TokenId, TokenKind, TokenName, UserId, Username};
 
 /// The columns [`token_with_owner`] reads, joined on the owner.
 pub(crate) const SELECT_TOKEN_WITH_OWNER: &str = "SELECT
     t.id, t.name, t.kind, t.user_id, t.scopes, t.display, t.created_at,
     t.expires_at, t.revoked_at, t.last_used_at, t.rotated_from, t.parent_token_id,
-    t.issued_by, t.issued_via,
+    t.issued_by, t.issued_via, t.max_uses, t.uses_left, t.rate_limit,
     u.id AS u_id, u.name AS u_name, u.kind AS u_kind, u.role AS u_role,
     u.password_hash AS u_password_hash, u.scopes AS u_scopes,
     u.created_at AS u_created_at, u.deleted_at AS u_deleted_at, u.created_by AS u_created_by
@@ -160,8 +161,21 @@ pub(crate) fn token_with_owner(row: &impl Columns) -> StoreResult<TokenWithOwner
         parent_token_id: opt_token_id(row, "parent_token_id", "tokens.parent_token_id")?,
         issued_by: opt_user_id(row, "issued_by", "tokens.issued_by")?,
         issued_via: opt_token_id(row, "issued_via", "tokens.issued_via")?,
+        limits: limits(row)?,
     };
     Ok(TokenWithOwner { token, owner: user_with_prefix(row, "u_")? })
+}
+
+/// The usage limits of a token row.
+fn limits(row: &impl Columns) -> StoreResult<UseLimits> {
+    let count = |column: &str| -> StoreResult<Option<u64>> {
+        row.opt_int(column)?.map(|n| u64::try_from(n).map_err(|e| corrupt(column, e))).transpose()
+    };
+    let rate = row
+        .opt_text("rate_limit")?
+        .map(|r| r.parse::<UseRate>().map_err(|e| corrupt("tokens.rate_limit", e)))
+        .transpose()?;
+    Ok(UseLimits { max_uses: count("max_uses")?, uses_left: count("uses_left")?, rate })
 }
 
 /// A row of [`SELECT_KEY`].

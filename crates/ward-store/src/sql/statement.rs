@@ -49,7 +49,15 @@ impl Sql {
     }
 
     /// Appends `(…), (…)`: one parenthesised row of placeholders per item.
+    ///
+    /// One row gives the same text every time, so the statement stays in
+    /// the driver's cache (prepared once per connection: PostgreSQL then
+    /// neither parses nor plans it again). Several rows give a text that
+    /// changes with the batch size, so that statement is not kept.
     pub fn push_values<T>(&mut self, items: &[T], mut row: impl FnMut(&T) -> Vec<Arg>) -> &mut Self {
+        if items.len() > 1 {
+            self.persistent = false;
+        }
         for (i, item) in items.iter().enumerate() {
             self.push(if i == 0 { "VALUES (" } else { ", (" });
             for (j, value) in row(item).into_iter().enumerate() {
@@ -93,4 +101,26 @@ args! {
     Vec<String> => |v| Arg::Texts(v);
     &[&str] => |v| Arg::Texts(v.iter().map(|s| (*s).to_owned()).collect());
     Vec<i64> => |v| Arg::Ints(v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: &i64) -> Vec<Arg> {
+        vec![Arg::Int(Some(*n)), Arg::Int(Some(n + 1))]
+    }
+
+    #[test]
+    fn one_row_is_kept_in_the_statement_cache_and_a_batch_is_not() {
+        let mut one = Sql::new("INSERT INTO t (a, b) ");
+        one.push_values(&[1], row);
+        assert_eq!(one.text, "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert!(one.persistent, "a one-row insert has the same text every time: prepare it once");
+
+        let mut batch = Sql::new("INSERT INTO t (a, b) ");
+        batch.push_values(&[1, 2], row);
+        assert_eq!(batch.text, "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert!(!batch.persistent, "a batch's text changes with its size: keep it out of the cache");
+    }
 }

@@ -1,11 +1,11 @@
 //! [`Store`], [`AgentStore`], [`AuditLog`] and [`NoticeStore`] for every [`Db`], once: each
 //! method is the SQL layer's function of that name.
 
-use super::{Db, agents, audit, notices, tokens, users};
+use super::{Db, agents, audit, clients, limits, notices, tokens, users};
 use crate::{
-    AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, Invalidation, KeyRecord, MintedRecord,
-    NoticeClaim, NoticeStore, Opened, PasswordEnds, Store, StoreResult, TokenFilter, TokenRecord,
-    TokenWithOwner, UserKindFilter, UserRecord,
+    AgentStore, ApprovalRecord, ApprovalStatus, AuditFilter, AuditLog, ClientSeen, Invalidation, KeyRecord,
+    MintedRecord, NoticeClaim, NoticeStore, Opened, PasswordEnds, Store, StoreResult, TokenFilter,
+    TokenRecord, TokenWithOwner, UserKindFilter, UserRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -97,6 +97,15 @@ impl<D: Db> Store for D {
     }
     async fn record_usage(&self, used: &[(TokenId, DateTime<Utc>)]) -> StoreResult<()> {
         tokens::record_usage(self, used).await
+    }
+    async fn consume_use(&self, id: &TokenId) -> StoreResult<Option<u64>> {
+        limits::consume(self, id).await
+    }
+    async fn record_clients(&self, seen: &[(TokenId, ClientSeen)]) -> StoreResult<()> {
+        clients::record(self, seen).await
+    }
+    async fn token_clients(&self, id: &TokenId) -> StoreResult<Vec<ClientSeen>> {
+        clients::of(self, id).await
     }
     fn invalidations(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Invalidation>> {
         Db::invalidations(self)

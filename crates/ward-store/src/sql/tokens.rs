@@ -23,7 +23,8 @@ const TOKEN_ID: Unique = Unique { sqlite: "tokens.id", postgres: "tokens_pkey" }
 /// The columns a token insert writes, in the order of [`values`].
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, hash, display, name, kind, user_id, scopes, created_at, expires_at,
-    revoked_at, last_used_at, rotated_from, parent_token_id, issued_by, issued_via";
+    revoked_at, last_used_at, rotated_from, parent_token_id, issued_by, issued_via,
+    max_uses, uses_left, rate_limit";
 
 /// The values of a token insert, in the order of [`TOKEN_COLUMNS`].
 pub(crate) fn values(token: &TokenRecord, hash: &TokenHash, scopes: &str) -> Vec<Arg> {
@@ -43,7 +44,16 @@ pub(crate) fn values(token: &TokenRecord, hash: &TokenHash, scopes: &str) -> Vec
         token.parent_token_id.as_ref().map(TokenId::as_str).into(),
         token.issued_by.as_ref().map(UserId::as_str).into(),
         token.issued_via.as_ref().map(TokenId::as_str).into(),
+        opt_count(token.limits.max_uses).into(),
+        opt_count(token.limits.uses_left).into(),
+        token.limits.rate.map(|r| r.to_string()).into(),
     ]
+}
+
+/// A use count as the database stores it (counts are bounded far below
+/// `i64::MAX` by `ward_core::limits::MAX_USES_LIMIT`).
+fn opt_count(n: Option<u64>) -> Option<i64> {
+    n.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// What a failed token insert means to the caller.

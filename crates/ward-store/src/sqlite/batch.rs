@@ -105,7 +105,7 @@ async fn insert_rows(
     if rows.is_empty() {
         return Ok(HashSet::new());
     }
-    let mut q = Sql::new(format!("INSERT INTO tokens ({TOKEN_COLUMNS}) SELECT * FROM (")).once();
+    let mut q = Sql::new(format!("INSERT INTO tokens ({TOKEN_COLUMNS}) SELECT * FROM ("));
     q.push_values(rows, |(token, hash, scopes)| values(token, hash, scopes));
     q.push(&format!(
         ") AS v WHERE EXISTS (SELECT 1 FROM users WHERE id = v.column6 AND deleted_at IS NULL)
@@ -136,7 +136,7 @@ pub(super) async fn revoke(
     let mut seen = HashSet::new();
     let first: Vec<&(&TokenId, DateTime<Utc>)> =
         jobs.iter().filter(|(id, _)| seen.insert(id.as_str())).collect();
-    let mut q = Sql::new("UPDATE tokens SET revoked_at = v.column2 FROM (").once();
+    let mut q = Sql::new("UPDATE tokens SET revoked_at = v.column2 FROM (");
     q.push_values(&first, |(id, now)| vec![id.as_str().into(), millis(*now).into()]);
     q.push(") AS v WHERE tokens.id = v.column1 AND tokens.revoked_at IS NULL RETURNING id");
     let mut revoked: HashSet<String> = texts(conn, q, "id", "revoke tokens").await?.into_iter().collect();

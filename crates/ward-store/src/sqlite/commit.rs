@@ -38,7 +38,7 @@
 //! closes every connection as before; jobs sent after that fail.
 
 use super::announce::Listeners;
-use crate::sql::{DbResult, audit};
+use crate::sql::{DbResult, audit, db_error};
 use crate::{StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -75,7 +75,11 @@ impl Pool {
     /// it in errors).
     pub(super) async fn begin(&self, what: &str) -> StoreResult<WriteTx> {
         let gate = self.gate.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db(&format!("begin {what}"))?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| db_error(&format!("begin {what}"), e))?;
         Ok(WriteTx { tx: Some(tx), gate: Some(gate), listeners: self.listeners.clone() })
     }
 }

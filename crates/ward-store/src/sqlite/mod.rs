@@ -16,7 +16,7 @@ mod batch;
 mod commit;
 mod migrations;
 
-use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique};
+use crate::sql::{Arg, Conn, Db, DbResult, Sql, Unique, db_error};
 use crate::{Invalidation, StoreError, StoreResult, TokenRecord};
 use chrono::{DateTime, Utc};
 use commit::{Committer, Pool, WriteTx};
@@ -260,7 +260,7 @@ impl Db for SqliteStore {
     }
 
     async fn commit(tx: WriteTx, what: &'static str) -> StoreResult<()> {
-        tx.commit().await.db(&format!("commit {what}"))
+        tx.commit().await.map_err(|e| db_error(&format!("commit {what}"), e))
     }
 
     async fn insert_token(

@@ -68,6 +68,37 @@ async fn reopening_a_database_keeps_its_data_and_does_not_rerun_migrations() {
     assert_eq!(applied_before.last().map(|m| m.0), Some(SqliteStore::latest_schema_version()));
 }
 
+#[tokio::test]
+async fn a_database_at_versions_10_and_12_without_11_gets_11_when_opened() {
+    // What main's ward leaves: lifecycle (10) and approvals (12), no usage limits (11).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_path(&dir);
+    open(&path).await.close().await;
+    let url = format!("sqlite://{}", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+    for undo in [
+        "DROP TABLE token_clients",
+        "ALTER TABLE tokens DROP COLUMN max_uses",
+        "ALTER TABLE tokens DROP COLUMN uses_left",
+        "ALTER TABLE tokens DROP COLUMN rate_limit",
+        "DELETE FROM schema_migrations WHERE version = 11",
+    ] {
+        sqlx::query(undo).execute(&pool).await.expect(undo);
+    }
+    pool.close().await;
+    assert!(!migration_rows(&path).await.iter().any(|m| m.0 == 11));
+
+    let store = open(&path).await;
+    let alice = add_user(&store, human("alice", at(0))).await;
+    let mut t = token(&alice, TokenKind::Pipeline, at(1));
+    t.record.limits.max_uses = Some(2);
+    t.record.limits.uses_left = Some(2);
+    let record = add(&store, t).await;
+    assert_eq!(store.consume_use(&record.id).await.expect("a use"), Some(1), "the limit columns are back");
+    store.close().await;
+    assert!(migration_rows(&path).await.iter().any(|m| m.0 == 11), "migration 11 is recorded");
+}
+
 /// `(version, applied_at)` for every recorded migration.
 async fn migration_rows(path: &Path) -> Vec<(i64, i64)> {
     let url = format!("sqlite://{}", path.display());

@@ -83,6 +83,7 @@ pub fn token(owner: &UserRecord, kind: TokenKind, created_at: DateTime<Utc>) -> 
         parent_token_id: None,
         issued_by: None,
         issued_via: None,
+        limits: Default::default(),
     };
     NewToken { plain, record }
 }
