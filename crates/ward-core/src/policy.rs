@@ -106,13 +106,20 @@ impl Roles {
     }
 
     pub fn permissions(&self, principal: &Principal) -> ScopeSet {
+        self.ceiling(principal).clone()
+    }
+
+    /// [`Roles::permissions`], borrowed: what the verify path intersects a
+    /// token's scopes with on every request, without copying the set.
+    pub fn ceiling<'a>(&'a self, principal: &'a Principal) -> &'a ScopeSet {
+        static NONE: ScopeSet = ScopeSet::new();
         match &principal.kind {
-            PrincipalKind::Human(Role::Admin) => self.admin.clone(),
-            PrincipalKind::Human(Role::User) => self.user.clone(),
-            PrincipalKind::Service(scopes) => scopes.clone(),
+            PrincipalKind::Human(Role::Admin) => &self.admin,
+            PrincipalKind::Human(Role::User) => &self.user,
+            PrincipalKind::Service(scopes) => scopes,
             // An agent's ceiling is its minter's; the server resolves the
             // minter and asks again with that principal.
-            PrincipalKind::Agent { .. } => ScopeSet::new(),
+            PrincipalKind::Agent { .. } => &NONE,
         }
     }
 }

@@ -23,12 +23,22 @@
 //!
 //! Entries are shared (`Arc`): a hit through [`Store::token_by_hash_shared`]
 //! (the verify path) costs a reference count, not a copy of the record.
+//!
+//! Tokens in use do not wait for a miss to be read again: [`refresh_ahead`]
+//! re-reads, in one query per batch, every entry that answered a lookup
+//! since it was read and is near the end of its `cache.ttl`, so a token
+//! used steadily is always answered from memory, and no entry is ever
+//! older than `cache.ttl` since it was last read from the store.
+
+mod refresh;
+
+pub use refresh::{refresh_after, refresh_ahead, refresh_once};
 
 use crate::clock::Clock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -36,10 +46,18 @@ use ward_core::audit::AuditEntry;
 use ward_core::{TokenHash, TokenId, UserId};
 use ward_store::{Invalidation, PasswordEnds, Store, StoreResult, TokenRecord, TokenWithOwner, UserKind};
 
-#[derive(Clone)]
 struct Entry {
     found: Arc<TokenWithOwner>,
     at: Instant,
+    /// Whether a lookup was answered from this entry since it was read
+    /// from the store: only such entries are refreshed ([`refresh_ahead`]).
+    used: AtomicBool,
+}
+
+impl Entry {
+    fn new(found: Arc<TokenWithOwner>, at: Instant) -> Self {
+        Self { found, at, used: AtomicBool::new(false) }
+    }
 }
 
 #[derive(Default)]
@@ -80,6 +98,15 @@ impl std::hash::Hasher for Folded {
             self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
         }
     }
+}
+
+/// `found` as the cache keeps it: without the owner's password hash,
+/// which verify never needs.
+fn without_password(mut found: TokenWithOwner) -> TokenWithOwner {
+    if let UserKind::Human { password_hash, .. } = &mut found.owner.kind {
+        *password_hash = None;
+    }
+    found
 }
 
 /// The map and its rules.
@@ -137,7 +164,15 @@ impl VerifyCache {
         let maps = self.read();
         let entry = maps.by_hash.get(hash)?;
         let age = self.clock.instant().saturating_duration_since(entry.at);
-        (age < self.ttl).then(|| Arc::clone(&entry.found))
+        if age >= self.ttl {
+            return None;
+        }
+        // Read first: most hits find it set, and a load does not take the
+        // cache line from the other cores.
+        if !entry.used.load(Ordering::Relaxed) {
+            entry.used.store(true, Ordering::Relaxed);
+        }
+        Some(Arc::clone(&entry.found))
     }
 
     /// Lookups answered from memory and lookups that went to the store,
@@ -146,18 +181,19 @@ impl VerifyCache {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
+    /// How long an entry answers after it was read from the store.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
     /// Caches `found` unless an eviction happened since `generation`.
     /// Returns it as cached (shared, without the password hash) either way.
-    pub fn put(&self, generation: u64, hash: TokenHash, mut found: TokenWithOwner) -> Arc<TokenWithOwner> {
-        // Keep no password hash in the cache: verify never needs it.
-        if let UserKind::Human { password_hash, .. } = &mut found.owner.kind {
-            *password_hash = None;
-        }
-        let found = Arc::new(found);
+    pub fn put(&self, generation: u64, hash: TokenHash, found: TokenWithOwner) -> Arc<TokenWithOwner> {
+        let found = Arc::new(without_password(found));
         if self.capacity == 0 {
             return found;
         }
@@ -180,8 +216,39 @@ impl VerifyCache {
             maps.derived.insert(hash);
         }
         maps.by_id.insert(found.token.id.clone(), hash);
-        maps.by_hash.insert(hash, Entry { found: Arc::clone(&found), at: self.clock.instant() });
+        maps.by_hash.insert(hash, Entry::new(Arc::clone(&found), self.clock.instant()));
         found
+    }
+
+    /// The ids of the entries worth reading again before they expire: used
+    /// since they were read, and older than [`refresh_after`] (`ttl`).
+    pub fn due_for_refresh(&self) -> Vec<TokenId> {
+        let now = self.clock.instant();
+        let after = refresh_after(self.ttl);
+        let maps = self.read();
+        maps.by_hash
+            .values()
+            .filter(|e| e.used.load(Ordering::Relaxed) && now.saturating_duration_since(e.at) >= after)
+            .map(|e| e.found.token.id.clone())
+            .collect()
+    }
+
+    /// Replaces the entries of `read` (records just read from the store)
+    /// with them, fresh, unless an eviction happened since `generation`:
+    /// then nothing is replaced, and the entries expire as they would have.
+    /// Only entries still held are replaced; nothing is added.
+    pub fn refresh(&self, generation: u64, read: Vec<TokenWithOwner>) {
+        let now = self.clock.instant();
+        let mut maps = self.write();
+        if self.generation() != generation {
+            return;
+        }
+        for found in read {
+            let Some(hash) = maps.by_id.get(&found.token.id).copied() else { continue };
+            if let Some(entry) = maps.by_hash.get_mut(&hash) {
+                *entry = Entry::new(Arc::new(without_password(found)), now);
+            }
+        }
     }
 
     pub fn evict(&self, what: &Invalidation) {
@@ -391,7 +458,7 @@ mod tests {
     }
 
     /// A fixed time: what the cache keeps does not depend on it.
-    fn at() -> DateTime<Utc> {
+    pub(super) fn at() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
     }
 
@@ -399,7 +466,7 @@ mod tests {
         VerifyCache::new(capacity, ttl, Clock::system())
     }
 
-    fn found(seed: u8, user: &UserId) -> TokenWithOwner {
+    pub(super) fn found(seed: u8, user: &UserId) -> TokenWithOwner {
         let now = at();
         TokenWithOwner {
             token: TokenRecord {

@@ -63,6 +63,7 @@ pub async fn serve_with_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(state.usage.clone().run(state.settings.usage_flush));
+    let refresher = tokio::spawn(cache::refresh_ahead(state.cache.clone(), state.store.clone()));
     let follower = state.store.invalidations().map(|feed| {
         tokio::spawn(cache::follow(feed, state.cache.clone(), state.keys.clone(), state.events.clone()))
     });
@@ -89,6 +90,7 @@ pub async fn serve_with_tls(
     let refused = state.metrics.connections_refused();
     let served = listen::run(listener, app, tls, limits, refused, shutdown).await;
     flusher.abort();
+    refresher.abort();
     for task in lifecycle_tasks {
         task.abort();
     }

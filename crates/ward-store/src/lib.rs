@@ -162,6 +162,12 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
         forward(self.inner(), "token_by_id")?.token_by_id(id).await
     }
+    /// The tokens of `ids` that exist, with their owners, in no particular
+    /// order, in one query: the verify cache re-reads the tokens in use
+    /// this way before their entries expire.
+    async fn tokens_by_ids(&self, ids: &[TokenId]) -> StoreResult<Vec<TokenWithOwner>> {
+        forward(self.inner(), "tokens_by_ids")?.tokens_by_ids(ids).await
+    }
     /// Tokens matching `filter`, newest first, at most `filter.limit`.
     async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
         forward(self.inner(), "list_tokens")?.list_tokens(filter).await

@@ -93,6 +93,7 @@ macro_rules! contract_suite {
             users::a_token_of_a_deleted_user_still_resolves_with_its_deleted_owner,
             tokens::an_inserted_token_is_found_by_hash_and_by_id_with_its_owner,
             tokens::an_unknown_hash_or_id_finds_nothing,
+            tokens::many_tokens_are_read_by_id_at_once_with_their_owners,
             tokens::a_hash_or_id_collision_is_a_conflict,
             tokens::a_token_for_a_missing_or_deleted_owner_is_not_found,
             tokens::revoking_twice_keeps_the_first_time_and_returns_false,

@@ -1,6 +1,8 @@
 //! `ward server` and `ward server recover-admin`. Owned by the server work;
 //! the rest of the CLI only calls [`run`].
 
+mod log;
+
 use crate::cli::server::{LogFormat, ServerArgs, ServerCommand};
 use anyhow::Context;
 use std::path::PathBuf;
@@ -12,7 +14,9 @@ use ward_server::{LaunchOptions, Settings};
 
 /// Runs `ward server` (until SIGINT/SIGTERM) or `ward server recover-admin`.
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    init_logging(args.log_format);
+    // Held until `ward server` returns: dropping it writes the buffered
+    // access lines.
+    let _log = init_logging(args.log_format);
     // The certificate pair is checked before anything is written.
     let tls = args.tls_cert.clone().zip(args.tls_key.clone()).map(|(cert, key)| TlsFiles { cert, key });
     if let Some(files) = tls.as_ref().filter(|_| args.command.is_none()) {
@@ -91,20 +95,23 @@ fn read_password_line() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Server logs go to stderr; `WARD_LOG` (e.g. `debug`) sets the level.
+/// Server logs go to stderr, the access lines in batches (`log`); `WARD_LOG`
+/// (e.g. `debug`) sets the level.
 /// `json`: one object per line, event fields at the top level (`message`,
 /// `http.route`, …) with the request's span (`request_id`, `trace_id`).
 /// `text`: coloured only when stderr is a terminal and `NO_COLOR` is unset
 /// or empty (<https://no-color.org>).
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat) -> log::Flusher {
+    let (writer, flusher) = log::ServerLog::stderr();
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     ward_server::observe::announce_as(format);
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).with_span_list(false).try_init(),
         LogFormat::Text => builder.with_ansi(colour(std::env::var_os("NO_COLOR").as_deref())).try_init(),
     };
+    flusher
 }
 
 /// Whether text logs may be coloured: stderr is a terminal and `NO_COLOR`

@@ -18,6 +18,7 @@
 use super::AuditEvent;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use ward_core::Risk;
 
@@ -46,15 +47,43 @@ struct Tally {
     count: u64,
 }
 
+/// How many maps the counts are spread over, so that requests on different
+/// cores rarely wait for one another's lock.
+const SHARDS: usize = 8;
+
+type Tallies = HashMap<UseKey, Tally>;
+
 /// Counts of uses since the last hand-over.
 #[derive(Debug, Default)]
 pub struct UseCounter {
-    tallies: Mutex<HashMap<UseKey, Tally>>,
+    /// A key always lands in the same shard ([`shard_of`]), so each distinct
+    /// use is still counted once.
+    shards: [Mutex<Tallies>; SHARDS],
+    /// Distinct uses counted, over every shard.
+    keys: AtomicUsize,
+}
+
+/// The shard of a use: from its token id, which tells the uses of a busy
+/// server apart (uses without one share the first).
+fn shard_of(token_id: Option<&str>) -> usize {
+    let folded = token_id.map_or(0, |id| id.bytes().fold(0usize, |h, b| h.rotate_left(5) ^ usize::from(b)));
+    folded % SHARDS
 }
 
 impl UseCounter {
-    fn lock(&self) -> MutexGuard<'_, HashMap<UseKey, Tally>> {
-        self.tallies.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self, shard: usize) -> MutexGuard<'_, Tallies> {
+        self.shards[shard].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every shard's counts, taken; the counter starts over.
+    fn take_all(&self) -> Tallies {
+        let mut all = Tallies::new();
+        for shard in 0..SHARDS {
+            let taken = std::mem::take(&mut *self.lock(shard));
+            self.keys.fetch_sub(taken.len(), Ordering::Relaxed);
+            all.extend(taken);
+        }
+        all
     }
 
     /// Counts `event` (already stamped with its request's context), used at
@@ -79,31 +108,35 @@ impl UseCounter {
             UseKey { action, subject, token_id, scopes, operation, decision, risk_level, error, client_ip };
         let time = time.unwrap_or(now);
         let uses = count.unwrap_or(1).max(1);
+        let shard = shard_of(key.token_id.as_deref());
         let full = {
-            let mut tallies = self.lock();
-            tallies
-                .entry(key)
-                .and_modify(|t| {
+            let mut tallies = self.lock(shard);
+            match tallies.get_mut(&key) {
+                Some(t) => {
                     t.count = t.count.saturating_add(uses);
                     if time < t.first {
                         t.first = time;
                     }
-                })
-                .or_insert(Tally { first: time, request_id, count: uses });
-            (tallies.len() >= MAX_KEYS).then(|| std::mem::take(&mut *tallies))
+                    false
+                }
+                None => {
+                    tallies.insert(key, Tally { first: time, request_id, count: uses });
+                    // Under the shard's lock, as `take_all`'s subtraction.
+                    self.keys.fetch_add(1, Ordering::Relaxed) + 1 >= MAX_KEYS
+                }
+            }
         };
-        // Turned into events after the lock is released.
-        full.map(into_events)
+        // Turned into events after the locks are released.
+        full.then(|| into_events(self.take_all()))
     }
 
     /// Every count so far as events, oldest first; the counter starts over.
     pub fn take(&self) -> Vec<AuditEvent> {
-        let tallies = std::mem::take(&mut *self.lock());
-        into_events(tallies)
+        into_events(self.take_all())
     }
 }
 
-fn into_events(tallies: HashMap<UseKey, Tally>) -> Vec<AuditEvent> {
+fn into_events(tallies: Tallies) -> Vec<AuditEvent> {
     let mut events: Vec<AuditEvent> = tallies
         .into_iter()
         .map(|(key, tally)| AuditEvent {

@@ -168,7 +168,7 @@ async fn check_counted(state: &AppState, presented: &str, counted: Counted) -> A
             }
             let principal = principal(&t.owner);
             // `permissions(state, &t.owner)`, without building the principal twice.
-            let scopes = effective_scopes(&t.token.scopes, &state.settings.roles.permissions(&principal));
+            let scopes = effective_scopes(&t.token.scopes, state.settings.roles.ceiling(&principal));
             let caller = Caller {
                 principal,
                 token_id: t.token.id.clone(),

@@ -47,7 +47,8 @@ pub fn layer(router: Router, state: &AppState) -> Router {
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    // A matched path is shared (`Arc<str>`): cloned, not copied.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let context = crate::audit::context::current().map(|c| (c.request_id, c.client_ip, c.trace_id));
     let (request_id, client, trace_id) = context.unwrap_or_default();
     let client = client.unwrap_or_default();
@@ -57,7 +58,7 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     }
     let response = next.run(request).instrument(span).await;
     let took = started.elapsed();
-    let route = route.as_deref().unwrap_or(UNMATCHED);
+    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let status = response.status().as_u16();
     state.metrics.request(&method, route, status, took);
     tracing::info!(

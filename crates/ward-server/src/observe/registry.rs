@@ -21,6 +21,8 @@
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::Duration;
 
 /// The route label of a request that matched no route.
@@ -65,6 +67,27 @@ pub struct Metrics {
     pool_idle: Gauge,
     /// Connections closed at accept: their address held its cap.
     refused_per_address: Counter,
+    /// The request series registered so far, by route template, so that a
+    /// request finds its two handles without building a key and looking it
+    /// up in the registry (which showed in profiles of `/healthz`).
+    requests: RwLock<HashMap<String, RouteSeries>>,
+}
+
+/// The handles of one route template's series.
+#[derive(Default)]
+struct RouteSeries {
+    /// `ward_http_requests_total` by method and status.
+    answered: Vec<(&'static str, u16, Counter)>,
+    /// `ward_http_request_duration_seconds` by method.
+    took: Vec<(&'static str, Histogram)>,
+}
+
+impl RouteSeries {
+    fn handles(&self, method: &str, status: u16) -> Option<(&Counter, &Histogram)> {
+        let answered = self.answered.iter().find(|(m, s, _)| *m == method && *s == status)?;
+        let took = self.took.iter().find(|(m, _)| *m == method)?;
+        Some((&answered.2, &took.1))
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -120,6 +143,7 @@ impl Metrics {
             pool_size,
             pool_idle,
             refused_per_address,
+            requests: RwLock::default(),
         }
     }
 
@@ -131,16 +155,39 @@ impl Metrics {
     /// route template or [`UNMATCHED`].
     pub fn request(&self, method: &axum::http::Method, route: &str, status: u16, took: Duration) {
         let method = method_label(method);
+        {
+            let known = self.requests.read().unwrap_or_else(|p| p.into_inner());
+            if let Some((answered, duration)) = known.get(route).and_then(|s| s.handles(method, status)) {
+                answered.increment(1);
+                duration.record(took.as_secs_f64());
+                return;
+            }
+        }
+        let (answered, duration) = self.register(method, route, status);
+        answered.increment(1);
+        duration.record(took.as_secs_f64());
+    }
+
+    /// Registers the series of a request not seen before and keeps their
+    /// handles. The labels are closed sets, so the map stays small.
+    fn register(&self, method: &'static str, route: &str, status: u16) -> (Counter, Histogram) {
         let labels = vec![
             Label::new("method", method),
             Label::new("route", route.to_owned()),
             Label::new("status", status.to_string()),
         ];
-        self.recorder.register_counter(&Key::from_parts(REQUESTS, labels), &METADATA).increment(1);
+        let answered = self.recorder.register_counter(&Key::from_parts(REQUESTS, labels), &METADATA);
         let labels = vec![Label::new("method", method), Label::new("route", route.to_owned())];
-        self.recorder
-            .register_histogram(&Key::from_parts(DURATION, labels), &METADATA)
-            .record(took.as_secs_f64());
+        let duration = self.recorder.register_histogram(&Key::from_parts(DURATION, labels), &METADATA);
+        let mut known = self.requests.write().unwrap_or_else(|p| p.into_inner());
+        let series = known.entry(route.to_owned()).or_default();
+        if !series.answered.iter().any(|(m, s, _)| *m == method && *s == status) {
+            series.answered.push((method, status, answered.clone()));
+        }
+        if !series.took.iter().any(|(m, _)| *m == method) {
+            series.took.push((method, duration.clone()));
+        }
+        (answered, duration)
     }
 
     /// Counts one answer of `POST /v1/verify` by its `code`.
@@ -233,6 +280,25 @@ fn describe(recorder: &PrometheusRecorder) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_requests_count_on_one_series_per_method_route_and_status() {
+        let metrics = Metrics::new(true);
+        let get = axum::http::Method::GET;
+        for status in [200, 200, 200, 404] {
+            metrics.request(&get, "/healthz", status, Duration::from_millis(1));
+        }
+        metrics.request(&axum::http::Method::POST, "/healthz", 200, Duration::from_millis(1));
+        let text = metrics.render((0, 0), crate::throttle::Throttled { refused: 0, slowed: 0 }, None);
+        let line = |m: &str, s: &str| {
+            format!(r#"ward_http_requests_total{{method="{m}",route="/healthz",status="{s}"}}"#)
+        };
+        assert!(text.contains(&format!("{} 3", line("GET", "200"))), "{text}");
+        assert!(text.contains(&format!("{} 1", line("GET", "404"))), "{text}");
+        assert!(text.contains(&format!("{} 1", line("POST", "200"))), "{text}");
+        let took = r#"ward_http_request_duration_seconds_count{method="GET",route="/healthz"} 4"#;
+        assert!(text.contains(took), "{text}");
+    }
 
     #[test]
     fn unknown_methods_share_one_label() {

@@ -108,7 +108,13 @@ fn header(text: &str) -> Option<HeaderValue> {
 fn render(answer: Forwarded) -> Response {
     match answer {
         Forwarded::Allow { subject, operation } => {
-            let scopes = subject.scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+            let mut scopes = String::new();
+            for scope in &subject.scopes {
+                if !scopes.is_empty() {
+                    scopes.push(' ');
+                }
+                scopes.push_str(scope.as_str());
+            }
             let mut headers = HeaderMap::new();
             let values = [
                 (SUBJECT, header(&subject.principal.name)),

@@ -59,6 +59,9 @@ impl<D: Db> Store for D {
     async fn token_by_id(&self, id: &TokenId) -> StoreResult<Option<TokenWithOwner>> {
         tokens::by_id(self, id).await
     }
+    async fn tokens_by_ids(&self, ids: &[TokenId]) -> StoreResult<Vec<TokenWithOwner>> {
+        tokens::by_ids(self, ids).await
+    }
     async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
         tokens::list(self, filter).await
     }

@@ -131,6 +131,22 @@ pub(crate) async fn by_id<D: Db>(db: &D, id: &TokenId) -> StoreResult<Option<Tok
     one(db, "id", id.as_str().into()).await
 }
 
+pub(crate) async fn by_ids<D: Db>(db: &D, ids: &[TokenId]) -> StoreResult<Vec<TokenWithOwner>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+    let sql = Sql::new(format!("{SELECT_TOKEN_WITH_OWNER} WHERE t.id {}", D::Conn::in_list("$1"))).bind(ids);
+    db.read()
+        .await?
+        .fetch_all(sql)
+        .await
+        .db("select tokens by id")?
+        .iter()
+        .map(rows::token_with_owner)
+        .collect()
+}
+
 pub(crate) async fn list<D: Db>(db: &D, f: &TokenFilter) -> StoreResult<Vec<TokenWithOwner>> {
     let now = millis(f.now);
     let mut q = Sql::new(SELECT_TOKEN_WITH_OWNER);

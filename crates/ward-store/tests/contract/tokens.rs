@@ -30,6 +30,26 @@ pub async fn an_unknown_hash_or_id_finds_nothing(store: &dyn Store) {
     assert_eq!(store.token_by_id(&stranger.record.id).await.expect("by id"), None);
 }
 
+pub async fn many_tokens_are_read_by_id_at_once_with_their_owners(store: &dyn Store) {
+    let alice = add_user(store, human("alice", at(0))).await;
+    let ci = add_user(store, service("ci", at(0))).await;
+    let mine = add_token(store, &alice, 1).await;
+    let theirs = add_token(store, &ci, 2).await;
+    add_token(store, &ci, 3).await;
+    store.revoke_token(&theirs.id, at(4), &[]).await.expect("revoke");
+    let missing = token(&alice, TokenKind::Personal, at(5)).record.id;
+
+    let mut read = store.tokens_by_ids(&[theirs.id.clone(), missing, mine.id.clone()]).await.expect("by ids");
+    read.sort_by(|a, b| a.token.id.cmp(&b.token.id));
+    let expected = vec![
+        store.token_by_id(&mine.id).await.expect("by id").expect("found"),
+        store.token_by_id(&theirs.id).await.expect("by id").expect("found"),
+    ];
+    assert_eq!(read, expected, "the same records as one by one, revoked ones included, unknown ids left out");
+    assert!(read[1].token.revoked_at.is_some());
+    assert_eq!(store.tokens_by_ids(&[]).await.expect("none"), Vec::new());
+}
+
 pub async fn a_hash_or_id_collision_is_a_conflict(store: &dyn Store) {
     let alice = add_user(store, human("alice", at(0))).await;
     let first = token(&alice, TokenKind::Personal, at(1));
