@@ -8,35 +8,18 @@
 //! Everything is one test so that stopping PostgreSQL cannot disturb
 //! another test of this binary.
 
+#[path = "common/nodes.rs"]
+mod nodes;
+
+use nodes::{Node, fresh_database, node};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 use ward_server::signing::MasterKey;
-use ward_server::{AppState, Settings};
 
-struct Node {
-    base: String,
-    state: AppState,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn node(url: &str, master: &MasterKey) -> Node {
-    let backend = ward_store::open(url).await.expect("connect to PostgreSQL");
-    ward_server::authority::bootstrap::ensure_admin(backend.as_ref(), Some("admin-password-1".into()))
-        .await
-        .expect("admin");
-    let state =
-        AppState::new(backend, Settings::parse("[cache]\nttl = \"60s\"\n").expect("config"), master.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(ward_server::serve(state.clone(), listener, async {
-        let _ = rx.await;
-    }));
-    Node { base, state, _stop: tx }
-}
+/// The servers' config.
+const CONFIG: &str = "[cache]\nttl = \"60s\"\n";
 
 async fn call(node: &Node, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
     let r = reqwest::Client::new()
@@ -83,15 +66,6 @@ async fn until(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) -> D
     start.elapsed()
 }
 
-fn fresh_database(admin_url: &str) -> String {
-    let name = format!("ward_cluster_{}", std::process::id());
-    let psql = |sql: &str| Command::new("psql").args([admin_url, "-qc", sql]).status().map(|s| s.success());
-    let _ = psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    assert_eq!(psql(&format!("CREATE DATABASE {name}")).ok(), Some(true), "psql can create a database");
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-    format!("{base}/{name}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_share_revocations_survive_a_restart_and_fail_closed_while_down() {
     let Ok(admin_url) = std::env::var("WARD_TEST_DATABASE_URL") else {
@@ -99,10 +73,10 @@ async fn nodes_share_revocations_survive_a_restart_and_fail_closed_while_down() 
         eprintln!("skipped: set WARD_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run");
         return;
     };
-    let url = fresh_database(&admin_url);
+    let url = fresh_database(&admin_url, "ward_cluster");
     let master = MasterKey::random();
-    let a = node(&url, &master).await;
-    let b = node(&url, &master).await;
+    let a = node(&url, &master, CONFIG).await;
+    let b = node(&url, &master, CONFIG).await;
     let login = |n: &Node| {
         let base = n.base.clone();
         async move {

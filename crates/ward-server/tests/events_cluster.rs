@@ -12,34 +12,18 @@
 #[path = "common/sse.rs"]
 mod sse;
 
+#[path = "common/nodes.rs"]
+mod nodes;
+
+use nodes::{Node, fresh_database, node};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sse::{Subscriber, said};
-use std::process::Command;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 use ward_server::signing::MasterKey;
-use ward_server::{AppState, Settings};
 
-struct Node {
-    base: String,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn node(url: &str, master: &MasterKey) -> Node {
-    let backend = ward_store::open(url).await.expect("connect to PostgreSQL");
-    ward_server::authority::bootstrap::ensure_admin(backend.as_ref(), Some("admin-password-1".into()))
-        .await
-        .expect("admin");
-    let state = AppState::new(backend, Settings::default(), master.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(ward_server::serve(state, listener, async {
-        let _ = rx.await;
-    }));
-    Node { base, _stop: tx }
-}
+/// The servers' config.
+const CONFIG: &str = "";
 
 async fn post(node: &Node, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
     let r = reqwest::Client::new()
@@ -64,15 +48,6 @@ async fn subscribe(node: &Node, token: &str, last_event_id: Option<&str>) -> (Su
     (sub, opening)
 }
 
-fn fresh_database(admin_url: &str) -> String {
-    let name = format!("ward_events_{}", std::process::id());
-    let psql = |sql: &str| Command::new("psql").args([admin_url, "-qc", sql]).status().map(|s| s.success());
-    let _ = psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    assert_eq!(psql(&format!("CREATE DATABASE {name}")).ok(), Some(true), "psql can create a database");
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-    format!("{base}/{name}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
     let Ok(admin_url) = std::env::var("WARD_TEST_DATABASE_URL") else {
@@ -80,10 +55,10 @@ async fn a_revocation_on_one_node_reaches_the_subscribers_of_every_node_once() {
         eprintln!("skipped: set WARD_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run");
         return;
     };
-    let url = fresh_database(&admin_url);
+    let url = fresh_database(&admin_url, "ward_events");
     let master = MasterKey::random();
-    let a = node(&url, &master).await;
-    let b = node(&url, &master).await;
+    let a = node(&url, &master, CONFIG).await;
+    let b = node(&url, &master, CONFIG).await;
     let (_, login) =
         post(&a, "/v1/login", "", json!({"username": "admin", "password": "admin-password-1"})).await;
     let admin = login["token"].as_str().expect("a session").to_owned();

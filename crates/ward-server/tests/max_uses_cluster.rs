@@ -6,41 +6,16 @@
 //! Needs `WARD_TEST_DATABASE_URL` (skipped without it, failing in CI); the
 //! test makes a database of its own.
 
+#[path = "common/nodes.rs"]
+mod nodes;
+
+use nodes::{fresh_database, node};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::process::Command;
-use tokio::sync::oneshot;
 use ward_server::signing::MasterKey;
-use ward_server::{AppState, Settings};
 
-struct Node {
-    base: String,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn node(url: &str, master: &MasterKey) -> Node {
-    let backend = ward_store::open(url).await.expect("connect to PostgreSQL");
-    ward_server::authority::bootstrap::ensure_admin(backend.as_ref(), Some("admin-password-1".into()))
-        .await
-        .expect("admin");
-    let state = AppState::new(backend, Settings::parse("").expect("config"), master.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(ward_server::serve(state, listener, async {
-        let _ = rx.await;
-    }));
-    Node { base, _stop: tx }
-}
-
-fn fresh_database(admin_url: &str) -> String {
-    let name = format!("ward_max_uses_{}", std::process::id());
-    let psql = |sql: &str| Command::new("psql").args([admin_url, "-qc", sql]).status().map(|s| s.success());
-    let _ = psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    assert_eq!(psql(&format!("CREATE DATABASE {name}")).ok(), Some(true), "psql can create a database");
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-    format!("{base}/{name}")
-}
+/// The servers' config.
+const CONFIG: &str = "";
 
 async fn post(
     http: &reqwest::Client,
@@ -64,9 +39,9 @@ async fn max_uses_100_with_64_concurrent_verifiers_on_two_nodes_yields_exactly_1
         eprintln!("skipped: set WARD_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run");
         return;
     };
-    let url = fresh_database(&admin_url);
+    let url = fresh_database(&admin_url, "ward_max_uses");
     let master = MasterKey::random();
-    let nodes = [node(&url, &master).await, node(&url, &master).await];
+    let nodes = [node(&url, &master, CONFIG).await, node(&url, &master, CONFIG).await];
     let http = reqwest::Client::new();
     let login = json!({"username": "admin", "password": "admin-password-1"});
     let (_, session) = post(&http, &nodes[0].base, "/v1/login", None, login).await;
