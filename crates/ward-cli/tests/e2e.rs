@@ -35,6 +35,8 @@ mod password;
 mod pg_tls;
 #[path = "e2e/proxies.rs"]
 mod proxies;
+#[path = "common/request.rs"]
+mod request;
 #[path = "e2e/schemathesis.rs"]
 mod schemathesis;
 #[path = "e2e/secrecy.rs"]

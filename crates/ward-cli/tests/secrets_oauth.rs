@@ -5,9 +5,11 @@
 
 #[path = "secrets_common/mod.rs"]
 mod common;
+#[path = "common/request.rs"]
+mod request;
 
 use common::{Home, text};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,18 +54,7 @@ impl TokenEndpoint {
             for stream in listener.incoming().take(50) {
                 let Ok(mut stream) = stream else { continue };
                 let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
+                let body = request::body(&mut reader);
                 b.lock().expect("lock").push(String::from_utf8_lossy(&body).into_owned());
                 let n = g.fetch_add(1, Ordering::SeqCst) + 1;
                 std::thread::sleep(std::time::Duration::from_millis(300));

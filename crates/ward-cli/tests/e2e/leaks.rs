@@ -4,7 +4,7 @@
 //! `ward audit --token -`, and the limits and clients `token show` prints.
 
 use crate::harness::{ADMIN_PASSWORD, Server, User, eventually, text};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -44,20 +44,8 @@ fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(stream);
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_ok()
-                && let Ok(json) = serde_json::from_slice(&body)
-            {
+            let body = crate::request::body(&mut reader);
+            if let Ok(json) = serde_json::from_slice(&body) {
                 sink.lock().expect("lock").push(json);
             }
             let mut stream = reader.into_inner();
